@@ -1,0 +1,65 @@
+//! The command line: the one clap definition ([`Cli`]) and dispatch to one module per
+//! subcommand. Each module turns its arguments into a library configuration, calls the library
+//! and picks the exit code; no logic lives here.
+
+mod generate;
+mod parse;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Syslog from the shell: parse, frame, listen, send, generate firewall LOG rules, load-test.
+///
+/// Every command speaks JSON lines of Elastic Common Schema events on stdin/stdout
+/// (`.log.syslog.appname`, `.source.ip`), so the commands chain with each other and with jq.
+#[derive(Debug, Parser)]
+#[command(
+    name = "syslogkit",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_long_help = "EXAMPLES:
+    tail -F /var/log/syslog | syslogkit parse | jq -c '{host: .log.syslog.hostname, msg: .message}'
+    zcat kern.log.gz | syslogkit parse --format iptables --timezone Europe/Berlin")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Parse(parse::ParseArgs),
+    /// Write the man pages and shell completions (for maintainers).
+    #[command(hide = true)]
+    GenerateDocs(generate::GenerateArgs),
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Parse(args) => parse::run(args),
+        Command::GenerateDocs(args) => generate::run(args),
+    }
+}
+
+/// True when the error is a closed stdout (`syslogkit parse | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,200 @@
+//! The event schema: Elastic Common Schema field names, nested as JSON objects. This is the one
+//! place that spells them.
+//!
+//! [`Event`] borrows everything from the message it describes and is written straight to
+//! bytes ([`Event::write_json`]); absent fields are left out, never `null` or `"-"`.
+//! Reading events back (for `frame` and `send`) goes through `serde_json::Value`, so fields
+//! other programs added survive a relay untouched.
+
+pub mod json;
+
+use std::borrow::Cow;
+
+use crate::syslog::Message;
+use crate::syslog::timestamp::Timestamp;
+use json::PathWriter;
+
+/// One event: a parsed (or unparseable) message plus what is known about how it arrived.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    /// The message's own time, or when it was read.
+    pub timestamp: Timestamp,
+    /// `message`: the text after the header, or the whole line when parsing failed.
+    pub message: Option<&'a [u8]>,
+    /// `error.message`: why the line could not be parsed.
+    pub error: Option<Cow<'a, str>>,
+    /// `event.original`: the raw line.
+    pub original: Option<&'a [u8]>,
+    /// `event.created`: when syslogkit received the message.
+    pub created: Option<Timestamp>,
+    /// `event.dataset`.
+    pub dataset: Option<&'a str>,
+    /// `log.syslog.*`.
+    pub syslog: Option<Message<'a>>,
+}
+
+impl<'a> Event<'a> {
+    /// An event with only a time: fill in what is known.
+    pub fn new(timestamp: Timestamp) -> Self {
+        Event {
+            timestamp,
+            message: None,
+            error: None,
+            original: None,
+            created: None,
+            dataset: None,
+            syslog: None,
+        }
+    }
+
+    /// Appends the event as one JSON object (no newline).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut w = PathWriter::new(out);
+        write_timestamp(&mut w, &["@timestamp"], &self.timestamp);
+        if let Some(message) = self.message {
+            w.str(&["message"], message);
+        }
+        if let Some(error) = &self.error {
+            w.str(&["error", "message"], error.as_bytes());
+        }
+        if let Some(original) = self.original {
+            w.str(&["event", "original"], original);
+        }
+        if let Some(created) = &self.created {
+            write_timestamp(&mut w, &["event", "created"], created);
+        }
+        if let Some(dataset) = self.dataset {
+            w.str(&["event", "dataset"], dataset.as_bytes());
+        }
+        if let Some(syslog) = &self.syslog {
+            write_syslog(&mut w, syslog);
+        }
+        w.finish();
+    }
+}
+
+/// `log.syslog.*` from a parsed header.
+fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
+    const SYSLOG: [&str; 2] = ["log", "syslog"];
+    if let Some(pri) = m.pri {
+        w.u64(&[SYSLOG[0], SYSLOG[1], "priority"], u64::from(pri.value()));
+        let facility = pri.facility();
+        w.u64(
+            &[SYSLOG[0], SYSLOG[1], "facility", "code"],
+            u64::from(facility.code()),
+        );
+        w.str(
+            &[SYSLOG[0], SYSLOG[1], "facility", "name"],
+            facility.elastic_name().as_bytes(),
+        );
+        let severity = pri.severity();
+        w.u64(
+            &[SYSLOG[0], SYSLOG[1], "severity", "code"],
+            u64::from(severity.code()),
+        );
+        w.str(
+            &[SYSLOG[0], SYSLOG[1], "severity", "name"],
+            severity.elastic_name().as_bytes(),
+        );
+    }
+    for (name, value) in [
+        ("hostname", m.hostname),
+        ("appname", m.appname),
+        ("procid", m.procid),
+        ("msgid", m.msgid),
+    ] {
+        if let Some(value) = value {
+            w.str(&[SYSLOG[0], SYSLOG[1], name], value);
+        }
+    }
+    if let Some(version) = m.version {
+        w.u64(&[SYSLOG[0], SYSLOG[1], "version"], u64::from(version));
+    }
+    if !m.structured_data.is_empty() {
+        let out = w.key(&[SYSLOG[0], SYSLOG[1], "structured_data"]);
+        out.push(b'{');
+        for (i, element) in m.structured_data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json::write_str(out, element.id);
+            out.extend_from_slice(b":{");
+            for (j, param) in element.params.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                json::write_str(out, param.name);
+                out.push(b':');
+                json::write_str(out, &param.value());
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+/// Writes a timestamp field as an RFC 3339 UTC string.
+fn write_timestamp(w: &mut PathWriter<'_>, path: &[&'static str], ts: &Timestamp) {
+    let out = w.key(path);
+    out.push(b'"');
+    ts.write_rfc3339_utc(out);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syslog::rfc5424;
+    use crate::syslog::timestamp::TimeContext;
+    use serde_json::json;
+
+    fn to_value(event: &Event<'_>) -> serde_json::Value {
+        let mut out = Vec::new();
+        event.write_json(&mut out);
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
+
+    #[test]
+    fn rfc5424_event_matches_elastic_shape() {
+        // The example Elastic's syslog processor documents, field for field (version as number).
+        let line = br#"<165>1 2022-01-11T22:14:15.003Z mymachine.example.com eventslog 1024 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] this is the message"#;
+        let message = rfc5424::parse(line, &TimeContext::default()).unwrap();
+        let mut event = Event::new(message.timestamp.unwrap());
+        event.message = message.msg;
+        event.syslog = Some(message);
+        assert_eq!(
+            to_value(&event),
+            json!({"@timestamp": "2022-01-11T22:14:15.003Z",
+                   "message": "this is the message",
+                   "log": {"syslog": {"priority": 165,
+                     "facility": {"code": 20, "name": "local4"}, "severity": {"code": 5, "name": "Notice"},
+                     "hostname": "mymachine.example.com", "appname": "eventslog", "procid": "1024", "msgid": "ID47",
+                     "version": 1,
+                     "structured_data": {"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
+                                         "examplePriority@32473": {"class": "high"}}}}})
+        );
+    }
+
+    #[test]
+    fn error_event_keeps_the_original() {
+        let mut event = Event::new(
+            "2026-11-22T10:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .map(|utc| Timestamp {
+                    utc,
+                    frac_digits: 0,
+                })
+                .unwrap(),
+        );
+        event.message = Some(b"garbage \xff");
+        event.original = Some(b"garbage \xff");
+        event.error = Some("rfc3164: nope".into());
+        event.dataset = Some("tcp.generic");
+        assert_eq!(
+            to_value(&event),
+            json!({"@timestamp": "2026-11-22T10:00:00Z", "message": "garbage \u{FFFD}",
+                   "error": {"message": "rfc3164: nope"},
+                   "event": {"original": "garbage \u{FFFD}", "dataset": "tcp.generic"}})
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! syslogkit: syslog from the shell.
+//!
+//! # Layout
+//! Bytes become frames, frames become messages, messages become ECS events, events become JSON
+//! lines — and back:
+//!
+//! - [`framing`]: cutting byte streams into messages (LF, any delimiter), pure state machines.
+//! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
+//! - [`ecs`]: the event schema, written as JSON without building a tree.
+//! - [`ingest`]: one message in, one event out, including the events for lines that fail.
+//!
+//! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
+
+pub mod ecs;
+pub mod framing;
+pub mod ingest;
+pub mod syslog;

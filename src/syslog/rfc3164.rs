@@ -1,0 +1,385 @@
+//! RFC 3164 (BSD syslog) parser with the variants real senders write:
+//! `[<PRI>][TIMESTAMP SP][HOSTNAME SP][TAG[\[PID\]]: ]MSG`.
+//!
+//! The rules are those of `shared/reference/syslog-parsing.md` §4, rules 1–2 and 9–15: no PRI is
+//! fine (log files), a PRI with no stamp makes the rest the message (FortiGate, Cisco), a
+//! stamp-shaped but impossible time is an error, a first token that looks like a tag is not a
+//! hostname (glibc and haproxy write none), and a first word without `:` stays in the message.
+
+use super::timestamp::{Strictness, TimeContext, parse_bsd, parse_rfc3339};
+use super::{Message, ParseError, parse_pri};
+
+const FORMAT: &str = "rfc3164";
+
+/// Parses one RFC 3164 message (without framing or line terminator).
+pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
+    let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
+    let mut message = Message::default();
+    let mut at = 0;
+    if let Some((pri, used)) = parse_pri(line, FORMAT)? {
+        message.pri = Some(pri);
+        at = used;
+        while line.get(at) == Some(&b' ') {
+            at += 1;
+        }
+    }
+
+    let rest = &line[at..];
+    if looks_like_rfc3339(rest) {
+        let (stamp, used) = parse_rfc3339(rest, Strictness::Lenient)
+            .map_err(|e| err(at, format!("invalid timestamp: {e}")))?;
+        message.timestamp = Some(time.resolve_rfc3339(&stamp).map_err(|e| err(at, e))?);
+        at += used;
+    } else {
+        match parse_bsd(rest) {
+            Some(Ok((stamp, used))) => {
+                message.timestamp = Some(time.resolve_bsd(&stamp).map_err(|e| err(at, e))?);
+                at += used;
+            }
+            Some(Err(e)) => return Err(err(at, e)),
+            None if message.pri.is_some() => {
+                // RFC 3164 §4.3.2: a PRI without a valid TIMESTAMP makes the rest the message.
+                message.msg = Some(rest);
+                return Ok(message);
+            }
+            None => {
+                return Err(err(
+                    0,
+                    "not syslog: no PRI and no timestamp at the start of the line".into(),
+                ));
+            }
+        }
+    }
+
+    while line.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    if at >= line.len() {
+        return Ok(message); // header only: "<14>Aug 30 23:00:06"
+    }
+
+    let token = next_token(&line[at..]);
+    if !is_tag_token(token) {
+        message.hostname = Some(token);
+        at += token.len();
+        if at >= line.len() {
+            return Ok(message); // "<14>Aug 30 23:00:05 probe-77"
+        }
+        at += 1;
+    }
+
+    let rest = &line[at..];
+    match split_tag(rest) {
+        Some(tag) => {
+            if !tag.name.is_empty() {
+                message.appname = Some(tag.name);
+                message.procid = tag.pid;
+            }
+            message.msg = Some(&rest[tag.len..]);
+        }
+        None => message.msg = Some(rest),
+    }
+    Ok(message)
+}
+
+/// `YYYY-MM-DDT`: the start of an RFC 3339 stamp (rsyslog file and forward formats).
+fn looks_like_rfc3339(b: &[u8]) -> bool {
+    b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't')
+}
+
+fn next_token(b: &[u8]) -> &[u8] {
+    &b[..memchr::memchr(b' ', b).unwrap_or(b.len())]
+}
+
+/// A token that can only be a tag, never a hostname: it ends with `:`, is `name[digits]`, or is
+/// `name[pid]:` with the text glued on. A hostname ends in an alphanumeric (rsyslog's rule);
+/// an IPv6 host such as `2001:db8::7` contains `:` but does not end with one.
+fn is_tag_token(token: &[u8]) -> bool {
+    token.ends_with(b":")
+        || bracketed_pid(token).is_some_and(|(_, end)| end == token.len() || token[end] == b':')
+}
+
+/// For `name[pid]…`, the pid and the position after `]`; `None` when the token has no such part.
+fn bracketed_pid(token: &[u8]) -> Option<(&[u8], usize)> {
+    let open = memchr::memchr(b'[', token)?;
+    if open == 0 {
+        return None;
+    }
+    let close = open + 1 + memchr::memchr(b']', &token[open + 1..])?;
+    let pid = &token[open + 1..close];
+    (!pid.is_empty()).then_some((pid, close + 1))
+}
+
+struct Tag<'a> {
+    name: &'a [u8],
+    pid: Option<&'a [u8]>,
+    /// Bytes used by the tag, its colon and the one space after it.
+    len: usize,
+}
+
+/// Rule 13, first match wins: `name[pid]:` (optional space after), `name:` followed by a space or
+/// the end, `name[digits]` followed by a space. Anything else is no tag.
+fn split_tag(rest: &[u8]) -> Option<Tag<'_>> {
+    let token = next_token(rest);
+    let skip_space = |at: usize| {
+        if rest.get(at) == Some(&b' ') {
+            at + 1
+        } else {
+            at
+        }
+    };
+    if let Some((pid, end)) = bracketed_pid(token) {
+        let name = &token[..memchr::memchr(b'[', token).expect("bracketed")];
+        if token.get(end) == Some(&b':') {
+            return Some(Tag {
+                name,
+                pid: Some(pid),
+                len: skip_space(end + 1),
+            });
+        }
+        if end == token.len() && pid.iter().all(u8::is_ascii_digit) {
+            return Some(Tag {
+                name,
+                pid: Some(pid),
+                len: skip_space(end),
+            });
+        }
+    }
+    if let Some(name) = token.strip_suffix(b":") {
+        return Some(Tag {
+            name,
+            pid: None,
+            len: skip_space(token.len()),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syslog::timestamp::Zone;
+    use chrono::{DateTime, FixedOffset, Utc};
+
+    fn ctx() -> TimeContext {
+        TimeContext::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap()), Some(2026))
+    }
+
+    fn ok(line: &str) -> Message<'_> {
+        parse(line.as_bytes(), &ctx()).unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
+    fn s(b: Option<&[u8]>) -> Option<&str> {
+        b.map(|b| std::str::from_utf8(b).unwrap())
+    }
+
+    fn fields<'a>(
+        m: &Message<'a>,
+    ) -> (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    ) {
+        (s(m.hostname), s(m.appname), s(m.procid), s(m.msg))
+    }
+
+    #[test]
+    fn rfc3164_example_1() {
+        // RFC 3164 §5.4 example 1.
+        let m = ok("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
+        assert_eq!(m.pri.unwrap().value(), 34);
+        assert_eq!(
+            m.timestamp.unwrap().utc,
+            "2026-10-11T22:14:15Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            fields(&m),
+            (
+                Some("mymachine"),
+                Some("su"),
+                None,
+                Some("'su root' failed for lonvick on /dev/pts/8")
+            )
+        );
+    }
+
+    #[test]
+    fn rfc3164_example_2_no_stamp_makes_the_rest_the_message() {
+        // RFC 3164 §5.4 example 2: "Use the BFG!" with no timestamp or hostname.
+        let m = ok("<13>Use the BFG!");
+        assert_eq!(m.timestamp, None);
+        assert_eq!(fields(&m), (None, None, None, Some("Use the BFG!")));
+    }
+
+    #[test]
+    fn rfc3164_example_3_and_4() {
+        let m = ok(
+            "<165>Aug 24 05:34:00 CST 1987 mymachine myproc[10]: %% It's time to make the do-nuts.  %%  Ingredients: Mix=OK, Jelly=OK #",
+        );
+        // "CST" is taken as the hostname: RFC 3164 itself says relays would see it that way.
+        assert_eq!(s(m.hostname), Some("CST"));
+        let m = ok(
+            "<0>Oct 22 10:52:12 scapegoat 1990 Oct 22 10:52:01 TZ-6 scapegoat.dmz.example.org 10.1.2.3 sched[0]: That's All Folks!",
+        );
+        assert_eq!(s(m.hostname), Some("scapegoat"));
+        assert_eq!(m.appname, None);
+    }
+
+    #[test]
+    fn var_log_syslog_line_without_pri() {
+        let m = ok("Nov 22 10:01:02 web01 CRON[4021]: (root) CMD (run-parts /etc/cron.hourly)");
+        assert_eq!(m.pri, None);
+        assert_eq!(
+            fields(&m),
+            (
+                Some("web01"),
+                Some("CRON"),
+                Some("4021"),
+                Some("(root) CMD (run-parts /etc/cron.hourly)")
+            )
+        );
+    }
+
+    #[test]
+    fn glibc_local_logging_has_no_hostname() {
+        let m = ok("<38>Nov 22 10:01:02 sshd[812]: Accepted publickey for root");
+        assert_eq!(
+            fields(&m),
+            (
+                None,
+                Some("sshd"),
+                Some("812"),
+                Some("Accepted publickey for root")
+            )
+        );
+        let m = ok("<38>Nov 22 10:01:02 backup.sh: done");
+        assert_eq!(fields(&m), (None, Some("backup.sh"), None, Some("done")));
+    }
+
+    #[test]
+    fn tag_forms() {
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 h app[123] text")),
+            (Some("h"), Some("app"), Some("123"), Some("text"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 h app[123]:text")),
+            (Some("h"), Some("app"), Some("123"), Some("text"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 h app[abc-1]: text")),
+            (Some("h"), Some("app"), Some("abc-1"), Some("text"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 h app:")),
+            (Some("h"), Some("app"), None, Some(""))
+        );
+        let long_tag = "t".repeat(60);
+        let line = format!("<13>Nov 22 10:01:02 h {long_tag}: x");
+        assert_eq!(s(ok(&line).appname), Some(long_tag.as_str()));
+    }
+
+    #[test]
+    fn first_word_without_colon_stays_in_the_message() {
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 h -- MARK --")),
+            (Some("h"), None, None, Some("-- MARK --"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Nov 22 10:01:02 sw1 Port 17 link down")),
+            (Some("sw1"), None, None, Some("Port 17 link down"))
+        );
+    }
+
+    #[test]
+    fn cisco_asa_lone_colon_is_an_empty_tag() {
+        let m = ok("<166>Nov 22 2026 10:01:02 fw01 : %ASA-6-302013: Built outbound TCP connection");
+        assert_eq!(
+            fields(&m),
+            (
+                Some("fw01"),
+                None,
+                None,
+                Some("%ASA-6-302013: Built outbound TCP connection")
+            )
+        );
+        assert_eq!(m.timestamp.unwrap().to_string(), "2026-11-22T10:01:02Z");
+    }
+
+    #[test]
+    fn ipv6_hostname_is_a_hostname() {
+        assert_eq!(
+            s(ok("<13>Nov 22 10:01:02 2001:db8::7 app: x").hostname),
+            Some("2001:db8::7")
+        );
+    }
+
+    #[test]
+    fn pri_without_stamp_keeps_everything_as_message() {
+        assert_eq!(
+            s(ok("<189>date=2026-11-22 time=10:01:02 devname=FGT").msg),
+            Some("date=2026-11-22 time=10:01:02 devname=FGT")
+        );
+        assert_eq!(
+            s(ok("<189>2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I").msg),
+            Some("2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I")
+        );
+    }
+
+    #[test]
+    fn header_only_lines_are_fine() {
+        let m = ok("<14>Aug 30 23:00:05 probe-77");
+        assert_eq!(fields(&m), (Some("probe-77"), None, None, None));
+        let m = ok("<14>Aug 30 23:00:06");
+        assert_eq!(fields(&m), (None, None, None, None));
+    }
+
+    #[test]
+    fn rfc3339_stamp_in_a_bsd_header() {
+        let m = ok("<86>2026-11-22T10:01:02.123456+01:00 web01 sshd[99]: hello");
+        assert_eq!(
+            m.timestamp.unwrap().to_string(),
+            "2026-11-22T09:01:02.123456Z"
+        );
+        assert_eq!(
+            fields(&m),
+            (Some("web01"), Some("sshd"), Some("99"), Some("hello"))
+        );
+    }
+
+    #[test]
+    fn fractional_bsd_stamp_and_glued_colon() {
+        let m = ok("<134>Nov 22 10:01:02.317 lb haproxy[1]: GET /");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2026-11-22T10:01:02.317Z");
+        let m = ok("<189>Nov 22 10:01:02: %LINK-3-UPDOWN: Interface up");
+        assert_eq!(m.hostname, None);
+        assert_eq!(s(m.appname), Some("%LINK-3-UPDOWN"));
+    }
+
+    #[test]
+    fn space_after_pri_is_tolerated() {
+        assert_eq!(s(ok("<13> Nov 22 10:01:02 h a: x").hostname), Some("h"));
+    }
+
+    #[test]
+    fn not_syslog_and_impossible_stamps_are_errors() {
+        for (line, reason) in [
+            ("hello world", "no PRI and no timestamp"),
+            ("", "no PRI and no timestamp"),
+            ("<13>Mar 32 10:00:00 h a: x", "invalid day"),
+            ("<13>Mar 11 25:15:02 h a: x", "invalid time"),
+            ("<13>Foo 11 10:00:00 h a: x", "unknown month"),
+            ("<13>Feb 29 10:00:00 h a: x", "does not exist"),
+            ("<13>2026-02-30T10:00:00Z h a: x", "invalid date"),
+            ("<abc>Nov 22 10:01:02 h a: x", "invalid PRI"),
+        ] {
+            let e = parse(line.as_bytes(), &ctx()).unwrap_err();
+            assert!(e.to_string().contains(reason), "{line}: {e}");
+        }
+    }
+}

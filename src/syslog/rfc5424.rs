@@ -1,0 +1,381 @@
+//! RFC 5424 (The Syslog Protocol) parser, §6:
+//! `<PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP STRUCTURED-DATA [SP MSG]`.
+//!
+//! Leniency follows `shared/reference/syslog-parsing.md` §4 rules 3–8: field length limits are
+//! not enforced, invalid SD escapes are kept literally, while impossible dates, leap seconds,
+//! broken SD and duplicate SD-IDs are errors.
+
+use super::timestamp::{Strictness, TimeContext, parse_rfc3339};
+use super::{Message, ParseError, SdElement, SdParam, parse_pri};
+
+const FORMAT: &str = "rfc5424";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Parses one RFC 5424 message (without framing or line terminator).
+pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
+    let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
+    let (pri, mut at) = parse_pri(line, FORMAT)?
+        .ok_or_else(|| ParseError::new(FORMAT, 0, "expected '<' starting the PRI"))?;
+
+    let version_len = line[at..]
+        .iter()
+        .take(4)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if !(1..=3).contains(&version_len) || line[at] == b'0' {
+        return Err(err(
+            at,
+            "expected VERSION (1 to 3 digits, not starting with 0) after PRI".into(),
+        ));
+    }
+    let version = line[at..at + version_len]
+        .iter()
+        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    at += version_len;
+    at = expect_space(line, at, "VERSION")?;
+
+    let timestamp = if line.get(at) == Some(&b'-') && matches!(line.get(at + 1), None | Some(b' '))
+    {
+        at += 1;
+        None
+    } else {
+        let (stamp, used) = parse_rfc3339(&line[at..], Strictness::Rfc5424)
+            .map_err(|e| err(at, format!("invalid TIMESTAMP: {e}")))?;
+        let ts = time.resolve_rfc3339(&stamp).map_err(|e| err(at, e))?;
+        at += used;
+        Some(ts)
+    };
+    at = expect_space(line, at, "TIMESTAMP")?;
+
+    let mut header = [None; 4];
+    for (slot, name) in header
+        .iter_mut()
+        .zip(["HOSTNAME", "APP-NAME", "PROCID", "MSGID"])
+    {
+        let (value, next) = header_field(line, at, name)?;
+        *slot = value;
+        at = expect_space(line, next, name)?;
+    }
+    let [hostname, appname, procid, msgid] = header;
+
+    let (structured_data, next) = structured_data(line, at)?;
+    at = next;
+    let msg = match line.get(at) {
+        None => None,
+        Some(b' ') => {
+            let body = &line[at + 1..];
+            Some(body.strip_prefix(BOM).unwrap_or(body))
+        }
+        Some(_) => {
+            return Err(err(
+                at,
+                "expected a space between STRUCTURED-DATA and MSG".into(),
+            ));
+        }
+    };
+
+    Ok(Message {
+        pri: Some(pri),
+        version: Some(version),
+        timestamp,
+        hostname,
+        appname,
+        procid,
+        msgid,
+        structured_data,
+        msg,
+    })
+}
+
+/// After the field ending at `at`, a single space must follow; returns the position after it.
+fn expect_space(line: &[u8], at: usize, after: &str) -> Result<usize, ParseError> {
+    match line.get(at) {
+        Some(b' ') => Ok(at + 1),
+        None => Err(ParseError::new(
+            FORMAT,
+            at,
+            format!("message ends after {after}: the header is cut short"),
+        )),
+        Some(_) => Err(ParseError::new(
+            FORMAT,
+            at,
+            format!("expected a space after {after}"),
+        )),
+    }
+}
+
+/// A header field: printable bytes up to the next space; `-` is NILVALUE (absent).
+fn header_field<'a>(
+    line: &'a [u8],
+    at: usize,
+    name: &str,
+) -> Result<(Option<&'a [u8]>, usize), ParseError> {
+    let rest = &line[at..];
+    let len = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+    let value = &rest[..len];
+    if value.is_empty() {
+        return Err(ParseError::new(
+            FORMAT,
+            at,
+            format!("empty {name} (use '-' for none)"),
+        ));
+    }
+    if let Some(bad) = value.iter().position(|&b| b < 0x21 || b == 0x7f) {
+        return Err(ParseError::new(
+            FORMAT,
+            at + bad,
+            format!("control character in {name}"),
+        ));
+    }
+    Ok(((value != b"-").then_some(value), at + len))
+}
+
+/// STRUCTURED-DATA: `-` or one or more SD-ELEMENTs (§6.3). Returns the elements and the position
+/// after them.
+fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, usize), ParseError> {
+    let err = |at: usize, reason: &str| {
+        ParseError::new(FORMAT, at, format!("invalid STRUCTURED-DATA: {reason}"))
+    };
+    match line.get(at) {
+        Some(b'-') => return Ok((Vec::new(), at + 1)),
+        Some(b'[') => {}
+        None => return Err(err(at, "missing (use '-' for none)")),
+        Some(_) => return Err(err(at, "expected '-' or '['")),
+    }
+    let mut elements: Vec<SdElement<'_>> = Vec::new();
+    while line.get(at) == Some(&b'[') {
+        at += 1;
+        let (id, next) = sd_name(line, at);
+        if id.is_empty() {
+            return Err(err(at, "empty SD-ID"));
+        }
+        if elements.iter().any(|e| e.id == id) {
+            return Err(err(
+                at,
+                &format!(
+                    "duplicate SD-ID {:?} (RFC 5424 §6.3.2)",
+                    String::from_utf8_lossy(id)
+                ),
+            ));
+        }
+        at = next;
+        let mut params = Vec::new();
+        loop {
+            match line.get(at) {
+                Some(b']') => {
+                    at += 1;
+                    break;
+                }
+                Some(b' ') => at += 1,
+                None => return Err(err(at, "unterminated SD-ELEMENT (missing ']')")),
+                Some(_) => return Err(err(at, "expected ' ' or ']' after SD-ID or parameter")),
+            }
+            let (name, next) = sd_name(line, at);
+            if name.is_empty() {
+                return Err(err(at, "empty PARAM-NAME"));
+            }
+            at = next;
+            if line.get(at) != Some(&b'=') || line.get(at + 1) != Some(&b'"') {
+                return Err(err(at, "expected '=\"' after PARAM-NAME"));
+            }
+            at += 2;
+            let start = at;
+            // The value runs to the first '"' not escaped by a backslash.
+            loop {
+                match line.get(at) {
+                    None => return Err(err(start, "unterminated PARAM-VALUE (missing '\"')")),
+                    Some(b'\\') => at += 2,
+                    Some(b'"') => break,
+                    Some(_) => at += 1,
+                }
+            }
+            params.push(SdParam {
+                name,
+                raw_value: &line[start..at],
+            });
+            at += 1;
+            match line.get(at) {
+                Some(b' ' | b']') => {}
+                None => return Err(err(at, "unterminated SD-ELEMENT (missing ']')")),
+                Some(_) => {
+                    return Err(err(
+                        at,
+                        "expected ' ' or ']' after PARAM-VALUE (unescaped '\"' in a value?)",
+                    ));
+                }
+            }
+        }
+        elements.push(SdElement { id, params });
+    }
+    Ok((elements, at))
+}
+
+/// SD-NAME: printable ASCII except `=`, space, `]`, `"` (§6.3.2). The 32-byte limit is not
+/// enforced (leniency rule 5).
+fn sd_name(line: &[u8], at: usize) -> (&[u8], usize) {
+    let len = line[at..]
+        .iter()
+        .take_while(|&&b| b > 0x20 && b < 0x7f && !matches!(b, b'=' | b']' | b'"'))
+        .count();
+    (&line[at..at + len], at + len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syslog::timestamp::Zone;
+
+    fn ctx() -> TimeContext {
+        TimeContext::new(Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()), None)
+    }
+
+    fn ok(line: &str) -> Message<'_> {
+        parse(line.as_bytes(), &ctx()).unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
+    fn s(b: Option<&[u8]>) -> Option<&str> {
+        b.map(|b| std::str::from_utf8(b).unwrap())
+    }
+
+    #[test]
+    fn rfc5424_example_1_no_structured_data() {
+        // RFC 5424 §6.5 example 1 (the BOM is written as bytes in the RFC).
+        let line = b"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' failed for lonvick on /dev/pts/8";
+        let m = parse(line, &ctx()).unwrap();
+        assert_eq!(m.pri.unwrap().value(), 34);
+        assert_eq!(m.version, Some(1));
+        assert_eq!(m.timestamp.unwrap().to_string(), "2003-10-11T22:14:15.003Z");
+        assert_eq!(s(m.hostname), Some("mymachine.example.com"));
+        assert_eq!(s(m.appname), Some("su"));
+        assert_eq!(m.procid, None);
+        assert_eq!(s(m.msgid), Some("ID47"));
+        assert!(m.structured_data.is_empty());
+        assert_eq!(s(m.msg), Some("'su root' failed for lonvick on /dev/pts/8"));
+    }
+
+    #[test]
+    fn rfc5424_example_2_offset_and_no_bom() {
+        let m = ok(
+            "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
+        );
+        assert_eq!(
+            m.timestamp.unwrap().to_string(),
+            "2003-08-24T12:14:15.000003Z"
+        );
+        assert_eq!(s(m.hostname), Some("192.0.2.1"));
+        assert_eq!(s(m.procid), Some("8710"));
+        assert_eq!(m.msgid, None);
+        assert_eq!(s(m.msg), Some("%% It's time to make the do-nuts."));
+    }
+
+    #[test]
+    fn rfc5424_example_3_structured_data_and_message() {
+        let m = ok(
+            r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry..."#,
+        );
+        assert_eq!(m.structured_data.len(), 1);
+        let sd = &m.structured_data[0];
+        assert_eq!(sd.id, b"exampleSDID@32473");
+        let params: Vec<_> = sd
+            .params
+            .iter()
+            .map(|p| (s(Some(p.name)).unwrap(), s(Some(p.raw_value)).unwrap()))
+            .collect();
+        assert_eq!(
+            params,
+            [
+                ("iut", "3"),
+                ("eventSource", "Application"),
+                ("eventID", "1011")
+            ]
+        );
+        assert_eq!(s(m.msg), Some("An application event log entry..."));
+    }
+
+    #[test]
+    fn rfc5424_example_4_two_sd_elements_no_message() {
+        let m = ok(
+            r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]"#,
+        );
+        assert_eq!(m.structured_data.len(), 2);
+        assert_eq!(m.structured_data[1].id, b"examplePriority@32473");
+        assert_eq!(m.msg, None);
+    }
+
+    #[test]
+    fn all_nil_values_are_absent() {
+        let m = ok("<13>1 - - - - - -");
+        assert_eq!(
+            (m.timestamp, m.hostname, m.appname, m.procid, m.msgid, m.msg),
+            (None, None, None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn escaped_sd_values_and_id_without_params() {
+        let m = ok(r#"<13>1 - h a - - [x@1 a="q\"b\\c\]d" e="" f="C:\d"][origin] msg"#);
+        let p = &m.structured_data[0].params;
+        assert_eq!(&*p[0].value(), b"q\"b\\c]d");
+        assert_eq!(&*p[1].value(), b"");
+        assert_eq!(&*p[2].value(), br"C:\d");
+        assert!(m.structured_data[1].params.is_empty());
+    }
+
+    #[test]
+    fn sd_looking_message_after_nil_sd_stays_message() {
+        let m = ok("<4>1 2026-11-22T10:01:02Z host kernel - - - [UFW BLOCK] IN=eth0");
+        assert!(m.structured_data.is_empty());
+        assert_eq!(s(m.msg), Some("[UFW BLOCK] IN=eth0"));
+        let m = ok(r#"<13>1 - h a - - [a b="c"] [not sd]"#);
+        assert_eq!(m.structured_data.len(), 1);
+        assert_eq!(s(m.msg), Some("[not sd]"));
+    }
+
+    #[test]
+    fn long_fields_and_colons_are_kept() {
+        let app = "a".repeat(49);
+        let line = format!("<13>1 - h {app} - 01230456:1: -");
+        let m = ok(&line);
+        assert_eq!(s(m.appname), Some(app.as_str()));
+        assert_eq!(s(m.msgid), Some("01230456:1:"));
+        let m = ok("<13>1 - h lsys:rpd - - -");
+        assert_eq!(s(m.appname), Some("lsys:rpd"));
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_with_reasons() {
+        for (line, reason) in [
+            ("<13>1 2026-03-04T10:00:00Z", "cut short"),
+            ("<13>1 2026-03-04T10:00:00Z h a p m", "cut short"),
+            ("<13>1  h a p m -", "TIMESTAMP"),
+            ("<13>1 - h  p m -", "empty APP-NAME"),
+            ("<13>1 - h a p m [x a=\"1\"][x b=\"2\"]", "duplicate SD-ID"),
+            ("<13>1 - h a p m []", "empty SD-ID"),
+            ("<13>1 - h a p m [x a=\"1\"", "unterminated"),
+            ("<13>1 - h a p m [x a=\"1\" b=\"un\"quoted\"]", "unescaped"),
+            ("<13>1 - h a p m x", "expected '-' or '['"),
+            ("<13>1 - h a p m [x a=\"1\"]x", "space between"),
+            ("<13>1 2026-02-30T10:00:00Z h a p m -", "invalid date"),
+            ("<13>1 2026-06-30T23:59:60Z h a p m -", "leap second"),
+            ("<192>1 - h a p m -", "out of range"),
+        ] {
+            let e = parse(line.as_bytes(), &ctx()).unwrap_err();
+            assert!(e.to_string().contains(reason), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn nine_digit_fraction_from_windows_senders_is_accepted() {
+        let m = ok("<13>1 2026-11-22T10:01:02.123456789+01:00 h a - - - x");
+        assert_eq!(
+            m.timestamp.unwrap().to_string(),
+            "2026-11-22T09:01:02.123456789Z"
+        );
+    }
+
+    #[test]
+    fn empty_message_after_space_is_empty() {
+        let m = ok("<13>1 - h a - - - ");
+        assert_eq!(m.msg, Some(&b""[..]));
+    }
+}

@@ -1,0 +1,3 @@
+//! CLI tests: one integration binary, one module per command.
+
+mod util;
