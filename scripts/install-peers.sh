@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests and benchmarks talk to, on Debian 12:
+#   rsyslog (+ gnutls driver), util-linux logger, openssl, netcat, socat, hyperfine,
+#   iptables and nftables (rule validation in a network namespace),
+#   and syslog-ng 3.38 with loggen. syslog-ng-core conflicts with rsyslog in apt, so it is
+#   unpacked from its .deb (apt-get download + dpkg -x) into $SYSLOGKIT_PEERS (default
+#   /opt/syslogkit-peers) with wrappers /usr/local/bin/syslog-ng and /usr/local/bin/loggen.
+# Idempotent: a second run only checks.
+set -euo pipefail
+
+PEERS=${SYSLOGKIT_PEERS:-/opt/syslogkit-peers}
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+packages=(rsyslog rsyslog-gnutls bsdutils openssl netcat-openbsd socat hyperfine iptables nftables
+          util-linux procps libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x "$PEERS/syslog-ng/usr/sbin/syslog-ng" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download syslog-ng-core >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download syslog-ng-core >/dev/null; })
+  $SUDO mkdir -p "$PEERS/syslog-ng"
+  $SUDO dpkg -x "$tmp"/syslog-ng-core_*.deb "$PEERS/syslog-ng"
+  rm -rf "$tmp"
+fi
+
+root="$PEERS/syslog-ng"
+lib="$root/usr/lib/syslog-ng"
+ver=$(basename "$(ls -d "$lib"/3.* | head -1)")
+for tool in syslog-ng:usr/sbin/syslog-ng loggen:usr/bin/loggen; do
+  name=${tool%%:*}; path=${tool#*:}
+  $SUDO tee "/usr/local/bin/$name" >/dev/null <<WRAP
+#!/bin/sh
+# syslog-ng $ver unpacked from Debian's syslog-ng-core by scripts/install-peers.sh
+export LD_LIBRARY_PATH="$lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export SYSLOGNG_PREFIX="$root/usr"
+$( [ "$name" = syslog-ng ] && echo "exec \"$root/$path\" --module-path=\"$lib/$ver\" \"\$@\"" || echo "exec \"$root/$path\" \"\$@\"" )
+WRAP
+  $SUDO chmod +x "/usr/local/bin/$name"
+done
+
+# The checks the tests rely on.
+logger --version >/dev/null
+rsyslogd -v >/dev/null
+syslog-ng --version >/dev/null
+loggen --help >/dev/null 2>&1 || true
+openssl version >/dev/null
+echo "peers installed: rsyslog $(rsyslogd -v | head -1 | awk '{print $2}'), syslog-ng $ver, $(logger --version)"
