@@ -189,6 +189,8 @@ pub fn parse_parallel<R: Read + Send, W: Write>(
                 }
             });
         }
+        // Only the workers may hold the receiver: when they stop, the reader's sends fail.
+        drop(batch_rx);
         drop(done_tx);
 
         let reader = scope.spawn(move || -> Result<u64, StreamError> {
@@ -205,8 +207,11 @@ pub fn parse_parallel<R: Read + Send, W: Write>(
                 batch.lines.push((batch.data.len(), defect));
                 if batch.data.len() >= BATCH_BYTES {
                     let next = new_batch(batch.seq + 1);
-                    // A send fails only when the workers are gone, i.e. the writer stopped.
-                    let _ = batch_tx.send(std::mem::replace(&mut batch, next));
+                    // A send fails only when the workers are gone, i.e. the writer stopped:
+                    // stop reading too.
+                    batch_tx
+                        .send(std::mem::replace(&mut batch, next))
+                        .map_err(|_| StreamError::Write(io::ErrorKind::BrokenPipe.into()))?;
                 }
                 Ok(())
             });

@@ -1,3 +1,5 @@
-//! CLI tests: one integration binary, one module per command.
+//! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
+mod generated;
+mod parse;
 mod util;
