@@ -645,6 +645,18 @@ mod tests {
     }
 
     #[test]
+    fn udm_facility_level_before_the_kernel_tag() {
+        // UniFi gateways write "HOST user.info kernel:"; the syslog parser takes the host and
+        // leaves "user.info kernel:" in the message.
+        let line = "May  5 20:46:45 My-Office-Gateway user.info kernel: [WAN_LOCAL-default-D]IN=eth8 OUT= MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC=203.0.113.7 DST=192.0.2.10 LEN=40 TOS=0x00 PREC=0x00 TTL=242 ID=54321 PROTO=TCP SPT=51234 DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 ";
+        let v = event(line);
+        assert_eq!(v["observer"], json!({"name": "My-Office-Gateway"}));
+        assert_eq!(v["rule"], json!({"id": "default", "name": "WAN_LOCAL"}));
+        assert_eq!(v["event"]["action"], "drop");
+        assert_eq!(v["log"]["syslog"], json!({"hostname": "My-Office-Gateway"}));
+    }
+
+    #[test]
     fn elastic_icmp_port_unreachable_with_quoted_packet() {
         // Elastic test-iptables-raw.log: the syslog parser reads "DENY:" as a tag, which is
         // really the log prefix.

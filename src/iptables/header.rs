@@ -124,12 +124,22 @@ fn kernel_tag(b: &[u8]) -> Option<(Option<&[u8]>, usize)> {
         if token.is_empty() || token.starts_with(b"[") {
             return None;
         }
-        if i == 0 {
+        if i == 0 && !is_facility_level(token) {
             first = Some(token);
         }
         at = skip_spaces(b, at + len);
     }
     None
+}
+
+/// `user.info`, `kern.warning`: the `facility.level` UniFi gateways put between host and tag,
+/// which is all that is left of `HOST user.info kernel:` after a syslog parser took the host.
+fn is_facility_level(token: &[u8]) -> bool {
+    const LEVELS: [&[u8]; 11] = [
+        b"emerg", b"panic", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice",
+        b"info", b"debug",
+    ];
+    memchr(b'.', token).is_some_and(|dot| LEVELS.contains(&&token[dot + 1..]))
 }
 
 /// Reads a vendor label and the action from a (trimmed) log prefix.
@@ -296,6 +306,10 @@ mod tests {
         assert_eq!(body, "iptables DROP_INPUT: ");
         let (h, body) = header("My-Office-Gateway user.info kernel: [WAN_LOCAL-default-D]");
         assert_eq!(h.hostname, Some(&b"My-Office-Gateway"[..]));
+        assert_eq!(body, "[WAN_LOCAL-default-D]");
+        // Behind a syslog header that took the host, only the facility.level is left.
+        let (h, body) = header("user.info kernel: [WAN_LOCAL-default-D]");
+        assert_eq!(h.hostname, None);
         assert_eq!(body, "[WAN_LOCAL-default-D]");
         let (h, body) = header("kernel: [  307.757925] ");
         assert_eq!(h.hostname, None);

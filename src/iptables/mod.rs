@@ -322,6 +322,7 @@ impl fmt::Display for NetfilterError {
 
 impl std::error::Error for NetfilterError {}
 
+/// Built once: `memmem::find` would set up a searcher on every line.
 static IN_FINDER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("IN="));
 static OUT_FINDER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(" OUT="));

@@ -18,11 +18,11 @@
 
 use std::net::IpAddr;
 
-use memchr::{memchr, memmem};
+use memchr::memchr;
 
 use super::{
-    Arp, FragmentFlags, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError, Protocol,
-    TcpFlags, header,
+    Arp, FragmentFlags, IN_FINDER, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError,
+    Protocol, TcpFlags, header,
 };
 
 /// Parses one netfilter LOG message: the text after a syslog header (`kernel: [ 12.3] X: IN=…`)
@@ -46,13 +46,13 @@ pub fn parse(payload: &[u8]) -> Result<Netfilter<'_>, NetfilterError> {
     };
     nf.set_log_prefix(&payload[head.body_start..anchor.in_at]);
 
-    let outcome = read_fields(payload, anchor.fields_at, &mut nf)?;
+    let seen = read_fields(payload, anchor.fields_at, &mut nf)?;
     if nf.arp.is_some() {
         return Ok(nf);
     }
     match (nf.source_ip, nf.destination_ip) {
         (Some(_), Some(_)) => Ok(nf),
-        _ if outcome.truncated => Err(NetfilterError::new(
+        _ if seen.truncated => Err(NetfilterError::new(
             anchor.fields_at,
             "the kernel logged TRUNCATED before SRC= and DST=: the packet is too short to read",
         )),
@@ -79,7 +79,7 @@ struct Anchor<'a> {
 /// Finds the first `IN=\S{0,15} OUT=\S{0,15} `. A prefix may contain `=`, `IN_` (firewalld) or
 /// even `IN=`, so a candidate that is not followed by ` OUT=` and a short device is passed over.
 fn find_interfaces(payload: &[u8]) -> Option<Anchor<'_>> {
-    for in_at in memmem::find_iter(payload, b"IN=") {
+    for in_at in IN_FINDER.find_iter(payload) {
         let dev = in_at + 3;
         let Some(in_len) = memchr(b' ', &payload[dev..]) else {
             return None; // no space after any later IN= either
@@ -128,13 +128,14 @@ impl<'a> Iterator for Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn peek(&self) -> Option<&'a [u8]> {
-        self.clone().next().map(|(_, token)| token)
+        let mut ahead = *self;
+        ahead.next().map(|(_, token)| token)
     }
 }
 
 /// What the token loop saw besides fields.
 #[derive(Default)]
-struct Outcome {
+struct Seen {
     truncated: bool,
 }
 
@@ -143,8 +144,8 @@ fn read_fields<'a>(
     payload: &'a [u8],
     at: usize,
     nf: &mut Netfilter<'a>,
-) -> Result<Outcome, NetfilterError> {
-    let mut outcome = Outcome::default();
+) -> Result<Seen, NetfilterError> {
+    let mut seen = Seen::default();
     let mut tokens = Tokens { text: payload, at };
     // After `ARP`, MACSRC/MACDST are the ARP payload's and IPSRC/IPDST its addresses.
     let mut in_arp = false;
@@ -154,7 +155,7 @@ fn read_fields<'a>(
             continue;
         }
         let Some(eq) = memchr(b'=', token) else {
-            bare_token(token, &mut tokens, nf, &mut outcome, &mut in_arp);
+            bare_token(token, &mut tokens, nf, &mut seen, &mut in_arp);
             continue;
         };
         let (key, value) = (&token[..eq], &token[eq + 1..]);
@@ -228,7 +229,7 @@ fn read_fields<'a>(
             _ => {} // VPROTO, and whatever a later kernel adds
         }
     }
-    Ok(outcome)
+    Ok(seen)
 }
 
 /// Tokens without `=`: flags, `FRAG:`, `ID:`, `OPT (…)`, `INCOMPLETE`, `ARP`, `TRUNCATED`.
@@ -236,7 +237,7 @@ fn bare_token<'a>(
     token: &'a [u8],
     tokens: &mut Tokens<'a>,
     nf: &mut Netfilter<'a>,
-    outcome: &mut Outcome,
+    seen: &mut Seen,
     in_arp: &mut bool,
 ) {
     match token {
@@ -277,7 +278,7 @@ fn bare_token<'a>(
         }
         // IPv6 ESP ends the kernel's walk before PROTO= (with --log-ip-options it says so).
         b"ESP" if nf.protocol.is_none() => nf.protocol = Some(Protocol::Esp),
-        b"TRUNCATED" => outcome.truncated = true,
+        b"TRUNCATED" => seen.truncated = true,
         _ => {
             if let Some(flag) = TcpFlags::from_name(token) {
                 nf.tcp.flags.insert(flag);
