@@ -864,19 +864,65 @@ mod tests {
 
     #[test]
     fn tcp_sequence_numbers_ae_flag_options_and_uid_of_an_output_packet() {
+        // --log-tcp-sequence --log-tcp-options --log-uid on OUTPUT: no MAC for output packets.
         let line = "Nov 22 10:01:02 fw01 kernel: OUT-LOG: IN= OUT=eth0 SRC=192.0.2.10 DST=203.0.113.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=48879 DF PROTO=TCP SPT=40514 DPT=443 SEQ=3735928559 ACK=2147483648 WINDOW=64240 RES=0x00 AE CWR ECE SYN URGP=0 OPT (020405B40402080A) UID=1000 GID=1000 ";
+        assert_eq!(
+            event(line),
+            json!({
+                "@timestamp": "2026-11-22T10:01:02Z",
+                "message": "OUT-LOG: IN= OUT=eth0 SRC=192.0.2.10 DST=203.0.113.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=48879 DF PROTO=TCP SPT=40514 DPT=443 SEQ=3735928559 ACK=2147483648 WINDOW=64240 RES=0x00 AE CWR ECE SYN URGP=0 OPT (020405B40402080A) UID=1000 GID=1000 ",
+                "event": {"kind": "event", "category": ["network"], "type": ["connection"],
+                          "action": "log"},
+                "log": {"syslog": {"hostname": "fw01", "appname": "kernel"}},
+                "source": {"ip": "192.0.2.10", "port": 40514},
+                "destination": {"ip": "203.0.113.7", "port": 443},
+                "network": {"transport": "tcp", "type": "ipv4"},
+                "observer": {"name": "fw01"},
+                "related": {"ip": ["192.0.2.10", "203.0.113.7"]},
+                "iptables": {"input_device": "", "output_device": "eth0", "log_prefix": "OUT-LOG:",
+                             "length": 60, "tos": 0, "precedence_bits": 0, "ttl": 64, "id": 48879,
+                             "fragment_flags": ["DF"], "uid": 1000, "gid": 1000,
+                             "tcp": {"seq": 3_735_928_559_u64, "ack": 2_147_483_648_u64,
+                                     "window": 64240, "reserved_bits": 0,
+                                     "flags": ["AE", "CWR", "ECE", "SYN"], "urgp": 0,
+                                     "options": "020405B40402080A"}}
+            })
+        );
+    }
+
+    #[test]
+    fn empty_mac_of_a_wireguard_device() {
+        let line = "[ 8123.456789] wg-in: IN=wg0 OUT= MAC= SRC=10.8.0.2 DST=10.8.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64860 RES=0x00 SYN URGP=0 ";
+        assert_eq!(
+            without_read_time(event(line)),
+            json!({
+                "message": "wg-in: IN=wg0 OUT= MAC= SRC=10.8.0.2 DST=10.8.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64860 RES=0x00 SYN URGP=0 ",
+                "event": {"kind": "event", "category": ["network"], "type": ["connection"],
+                          "action": "in"},
+                "source": {"ip": "10.8.0.2", "port": 40000},
+                "destination": {"ip": "10.8.0.1", "port": 22},
+                "network": {"transport": "tcp", "type": "ipv4"},
+                "related": {"ip": ["10.8.0.2", "10.8.0.1"]},
+                "iptables": {"input_device": "wg0", "output_device": "", "log_prefix": "wg-in:",
+                             "length": 60, "tos": 0, "precedence_bits": 0, "ttl": 64, "id": 7,
+                             "fragment_flags": ["DF"], "uptime": 8123.456789,
+                             "tcp": {"window": 64860, "reserved_bits": 0, "flags": ["SYN"], "urgp": 0}}
+            })
+        );
+    }
+
+    #[test]
+    fn ip_options_of_an_igmp_report() {
+        // --log-ip-options: a Router Alert before the numeric PROTO=2 (IGMP).
+        let line = "<4>Nov 22 10:01:02 fw01 kernel: igmp: IN=eth0 OUT= MAC=01:00:5e:00:00:16:52:54:00:ab:cd:ef:08:00 SRC=192.0.2.7 DST=224.0.0.22 LEN=40 TOS=0x00 PREC=0xC0 TTL=1 ID=0 DF OPT (94040000) PROTO=2 ";
         let v = event(line);
         assert_eq!(
             v["iptables"],
-            json!({"input_device": "", "output_device": "eth0", "log_prefix": "OUT-LOG:",
-                   "length": 60, "tos": 0, "precedence_bits": 0, "ttl": 64, "id": 48879,
-                   "fragment_flags": ["DF"], "uid": 1000, "gid": 1000,
-                   "tcp": {"seq": 3_735_928_559_u64, "ack": 2_147_483_648_u64, "window": 64240,
-                           "reserved_bits": 0, "flags": ["AE", "CWR", "ECE", "SYN"], "urgp": 0,
-                           "options": "020405B40402080A"}})
+            json!({"input_device": "eth0", "output_device": "", "log_prefix": "igmp:",
+                   "ether_type": 2048, "length": 40, "tos": 0, "precedence_bits": 192, "ttl": 1,
+                   "id": 0, "fragment_flags": ["DF"], "ip_options": "94040000"})
         );
-        assert_eq!(v["event"]["action"], "log");
-        assert_eq!(v["source"], json!({"ip": "192.0.2.10", "port": 40514}));
+        assert_eq!(v["network"], json!({"iana_number": "2", "type": "ipv4"}));
     }
 
     #[test]
@@ -894,23 +940,29 @@ mod tests {
 
     #[test]
     fn macdecode_vlan_and_bridge_ports() {
+        // A container's packet on a bridge with --log-macdecode: PHYSIN=/PHYSOUT= after OUT=,
+        // then MACSRC= MACDST= VPROTO= VID= MACPROTO= instead of MAC=.
         let line = "Nov 22 10:01:02 br kernel: br-log: IN=br0 OUT=br0 PHYSIN=veth1a2b3c4 PHYSOUT=eth1 MACSRC=52:54:00:ab:cd:ef MACDST=52:54:00:12:34:56 VPROTO=8100 VID=42 MACPROTO=0800 SRC=172.17.0.2 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 ";
-        let v = event(line);
         assert_eq!(
-            v["source"],
-            json!({"ip": "172.17.0.2", "port": 40000, "mac": "52-54-00-AB-CD-EF"})
+            event(line),
+            json!({
+                "@timestamp": "2026-11-22T10:01:02Z",
+                "message": "br-log: IN=br0 OUT=br0 PHYSIN=veth1a2b3c4 PHYSOUT=eth1 MACSRC=52:54:00:ab:cd:ef MACDST=52:54:00:12:34:56 VPROTO=8100 VID=42 MACPROTO=0800 SRC=172.17.0.2 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 ",
+                "event": {"kind": "event", "category": ["network"], "type": ["connection"],
+                          "action": "log"},
+                "log": {"syslog": {"hostname": "br", "appname": "kernel"}},
+                "source": {"ip": "172.17.0.2", "port": 40000, "mac": "52-54-00-AB-CD-EF"},
+                "destination": {"ip": "192.0.2.10", "port": 80, "mac": "52-54-00-12-34-56"},
+                "network": {"transport": "tcp", "type": "ipv4", "vlan": {"id": "42"}},
+                "observer": {"name": "br"},
+                "related": {"ip": ["172.17.0.2", "192.0.2.10"]},
+                "iptables": {"input_device": "br0", "output_device": "br0", "physin": "veth1a2b3c4",
+                             "physout": "eth1", "log_prefix": "br-log:", "ether_type": 2048,
+                             "length": 60, "tos": 0, "precedence_bits": 0, "ttl": 64, "id": 1,
+                             "fragment_flags": ["DF"],
+                             "tcp": {"window": 64240, "reserved_bits": 0, "flags": ["SYN"], "urgp": 0}}
+            })
         );
-        assert_eq!(
-            v["destination"],
-            json!({"ip": "192.0.2.10", "port": 80, "mac": "52-54-00-12-34-56"})
-        );
-        assert_eq!(
-            v["network"],
-            json!({"transport": "tcp", "type": "ipv4", "vlan": {"id": "42"}})
-        );
-        assert_eq!(v["iptables"]["physin"], "veth1a2b3c4");
-        assert_eq!(v["iptables"]["physout"], "eth1");
-        assert_eq!(v["iptables"]["ether_type"], 2048);
     }
 
     #[test]
