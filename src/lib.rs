@@ -6,6 +6,7 @@
 //!
 //! - [`framing`]: cutting byte streams into messages (LF, any delimiter), pure state machines.
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
+//! - [`iptables`]: netfilter LOG lines (iptables/nftables): header forms, prefixes, packet fields.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //!
@@ -14,4 +15,5 @@
 pub mod ecs;
 pub mod framing;
 pub mod ingest;
+pub mod iptables;
 pub mod syslog;

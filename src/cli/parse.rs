@@ -26,6 +26,12 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
     Parse last year's rotated log written in Berlin time:
         zcat /var/log/syslog.2.gz | syslogkit parse --year 2025 --timezone Europe/Berlin
 
+    Firewall drops from the kernel log, as source address and destination port:
+        zcat /var/log/kern.log.*.gz | syslogkit parse --format iptables | jq -c '{src: .source.ip, dport: .destination.port, action: .event.action}'
+
+    Same from the running kernel (dmesg -T stamps are read in --timezone):
+        dmesg -T | syslogkit parse --format iptables
+
     Fail a script when any line is not valid RFC 5424:
         syslogkit parse --format rfc5424 --strict app.log > events.jsonl
 
@@ -37,7 +43,10 @@ pub struct ParseArgs {
     files: Vec<PathBuf>,
 
     /// How to read each line: 'auto' takes RFC 5424 when the line starts '<PRI>VERSION ', else
-    /// RFC 3164; 'raw' does not parse (message = line).
+    /// RFC 3164, and adds the netfilter fields when the message is an iptables/nftables LOG
+    /// line; 'iptables' wants a LOG line in every line (behind a syslog header, or bare as dmesg
+    /// and journalctl write them) and makes any other line an error; 'raw' does not parse
+    /// (message = line).
     #[arg(long, short = 'F', value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
 
@@ -79,9 +88,15 @@ pub struct ParseArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
+    /// RFC 5424 or RFC 3164 by the line's start, plus netfilter fields when present.
     Auto,
+    /// RFC 5424 only.
     Rfc5424,
+    /// RFC 3164 (BSD) only.
     Rfc3164,
+    /// netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header.
+    Iptables,
+    /// No parsing: message = line.
     Raw,
 }
 
@@ -91,6 +106,7 @@ impl From<FormatArg> for InputFormat {
             FormatArg::Auto => InputFormat::Auto,
             FormatArg::Rfc5424 => InputFormat::Rfc5424,
             FormatArg::Rfc3164 => InputFormat::Rfc3164,
+            FormatArg::Iptables => InputFormat::Iptables,
             FormatArg::Raw => InputFormat::Raw,
         }
     }

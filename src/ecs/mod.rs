@@ -7,9 +7,11 @@
 //! other programs added survive a relay untouched.
 
 pub mod json;
+mod netfilter;
 
 use std::borrow::Cow;
 
+use crate::iptables::Netfilter;
 use crate::syslog::Message;
 use crate::syslog::timestamp::Timestamp;
 use json::PathWriter;
@@ -31,6 +33,9 @@ pub struct Event<'a> {
     pub dataset: Option<&'a str>,
     /// `log.syslog.*`.
     pub syslog: Option<Message<'a>>,
+    /// `source.*`, `destination.*`, `network.*`, `observer.*`, `rule.*`, `iptables.*` and the
+    /// `event.action`/`kind`/`category`/`type` of a netfilter LOG message.
+    pub netfilter: Option<Netfilter<'a>>,
 }
 
 impl<'a> Event<'a> {
@@ -44,6 +49,7 @@ impl<'a> Event<'a> {
             created: None,
             dataset: None,
             syslog: None,
+            netfilter: None,
         }
     }
 
@@ -66,8 +72,14 @@ impl<'a> Event<'a> {
         if let Some(dataset) = self.dataset {
             w.str(&["event", "dataset"], dataset.as_bytes());
         }
+        if let Some(nf) = &self.netfilter {
+            netfilter::write_event_fields(&mut w, nf);
+        }
         if let Some(syslog) = &self.syslog {
             write_syslog(&mut w, syslog);
+        }
+        if let Some(nf) = &self.netfilter {
+            netfilter::write_fields(&mut w, nf, self.syslog.as_ref());
         }
         w.finish();
     }

@@ -10,23 +10,28 @@ use std::str::FromStr;
 
 use crate::ecs::Event;
 use crate::framing::Decoded;
+use crate::iptables::{self, Netfilter, NetfilterError};
 use crate::syslog::timestamp::{TimeContext, Timestamp};
-use crate::syslog::{self, ParseError, rfc3164, rfc5424};
+use crate::syslog::{self, Message, ParseError, rfc3164, rfc5424};
 
 /// Which parser reads a message (`--format` / `--parse`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InputFormat {
-    /// RFC 5424 when the line starts `<PRI>VERSION `, else RFC 3164.
+    /// RFC 5424 when the line starts `<PRI>VERSION `, else RFC 3164; netfilter LOG fields are
+    /// added when the message is one, and a bare kernel LOG line is read as one.
     #[default]
     Auto,
     Rfc5424,
     Rfc3164,
+    /// netfilter LOG lines, behind a syslog header or bare (`dmesg`, `journalctl -o cat`); any
+    /// other line is an error.
+    Iptables,
     /// No parsing: the message is the line.
     Raw,
 }
 
 impl InputFormat {
-    pub const NAMES: [&'static str; 4] = ["auto", "rfc5424", "rfc3164", "raw"];
+    pub const NAMES: [&'static str; 5] = ["auto", "rfc5424", "rfc3164", "iptables", "raw"];
 }
 
 impl FromStr for InputFormat {
@@ -37,6 +42,7 @@ impl FromStr for InputFormat {
             "auto" => Ok(InputFormat::Auto),
             "rfc5424" => Ok(InputFormat::Rfc5424),
             "rfc3164" => Ok(InputFormat::Rfc3164),
+            "iptables" => Ok(InputFormat::Iptables),
             "raw" => Ok(InputFormat::Raw),
             _ => Err(format!(
                 "unknown format {s:?}: use one of {}",
@@ -52,6 +58,7 @@ impl fmt::Display for InputFormat {
             InputFormat::Auto => "auto",
             InputFormat::Rfc5424 => "rfc5424",
             InputFormat::Rfc3164 => "rfc3164",
+            InputFormat::Iptables => "iptables",
             InputFormat::Raw => "raw",
         };
         f.write_str(name)
@@ -129,6 +136,7 @@ impl LineParser {
 
     /// Appends the event for one message (no line terminator in it) and a newline.
     pub fn write_line(&self, line: &[u8], out: &mut Vec<u8>) -> Outcome {
+        let time = &self.options.time;
         let parsed = match self.options.format {
             InputFormat::Raw => {
                 let mut event = self.event(Timestamp::now());
@@ -140,27 +148,98 @@ impl LineParser {
                 out.push(b'\n');
                 return Outcome::Parsed;
             }
-            InputFormat::Rfc5424 => rfc5424::parse(line, &self.options.time),
-            InputFormat::Rfc3164 => rfc3164::parse(line, &self.options.time),
-            InputFormat::Auto if syslog::looks_like_rfc5424(line) => {
-                rfc5424::parse(line, &self.options.time)
+            InputFormat::Rfc5424 => rfc5424::parse(line, time),
+            InputFormat::Rfc3164 => rfc3164::parse(line, time),
+            InputFormat::Auto | InputFormat::Iptables if syslog::looks_like_rfc5424(line) => {
+                rfc5424::parse(line, time)
             }
-            InputFormat::Auto => rfc3164::parse(line, &self.options.time),
+            InputFormat::Auto | InputFormat::Iptables => rfc3164::parse(line, time),
         };
-        match parsed {
-            Ok(message) => {
-                let mut event = self.event(message.timestamp.unwrap_or_else(Timestamp::now));
-                event.message = message.msg;
-                if self.options.keep_original {
-                    event.original = Some(line);
-                }
-                event.syslog = Some(message);
-                event.write_json(out);
-                out.push(b'\n');
-                Outcome::Parsed
+        match (self.options.format, parsed) {
+            (InputFormat::Iptables, Ok(message)) => match netfilter_in_message(line, &message) {
+                Ok(nf) => self.write_syslog_event(line, message, Some(nf), out),
+                Err(e) => self.write_error(line, e.to_string(), out),
+            },
+            // A bare, dmesg or `dmesg -T` kernel line has no syslog header.
+            (InputFormat::Iptables, Err(_)) if line.is_empty() => {
+                self.write_error(line, "empty line".into(), out)
             }
-            Err(e) => self.write_parse_error(line, &e, out),
+            (InputFormat::Iptables, Err(_)) => match self.netfilter_line(line) {
+                Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, out),
+                Err(e) => self.write_error(line, e, out),
+            },
+            (InputFormat::Auto, Ok(message)) => {
+                // A message that only looks like a LOG line stays a plain syslog event.
+                let nf = message
+                    .msg
+                    .filter(|msg| iptables::looks_like_netfilter(msg))
+                    .and_then(|_| netfilter_in_message(line, &message).ok());
+                self.write_syslog_event(line, message, nf, out)
+            }
+            (InputFormat::Auto, Err(e)) if iptables::looks_like_netfilter(line) => {
+                match self.netfilter_line(line) {
+                    Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, out),
+                    Err(_) => self.write_parse_error(line, &e, out),
+                }
+            }
+            (_, Ok(message)) => self.write_syslog_event(line, message, None, out),
+            (_, Err(e)) => self.write_parse_error(line, &e, out),
         }
+    }
+
+    /// A whole line read as netfilter LOG text, with its time: a `dmesg -T` stamp read in the
+    /// `--timezone` zone, else now.
+    fn netfilter_line<'a>(&self, line: &'a [u8]) -> Result<(Timestamp, Netfilter<'a>), String> {
+        let nf = iptables::parse(line).map_err(|e| e.to_string())?;
+        let timestamp = match nf.wall_time {
+            Some(wall) => Timestamp {
+                utc: self
+                    .options
+                    .time
+                    .local_to_utc(wall)
+                    .map_err(|e| format!("iptables: dmesg -T stamp: {e}"))?,
+                frac_digits: 0,
+            },
+            None => Timestamp::now(),
+        };
+        Ok((timestamp, nf))
+    }
+
+    fn write_syslog_event<'a>(
+        &self,
+        line: &'a [u8],
+        message: Message<'a>,
+        netfilter: Option<Netfilter<'a>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        let mut event = self.event(message.timestamp.unwrap_or_else(Timestamp::now));
+        event.message = message.msg;
+        if self.options.keep_original {
+            event.original = Some(line);
+        }
+        event.syslog = Some(message);
+        event.netfilter = netfilter;
+        event.write_json(out);
+        out.push(b'\n');
+        Outcome::Parsed
+    }
+
+    fn write_netfilter_event<'a>(
+        &self,
+        line: &'a [u8],
+        timestamp: Timestamp,
+        netfilter: Netfilter<'a>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        let mut event = self.event(timestamp);
+        event.message = Some(netfilter.body);
+        if self.options.keep_original {
+            event.original = Some(line);
+        }
+        event.netfilter = Some(netfilter);
+        event.write_json(out);
+        out.push(b'\n');
+        Outcome::Parsed
     }
 
     fn write_parse_error(&self, line: &[u8], error: &ParseError, out: &mut Vec<u8>) -> Outcome {
@@ -190,10 +269,43 @@ impl LineParser {
     }
 }
 
+/// The netfilter fields of a syslog message's text. Error offsets count from the start of the
+/// line. When a syslog parser took the log prefix for a tag (`Jan  8 03:37:09 DENY: IN=…`, where
+/// the text starts right at `IN=`), the tag is the prefix again.
+fn netfilter_in_message<'a>(
+    line: &'a [u8],
+    message: &Message<'a>,
+) -> Result<Netfilter<'a>, NetfilterError> {
+    let Some(msg) = message.msg else {
+        return Err(NetfilterError::new(
+            line.len(),
+            "no message after the syslog header, so no netfilter LOG text",
+        ));
+    };
+    let msg_at = offset_in(line, msg);
+    let mut nf = iptables::parse(msg).map_err(|e| e.shifted(msg_at))?;
+    if let Some(appname) = message.appname
+        && appname != b"kernel"
+        && nf.log_prefix.is_none()
+        && msg.starts_with(b"IN=")
+    {
+        nf.set_log_prefix(&line[offset_in(line, appname)..msg_at]);
+    }
+    Ok(nf)
+}
+
+/// Where `part`, a slice of `line`, starts in it.
+fn offset_in(line: &[u8], part: &[u8]) -> usize {
+    let at = (part.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    debug_assert!(at <= line.len(), "part must be a slice of line");
+    at.min(line.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::syslog::timestamp::Zone;
+    use proptest::strategy::Strategy;
     use serde_json::Value;
 
     fn parser(format: InputFormat) -> LineParser {
@@ -261,9 +373,11 @@ mod tests {
 
     #[test]
     fn empty_line_is_an_error_event() {
-        let (v, _) = event(&parser(InputFormat::Auto), b"");
-        assert_eq!(v["error"]["message"], "empty line");
-        assert_eq!(v["event"]["original"], "");
+        for format in [InputFormat::Auto, InputFormat::Iptables] {
+            let (v, _) = event(&parser(format), b"");
+            assert_eq!(v["error"]["message"], "empty line");
+            assert_eq!(v["event"]["original"], "");
+        }
     }
 
     #[test]
@@ -273,6 +387,136 @@ mod tests {
         assert_eq!(v["message"], "<13>Oct 11 22:14:15 h a: x");
         assert!(v.get("log").is_none());
     }
+
+    const KERNEL_LINE: &[u8] = b"<4>Nov 22 10:01:02 fw01 kernel: [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC=203.0.113.7 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=54321 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ";
+
+    #[test]
+    fn auto_adds_netfilter_fields_to_a_kernel_log_line() {
+        let (auto, outcome) = event(&parser(InputFormat::Auto), KERNEL_LINE);
+        assert_eq!(outcome, Outcome::Parsed);
+        assert_eq!(auto["log"]["syslog"]["appname"], "kernel");
+        assert_eq!(auto["source"]["ip"], "203.0.113.7");
+        assert_eq!(auto["event"]["action"], "block");
+        let (iptables, _) = event(&parser(InputFormat::Iptables), KERNEL_LINE);
+        assert_eq!(auto, iptables);
+    }
+
+    #[test]
+    fn explicit_syslog_formats_do_not_add_netfilter_fields() {
+        let (v, outcome) = event(&parser(InputFormat::Rfc3164), KERNEL_LINE);
+        assert_eq!(outcome, Outcome::Parsed);
+        assert!(v.get("iptables").is_none() && v.get("source").is_none());
+        assert!(v.get("event").is_none());
+    }
+
+    #[test]
+    fn auto_keeps_a_message_that_only_looks_like_a_log_line_plain() {
+        let (v, outcome) = event(
+            &parser(InputFormat::Auto),
+            b"<13>Nov 22 10:01:02 h app: set IN=1 OUT=2 now",
+        );
+        assert_eq!(outcome, Outcome::Parsed);
+        assert_eq!(v["message"], "set IN=1 OUT=2 now");
+        assert!(v.get("error").is_none() && v.get("iptables").is_none());
+    }
+
+    #[test]
+    fn auto_reads_a_bare_kernel_log_line_without_error() {
+        let line = b"[ 8123.456789] IN=eth0 OUT= MAC= SRC=10.8.0.2 DST=10.8.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64860 RES=0x00 SYN URGP=0 ";
+        let (v, outcome) = event(&parser(InputFormat::Auto), line);
+        assert_eq!(outcome, Outcome::Parsed);
+        assert!(v.get("error").is_none());
+        assert_eq!(
+            v["message"],
+            "IN=eth0 OUT= MAC= SRC=10.8.0.2 DST=10.8.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=7 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64860 RES=0x00 SYN URGP=0 "
+        );
+        assert_eq!(v["iptables"]["uptime"], 8123.456789);
+        // A bare line that is neither keeps the syslog parser's reason.
+        let (v, outcome) = event(&parser(InputFormat::Auto), b"IN=eth0 OUT= nothing else");
+        assert_eq!(outcome, Outcome::Failed);
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("rfc3164: ")
+        );
+    }
+
+    #[test]
+    fn iptables_format_makes_other_lines_errors() {
+        let (v, outcome) = event(
+            &parser(InputFormat::Iptables),
+            b"<34>1 2003-10-11T22:14:15.003Z host su - ID47 - hi",
+        );
+        assert_eq!(outcome, Outcome::Failed);
+        assert_eq!(
+            v["error"]["message"],
+            "iptables: no \"IN=<device> OUT=<device> \" found: not a netfilter LOG message at byte 48"
+        );
+        assert_eq!(
+            v["event"]["original"],
+            "<34>1 2003-10-11T22:14:15.003Z host su - ID47 - hi"
+        );
+        let (v, _) = event(
+            &parser(InputFormat::Iptables),
+            b"<34>1 2003-10-11T22:14:15.003Z host su - ID47 -",
+        );
+        assert_eq!(
+            v["error"]["message"],
+            "iptables: no message after the syslog header, so no netfilter LOG text at byte 47"
+        );
+    }
+
+    #[test]
+    fn keep_original_applies_to_netfilter_events() {
+        let p = LineParser::new(ParseOptions {
+            keep_original: true,
+            ..parser(InputFormat::Iptables).options().clone()
+        });
+        let (v, _) = event(&p, KERNEL_LINE);
+        assert_eq!(
+            v["event"]["original"],
+            String::from_utf8_lossy(KERNEL_LINE).as_ref()
+        );
+        assert_eq!(v["event"]["kind"], "event");
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for name in InputFormat::NAMES {
+            assert_eq!(name.parse::<InputFormat>().unwrap().to_string(), name);
+        }
+        assert!(
+            "ulog"
+                .parse::<InputFormat>()
+                .unwrap_err()
+                .contains("iptables")
+        );
+    }
+
+    proptest::proptest! {
+            #[test]
+            fn any_line_gives_one_json_event_that_keeps_a_failed_line(
+                line in proptest::prop_oneof![
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+                    (0..KERNEL_LINE.len(), proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8))
+                        .prop_map(|(at, junk)| {
+                            let mut line = KERNEL_LINE.to_vec();
+                            line.splice(at..at, junk);
+                            line.retain(|&b| b != b'\n');
+                            line
+                        }),
+                ],
+                iptables in proptest::prelude::any::<bool>(),
+            ) {
+                let format = if iptables { InputFormat::Iptables } else { InputFormat::Auto };
+                let (v, outcome) = event(&parser(format), &line);
+                if outcome == Outcome::Failed {
+    let original = String::from_utf8_lossy(&line);
+                    proptest::prop_assert_eq!(v["event"]["original"].as_str(), Some(original.as_ref()));
+                }
+            }
+        }
 
     #[test]
     fn dataset_rule() {
