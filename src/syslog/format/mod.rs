@@ -399,6 +399,12 @@ mod tests {
     }
 
     #[test]
+    fn formatter_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Formatter>();
+    }
+
+    #[test]
     fn default_hostname_is_this_machine() {
         let f = Formatter::new(FormatOptions::default()).unwrap();
         assert_eq!(f.hostname(), local_hostname());
