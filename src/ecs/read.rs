@@ -74,74 +74,100 @@ pub struct SyslogFields<'v> {
 }
 
 /// Finds the syslog-related fields of one event.
+///
+/// One pass over the keys of the event and of `log.syslog`, matching names, instead of a hash
+/// lookup per field: an event has a handful of top-level keys and we look for thirteen, so the
+/// lookups would cost more than everything else the formatter does.
 pub fn syslog_fields(event: &Map<String, Value>) -> SyslogFields<'_> {
-    let top = |name: &'static str| found(name, event.get(name));
-    let cribl = HeaderFields {
-        priority: top("__priority"),
-        facility: top("__facility"),
-        severity: top("__severity"),
-        hostname: top("__host"),
-        appname: top("__appname"),
-        procid: top("__procid"),
-        msgid: top("__msgid"),
-    };
-
-    let syslog = event
-        .get("log")
-        .and_then(|log| log.get("syslog"))
-        .and_then(Value::as_object);
-    let ecs = match syslog {
-        None => HeaderFields::default(),
-        Some(s) => {
-            let field = |name: &'static str, key: &str| found(name, s.get(key));
-            let nested = |name: &'static str, key: &str, inner: &str| {
-                found(name, s.get(key).and_then(|v| v.get(inner)))
-            };
-            HeaderFields {
-                priority: field("log.syslog.priority", "priority"),
-                facility: nested("log.syslog.facility.code", "facility", "code")
-                    .or_else(|| nested("log.syslog.facility.name", "facility", "name")),
-                severity: nested("log.syslog.severity.code", "severity", "code")
-                    .or_else(|| nested("log.syslog.severity.name", "severity", "name")),
-                hostname: field("log.syslog.hostname", "hostname"),
-                appname: field("log.syslog.appname", "appname"),
-                procid: field("log.syslog.procid", "procid"),
-                msgid: field("log.syslog.msgid", "msgid"),
-            }
+    let mut fields = SyslogFields::default();
+    let (mut syslogout, mut message, mut raw) = (None, None, None);
+    let (mut timestamp, mut cribl_time) = (None, None);
+    let mut syslog = None;
+    let cribl = &mut fields.cribl;
+    for (key, value) in event {
+        match key.as_str() {
+            "__priority" => cribl.priority = found("__priority", value),
+            "__facility" => cribl.facility = found("__facility", value),
+            "__severity" => cribl.severity = found("__severity", value),
+            "__host" => cribl.hostname = found("__host", value),
+            "__appname" => cribl.appname = found("__appname", value),
+            "__procid" => cribl.procid = found("__procid", value),
+            "__msgid" => cribl.msgid = found("__msgid", value),
+            TIMESTAMP => timestamp = found(TIMESTAMP, value),
+            CRIBL_TIME => cribl_time = found(CRIBL_TIME, value),
+            SYSLOGOUT => syslogout = body(SYSLOGOUT, value),
+            MESSAGE => message = body(MESSAGE, value),
+            RAW => raw = body(RAW, value),
+            "log" => syslog = value.get("syslog").and_then(Value::as_object),
+            _ => {}
         }
-    };
-
-    // The body keeps an empty string: `<13>1 - h a - - - ` has an empty MSG, which must survive.
-    let body_field = |name: &'static str| {
-        event
-            .get(name)
-            .filter(|v| !v.is_null())
-            .map(|value| Found { field: name, value })
-    };
-    let body = body_field(SYSLOGOUT)
-        .map(Body::SyslogOut)
-        .or_else(|| body_field(MESSAGE).map(Body::Text))
-        .or_else(|| body_field(RAW).map(Body::Text));
-
-    SyslogFields {
-        cribl,
-        ecs,
-        time: top(TIMESTAMP).or_else(|| top(CRIBL_TIME)),
-        structured_data: found(
-            STRUCTURED_DATA,
-            syslog.and_then(|s| s.get("structured_data")),
-        ),
-        body,
-        has_syslog: syslog.is_some(),
     }
+    fields.time = timestamp.or(cribl_time);
+    fields.body = syslogout
+        .map(Body::SyslogOut)
+        .or(message.map(Body::Text))
+        .or(raw.map(Body::Text));
+
+    let Some(syslog) = syslog else {
+        return fields;
+    };
+    fields.has_syslog = true;
+    let ecs = &mut fields.ecs;
+    for (key, value) in syslog {
+        match key.as_str() {
+            "priority" => ecs.priority = found("log.syslog.priority", value),
+            "facility" => {
+                ecs.facility = code_or_name(
+                    value,
+                    "log.syslog.facility.code",
+                    "log.syslog.facility.name",
+                );
+            }
+            "severity" => {
+                ecs.severity = code_or_name(
+                    value,
+                    "log.syslog.severity.code",
+                    "log.syslog.severity.name",
+                );
+            }
+            "hostname" => ecs.hostname = found("log.syslog.hostname", value),
+            "appname" => ecs.appname = found("log.syslog.appname", value),
+            "procid" => ecs.procid = found("log.syslog.procid", value),
+            "msgid" => ecs.msgid = found("log.syslog.msgid", value),
+            "structured_data" => fields.structured_data = found(STRUCTURED_DATA, value),
+            _ => {}
+        }
+    }
+    fields
+}
+
+/// `{"code": 20, "name": "local4"}`: the code when there is one, else the name.
+fn code_or_name<'v>(
+    value: &'v Value,
+    code_field: &'static str,
+    name_field: &'static str,
+) -> Option<Found<'v>> {
+    let (mut code, mut name) = (None, None);
+    for (key, value) in value.as_object()? {
+        match key.as_str() {
+            "code" => code = found(code_field, value),
+            "name" => name = found(name_field, value),
+            _ => {}
+        }
+    }
+    code.or(name)
 }
 
 /// A header value counts as present unless it is `null` or `""` (both mean "not set" in the
 /// events people build with jq or Cribl's Eval).
-fn found<'v>(field: &'static str, value: Option<&'v Value>) -> Option<Found<'v>> {
-    value
-        .filter(|v| !v.is_null() && v.as_str() != Some(""))
-        .map(|value| Found { field, value })
+fn found<'v>(field: &'static str, value: &'v Value) -> Option<Found<'v>> {
+    (!value.is_null() && value.as_str() != Some("")).then_some(Found { field, value })
+}
+
+/// A body counts as present unless it is `null`: `<13>1 - h a - - - ` has an empty MSG, and it
+/// must survive.
+fn body<'v>(field: &'static str, value: &'v Value) -> Option<Found<'v>> {
+    (!value.is_null()).then_some(Found { field, value })
 }
 
 #[cfg(test)]
