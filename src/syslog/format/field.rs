@@ -18,7 +18,7 @@ pub(super) enum Charset {
 }
 
 impl Charset {
-    fn allows(self, b: u8) -> bool {
+    pub(super) fn allows(self, b: u8) -> bool {
         let printable = (0x21..=0x7e).contains(&b);
         match self {
             Charset::PrintUsAscii => printable,

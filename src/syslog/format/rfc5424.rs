@@ -140,12 +140,23 @@ fn non_empty(name: &[u8]) -> &[u8] {
 }
 
 fn same_sd_name(a: &[u8], b: &[u8]) -> bool {
-    a == b
-        || sanitised(non_empty(a), Charset::SdName, MAX_SD_NAME_LEN).eq(sanitised(
-            non_empty(b),
-            Charset::SdName,
-            MAX_SD_NAME_LEN,
-        ))
+    if a == b {
+        return true;
+    }
+    // Names that are valid as they are go out unchanged, so they differ on the wire too. This
+    // spares the character-by-character comparison for every pair of elements.
+    let valid = |name: &[u8]| {
+        (1..=MAX_SD_NAME_LEN).contains(&name.len())
+            && name.iter().all(|&b| Charset::SdName.allows(b))
+    };
+    if valid(a) && valid(b) {
+        return false;
+    }
+    sanitised(non_empty(a), Charset::SdName, MAX_SD_NAME_LEN).eq(sanitised(
+        non_empty(b),
+        Charset::SdName,
+        MAX_SD_NAME_LEN,
+    ))
 }
 
 fn write_sd_name(name: &[u8], out: &mut Vec<u8>) {
