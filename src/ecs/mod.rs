@@ -4,10 +4,11 @@
 //! [`Event`] borrows everything from the message it describes and is written straight to
 //! bytes ([`Event::write_json`]); absent fields are left out, never `null` or `"-"`.
 //! Reading events back (for `frame` and `send`) goes through `serde_json::Value`, so fields
-//! other programs added survive a relay untouched.
+//! other programs added survive a relay untouched; [`read`] finds the syslog fields in one.
 
 pub mod json;
 mod netfilter;
+pub mod read;
 
 use std::borrow::Cow;
 

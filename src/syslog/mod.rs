@@ -1,8 +1,9 @@
 //! Syslog messages: the header model shared by both formats ([`Message`], [`Pri`], facility
-//! and severity names), the parsers ([`rfc5424`], [`rfc3164`]) and time handling
-//! ([`timestamp`]). Everything here borrows from the input line; nothing is copied on the hot
-//! path. Mapping to ECS field names is left to [`crate::ecs`].
+//! and severity names), the parsers ([`rfc5424`], [`rfc3164`]), the writers ([`format`]) and
+//! time handling ([`timestamp`]). Everything here borrows from the input line; nothing is
+//! copied on the hot path. Mapping to ECS field names is left to [`crate::ecs`].
 
+pub mod format;
 pub mod names;
 pub mod rfc3164;
 pub mod rfc5424;
