@@ -8,10 +8,12 @@
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
+//! - [`iptables`]: netfilter LOG rules and the syslog forwarding that matches them.
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
 pub mod ecs;
 pub mod framing;
 pub mod ingest;
+pub mod iptables;
 pub mod syslog;
