@@ -1,3 +1,5 @@
 //! CLI tests: one integration binary, one module per command.
 
 mod util;
+
+mod rulegen;
