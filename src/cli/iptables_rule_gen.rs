@@ -32,9 +32,9 @@ use syslogkit::iptables::rulegen::{
     forward over TCP, all files and a README in ./fw:
         syslogkit iptables-rule-gen --forward-to 192.0.2.10:9001 --output-dir fw
 
-    Log and reject telnet from outside the LAN, IPv4 and IPv6, as a shell script:
-        syslogkit iptables-rule-gen --backend both --chain LOG_TELNET --prefix 'telnet-rejected: ' \\
-            --protocol tcp --dport 23 --in-interface eth0 --source 0.0.0.0/0 --source ::/0 \\
+    Log and reject telnet arriving on eth0, IPv4 and IPv6, as a shell script:
+        syslogkit iptables-rule-gen --backend both --chain LOG_TELNET \\
+            --prefix 'telnet-rejected: ' --protocol tcp --dport 23 --in-interface eth0 \\
             --action reject --form script
 
     Native nftables, forwarded over UDP with rsyslog's short selector form:
@@ -44,8 +44,9 @@ use syslogkit::iptables::rulegen::{
     What removes the first example's rules again:
         syslogkit iptables-rule-gen --undo --output-dir fw-undo
 
-    Check a generated restore file without touching this machine's firewall:
-        syslogkit iptables-rule-gen --output-dir fw && unshare -rn iptables-restore --test --noflush fw/iptables.rules")]
+    Check a restore file without touching this machine's firewall (a throwaway namespace):
+        syslogkit iptables-rule-gen --output-dir fw
+        unshare -rn iptables-restore --test --noflush fw/iptables.rules")]
 pub struct IptablesRuleGenArgs {
     /// Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same
     /// chain for each), or nftables (one native 'table inet' for both families).
@@ -161,12 +162,12 @@ pub struct IptablesRuleGenArgs {
 
     /// Transport for forwarding: tcp (the sender notices outages and queues) or udp (lines
     /// sent while the receiver is down are lost).
-    #[arg(long, value_enum, default_value_t = TransportArg::Tcp, requires = "forward_to")]
+    #[arg(long, value_enum, value_name = "PROTO", default_value_t = TransportArg::Tcp, requires = "forward_to")]
     forward_protocol: TransportArg,
 
     /// rsyslog syntax: 'rainerscript', an omfwd action with a disk-assisted queue that keeps
     /// lines through outages, or 'selector', the short 'if … then @@host:port' and '& stop'.
-    #[arg(long, value_enum, default_value_t = RsyslogFormArg::Rainerscript, requires = "forward_to")]
+    #[arg(long, value_enum, value_name = "FORM", default_value_t = RsyslogFormArg::Rainerscript, requires = "forward_to")]
     rsyslog_form: RsyslogFormArg,
 
     /// The syslog-ng source the forwarding log path reads (Debian: s_src, RHEL: s_sys).
@@ -327,8 +328,11 @@ pub fn run(args: IptablesRuleGenArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let spec = RuleSpec::new(args.options())?;
-    for warning in spec.warnings() {
-        eprintln!("syslogkit iptables-rule-gen: warning: {warning}");
+    // The warnings are about what the rules would do; an undo only removes them.
+    if !args.undo {
+        for warning in spec.warnings() {
+            eprintln!("syslogkit iptables-rule-gen: warning: {warning}");
+        }
     }
     if args.forward_to.is_none() && !args.undo {
         eprintln!(

@@ -901,37 +901,38 @@ fn help_examples_run_as_written() {
     let help = rulegen().arg("--help").output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     let examples = help.split("EXAMPLES:").nth(1).expect("an EXAMPLES block");
-    let commands: Vec<String> = examples
-        .replace("\\\n", " ")
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("syslogkit "))
-        .map(str::to_string)
-        .collect();
-    assert!(commands.len() >= 4, "{commands:?}");
-    let bin = assert_cmd::cargo::cargo_bin!("syslogkit");
-    for command in commands {
-        if command.contains("unshare") {
-            // Runs iptables-restore: only inside a namespace, which this example makes itself.
-            if netns_args().is_err() {
-                eprintln!("!!!!!! NO NETWORK NAMESPACE: not running the example {command}");
-                continue;
+    let bin = assert_cmd::cargo::cargo_bin!("syslogkit")
+        .display()
+        .to_string();
+    let mut ran = 0;
+    // Each example is a paragraph: a description, then commands run in order in one directory.
+    for paragraph in examples.replace("\\\n", " ").split("\n\n") {
+        let commands: Vec<&str> = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("syslogkit ") || l.starts_with("unshare "))
+            .collect();
+        if commands.iter().any(|c| c.starts_with("unshare ")) {
+            // iptables-restore runs only inside the namespace the example makes itself.
+            if let Err(why) = netns_args() {
+                panic!("cannot run the example {commands:?}: no network namespace ({why})");
             }
         }
         let dir = TempDir::new().unwrap();
-        let out = Command::new("sh")
-            .args([
-                "-c",
-                &command.replacen("syslogkit", &bin.display().to_string(), 1),
-            ])
-            .current_dir(dir.path())
-            .env("PATH", path_with_sbin())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "example failed: {command}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for command in commands {
+            let out = Command::new("sh")
+                .args(["-c", &command.replacen("syslogkit", &bin, 1)])
+                .current_dir(dir.path())
+                .env("PATH", path_with_sbin())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "example failed: {command}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
     }
+    assert_eq!(ran, 6, "every example command should have run");
 }
