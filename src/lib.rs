@@ -6,7 +6,8 @@
 //!
 //! - [`framing`]: cutting byte streams into messages (LF, any delimiter), pure state machines.
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
-//! - [`iptables`]: netfilter LOG lines (iptables/nftables): header forms, prefixes, packet fields.
+//! - [`iptables`]: netfilter LOG lines (iptables/nftables): header forms, prefixes, packet fields;
+//!   and generating the LOG rules and the syslog forwarding that matches them.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //!

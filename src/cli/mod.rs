@@ -3,6 +3,7 @@
 //! and picks the exit code; no logic lives here.
 
 mod generate;
+mod iptables_rule_gen;
 mod parse;
 
 use std::process::ExitCode;
@@ -31,6 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Parse(parse::ParseArgs),
+    IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
     GenerateDocs(generate::GenerateArgs),
@@ -40,6 +42,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }
 }

@@ -9,6 +9,7 @@
 
 mod header;
 mod parse;
+pub mod rulegen;
 
 use std::borrow::Cow;
 use std::fmt;

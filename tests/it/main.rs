@@ -2,4 +2,5 @@
 
 mod generated;
 mod parse;
+mod rulegen;
 mod util;

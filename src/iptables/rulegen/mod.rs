@@ -1,0 +1,758 @@
+//! `iptables-rule-gen`: netfilter LOG chains and the syslog forwarding that matches them,
+//! written from one validated [`RuleSpec`] so the LOG prefix and the rsyslog / syslog-ng filter
+//! are the same bytes and cannot drift.
+//!
+//! [`RuleOptions`] is what a caller asks for; [`RuleSpec::new`] checks every value against the
+//! limits of the tools that will read it (netfilter-log.md §3: prefix 1–29 bytes for iptables,
+//! ≤ 127 for nft, rates, bursts, chain names) and refuses before anything is written.
+//! [`generate`] turns a spec into files: [`iptables`] (restore file, guarded shell script,
+//! undo), [`nft`] (one `table inet`), [`forward`] (rsyslog, syslog-ng), [`persist`] (how to keep
+//! the rules across reboots) and a README. This module never runs iptables or nft: applying
+//! the files is left to the user.
+
+pub mod forward;
+pub mod iptables;
+mod names;
+pub mod nft;
+mod output;
+pub mod persist;
+pub mod values;
+
+use std::fmt;
+
+pub use forward::{Forwarding, RsyslogForm};
+use names::{NFT_KEYWORDS, RESERVED_CHAIN_NAMES};
+pub use output::{
+    GeneratedFile, OutputOptions, README_NAME, XtablesForm, generate, render_sections,
+};
+pub use values::{
+    Action, Backend, Cidr, Family, ForwardTarget, Hook, Host, Interface, Level, PortRange,
+    Protocol, Rate, RateUnit, Transport,
+};
+use values::{DEFAULT_LIMIT_BURST, MAX_LIMIT_BURST};
+
+/// The chain name of Elastic's iptables integration recipe.
+pub const DEFAULT_CHAIN: &str = "LOG_AND_DROP";
+/// The prefix of Elastic's iptables integration recipe.
+pub const DEFAULT_PREFIX: &str = "iptables-dropped: ";
+/// The default rate: the integration recommends `-m limit --limit 5/min`.
+pub const DEFAULT_LIMIT: Rate = Rate {
+    count: 5,
+    unit: RateUnit::Minute,
+};
+/// The nft table that holds everything the nftables backend writes.
+pub const DEFAULT_NFT_TABLE: &str = "syslogkit";
+/// Longest iptables chain name: "must be under 29 chars" (iptables 1.8.9, tested).
+pub const MAX_CHAIN_BYTES: usize = 28;
+/// Most ports one `-m multiport` match takes; a range counts as two.
+pub const MAX_MULTIPORT_SLOTS: usize = 15;
+
+/// The LOG target's optional fields (nft: `log flags …`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogFlags {
+    /// TCP sequence numbers (a security risk if the log is readable by users).
+    pub tcp_sequence: bool,
+    pub tcp_options: bool,
+    pub ip_options: bool,
+    /// The owner of locally generated packets.
+    pub uid: bool,
+    /// MAC addresses decoded into MACSRC=, MACDST=, MACPROTO=.
+    pub macdecode: bool,
+}
+
+impl LogFlags {
+    pub fn all(self) -> bool {
+        self.tcp_sequence && self.tcp_options && self.ip_options && self.uid && self.macdecode
+    }
+}
+
+/// Which packets jump to the LOG chain. Empty means every packet on the chosen hooks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Matches {
+    pub protocol: Option<Protocol>,
+    pub sports: Vec<PortRange>,
+    pub dports: Vec<PortRange>,
+    pub sources: Vec<Cidr>,
+    pub in_interface: Option<Interface>,
+    pub out_interface: Option<Interface>,
+}
+
+impl Matches {
+    pub fn is_empty(&self) -> bool {
+        *self == Matches::default()
+    }
+}
+
+/// What the caller asks for; [`RuleSpec::new`] checks it.
+#[derive(Clone, Debug)]
+pub struct RuleOptions {
+    pub backend: Backend,
+    pub chain: String,
+    pub prefix: String,
+    pub level: Level,
+    /// `None`: log every packet.
+    pub limit: Option<Rate>,
+    /// Only with `limit`; `None` takes the tools' default of 5.
+    pub limit_burst: Option<u32>,
+    pub action: Action,
+    /// Built-in chains that jump to the LOG chain; empty means INPUT.
+    pub apply_to: Vec<Hook>,
+    pub matches: Matches,
+    pub log_flags: LogFlags,
+    /// nftables backend: the `table inet` that holds everything.
+    pub nft_table: String,
+    /// `None`: no forwarding config is written.
+    pub forward: Option<Forwarding>,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            backend: Backend::default(),
+            chain: DEFAULT_CHAIN.to_string(),
+            prefix: DEFAULT_PREFIX.to_string(),
+            level: Level::default(),
+            limit: Some(DEFAULT_LIMIT),
+            limit_burst: None,
+            action: Action::default(),
+            apply_to: vec![Hook::Input],
+            matches: Matches::default(),
+            log_flags: LogFlags::default(),
+            nft_table: DEFAULT_NFT_TABLE.to_string(),
+            forward: None,
+        }
+    }
+}
+
+/// A value that cannot be used: which flag, which value, and what to do instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleGenError {
+    pub flag: &'static str,
+    pub value: String,
+    pub problem: String,
+}
+
+impl RuleGenError {
+    fn new(flag: &'static str, value: impl fmt::Display, problem: impl Into<String>) -> Self {
+        RuleGenError {
+            flag,
+            value: value.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for RuleGenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} '{}': {}",
+            self.flag,
+            self.value.escape_debug(),
+            self.problem
+        )
+    }
+}
+
+impl std::error::Error for RuleGenError {}
+
+/// A checked rule set: every value fits the tools that will read it. Built only by
+/// [`RuleSpec::new`].
+#[derive(Clone, Debug)]
+pub struct RuleSpec {
+    opts: RuleOptions,
+    /// The burst actually written (the default filled in), when there is a limit.
+    burst: Option<u32>,
+    warnings: Vec<String>,
+}
+
+impl RuleSpec {
+    /// Checks every value; the first problem is returned, naming the flag, the value, the limit
+    /// and a fix.
+    pub fn new(mut opts: RuleOptions) -> Result<RuleSpec, RuleGenError> {
+        let mut warnings = Vec::new();
+        check_prefix(&opts.prefix, opts.backend, &mut warnings)?;
+        check_chain(&opts.chain, opts.backend)?;
+        if opts.backend == Backend::Nftables {
+            check_nft_table(&opts.nft_table)?;
+        }
+        let burst = check_limit(&opts)?;
+        opts.apply_to.sort();
+        opts.apply_to.dedup();
+        if opts.apply_to.is_empty() {
+            opts.apply_to.push(Hook::Input);
+        }
+        check_matches(&opts)?;
+        if let Some(fwd) = &opts.forward {
+            forward::check(fwd)?;
+        }
+        if opts.log_flags.tcp_sequence {
+            warnings.push(
+                "--log-tcp-sequence writes TCP sequence numbers to the log; anyone who can read \
+                 the log can use them to hijack connections (iptables-extensions(8))"
+                    .to_string(),
+            );
+        }
+        if opts.action.is_terminal_block() && opts.matches.is_empty() {
+            if opts.backend == Backend::Nftables {
+                warnings.push(format!(
+                    "with no match options, table inet {} will {} every packet on {}: in \
+                     nftables an accept in another table does not stop it; add --protocol, \
+                     --dport, --source or --in-interface to say what to log",
+                    opts.nft_table,
+                    opts.action.nft_verdict(),
+                    hook_list(&opts.apply_to)
+                ));
+            } else if opts.apply_to.contains(&Hook::Output) {
+                warnings.push(format!(
+                    "--apply-to OUTPUT with --action {} and no match options blocks every \
+                     packet this machine sends that no earlier OUTPUT rule accepted, the \
+                     forwarded log lines included",
+                    opts.action.nft_verdict()
+                ));
+            }
+        }
+        Ok(RuleSpec {
+            opts,
+            burst,
+            warnings,
+        })
+    }
+
+    pub fn options(&self) -> &RuleOptions {
+        &self.opts
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.opts.backend
+    }
+
+    pub fn chain(&self) -> &str {
+        &self.opts.chain
+    }
+
+    /// The exact prefix bytes the LOG rule writes and the forwarding filters look for.
+    pub fn prefix(&self) -> &str {
+        &self.opts.prefix
+    }
+
+    /// The limit and the burst to write with it.
+    pub fn limit(&self) -> Option<(Rate, u32)> {
+        self.opts.limit.zip(self.burst)
+    }
+
+    /// Things that are allowed but probably not meant, for stderr.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+fn hook_list(hooks: &[Hook]) -> String {
+    hooks
+        .iter()
+        .map(|h| h.nft_hook())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Bytes a prefix may hold: they survive iptables-restore, nft, RainerScript and syslog-ng
+/// strings and shell single quotes without escaping (netfilter-log.md §3).
+fn is_prefix_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b' ' | b'_'
+                | b'.'
+                | b':'
+                | b'-'
+                | b'['
+                | b']'
+                | b'/'
+                | b'#'
+                | b','
+                | b'+'
+                | b'('
+                | b')'
+        )
+}
+
+fn check_prefix(
+    prefix: &str,
+    backend: Backend,
+    warnings: &mut Vec<String>,
+) -> Result<(), RuleGenError> {
+    let err = |problem: String| RuleGenError::new("--prefix", prefix, problem);
+    if prefix.is_empty() {
+        return Err(err(format!(
+            "the prefix must be 1 byte or more (iptables refuses an empty one); the default is \
+             --prefix '{DEFAULT_PREFIX}'"
+        )));
+    }
+    if let Some(b) = prefix.bytes().find(|&b| !is_prefix_byte(b)) {
+        let what = match b {
+            b'\n' | b'\r' => "a line break ends the log line early".to_string(),
+            b'"' | b'\'' | b'\\' => format!(
+                "'{}' needs escaping in iptables, nft, rsyslog or syslog-ng strings and ends up \
+                 in the kernel's text quoted differently, so the filter would not match",
+                char::from(b)
+            ),
+            b if b.is_ascii_control() => "control characters garble the log line".to_string(),
+            b if !b.is_ascii() => "non-ASCII text is counted in bytes and may be cut in the \
+                                   middle of a character"
+                .to_string(),
+            b => format!("'{}' is not allowed", char::from(b)),
+        };
+        return Err(err(format!(
+            "{what}; use letters, digits, space and _ . : - [ ] / # , + ( ), e.g. \
+             '{DEFAULT_PREFIX}'"
+        )));
+    }
+    let max = backend.max_prefix_bytes();
+    if prefix.len() > max {
+        let shortened = format!(
+            "{}: ",
+            prefix[..max - 2].trim_end_matches([' ', ':', '-', '_'])
+        );
+        let why = if backend == Backend::Nftables {
+            "nft refuses longer prefixes (the kernel answers ERANGE)"
+        } else {
+            "iptables cuts longer ones without a word, and the forwarding filter, which looks \
+             for the whole prefix, would then never match"
+        };
+        return Err(err(format!(
+            "{} bytes, but {} keeps at most {max}: {why}; shorten it, e.g. --prefix '{shortened}'",
+            prefix.len(),
+            backend.name(),
+        )));
+    }
+    if prefix.starts_with(' ') {
+        return Err(err(format!(
+            "starts with a space, which syslog daemons may strip so the forwarding filter would \
+             not match; drop it: --prefix '{}'",
+            prefix.trim_start()
+        )));
+    }
+    if !prefix.ends_with([' ', ':', ']']) {
+        warnings.push(format!(
+            "--prefix '{prefix}' does not end in a separator; the kernel writes 'IN=' right \
+             after it ('{prefix}IN=eth0'), so parsers cannot tell where it stops; end it with \
+             ': ' or '] ', e.g. --prefix '{prefix}: '"
+        ));
+    }
+    Ok(())
+}
+
+/// Letters, digits, `_` and `-`, starting with a letter: valid for iptables, nft and file names.
+fn identifier_problem(name: &str) -> Option<String> {
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some("must start with a letter".to_string());
+    }
+    name.bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')))
+        .map(|b| {
+            format!(
+                "'{}' is not allowed; use letters, digits, '_' and '-'",
+                char::from(b).escape_default()
+            )
+        })
+}
+
+fn check_chain(chain: &str, backend: Backend) -> Result<(), RuleGenError> {
+    let err = |problem: String| RuleGenError::new("--chain", chain, problem);
+    let example = format!("e.g. --chain {DEFAULT_CHAIN}");
+    if chain.is_empty() || chain.len() > MAX_CHAIN_BYTES {
+        return Err(err(format!(
+            "{} bytes; chain names are 1-{MAX_CHAIN_BYTES} bytes (iptables: \"must be under 29 \
+             chars\"), {example}",
+            chain.len()
+        )));
+    }
+    if let Some(problem) = identifier_problem(chain) {
+        return Err(err(format!("{problem}, {example}")));
+    }
+    if RESERVED_CHAIN_NAMES
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(chain))
+    {
+        return Err(err(format!(
+            "this is a built-in chain or target name, which iptables refuses (\"may not clash \
+             with target name\"); pick your own, {example}"
+        )));
+    }
+    if backend == Backend::Nftables && NFT_KEYWORDS.contains(&chain) {
+        return Err(err(format!(
+            "nft reads '{chain}' as a keyword, not a name; use another name, e.g. --chain {}",
+            chain.to_ascii_uppercase() + "_LOG"
+        )));
+    }
+    Ok(())
+}
+
+fn check_nft_table(table: &str) -> Result<(), RuleGenError> {
+    let err = |problem: String| RuleGenError::new("--nft-table", table, problem);
+    let example = format!("e.g. --nft-table {DEFAULT_NFT_TABLE}");
+    if table.is_empty() || table.len() > 64 {
+        return Err(err(format!("table names here are 1-64 bytes, {example}")));
+    }
+    if let Some(problem) = identifier_problem(table) {
+        return Err(err(format!("{problem}, {example}")));
+    }
+    if NFT_KEYWORDS.contains(&table) {
+        return Err(err(format!(
+            "nft reads '{table}' as a keyword, not a name; {example}"
+        )));
+    }
+    Ok(())
+}
+
+/// Returns the burst to write.
+fn check_limit(opts: &RuleOptions) -> Result<Option<u32>, RuleGenError> {
+    let Some(rate) = opts.limit else {
+        if let Some(burst) = opts.limit_burst {
+            return Err(RuleGenError::new(
+                "--limit-burst",
+                burst,
+                "a burst only means something with a rate; drop --no-limit or give --limit, \
+                 e.g. --limit 5/min --limit-burst 10",
+            ));
+        }
+        return Ok(None);
+    };
+    if rate.iptables().is_none() && opts.backend != Backend::Nftables {
+        return Err(RuleGenError::new(
+            "--limit",
+            rate,
+            format!(
+                "iptables' limit match has no week; use days, e.g. --limit {}/day, or \
+                 --backend nftables",
+                rate.count.div_ceil(7)
+            ),
+        ));
+    }
+    let burst = opts.limit_burst.unwrap_or(DEFAULT_LIMIT_BURST);
+    if burst > MAX_LIMIT_BURST {
+        return Err(RuleGenError::new(
+            "--limit-burst",
+            burst,
+            format!("the most is {MAX_LIMIT_BURST}; the default is {DEFAULT_LIMIT_BURST}"),
+        ));
+    }
+    if burst == 0 && opts.backend == Backend::Nftables {
+        return Err(RuleGenError::new(
+            "--limit-burst",
+            burst,
+            "nft refuses a burst of 0 (\"packet limit burst must be > 0\"); use 1 or more, \
+             e.g. --limit-burst 1",
+        ));
+    }
+    Ok(Some(burst))
+}
+
+fn check_matches(opts: &RuleOptions) -> Result<(), RuleGenError> {
+    let m = &opts.matches;
+    for (flag, ports) in [("--sport", &m.sports), ("--dport", &m.dports)] {
+        let Some(first) = ports.first() else {
+            continue;
+        };
+        if !m.protocol.is_some_and(Protocol::has_ports) {
+            return Err(RuleGenError::new(
+                flag,
+                first.iptables(),
+                "ports need --protocol tcp or --protocol udp (netfilter reads ports only from \
+                 a known transport header)",
+            ));
+        }
+        let slots: usize = ports.iter().map(|p| p.multiport_slots()).sum();
+        if opts.backend != Backend::Nftables && slots > MAX_MULTIPORT_SLOTS {
+            return Err(RuleGenError::new(
+                flag,
+                ports
+                    .iter()
+                    .map(|p| p.iptables())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                format!(
+                    "iptables' multiport match takes at most {MAX_MULTIPORT_SLOTS} ports, a range \
+                     counting as 2 (these need {slots}); merge them into ranges or use \
+                     --backend nftables"
+                ),
+            ));
+        }
+    }
+    let missing_in = opts.apply_to.iter().find(|h| !h.has_in_interface());
+    if let (Some(iface), Some(hook)) = (&m.in_interface, missing_in) {
+        return Err(RuleGenError::new(
+            "--in-interface",
+            iface,
+            format!(
+                "packets on {} have no input interface; use --out-interface, or drop \
+                 --apply-to {}",
+                hook.iptables_chain(),
+                hook.iptables_chain()
+            ),
+        ));
+    }
+    let missing_out = opts.apply_to.iter().find(|h| !h.has_out_interface());
+    if let (Some(iface), Some(hook)) = (&m.out_interface, missing_out) {
+        return Err(RuleGenError::new(
+            "--out-interface",
+            iface,
+            format!(
+                "packets on {} have no output interface yet; use --in-interface, or drop \
+                 --apply-to {}",
+                hook.iptables_chain(),
+                hook.iptables_chain()
+            ),
+        ));
+    }
+    for &family in opts.backend.xtables_families() {
+        let other_family = m.sources.iter().find(|c| c.family() != family);
+        if let (Some(source), false) = (other_family, opts.backend == Backend::Both) {
+            return Err(RuleGenError::new(
+                "--source",
+                source,
+                format!(
+                    "this is an {} range, but --backend {} writes {} rules only; use --backend \
+                     both or give an {} range",
+                    source.family().label(),
+                    opts.backend.name(),
+                    family.label(),
+                    family.label()
+                ),
+            ));
+        }
+        if !m.sources.is_empty() && m.sources.iter().all(|c| c.family() != family) {
+            // An empty source list for one family would log all of that family's traffic,
+            // which is wider than what was asked for.
+            return Err(RuleGenError::new(
+                "--source",
+                m.sources[0],
+                format!(
+                    "--backend both needs a --source range for each family, and none is {}; \
+                     add one, or use --backend {}",
+                    family.label(),
+                    match family {
+                        Family::V4 => "ip6tables",
+                        Family::V6 => "iptables",
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_with(f: impl FnOnce(&mut RuleOptions)) -> Result<RuleSpec, RuleGenError> {
+        let mut opts = RuleOptions::default();
+        f(&mut opts);
+        RuleSpec::new(opts)
+    }
+
+    #[test]
+    fn defaults_are_the_elastic_recipe() {
+        let spec = spec_with(|_| {}).unwrap();
+        assert_eq!(spec.chain(), "LOG_AND_DROP");
+        assert_eq!(spec.prefix(), "iptables-dropped: ");
+        assert_eq!(spec.limit(), Some((DEFAULT_LIMIT, 5)));
+        assert!(spec.warnings().is_empty(), "{:?}", spec.warnings());
+    }
+
+    #[test]
+    fn prefix_of_29_bytes_is_accepted_and_30_rejected_for_iptables() {
+        assert!(spec_with(|o| o.prefix = format!("{}: ", "a".repeat(27))).is_ok());
+        let err = spec_with(|o| o.prefix = format!("{}: ", "a".repeat(28))).unwrap_err();
+        assert_eq!(err.flag, "--prefix");
+        let msg = err.to_string();
+        assert!(msg.contains("30 bytes"), "{msg}");
+        assert!(msg.contains("at most 29"), "{msg}");
+        assert!(msg.contains("shorten it"), "{msg}");
+    }
+
+    #[test]
+    fn prefix_of_127_bytes_is_accepted_only_for_nftables() {
+        let long = format!("{}: ", "a".repeat(125));
+        assert!(
+            spec_with(|o| {
+                o.prefix = long.clone();
+                o.backend = Backend::Nftables;
+            })
+            .is_ok()
+        );
+        assert!(spec_with(|o| o.prefix = long.clone()).is_err());
+        let err = spec_with(|o| {
+            o.prefix = format!("{long}x");
+            o.backend = Backend::Nftables;
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 127"), "{err}");
+    }
+
+    #[test]
+    fn prefix_with_quote_backslash_or_newline_is_rejected() {
+        for bad in [
+            "say \"hi\": ",
+            "it's: ",
+            "a\\b: ",
+            "two\nlines: ",
+            "é: ",
+            "",
+        ] {
+            assert!(spec_with(|o| o.prefix = bad.into()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_without_separator_warns() {
+        let spec = spec_with(|o| o.prefix = "DROPPED".into()).unwrap();
+        assert_eq!(spec.warnings().len(), 1);
+        assert!(spec.warnings()[0].contains("separator"));
+        for ok in ["DROPPED: ", "[FW DROP] ", "DROP:"] {
+            assert!(
+                spec_with(|o| o.prefix = ok.into())
+                    .unwrap()
+                    .warnings()
+                    .is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn chain_names_are_checked_for_length_characters_and_reserved_names() {
+        assert!(spec_with(|o| o.chain = "A".repeat(28)).is_ok());
+        assert!(spec_with(|o| o.chain = "A".repeat(29)).is_err());
+        assert!(spec_with(|o| o.chain = "LOG".into()).is_err());
+        assert!(spec_with(|o| o.chain = "input".into()).is_err());
+        assert!(spec_with(|o| o.chain = "1LOG".into()).is_err());
+        assert!(spec_with(|o| o.chain = "LOG DROP".into()).is_err());
+        assert!(spec_with(|o| o.chain = "log".into()).is_err());
+        let err = spec_with(|o| {
+            o.chain = "ip6".into();
+            o.backend = Backend::Nftables;
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("keyword"), "{err}");
+    }
+
+    #[test]
+    fn burst_needs_a_limit_and_nft_needs_a_burst_of_one_or_more() {
+        assert!(
+            spec_with(|o| {
+                o.limit = None;
+                o.limit_burst = Some(3);
+            })
+            .is_err()
+        );
+        assert!(spec_with(|o| o.limit_burst = Some(10_001)).is_err());
+        assert!(spec_with(|o| o.limit_burst = Some(0)).is_ok());
+        assert!(
+            spec_with(|o| {
+                o.limit_burst = Some(0);
+                o.backend = Backend::Nftables;
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn weekly_rate_is_only_for_nftables() {
+        let week = Rate {
+            count: 10,
+            unit: RateUnit::Week,
+        };
+        assert!(spec_with(|o| o.limit = Some(week)).is_err());
+        assert!(
+            spec_with(|o| {
+                o.limit = Some(week);
+                o.backend = Backend::Nftables;
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn ports_need_tcp_or_udp() {
+        let err = spec_with(|o| o.matches.dports = vec!["22".parse().unwrap()]).unwrap_err();
+        assert_eq!(err.flag, "--dport");
+        assert!(
+            spec_with(|o| {
+                o.matches.protocol = Some(Protocol::Icmp);
+                o.matches.dports = vec!["22".parse().unwrap()];
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn more_than_15_multiport_slots_are_rejected_for_iptables() {
+        let ports: Vec<PortRange> = (1..=8)
+            .map(|p| format!("{p}0:{p}5").parse().unwrap())
+            .collect();
+        let err = spec_with(|o| {
+            o.matches.protocol = Some(Protocol::Tcp);
+            o.matches.dports = ports.clone();
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 15"), "{err}");
+    }
+
+    #[test]
+    fn interfaces_must_exist_on_the_hook() {
+        let eth0: Interface = "eth0".parse().unwrap();
+        assert!(
+            spec_with(|o| {
+                o.matches.in_interface = Some(eth0.clone());
+                o.apply_to = vec![Hook::Output];
+            })
+            .is_err()
+        );
+        assert!(spec_with(|o| o.matches.out_interface = Some(eth0.clone())).is_err());
+        assert!(spec_with(|o| o.matches.in_interface = Some(eth0.clone())).is_ok());
+    }
+
+    #[test]
+    fn sources_must_fit_the_backend_families() {
+        let v6: Cidr = "2001:db8::/32".parse().unwrap();
+        let v4: Cidr = "192.0.2.0/24".parse().unwrap();
+        assert!(spec_with(|o| o.matches.sources = vec![v6]).is_err());
+        assert!(
+            spec_with(|o| {
+                o.backend = Backend::Both;
+                o.matches.sources = vec![v4];
+            })
+            .is_err()
+        );
+        assert!(
+            spec_with(|o| {
+                o.backend = Backend::Both;
+                o.matches.sources = vec![v4, v6];
+            })
+            .is_ok()
+        );
+        assert!(
+            spec_with(|o| {
+                o.backend = Backend::Nftables;
+                o.matches.sources = vec![v4];
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn nftables_drop_without_matches_warns() {
+        let spec = spec_with(|o| o.backend = Backend::Nftables).unwrap();
+        assert!(spec.warnings().iter().any(|w| w.contains("every packet")));
+    }
+
+    #[test]
+    fn apply_to_is_sorted_deduplicated_and_defaults_to_input() {
+        let spec =
+            spec_with(|o| o.apply_to = vec![Hook::Forward, Hook::Input, Hook::Forward]).unwrap();
+        assert_eq!(spec.options().apply_to, vec![Hook::Input, Hook::Forward]);
+        let spec = spec_with(|o| o.apply_to.clear()).unwrap();
+        assert_eq!(spec.options().apply_to, vec![Hook::Input]);
+    }
+}
