@@ -22,6 +22,9 @@ _syslogkit() {
             syslogkit,help)
                 cmd="syslogkit__subcmd__help"
                 ;;
+            syslogkit,iptables-rule-gen)
+                cmd="syslogkit__subcmd__iptables__subcmd__rule__subcmd__gen"
+                ;;
             syslogkit,parse)
                 cmd="syslogkit__subcmd__parse"
                 ;;
@@ -30,6 +33,9 @@ _syslogkit() {
                 ;;
             syslogkit__subcmd__help,help)
                 cmd="syslogkit__subcmd__help__subcmd__help"
+                ;;
+            syslogkit__subcmd__help,iptables-rule-gen)
+                cmd="syslogkit__subcmd__help__subcmd__iptables__subcmd__rule__subcmd__gen"
                 ;;
             syslogkit__subcmd__help,parse)
                 cmd="syslogkit__subcmd__help__subcmd__parse"
@@ -41,7 +47,7 @@ _syslogkit() {
 
     case "${cmd}" in
         syslogkit)
-            opts="-h -V --help --version parse generate-docs help"
+            opts="-h -V --help --version parse iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -69,7 +75,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__help)
-            opts="parse generate-docs help"
+            opts="parse iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +116,20 @@ _syslogkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        syslogkit__subcmd__help__subcmd__iptables__subcmd__rule__subcmd__gen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         syslogkit__subcmd__help__subcmd__parse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -117,6 +137,104 @@ _syslogkit() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__iptables__subcmd__rule__subcmd__gen)
+            opts="-h -V --backend --chain --prefix --log-level --limit --no-limit --limit-burst --action --apply-to --protocol --dport --sport --source --in-interface --out-interface --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode --form --undo --nft-table --forward-to --forward-protocol --rsyslog-form --syslog-ng-source --output-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -W "iptables ip6tables both nftables" -- "${cur}"))
+                    return 0
+                    ;;
+                --chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --action)
+                    COMPREPLY=($(compgen -W "drop reject accept return" -- "${cur}"))
+                    return 0
+                    ;;
+                --apply-to)
+                    COMPREPLY=($(compgen -W "INPUT FORWARD OUTPUT" -- "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "tcp udp icmp" -- "${cur}"))
+                    return 0
+                    ;;
+                --dport)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sport)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --in-interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out-interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --form)
+                    COMPREPLY=($(compgen -W "restore script" -- "${cur}"))
+                    return 0
+                    ;;
+                --nft-table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-protocol)
+                    COMPREPLY=($(compgen -W "tcp udp" -- "${cur}"))
+                    return 0
+                    ;;
+                --rsyslog-form)
+                    COMPREPLY=($(compgen -W "rainerscript selector" -- "${cur}"))
+                    return 0
+                    ;;
+                --syslog-ng-source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -132,11 +250,11 @@ _syslogkit() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 raw" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 iptables raw" -- "${cur}"))
                     return 0
                     ;;
                 -F)
-                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 raw" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 iptables raw" -- "${cur}"))
                     return 0
                     ;;
                 --year)

@@ -27,12 +27,14 @@ end
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s F -l format -d 'How to read each line: \'auto\' takes RFC 5424 when the line starts \'<PRI>VERSION \', else RFC 3164; \'raw\' does not parse (message = line)' -r -f -a "auto\t''
-rfc5424\t''
-rfc3164\t''
-raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s F -l format -d 'How to read each line: \'auto\' takes RFC 5424 when the line starts \'<PRI>VERSION \', else RFC 3164, and adds the netfilter fields when the message is an iptables/nftables LOG line; \'iptables\' wants a LOG line in every line (behind a syslog header, or bare as dmesg and journalctl write them) and makes any other line an error; \'raw\' does not parse (message = line)' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
+rfc5424\t'RFC 5424 only'
+rfc3164\t'RFC 3164 (BSD) only'
+iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
+raw\t'No parsing: message = line'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l timezone -d 'Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
@@ -43,8 +45,52 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l strict -d 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l stats -d 'Print a summary (lines, errors, bytes, rate) on stderr at the end'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s V -l version -d 'Print version'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l backend -d 'Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same chain for each), or nftables (one native \'table inet\' for both families)' -r -f -a "iptables\t''
+ip6tables\t''
+both\t''
+nftables\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l chain -d 'Name of the LOG chain: letters, digits, \'_\' and \'-\', 1-28 bytes, not a built-in chain or target name' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l prefix -d 'Text the kernel puts before each logged packet; the forwarding filters look for exactly these bytes. iptables keeps 1-29 bytes, nftables 1-127; letters, digits, space and _ . : - [ ] / # , + ( ). End it with \': \' or \'] \'' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-level -d 'Syslog severity of the logged lines: 0-7 or a name (emerg, alert, crit, error/err, warning/warn, notice, info, debug), written as each backend spells it' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l limit -d 'Log at most this many packets: N/second, N/minute, N/hour or N/day (also /sec, /s, /min, /m, /h, /d; /week for nftables only), at most 10000/second' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l limit-burst -d 'Packets logged at once before --limit applies, 0-10000 (nftables: 1-10000) [default: 5]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l action -d 'What happens to a packet after it was logged (LOG itself lets it pass, so this is a second rule)' -r -f -a "drop\t''
+reject\t''
+accept\t''
+return\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l apply-to -d 'Built-in chain that jumps to the LOG chain: INPUT, FORWARD or OUTPUT; repeat for more than one [default: INPUT]. The jump is appended at the end of the built-in chain' -r -f -a "INPUT\t''
+FORWARD\t''
+OUTPUT\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l protocol -d 'Jump only for this transport protocol (icmp means ICMPv6 for IPv6)' -r -f -a "tcp\t''
+udp\t''
+icmp\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l dport -d 'Jump only for these destination ports: 22, 6000:6010 or 6000-6010; repeat or separate with commas. Needs --protocol tcp or udp' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l sport -d 'Jump only for these source ports, as --dport' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l source -d 'Jump only for packets from these ranges: 192.0.2.0/24, 2001:db8::/32 or an address; repeat or separate with commas. With --backend both, give a range for each family' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l in-interface -d 'Jump only for packets that came in on this interface (eth0; eth+ for every name starting eth). Not with --apply-to OUTPUT' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l out-interface -d 'Jump only for packets that leave on this interface. Not with --apply-to INPUT' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l form -d 'iptables / ip6tables output: \'restore\', a file for iptables-restore --noflush plus a script that adds each jump only when missing (atomic, safe to rerun), or \'script\', plain iptables commands, each guarded so rerunning is safe [default: restore]. nftables always gets an nft file' -r -f -a "restore\t''
+script\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l nft-table -d 'nftables: the table (family inet) that holds all the rules' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l forward-to -d 'Write rsyslog and syslog-ng config that forwards the logged lines to HOST:PORT (an IPv6 address in brackets: [2001:db8::10]:9001)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l forward-protocol -d 'Transport for forwarding: tcp (the sender notices outages and queues) or udp (lines sent while the receiver is down are lost)' -r -f -a "tcp\t''
+udp\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l rsyslog-form -d 'rsyslog syntax: \'rainerscript\', an omfwd action with a disk-assisted queue that keeps lines through outages, or \'selector\', the short \'if … then @@host:port\' and \'& stop\'' -r -f -a "rainerscript\t''
+selector\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l syslog-ng-source -d 'The syslog-ng source the forwarding log path reads (Debian: s_src, RHEL: s_sys)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l output-dir -d 'Write every file and a README of how to apply them into DIR (created if missing; files of the same name are replaced) instead of printing them' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l no-limit -d 'Log every packet: no rate limit'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-tcp-sequence -d 'Log TCP sequence numbers (a risk if users can read the log)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-tcp-options -d 'Log TCP header options'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-ip-options -d 'Log IP header options'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-uid -d 'Log the user id of the process that sent a locally generated packet'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-macdecode -d 'Decode MAC addresses (MACSRC=, MACDST=, MACPROTO=) instead of the raw MAC= bytes'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l undo -d 'Write what removes exactly what the same command without --undo adds'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -553,7 +553,6 @@ fn log_prefix_from_parse_format_iptables(line: &str) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs `parse --format iptables` (netfilter parser, another branch): remove this line when it lands"]
 fn kernel_line_with_the_generated_prefix_parses_back_to_the_same_log_prefix() {
     for prefix in ["iptables-dropped: ", "[FW DROP] ", "DROP:"] {
         let dir = generate(&["--prefix", prefix]);
