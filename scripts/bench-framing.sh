@@ -5,13 +5,18 @@
 #   octet counting at least as fast as LF (compared in messages/s).
 #
 # Usage: scripts/bench-framing.sh [extra criterion args, e.g. a filter such as decode]
+#        scripts/bench-framing.sh --report   (only print the table of the last run)
 # Short by default (1 s warm-up, 3 s per case); override with BENCH_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCH_ARGS=${BENCH_ARGS:---warm-up-time 1 --measurement-time 3}
-# shellcheck disable=SC2086
-cargo bench --bench framing -- $BENCH_ARGS "$@"
+if [ "${1:-}" = --report ]; then
+    shift
+else
+    BENCH_ARGS=${BENCH_ARGS:---warm-up-time 1 --measurement-time 3}
+    # shellcheck disable=SC2086
+    cargo bench --bench framing -- $BENCH_ARGS "$@"
+fi
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 

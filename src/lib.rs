@@ -4,7 +4,8 @@
 //! Bytes become frames, frames become messages, messages become ECS events, events become JSON
 //! lines — and back:
 //!
-//! - [`framing`]: cutting byte streams into messages (LF, any delimiter), pure state machines.
+//! - [`framing`]: cutting byte streams into messages and back (LF, any delimiter, RFC 6587
+//!   octet counting, auto), pure state machines plus a `tokio_util` codec over them.
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
