@@ -12,6 +12,8 @@ use super::Decoded;
 #[derive(Clone, Debug)]
 pub struct DelimitedDecoder {
     delimiter: Vec<u8>,
+    /// The delimiter's first byte, the whole of it when `finder` is `None`.
+    first: u8,
     finder: Option<memmem::Finder<'static>>,
     /// LF framing also drops a CR before the LF.
     strip_cr: bool,
@@ -36,6 +38,7 @@ impl DelimitedDecoder {
         assert!(!delimiter.is_empty(), "a delimiter has at least one byte");
         DelimitedDecoder {
             delimiter: delimiter.to_vec(),
+            first: delimiter[0],
             finder: (delimiter.len() > 1).then(|| memmem::Finder::new(delimiter).into_owned()),
             strip_cr: false,
             max_len: max_len.max(1),
@@ -58,9 +61,10 @@ impl DelimitedDecoder {
         self.discarding
     }
 
+    #[inline]
     fn find(&self, haystack: &[u8]) -> Option<usize> {
         match &self.finder {
-            None => memchr::memchr(self.delimiter[0], haystack),
+            None => memchr::memchr(self.first, haystack),
             Some(finder) => finder.find(haystack),
         }
     }
@@ -68,12 +72,19 @@ impl DelimitedDecoder {
     /// Looks for the next message in `buf` (the unconsumed bytes, which the caller only ever
     /// appends to). Returns the item, if any, and how many bytes of `buf` are consumed; with no
     /// item and nothing consumed, more input is needed.
+    #[inline]
     pub fn decode<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
         let dlen = self.delimiter.len();
         // Start the search where the last one stopped, backing up for a delimiter that may
-        // straddle the old end.
+        // straddle the old end. Outside a discard, a delimiter that matters ends by
+        // `max_len + dlen`: searching further would only rescan a hostile sender's bytes.
         let from = self.scanned.saturating_sub(dlen - 1).min(buf.len());
-        let found = self.find(&buf[from..]).map(|i| from + i);
+        let to = if self.discarding {
+            buf.len()
+        } else {
+            buf.len().min(self.max_len.saturating_add(dlen))
+        };
+        let found = self.find(&buf[from..to.max(from)]).map(|i| from + i);
         if self.discarding {
             // Skip the rest of an oversized message without buffering it.
             return match found {

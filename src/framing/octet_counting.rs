@@ -98,6 +98,7 @@ impl OctetCountingDecoder {
     /// Looks for the next message in `buf` (the unconsumed bytes, which the caller only ever
     /// appends to). Returns the item, if any, and how many bytes of `buf` are consumed; with no
     /// item and nothing consumed, more input is needed.
+    #[inline]
     pub fn decode<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
         match self.state {
             State::Skipping(left) => {
