@@ -163,6 +163,15 @@ impl OctetCountingDecoder {
             return (None, run);
         }
         self.skip_line_ends = !self.auto;
+        if self.auto && !first.is_ascii_digit() {
+            // The common `auto` case, an LF line: straight to the line decoder, staying in a
+            // line only while it waits for the LF or skips the rest of an oversized line.
+            let (item, used) = self.lines.decode(buf);
+            if item.is_none() || self.lines.is_discarding() {
+                self.state = State::Line(None);
+            }
+            return (item, used);
+        }
         let invalid = match self.prefix(buf) {
             Prefix::Incomplete => return (None, 0),
             Prefix::Count { count, len } if count <= self.max_len => {
