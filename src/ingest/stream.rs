@@ -364,4 +364,33 @@ mod tests {
                 .contains("maximum message size")
         );
     }
+
+    #[test]
+    fn octet_counted_stream_with_a_bad_prefix_gives_one_error_event_and_goes_on() {
+        let parser = LineParser::new(ParseOptions::default());
+        let data = b"abc <13>garbage\n20 <13>1 - h a - - - ok";
+        let mut out = Vec::new();
+        let stats = parse_framed(
+            &data[..],
+            &parser,
+            &Framing::OctetCounting,
+            1024,
+            1,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!((stats.lines, stats.errors), (2, 1));
+        let events: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(events[0]["event"]["original"], "abc <13>garbage");
+        let error = events[0]["error"]["message"].as_str().unwrap();
+        assert!(
+            error.starts_with("octet counting: expected a length"),
+            "{error}"
+        );
+        assert_eq!(events[1]["message"], "ok");
+    }
 }
