@@ -4,7 +4,8 @@
 //! Bytes become frames, frames become messages, messages become ECS events, events become JSON
 //! lines — and back:
 //!
-//! - [`framing`]: cutting byte streams into messages (LF, any delimiter), pure state machines.
+//! - [`framing`]: cutting byte streams into messages and back (LF, any delimiter, RFC 6587
+//!   octet counting, auto), pure state machines plus a `tokio_util` codec over them.
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
 //! - [`iptables`]: netfilter LOG lines (iptables/nftables): header forms, prefixes, packet fields;
 //!   and generating the LOG rules and the syslog forwarding that matches them.

@@ -12,6 +12,8 @@ use super::Decoded;
 #[derive(Clone, Debug)]
 pub struct DelimitedDecoder {
     delimiter: Vec<u8>,
+    /// The delimiter's first byte, the whole of it when `finder` is `None`.
+    first: u8,
     finder: Option<memmem::Finder<'static>>,
     /// LF framing also drops a CR before the LF.
     strip_cr: bool,
@@ -36,6 +38,7 @@ impl DelimitedDecoder {
         assert!(!delimiter.is_empty(), "a delimiter has at least one byte");
         DelimitedDecoder {
             delimiter: delimiter.to_vec(),
+            first: delimiter[0],
             finder: (delimiter.len() > 1).then(|| memmem::Finder::new(delimiter).into_owned()),
             strip_cr: false,
             max_len: max_len.max(1),
@@ -48,9 +51,20 @@ impl DelimitedDecoder {
         self.max_len
     }
 
+    /// The delimiter this decoder splits on.
+    pub fn delimiter(&self) -> &[u8] {
+        &self.delimiter
+    }
+
+    /// True while the rest of an oversized message is being skipped.
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    #[inline]
     fn find(&self, haystack: &[u8]) -> Option<usize> {
         match &self.finder {
-            None => memchr::memchr(self.delimiter[0], haystack),
+            None => memchr::memchr(self.first, haystack),
             Some(finder) => finder.find(haystack),
         }
     }
@@ -58,12 +72,19 @@ impl DelimitedDecoder {
     /// Looks for the next message in `buf` (the unconsumed bytes, which the caller only ever
     /// appends to). Returns the item, if any, and how many bytes of `buf` are consumed; with no
     /// item and nothing consumed, more input is needed.
+    #[inline]
     pub fn decode<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
         let dlen = self.delimiter.len();
         // Start the search where the last one stopped, backing up for a delimiter that may
-        // straddle the old end.
+        // straddle the old end. Outside a discard, a delimiter that matters ends by
+        // `max_len + dlen`: searching further would only rescan a hostile sender's bytes.
         let from = self.scanned.saturating_sub(dlen - 1).min(buf.len());
-        let found = self.find(&buf[from..]).map(|i| from + i);
+        let to = if self.discarding {
+            buf.len()
+        } else {
+            buf.len().min(self.max_len.saturating_add(dlen))
+        };
+        let found = self.find(&buf[from..to.max(from)]).map(|i| from + i);
         if self.discarding {
             // Skip the rest of an oversized message without buffering it.
             return match found {
@@ -90,7 +111,10 @@ impl DelimitedDecoder {
                 self.scanned = 0;
                 (Some(Decoded::Oversized(&buf[..self.max_len])), end + dlen)
             }
-            None if buf.len() > self.max_len => {
+            // Longer than the maximum for sure only once a delimiter could no longer end at
+            // `max_len`: a partial multi-byte delimiter may sit at the end of `buf`, and cutting
+            // here would make the result depend on where a read split.
+            None if buf.len() > self.max_len + dlen - 1 => {
                 self.discarding = true;
                 self.scanned = 0;
                 (Some(Decoded::Oversized(&buf[..self.max_len])), self.max_len)
@@ -107,7 +131,14 @@ impl DelimitedDecoder {
     /// final LF is ordinary (files, `printf`), so it is a whole frame.
     pub fn decode_eof<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
         match self.decode(buf) {
-            (None, 0) if !buf.is_empty() && !self.discarding => {
+            (None, 0) if self.discarding => {
+                // The stream ended inside the skipped rest of an oversized message (whose head
+                // was already handed out): what is left cannot start a message.
+                self.discarding = false;
+                self.scanned = 0;
+                (None, buf.len())
+            }
+            (None, 0) if !buf.is_empty() => {
                 self.scanned = 0;
                 let item = if self.strip_cr {
                     Decoded::Frame(self.strip(buf))
@@ -132,6 +163,7 @@ impl DelimitedDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Feeds `input` in pieces of `chunk` bytes, as a socket would, and collects the items.
     fn run(decoder: &mut DelimitedDecoder, input: &[u8], chunk: usize) -> Vec<(String, Vec<u8>)> {
@@ -141,6 +173,7 @@ mod tests {
             Decoded::Frame(_) => "frame",
             Decoded::Oversized(_) => "oversized",
             Decoded::Truncated(_) => "truncated",
+            Decoded::Invalid { .. } => "invalid",
         };
         for piece in input.chunks(chunk.max(1)) {
             buf.extend_from_slice(piece);
@@ -257,5 +290,131 @@ mod tests {
             max_kept = max_kept.max(kept);
         }
         assert!(max_kept <= 16, "kept {max_kept} bytes");
+    }
+
+    #[test]
+    fn multi_byte_delimiter_at_exactly_max_len_is_whole_wherever_the_read_splits() {
+        // "abcd\r" may be followed by "\n": it is not oversized yet.
+        let input = b"abcd\r\nabcde\r\nok";
+        let want = frames(&[
+            ("frame", b"abcd"),
+            ("oversized", b"abcd"),
+            ("truncated", b"ok"),
+        ]);
+        for chunk in 1..=input.len() {
+            assert_eq!(
+                run(&mut DelimitedDecoder::new(b"\r\n", 4), input, chunk),
+                want,
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_split_of_a_crlf_and_nul_stream_gives_the_same_frames() {
+        for (delimiter, input) in [
+            (&b"\r\n"[..], &b"a\r\n\r\nb\rc\r\r\nlong-line\r\nx\r"[..]),
+            (&b"\0"[..], &b"a\0\0b\nc\0long-line\0x"[..]),
+            (&b"\x1e"[..], &b"a\x1e\x1eb\x1elong-line\x1ex"[..]),
+        ] {
+            let whole = run(&mut DelimitedDecoder::new(delimiter, 6), input, input.len());
+            for split in 1..input.len() {
+                let mut decoder = DelimitedDecoder::new(delimiter, 6);
+                let mut got = Vec::new();
+                let mut buf = Vec::new();
+                for (piece, eof) in [(&input[..split], false), (&input[split..], true)] {
+                    buf.extend_from_slice(piece);
+                    loop {
+                        let (item, used) = if eof {
+                            decoder.decode_eof(&buf)
+                        } else {
+                            decoder.decode(&buf)
+                        };
+                        if let Some(d) = &item {
+                            got.push(d.bytes().to_vec());
+                        }
+                        let done = item.is_none() && used == 0;
+                        buf.drain(..used);
+                        if done {
+                            break;
+                        }
+                    }
+                }
+                let want: Vec<Vec<u8>> = whole.iter().map(|(_, b)| b.clone()).collect();
+                assert_eq!(got, want, "{delimiter:?} split at {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn stream_ending_while_skipping_leaves_nothing_behind() {
+        let got = run(&mut DelimitedDecoder::new(b"\r\n", 2), b"abcdef\r", 3);
+        assert_eq!(got, frames(&[("oversized", b"ab")]));
+    }
+
+    /// The reference: `split` on the delimiter, each piece cut to the maximum.
+    fn naive(input: &[u8], delimiter: u8, max: usize) -> Vec<(String, Vec<u8>)> {
+        let mut pieces: Vec<&[u8]> = input.split(|&b| b == delimiter).collect();
+        let last = pieces.pop().unwrap_or_default();
+        let label = |p: &[u8]| if p.len() > max { "oversized" } else { "frame" };
+        let mut out: Vec<(String, Vec<u8>)> = pieces
+            .iter()
+            .map(|p| (label(p).to_string(), p[..p.len().min(max)].to_vec()))
+            .collect();
+        if !last.is_empty() {
+            let l = if last.len() > max {
+                "oversized"
+            } else {
+                "truncated"
+            };
+            out.push((l.to_string(), last[..last.len().min(max)].to_vec()));
+        }
+        out
+    }
+
+    fn stream() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(b'\n'),
+                Just(b'\0'),
+                Just(b'\r'),
+                Just(b'x'),
+                any::<u8>()
+            ],
+            0..300,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn chunking_does_not_matter(input in stream(), chunk in 1usize..50, max in 1usize..40) {
+            for make in [DelimitedDecoder::lf as fn(usize) -> DelimitedDecoder, |m| DelimitedDecoder::new(b"\r\n", m)] {
+                prop_assert_eq!(run(&mut make(max), &input, chunk), run(&mut make(max), &input, input.len().max(1)));
+            }
+        }
+
+        #[test]
+        fn memchr_framer_agrees_with_a_naive_split(input in stream(), chunk in 1usize..50, max in 1usize..40) {
+            prop_assert_eq!(run(&mut DelimitedDecoder::new(b"\0", max), &input, chunk), naive(&input, 0, max));
+        }
+
+        #[test]
+        fn arbitrary_bytes_keep_the_buffer_bounded(input in stream(), chunk in 1usize..200, max in 1usize..40) {
+            let mut decoder = DelimitedDecoder::new(b"\r\n", max);
+            let mut buf = Vec::new();
+            for piece in input.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                loop {
+                    let (item, used) = decoder.decode(&buf);
+                    let done = item.is_none() && used == 0;
+                    buf.drain(..used);
+                    if done {
+                        break;
+                    }
+                }
+                // The maximum, plus a delimiter's worth that may be a partial delimiter.
+                prop_assert!(buf.len() <= max + 1, "holding {} bytes", buf.len());
+            }
+        }
     }
 }

@@ -2,12 +2,32 @@
 //!
 //! Decoders are pure state machines over byte slices: they do no I/O and never copy. Each call
 //! looks at the unconsumed bytes and answers with at most one [`Decoded`] item plus how many
-//! bytes the caller may drop. `parse` drives them over stdin, `listen` through a
-//! `tokio_util::codec::Decoder` wrapper, so every command frames the same way.
+//! bytes the caller may drop. `parse` and `frame --decode` drive them over a reader (see
+//! `ingest::stream`), `listen` through the `tokio_util::codec` impl in [`codec`], so every
+//! command frames the same way.
+//!
+//! - [`Framing`] names a framing (`lf`, `delimiter`, `octet-counting`, `auto`); [`Decoder`] and
+//!   [`encode::Encoder`] are built from it.
+//! - [`delimited`]: LF or any delimiter, with `memchr`.
+//! - [`octet_counting`]: RFC 6587 §3.4.1 `MSG-LEN SP SYSLOG-MSG`, and `auto` (per message, as
+//!   rsyslog's imtcp does).
+//! - [`encode`]: the same framings in the other direction, plus the UDP truncation helper.
+//! - [`codec`]: `tokio_util::codec::{Decoder, Encoder}` over `BytesMut`, yielding owned frames.
+//!
+//! Parsing the messages is left to `syslog`, turning them into events to `ingest`.
 
+pub mod codec;
 pub mod delimited;
+pub mod encode;
+pub mod octet_counting;
 
+use std::fmt;
+use std::str::FromStr;
+
+pub use codec::{Frame, FrameCodec};
 pub use delimited::DelimitedDecoder;
+pub use encode::{Encoder, Escape};
+pub use octet_counting::OctetCountingDecoder;
 
 /// The default limit on one message: 20 MiB, as Elastic's TCP input.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 20 * 1024 * 1024;
@@ -18,31 +38,381 @@ pub enum Decoded<'b> {
     /// A complete message, without its delimiter or length prefix.
     Frame(&'b [u8]),
     /// A message longer than the maximum: its first `max` bytes. The decoder skips the rest
-    /// up to the end of that message and carries on with the next.
+    /// up to the end of that message (the next delimiter, or the counted length) and carries
+    /// on with the next.
     Oversized(&'b [u8]),
     /// The last message of a stream that ended before its delimiter or counted length.
     Truncated(&'b [u8]),
+    /// Bytes where a frame should start but that are not one: with octet counting, a bad
+    /// length prefix. `bytes` runs up to the next LF (at most the maximum size; a longer run
+    /// is cut and the rest skipped), and the decoder resumes after that LF.
+    Invalid {
+        bytes: &'b [u8],
+        reason: InvalidPrefix,
+    },
 }
 
-impl Decoded<'_> {
-    /// The bytes of the message (or of its kept part).
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Decoded::Frame(b) | Decoded::Oversized(b) | Decoded::Truncated(b) => b,
+/// What is wrong with a frame, in a form that outlives the buffer (see [`codec::Frame`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// See [`Decoded::Oversized`].
+    Oversized,
+    /// See [`Decoded::Truncated`].
+    Truncated,
+    /// See [`Decoded::Invalid`].
+    Invalid(InvalidPrefix),
+}
+
+/// Why an octet-counting length prefix was refused (RFC 6587 §3.4.1:
+/// `MSG-LEN = NONZERO-DIGIT *DIGIT`, then one `SP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidPrefix {
+    /// The frame does not start with a digit (`abc `, `<13>…`, a space).
+    NoLength,
+    /// The length has a leading `0` (`012 `, `00 `; `0 ` alone is an empty message).
+    LeadingZero,
+    /// The digits are followed by something other than a space (`12abc`, `12\n`).
+    NoSpace,
+    /// The length is more than [`octet_counting::MAX_COUNT_FACTOR`] times the maximum message
+    /// size (`99999999999 `): taken as garbage rather than as a message to skip.
+    CountTooLarge,
+}
+
+impl<'b> Decoded<'b> {
+    /// The item for `bytes` with the given defect: the inverse of [`bytes`](Self::bytes) and
+    /// [`defect`](Self::defect), for callers that store frames and parse them later.
+    pub fn from_parts(bytes: &'b [u8], defect: Option<FrameError>) -> Self {
+        match defect {
+            None => Decoded::Frame(bytes),
+            Some(FrameError::Oversized) => Decoded::Oversized(bytes),
+            Some(FrameError::Truncated) => Decoded::Truncated(bytes),
+            Some(FrameError::Invalid(reason)) => Decoded::Invalid { bytes, reason },
         }
     }
 
-    /// Why the message is incomplete, for `error.message`; `None` for a whole frame.
-    pub fn error(&self, max_len: usize) -> Option<String> {
+    /// The bytes of the message (or of its kept part).
+    pub fn bytes(&self) -> &'b [u8] {
+        match *self {
+            Decoded::Frame(b) | Decoded::Oversized(b) | Decoded::Truncated(b) => b,
+            Decoded::Invalid { bytes, .. } => bytes,
+        }
+    }
+
+    /// What is wrong with the item; `None` for a whole frame.
+    pub fn defect(&self) -> Option<FrameError> {
         match self {
             Decoded::Frame(_) => None,
-            Decoded::Oversized(_) => Some(format!(
-                "message longer than the maximum message size ({max_len} bytes): the first {max_len} bytes are kept, the rest was skipped"
-            )),
-            Decoded::Truncated(_) => {
-                Some("stream ended in the middle of a message: the part received is kept".into())
-            }
+            Decoded::Oversized(_) => Some(FrameError::Oversized),
+            Decoded::Truncated(_) => Some(FrameError::Truncated),
+            Decoded::Invalid { reason, .. } => Some(FrameError::Invalid(*reason)),
         }
+    }
+
+    /// Why the message is incomplete or invalid, for `error.message`; `None` for a whole frame.
+    pub fn error(&self, max_len: usize) -> Option<String> {
+        self.defect().map(|e| e.message(self.bytes(), max_len))
+    }
+}
+
+impl FrameError {
+    /// A sentence for `error.message`. `bytes` are the item's bytes (a bad prefix is quoted
+    /// from them), `max_len` the decoder's maximum message size.
+    pub fn message(&self, bytes: &[u8], max_len: usize) -> String {
+        const RESYNC: &str =
+            "the bytes up to the next LF are kept here and decoding resumed after it";
+        let digits = &bytes[..bytes.iter().take_while(|b| b.is_ascii_digit()).count()];
+        let shown = |b: &[u8]| escape_delimiter(&b[..b.len().min(24)]);
+        match self {
+            FrameError::Oversized => format!(
+                "message longer than the maximum message size ({max_len} bytes): the first {max_len} bytes are kept, the rest was skipped"
+            ),
+            FrameError::Truncated => {
+                "stream ended in the middle of a message: the part received is kept".into()
+            }
+            FrameError::Invalid(InvalidPrefix::NoLength) => format!(
+                "octet counting: expected a length (digits and a space) at the start of a frame, found \"{}\"; {RESYNC}",
+                shown(bytes)
+            ),
+            FrameError::Invalid(InvalidPrefix::LeadingZero) => format!(
+                "octet counting: length \"{}\" starts with 0, which RFC 6587 does not allow; {RESYNC}",
+                shown(digits)
+            ),
+            FrameError::Invalid(InvalidPrefix::NoSpace) => format!(
+                "octet counting: length \"{}\" is followed by \"{}\" instead of a space; {RESYNC}",
+                shown(digits),
+                shown(&bytes[digits.len()..(digits.len() + 1).min(bytes.len())])
+            ),
+            FrameError::Invalid(InvalidPrefix::CountTooLarge) => format!(
+                "octet counting: length \"{}\" is more than {} times the maximum message size ({max_len} bytes), so it is taken as garbage rather than skipped; {RESYNC}",
+                shown(digits),
+                octet_counting::MAX_COUNT_FACTOR
+            ),
+        }
+    }
+}
+
+/// How messages are cut out of a byte stream (`--framing`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// Each message ends with LF; a CR before it is dropped (RFC 6587 §3.4.2, as written in
+    /// practice).
+    #[default]
+    Lf,
+    /// Each message ends with this byte string (`\0`, `\r\n`, `\x1e`…), never empty.
+    Delimiter(Vec<u8>),
+    /// RFC 6587 §3.4.1: `MSG-LEN SP SYSLOG-MSG`.
+    OctetCounting,
+    /// Decoding only: octet counting when a message starts with a digit, else LF, decided per
+    /// message as rsyslog's imtcp does.
+    Auto,
+}
+
+impl Framing {
+    pub const NAMES: [&'static str; 4] = ["lf", "delimiter", "octet-counting", "auto"];
+
+    /// The framing from the command line's `--framing NAME` and `--delimiter ESCAPED` (see
+    /// [`parse_delimiter`]).
+    pub fn from_args(name: &str, delimiter: Option<&str>) -> Result<Framing, String> {
+        match (name, delimiter) {
+            ("delimiter", Some(d)) => Ok(Framing::Delimiter(parse_delimiter(d)?)),
+            ("delimiter", None) => Err(
+                "--framing delimiter needs the delimiter: add --delimiter, e.g. --delimiter '\\0' or --delimiter '\\r\\n'".into(),
+            ),
+            (name, Some(d)) => {
+                let framing: Framing = name.parse()?;
+                Err(format!(
+                    "--delimiter {d:?} only applies to --framing delimiter, not --framing {framing}: drop --delimiter or use --framing delimiter"
+                ))
+            }
+            (name, None) => name.parse(),
+        }
+    }
+
+    /// The name as `--framing` spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Framing::Lf => "lf",
+            Framing::Delimiter(_) => "delimiter",
+            Framing::OctetCounting => "octet-counting",
+            Framing::Auto => "auto",
+        }
+    }
+}
+
+/// `lf`, `octet-counting`, `auto`, or `delimiter:ESCAPED` (e.g. `delimiter:\0`); the
+/// command line's separate `--delimiter` goes through [`Framing::from_args`].
+impl FromStr for Framing {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "lf" => Ok(Framing::Lf),
+            "octet-counting" => Ok(Framing::OctetCounting),
+            "auto" => Ok(Framing::Auto),
+            "delimiter" => Framing::from_args(s, None),
+            _ => match s.strip_prefix("delimiter:") {
+                Some(d) => Ok(Framing::Delimiter(parse_delimiter(d)?)),
+                None => Err(format!(
+                    "unknown framing {s:?}: use one of {}",
+                    Framing::NAMES.join(", ")
+                )),
+            },
+        }
+    }
+}
+
+/// The name; a delimiter framing as `delimiter:ESCAPED`, which [`FromStr`] reads back.
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Framing::Delimiter(d) => write!(f, "delimiter:{}", escape_delimiter(d)),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// Reads a delimiter written on the command line: `\0`, `\n`, `\r`, `\t`, `\\` and `\xHH`
+/// are escapes, anything else stands for its UTF-8 bytes (`\r\n` is CR LF, `|` a bar).
+pub fn parse_delimiter(s: &str) -> Result<Vec<u8>, String> {
+    const ACCEPTED: &str = "use \\0, \\n, \\r, \\t, \\\\ or \\xHH (two hex digits)";
+    if s.is_empty() {
+        return Err(
+            "--delimiter \"\": a delimiter needs at least one byte, e.g. '\\0', '\\r\\n' or '\\x1e'"
+                .into(),
+        );
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let Some(&escape) = bytes.get(i + 1) else {
+            return Err(format!(
+                "--delimiter '{s}': a lone \\ at the end; write \\\\ for a backslash, or {ACCEPTED}"
+            ));
+        };
+        let (byte, len) = match escape {
+            b'0' => (0, 2),
+            b'n' => (b'\n', 2),
+            b'r' => (b'\r', 2),
+            b't' => (b'\t', 2),
+            b'\\' => (b'\\', 2),
+            b'x' => {
+                let hex = bytes
+                    .get(i + 2..i + 4)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => (b, 4),
+                    None => {
+                        return Err(format!(
+                            "--delimiter '{s}': \\x at byte {i} needs two hex digits, e.g. \\x1e"
+                        ));
+                    }
+                }
+            }
+            _ => {
+                let shown: String = s[i + 1..].chars().take(1).collect();
+                return Err(format!(
+                    "--delimiter '{s}': unknown escape \\{shown} at byte {i}; {ACCEPTED}"
+                ));
+            }
+        };
+        out.push(byte);
+        i += len;
+    }
+    Ok(out)
+}
+
+/// Writes bytes the way [`parse_delimiter`] reads them: printable ASCII as is (a backslash
+/// doubled), `\0 \n \r \t`, anything else as `\xHH`.
+pub fn escape_delimiter(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            0 => out.push_str("\\0"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
+/// The decoder for any [`Framing`]: what callers hold, whatever the command line chose.
+///
+/// Over a reader (a file, stdin): keep a buffer of unconsumed bytes, call
+/// [`decode`](Self::decode) until it returns `(None, 0)`, drop the consumed bytes, read more
+/// behind the rest, and at the end of input call [`decode_eof`](Self::decode_eof) the same way
+/// (see `ingest::stream`). Over a socket, use [`FrameCodec`] with `tokio_util::codec::FramedRead`.
+/// A UDP datagram goes through [`decode_datagram`](Self::decode_datagram).
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    inner: Inner,
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
+    Delimited(DelimitedDecoder),
+    OctetCounting(OctetCountingDecoder),
+}
+
+impl Decoder {
+    /// A decoder for `framing` with a maximum message size in bytes (at least 1).
+    pub fn new(framing: &Framing, max_len: usize) -> Self {
+        let inner = match framing {
+            Framing::Lf => Inner::Delimited(DelimitedDecoder::lf(max_len)),
+            // Only a hand-built `Framing` can have an empty delimiter (`parse_delimiter` refuses
+            // one); LF is the one framing that still makes sense of the stream.
+            Framing::Delimiter(d) if d.is_empty() => {
+                Inner::Delimited(DelimitedDecoder::lf(max_len))
+            }
+            Framing::Delimiter(d) => Inner::Delimited(DelimitedDecoder::new(d, max_len)),
+            Framing::OctetCounting => Inner::OctetCounting(OctetCountingDecoder::new(max_len)),
+            Framing::Auto => Inner::OctetCounting(OctetCountingDecoder::auto(max_len)),
+        };
+        Decoder { inner }
+    }
+
+    pub fn max_len(&self) -> usize {
+        match &self.inner {
+            Inner::Delimited(d) => d.max_len(),
+            Inner::OctetCounting(d) => d.max_len(),
+        }
+    }
+
+    /// Looks for the next message in `buf` (the unconsumed bytes, which the caller only ever
+    /// appends to). Returns the item, if any, and how many bytes of `buf` are consumed; with no
+    /// item and nothing consumed, more input is needed.
+    #[inline]
+    pub fn decode<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
+        match &mut self.inner {
+            Inner::Delimited(d) => d.decode(buf),
+            Inner::OctetCounting(d) => d.decode(buf),
+        }
+    }
+
+    /// Like [`decode`](Self::decode) once the input has ended; called until `(None, 0)` it
+    /// consumes everything, and a last message cut short comes out as [`Decoded::Truncated`].
+    pub fn decode_eof<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
+        match &mut self.inner {
+            Inner::Delimited(d) => d.decode_eof(buf),
+            Inner::OctetCounting(d) => d.decode_eof(buf),
+        }
+    }
+
+    /// One UDP datagram is one message, whatever the framing: see [`datagram`]. With
+    /// `octet-counting` or `auto`, a leading `MSG-LEN SP` whose count is exactly the rest of
+    /// the datagram is removed too (`logger --octet-count` over UDP sends that).
+    pub fn decode_datagram<'b>(&self, payload: &'b [u8]) -> Decoded<'b> {
+        let message = match &self.inner {
+            Inner::OctetCounting(_) => strip_matching_count(payload),
+            Inner::Delimited(_) => payload,
+        };
+        datagram(message, self.max_len())
+    }
+}
+
+/// One UDP datagram as one message: a trailing LF (or CR LF) is dropped, and a datagram longer
+/// than `max_len` keeps its first `max_len` bytes as [`Decoded::Oversized`].
+pub fn datagram(payload: &[u8], max_len: usize) -> Decoded<'_> {
+    let message = match payload.strip_suffix(b"\n") {
+        Some(m) => m.strip_suffix(b"\r").unwrap_or(m),
+        None => payload,
+    };
+    if message.len() > max_len {
+        Decoded::Oversized(&message[..max_len])
+    } else {
+        Decoded::Frame(message)
+    }
+}
+
+/// `payload` without a leading `MSG-LEN SP` that counts exactly the rest; else `payload`.
+fn strip_matching_count(payload: &[u8]) -> &[u8] {
+    let digits = payload.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0
+        || digits > 19
+        || (digits > 1 && payload[0] == b'0')
+        || payload.get(digits) != Some(&b' ')
+    {
+        return payload;
+    }
+    let rest = &payload[digits + 1..];
+    let count: u64 = std::str::from_utf8(&payload[..digits])
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(u64::MAX);
+    if count == rest.len() as u64 {
+        rest
+    } else {
+        payload
     }
 }
 
@@ -94,5 +464,119 @@ mod tests {
         assert_eq!(parse_size("1.5MiB"), Ok(1_572_864));
         assert!(parse_size("12 parsecs").unwrap_err().contains("64KiB"));
         assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn framing_names_parse_and_print_back() {
+        for name in [
+            "lf",
+            "octet-counting",
+            "auto",
+            "delimiter:\\0",
+            "delimiter:\\r\\n",
+        ] {
+            let framing: Framing = name.parse().unwrap();
+            assert_eq!(framing.to_string(), name);
+        }
+        assert_eq!(
+            "delimiter:\\x1e".parse(),
+            Ok(Framing::Delimiter(vec![0x1e]))
+        );
+        let e = "octet".parse::<Framing>().unwrap_err();
+        assert!(e.contains("lf, delimiter, octet-counting, auto"), "{e}");
+    }
+
+    #[test]
+    fn framing_from_two_flags_needs_a_delimiter_exactly_when_it_is_delimiter() {
+        assert_eq!(
+            Framing::from_args("delimiter", Some("\\r\\n")),
+            Ok(Framing::Delimiter(b"\r\n".to_vec()))
+        );
+        assert_eq!(Framing::from_args("auto", None), Ok(Framing::Auto));
+        let e = Framing::from_args("delimiter", None).unwrap_err();
+        assert!(e.contains("add --delimiter"), "{e}");
+        let e = Framing::from_args("lf", Some("\\0")).unwrap_err();
+        assert!(e.contains("only applies to --framing delimiter"), "{e}");
+    }
+
+    #[test]
+    fn delimiter_escapes() {
+        assert_eq!(parse_delimiter("\\0"), Ok(vec![0]));
+        assert_eq!(parse_delimiter("\\n"), Ok(vec![b'\n']));
+        assert_eq!(parse_delimiter("\\r\\n"), Ok(b"\r\n".to_vec()));
+        assert_eq!(parse_delimiter("\\t"), Ok(vec![b'\t']));
+        assert_eq!(parse_delimiter("\\\\"), Ok(vec![b'\\']));
+        assert_eq!(parse_delimiter("\\x1e"), Ok(vec![0x1e]));
+        assert_eq!(parse_delimiter("\\xFF|"), Ok(vec![0xff, b'|']));
+        assert_eq!(parse_delimiter("||"), Ok(b"||".to_vec()));
+        assert_eq!(parse_delimiter("é"), Ok("é".as_bytes().to_vec()));
+        for bytes in [&b"\0"[..], b"\r\n", b"\x1e\\a", b"\xff\t"] {
+            assert_eq!(parse_delimiter(&escape_delimiter(bytes)).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn bad_delimiters_say_what_to_type() {
+        let e = parse_delimiter("").unwrap_err();
+        assert!(e.contains("at least one byte"), "{e}");
+        let e = parse_delimiter("a\\q").unwrap_err();
+        assert_eq!(
+            e,
+            "--delimiter 'a\\q': unknown escape \\q at byte 1; use \\0, \\n, \\r, \\t, \\\\ or \\xHH (two hex digits)"
+        );
+        let e = parse_delimiter("\\x1").unwrap_err();
+        assert!(e.contains("needs two hex digits, e.g. \\x1e"), "{e}");
+        assert!(parse_delimiter("\\x+1").is_err());
+        let e = parse_delimiter("ab\\").unwrap_err();
+        assert!(e.contains("lone \\ at the end"), "{e}");
+    }
+
+    #[test]
+    fn a_datagram_is_one_message_without_its_trailing_line_end() {
+        assert_eq!(datagram(b"<13>a\nb\n", 64), Decoded::Frame(b"<13>a\nb"));
+        assert_eq!(datagram(b"<13>a\r\n", 64), Decoded::Frame(b"<13>a"));
+        assert_eq!(datagram(b"<13>a\r", 64), Decoded::Frame(b"<13>a\r"));
+        assert_eq!(datagram(b"", 64), Decoded::Frame(b""));
+        assert_eq!(datagram(b"abcdef\n", 4), Decoded::Oversized(b"abcd"));
+    }
+
+    #[test]
+    fn octet_counted_datagram_loses_its_prefix_only_when_the_count_matches() {
+        let auto = Decoder::new(&Framing::Auto, 64);
+        assert_eq!(auto.decode_datagram(b"6 <13>a\n"), Decoded::Frame(b"<13>a"));
+        assert_eq!(auto.decode_datagram(b"5 <13>a"), Decoded::Frame(b"<13>a"));
+        assert_eq!(auto.decode_datagram(b"9 <13>a"), Decoded::Frame(b"9 <13>a"));
+        assert_eq!(auto.decode_datagram(b"05 <13>"), Decoded::Frame(b"05 <13>"));
+        let lf = Decoder::new(&Framing::Lf, 64);
+        assert_eq!(lf.decode_datagram(b"5 <13>a"), Decoded::Frame(b"5 <13>a"));
+    }
+
+    #[test]
+    fn decoder_follows_the_framing() {
+        let input = b"3 abc\n";
+        let first = |framing: Framing| {
+            let mut d = Decoder::new(&framing, 64);
+            d.decode(input).0.map(|d| d.bytes().to_vec())
+        };
+        assert_eq!(first(Framing::Lf), Some(b"3 abc".to_vec()));
+        assert_eq!(
+            first(Framing::Delimiter(b" ".to_vec())),
+            Some(b"3".to_vec())
+        );
+        assert_eq!(first(Framing::OctetCounting), Some(b"abc".to_vec()));
+        assert_eq!(first(Framing::Auto), Some(b"abc".to_vec()));
+    }
+
+    #[test]
+    fn error_messages_quote_the_bad_prefix() {
+        let e = |bytes: &[u8], reason| Decoded::Invalid { bytes, reason }.error(1024).unwrap();
+        assert!(e(b"abc def", InvalidPrefix::NoLength).contains("found \"abc def\""));
+        assert!(e(b"012 x", InvalidPrefix::LeadingZero).contains("length \"012\" starts with 0"));
+        assert!(e(b"12abc", InvalidPrefix::NoSpace).contains("\"12\" is followed by \"a\""));
+        assert!(
+            e(b"99999999999 x", InvalidPrefix::CountTooLarge)
+                .contains("more than 10 times the maximum message size (1024 bytes)")
+        );
+        assert_eq!(Decoded::Frame(b"x").error(10), None);
     }
 }

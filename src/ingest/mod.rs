@@ -120,8 +120,9 @@ impl LineParser {
         &self.options
     }
 
-    /// Appends the event for one decoded frame, and a newline. An oversized or truncated frame
-    /// becomes an error event that keeps the part received.
+    /// Appends the event for one decoded frame, and a newline. An oversized, truncated or
+    /// invalid frame (a bad octet-count prefix) becomes an error event that keeps the bytes
+    /// received in `message` and `event.original`, with the reason in `error.message`.
     pub fn write_decoded(
         &self,
         decoded: &Decoded<'_>,

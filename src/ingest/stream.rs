@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use super::{LineParser, Outcome};
-use crate::framing::{Decoded, DelimitedDecoder};
+use crate::framing::{Decoded, Decoder, FrameError, Framing};
 
 /// Bytes read from the input at a time.
 const READ_CHUNK_BYTES: usize = 1 << 20;
@@ -68,11 +68,12 @@ impl std::error::Error for StreamError {
     }
 }
 
-/// Reads `input` to its end, cutting it into lines with `decoder` and calling `each` for every
-/// decoded line, in order. The buffer never holds more than one maximum-size line plus a read.
+/// Reads `input` to its end, cutting it into messages with `decoder` and calling `each` for
+/// every decoded message, in order. The buffer never holds more than one maximum-size message
+/// plus a read.
 fn for_each_line<R: Read>(
     mut input: R,
-    decoder: &mut DelimitedDecoder,
+    decoder: &mut Decoder,
     bytes_read: &mut u64,
     mut each: impl FnMut(Decoded<'_>) -> Result<(), StreamError>,
 ) -> Result<(), StreamError> {
@@ -125,8 +126,33 @@ pub fn parse_serial<R: Read, W: Write>(
     max_len: usize,
     output: &mut W,
 ) -> Result<Stats, StreamError> {
+    serial(input, parser, Decoder::new(&Framing::Lf, max_len), output)
+}
+
+/// Parses `input` cut with any `framing` (`frame --decode`: an offline `listen`) into JSON
+/// lines written to `output`, on `jobs` threads (1: the calling thread only).
+pub fn parse_framed<R: Read + Send, W: Write>(
+    input: R,
+    parser: &LineParser,
+    framing: &Framing,
+    max_len: usize,
+    jobs: usize,
+    output: &mut W,
+) -> Result<Stats, StreamError> {
+    if jobs > 1 {
+        return parse_in_parallel(input, parser, framing, max_len, jobs, output);
+    }
+    serial(input, parser, Decoder::new(framing, max_len), output)
+}
+
+fn serial<R: Read, W: Write>(
+    input: R,
+    parser: &LineParser,
+    mut decoder: Decoder,
+    output: &mut W,
+) -> Result<Stats, StreamError> {
+    let max_len = decoder.max_len();
     let mut stats = Stats::default();
-    let mut decoder = DelimitedDecoder::lf(max_len);
     let mut out = Vec::with_capacity(OUTPUT_FLUSH_BYTES + 4096);
     let mut bytes = 0;
     let result = for_each_line(input, &mut decoder, &mut bytes, |decoded| {
@@ -147,14 +173,8 @@ pub fn parse_serial<R: Read, W: Write>(
 struct Batch {
     seq: u64,
     data: Vec<u8>,
-    /// End offset in `data` of each line, and whether it was cut (oversized or truncated).
-    lines: Vec<(usize, Option<LineDefect>)>,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum LineDefect {
-    Oversized,
-    Truncated,
+    /// End offset in `data` of each line, and what is wrong with it (cut, invalid).
+    lines: Vec<(usize, Option<FrameError>)>,
 }
 
 /// Parses `input` with `jobs` worker threads; events come out in input order. Memory is bounded
@@ -166,9 +186,17 @@ pub fn parse_parallel<R: Read + Send, W: Write>(
     jobs: usize,
     output: &mut W,
 ) -> Result<Stats, StreamError> {
-    if jobs <= 1 {
-        return parse_serial(input, parser, max_len, output);
-    }
+    parse_framed(input, parser, &Framing::Lf, max_len, jobs, output)
+}
+
+fn parse_in_parallel<R: Read + Send, W: Write>(
+    input: R,
+    parser: &LineParser,
+    framing: &Framing,
+    max_len: usize,
+    jobs: usize,
+    output: &mut W,
+) -> Result<Stats, StreamError> {
     let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(jobs * 2);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Vec<u8>, Stats)>(jobs * 2);
@@ -194,15 +222,11 @@ pub fn parse_parallel<R: Read + Send, W: Write>(
         drop(done_tx);
 
         let reader = scope.spawn(move || -> Result<u64, StreamError> {
-            let mut decoder = DelimitedDecoder::lf(max_len);
+            let mut decoder = Decoder::new(framing, max_len);
             let mut batch = new_batch(0);
             let mut bytes = 0;
             let sent = for_each_line(input, &mut decoder, &mut bytes, |decoded| {
-                let defect = match decoded {
-                    Decoded::Frame(_) => None,
-                    Decoded::Oversized(_) => Some(LineDefect::Oversized),
-                    Decoded::Truncated(_) => Some(LineDefect::Truncated),
-                };
+                let defect = decoded.defect();
                 batch.data.extend_from_slice(decoded.bytes());
                 batch.lines.push((batch.data.len(), defect));
                 if batch.data.len() >= BATCH_BYTES {
@@ -265,11 +289,7 @@ fn parse_batch(parser: &LineParser, max_len: usize, batch: &Batch) -> (u64, Vec<
     let mut start = 0;
     for &(end, defect) in &batch.lines {
         let bytes = &batch.data[start..end];
-        let decoded = match defect {
-            None => Decoded::Frame(bytes),
-            Some(LineDefect::Oversized) => Decoded::Oversized(bytes),
-            Some(LineDefect::Truncated) => Decoded::Truncated(bytes),
-        };
+        let decoded = Decoded::from_parts(bytes, defect);
         stats.count(parser.write_decoded(&decoded, max_len, &mut out));
         start = end;
     }
@@ -348,5 +368,34 @@ mod tests {
                 .unwrap()
                 .contains("maximum message size")
         );
+    }
+
+    #[test]
+    fn octet_counted_stream_with_a_bad_prefix_gives_one_error_event_and_goes_on() {
+        let parser = LineParser::new(ParseOptions::default());
+        let data = b"abc <13>garbage\n20 <13>1 - h a - - - ok";
+        let mut out = Vec::new();
+        let stats = parse_framed(
+            &data[..],
+            &parser,
+            &Framing::OctetCounting,
+            1024,
+            1,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!((stats.lines, stats.errors), (2, 1));
+        let events: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(events[0]["event"]["original"], "abc <13>garbage");
+        let error = events[0]["error"]["message"].as_str().unwrap();
+        assert!(
+            error.starts_with("octet counting: expected a length"),
+            "{error}"
+        );
+        assert_eq!(events[1]["message"], "ok");
     }
 }
