@@ -30,6 +30,14 @@ pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Appends the escaped body of a JSON string, without the quotes.
 pub fn write_str_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Most fields are plain ASCII with nothing to escape: one pass finds how much is, and
+    // that part is copied as it is.
+    let clean = plain_ascii_prefix(bytes);
+    out.extend_from_slice(&bytes[..clean]);
+    let bytes = &bytes[clean..];
+    if bytes.is_empty() {
+        return;
+    }
     if bytes.is_ascii() {
         write_valid_utf8(out, bytes);
         return;
@@ -45,11 +53,10 @@ pub fn write_str_body(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Escapes bytes already known to be valid UTF-8.
 fn write_valid_utf8(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !NEEDS_ESCAPE[b as usize] {
-            continue;
-        }
+    while let Some(offset) = find_escape(&bytes[start..]) {
+        let i = start + offset;
         out.extend_from_slice(&bytes[start..i]);
+        let b = bytes[i];
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -68,6 +75,59 @@ fn write_valid_utf8(out: &mut Vec<u8>, bytes: &[u8]) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of the word that need escaping or are not ASCII, as high bits (zero when none).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    below_space
+        | has_zero(w ^ (ONES * u64::from(b'"')))
+        | has_zero(w ^ (ONES * u64::from(b'\\')))
+        | (w & HIGHS)
+}
+
+/// Length of the leading part that is ASCII and needs no escaping.
+fn plain_ascii_prefix(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        if special_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .position(|&b| b >= 0x80 || NEEDS_ESCAPE[b as usize])
+        .unwrap_or(bytes.len() - at)
+}
+
+/// Position of the first byte that needs escaping. Looks at 8 bytes at a time (most text has
+/// nothing to escape): a word has such a byte when one of its bytes is below 0x20, or equals
+/// `"` or `\`.
+fn find_escape(bytes: &[u8]) -> Option<usize> {
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // Bytes >= 0x80 (UTF-8) never need escaping; mask them out of the "below 0x20" test.
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let quote = has_zero(w ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
+        if below_space | quote | backslash != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[b as usize])
+        .map(|i| at + i)
 }
 
 /// Appends an unsigned integer.
@@ -107,10 +167,40 @@ impl<'o> PathWriter<'o> {
         let (last, parents) = path
             .split_last()
             .expect("an ECS path has at least one part");
+        self.enter(parents);
+        self.member_key(last);
+        self.has_member = true;
+        self.out
+    }
+
+    /// Appends members written elsewhere (`"key":value,…`, no leading comma) to the object at
+    /// `parents`, opening it as `key` does.
+    pub fn raw_members(&mut self, parents: &[&'static str], members: &[u8]) {
+        self.enter(parents);
+        if self.has_member {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(members);
+        self.has_member = true;
+    }
+
+    /// Opens the object at `parents` once for several members written in a row, so that each
+    /// member costs its key and value only.
+    pub fn members(&mut self, parents: &[&'static str]) -> Members<'_> {
+        self.enter(parents);
+        Members {
+            out: self.out,
+            has_member: &mut self.has_member,
+        }
+    }
+
+    /// Closes the open objects that are not on `parents` and opens the missing ones.
+    fn enter(&mut self, parents: &[&'static str]) {
         let common = self.open[..self.depth]
             .iter()
             .zip(parents)
-            .take_while(|(a, b)| a == b)
+            // ECS paths are static strings: the same segment is usually the same pointer.
+            .take_while(|(a, b)| std::ptr::eq(**a, **b) || a == b)
             .count();
         while self.depth > common {
             self.out.push(b'}');
@@ -124,9 +214,6 @@ impl<'o> PathWriter<'o> {
             self.depth += 1;
             self.has_member = false;
         }
-        self.member_key(last);
-        self.has_member = true;
-        self.out
     }
 
     fn member_key(&mut self, name: &str) {
@@ -179,6 +266,43 @@ impl<'o> PathWriter<'o> {
     }
 }
 
+/// Members of one open object (see [`PathWriter::members`]).
+pub struct Members<'w> {
+    out: &'w mut Vec<u8>,
+    has_member: &'w mut bool,
+}
+
+impl Members<'_> {
+    /// Writes `"name":` and returns the buffer for exactly one value.
+    pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
+        if *self.has_member {
+            self.out.push(b',');
+        }
+        *self.has_member = true;
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    /// Appends pre-written members (`"key":value,…`).
+    pub fn raw(&mut self, members: &[u8]) {
+        if *self.has_member {
+            self.out.push(b',');
+        }
+        *self.has_member = true;
+        self.out.extend_from_slice(members);
+    }
+
+    pub fn str(&mut self, name: &str, value: &[u8]) {
+        write_str(self.key(name), value);
+    }
+
+    pub fn u64(&mut self, name: &str, value: u64) {
+        write_u64(self.key(name), value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +345,32 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"message":"hi","log":{"syslog":{"priority":13,"hostname":"h","facility":{"code":1},"appname":"a"}},"source":{"ip":"1.2.3.4"}}"#
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_agrees_with_serde_json(s in ".*", raw in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut out = Vec::new();
+            write_str(&mut out, s.as_bytes());
+            proptest::prop_assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), s);
+            let mut out = Vec::new();
+            write_str(&mut out, &raw);
+            proptest::prop_assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), String::from_utf8_lossy(&raw));
+        }
+    }
+
+    #[test]
+    fn raw_members_join_the_open_object() {
+        let mut out = Vec::new();
+        let mut w = PathWriter::new(&mut out);
+        w.str(&["log", "syslog", "hostname"], b"h");
+        w.raw_members(&["log", "syslog"], br#""priority":13"#);
+        w.raw_members(&["other"], br#""a":1"#);
+        w.finish();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"log":{"syslog":{"hostname":"h","priority":13}},"other":{"a":1}}"#
         );
     }
 

@@ -11,10 +11,11 @@ mod netfilter;
 pub mod read;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use crate::iptables::Netfilter;
-use crate::syslog::Message;
 use crate::syslog::timestamp::Timestamp;
+use crate::syslog::{Message, Pri};
 use json::PathWriter;
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
@@ -86,45 +87,59 @@ impl<'a> Event<'a> {
     }
 }
 
+/// For each PRI, its members of `log.syslog` written once: `"priority":…,"facility":{…},
+/// "severity":{…}`. Five fields a line are then one copy.
+static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    (0..=Pri::MAX)
+        .map(|value| {
+            let pri = Pri::new(value).expect("in range");
+            let mut out = Vec::new();
+            let mut w = PathWriter::new(&mut out);
+            w.u64(&["priority"], u64::from(value));
+            w.u64(&["facility", "code"], u64::from(pri.facility().code()));
+            w.str(
+                &["facility", "name"],
+                pri.facility().elastic_name().as_bytes(),
+            );
+            w.u64(&["severity", "code"], u64::from(pri.severity().code()));
+            w.str(
+                &["severity", "name"],
+                pri.severity().elastic_name().as_bytes(),
+            );
+            w.finish();
+            // Keep the members only, without the enclosing braces.
+            out[1..out.len() - 1].to_vec()
+        })
+        .collect()
+});
+
 /// `log.syslog.*` from a parsed header.
 fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
-    const SYSLOG: [&str; 2] = ["log", "syslog"];
-    if let Some(pri) = m.pri {
-        w.u64(&[SYSLOG[0], SYSLOG[1], "priority"], u64::from(pri.value()));
-        let facility = pri.facility();
-        w.u64(
-            &[SYSLOG[0], SYSLOG[1], "facility", "code"],
-            u64::from(facility.code()),
-        );
-        w.str(
-            &[SYSLOG[0], SYSLOG[1], "facility", "name"],
-            facility.elastic_name().as_bytes(),
-        );
-        let severity = pri.severity();
-        w.u64(
-            &[SYSLOG[0], SYSLOG[1], "severity", "code"],
-            u64::from(severity.code()),
-        );
-        w.str(
-            &[SYSLOG[0], SYSLOG[1], "severity", "name"],
-            severity.elastic_name().as_bytes(),
-        );
+    let header = [m.hostname, m.appname, m.procid, m.msgid];
+    if m.pri.is_none()
+        && header.iter().all(Option::is_none)
+        && m.version.is_none()
+        && m.structured_data.is_empty()
+    {
+        return; // no empty "syslog": {} object
     }
-    for (name, value) in [
-        ("hostname", m.hostname),
-        ("appname", m.appname),
-        ("procid", m.procid),
-        ("msgid", m.msgid),
-    ] {
+    let mut members = w.members(&["log", "syslog"]);
+    if let Some(pri) = m.pri {
+        members.raw(&PRI_MEMBERS[usize::from(pri.value())]);
+    }
+    for (name, value) in ["hostname", "appname", "procid", "msgid"]
+        .into_iter()
+        .zip(header)
+    {
         if let Some(value) = value {
-            w.str(&[SYSLOG[0], SYSLOG[1], name], value);
+            members.str(name, value);
         }
     }
     if let Some(version) = m.version {
-        w.u64(&[SYSLOG[0], SYSLOG[1], "version"], u64::from(version));
+        members.u64("version", u64::from(version));
     }
     if !m.structured_data.is_empty() {
-        let out = w.key(&[SYSLOG[0], SYSLOG[1], "structured_data"]);
+        let out = members.key("structured_data");
         out.push(b'{');
         for (i, element) in m.structured_data.iter().enumerate() {
             if i > 0 {

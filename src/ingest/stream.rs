@@ -77,12 +77,15 @@ fn for_each_line<R: Read>(
     bytes_read: &mut u64,
     mut each: impl FnMut(Decoded<'_>) -> Result<(), StreamError>,
 ) -> Result<(), StreamError> {
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK_BYTES);
+    // `buf[start..end]` holds the unconsumed bytes. The vector only grows (zeroed once), so a
+    // read does not pay for clearing the space it is about to fill.
+    let mut buf: Vec<u8> = vec![0; READ_CHUNK_BYTES];
     let mut start = 0;
+    let mut end = 0;
     let mut eof = false;
     loop {
         loop {
-            let pending = &buf[start..];
+            let pending = &buf[start..end];
             let (item, used) = if eof {
                 decoder.decode_eof(pending)
             } else {
@@ -99,21 +102,20 @@ fn for_each_line<R: Read>(
             return Ok(());
         }
         // Move the unconsumed tail to the front, then read more behind it.
-        buf.drain(..start);
+        buf.copy_within(start..end, 0);
+        end -= start;
         start = 0;
-        let filled = buf.len();
-        buf.resize(filled + READ_CHUNK_BYTES, 0);
+        if buf.len() - end < READ_CHUNK_BYTES {
+            buf.resize(end + READ_CHUNK_BYTES, 0);
+        }
         let n = loop {
-            match input.read(&mut buf[filled..]) {
+            match input.read(&mut buf[end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buf.truncate(filled);
-                    return Err(StreamError::Read(e));
-                }
+                Err(e) => return Err(StreamError::Read(e)),
             }
         };
-        buf.truncate(filled + n);
+        end += n;
         *bytes_read += n as u64;
         eof = n == 0;
     }
