@@ -111,7 +111,8 @@ fn header_field<'a>(
     name: &str,
 ) -> Result<(Option<&'a [u8]>, usize), ParseError> {
     let rest = &line[at..];
-    let len = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+    // Header fields are short: a plain loop beats memchr's setup.
+    let len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
     let value = &rest[..len];
     if value.is_empty() {
         return Err(ParseError::new(

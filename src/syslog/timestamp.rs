@@ -56,7 +56,12 @@ impl Timestamp {
             out.push(b'.');
             let digits = u32::from(self.frac_digits.min(9));
             let nanos = t.nanosecond() % 1_000_000_000;
-            push_digits(out, nanos / 10u32.pow(9 - digits), digits as usize);
+            let mut fraction = [0u8; 9];
+            put_digits(
+                &mut fraction[..digits as usize],
+                nanos / 10u32.pow(9 - digits),
+            );
+            out.extend_from_slice(&fraction[..digits as usize]);
         }
         out.push(b'Z');
     }
@@ -77,10 +82,27 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// "00" to "99", so that two digits cost one division.
+static PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    table
+};
+
+/// Writes `n` zero-padded into `slot` (its length is the width).
 fn put_digits(slot: &mut [u8], mut n: u32) {
-    for b in slot.iter_mut().rev() {
-        *b = b'0' + (n % 10) as u8;
-        n /= 10;
+    let mut end = slot.len();
+    while end >= 2 {
+        slot[end - 2..end].copy_from_slice(&PAIRS[(n % 100) as usize]);
+        n /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        slot[0] = b'0' + (n % 10) as u8;
     }
 }
 
@@ -89,15 +111,6 @@ impl fmt::Display for Timestamp {
         let mut out = Vec::with_capacity(32);
         self.write_rfc3339_utc(&mut out);
         f.write_str(std::str::from_utf8(&out).expect("ASCII"))
-    }
-}
-
-fn push_digits(out: &mut Vec<u8>, mut n: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for slot in out[start..].iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
     }
 }
 
