@@ -363,19 +363,9 @@ mod tests {
 
     use serde_json::{Value, json};
 
+    use crate::ingest::tests::parser;
     use crate::ingest::{InputFormat, LineParser, Outcome, ParseOptions};
     use crate::syslog::timestamp::{TimeContext, Zone};
-
-    fn parser(format: InputFormat) -> LineParser {
-        LineParser::new(ParseOptions {
-            format,
-            time: TimeContext::new(
-                Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
-                Some(2026),
-            ),
-            ..ParseOptions::default()
-        })
-    }
 
     /// The event written for `line`, checked to be one JSON object without duplicate keys (a
     /// group written in two pieces would repeat its key).

@@ -303,13 +303,14 @@ fn offset_in(line: &[u8], part: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::syslog::timestamp::Zone;
     use proptest::strategy::Strategy;
     use serde_json::Value;
 
-    fn parser(format: InputFormat) -> LineParser {
+    /// A parser for tests: stamps in UTC, BSD years 2026.
+    pub(crate) fn parser(format: InputFormat) -> LineParser {
         LineParser::new(ParseOptions {
             format,
             time: TimeContext::new(
