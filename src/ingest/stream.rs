@@ -352,6 +352,52 @@ mod tests {
         assert_eq!(strip_time(&serial), strip_time(&parallel));
     }
 
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Arbitrary bytes (and mutated syslog lines) never panic, and give exactly one valid
+        /// JSON line per input line, which keeps the raw line when it failed.
+        #[test]
+        fn any_stream_gives_one_json_line_per_input_line(
+            chunks in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+                    proptest::string::string_regex(
+                        r#"(<[0-9]{1,3}>)?(1 )?((Nov|Feb) [ 0-9]{1,2} [0-9:]{5,9} )?[a-z\[\]0-9: ="-]{0,60}"#
+                    ).unwrap().prop_map(String::into_bytes),
+                ],
+                0..20,
+            ),
+            max_len in 1usize..300,
+        ) {
+            let mut input = Vec::new();
+            for chunk in &chunks {
+                input.extend_from_slice(chunk);
+                input.push(b'\n');
+            }
+            let parser = LineParser::new(ParseOptions::default());
+            let mut out = Vec::new();
+            let stats = parse_serial(&input[..], &parser, max_len, &mut out).unwrap();
+            let lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            let expected = lines.len() - 1; // the input ends with LF
+            proptest::prop_assert_eq!(stats.lines as usize, expected);
+            let events: Vec<serde_json::Value> = out
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice(l).expect("valid JSON"))
+                .collect();
+            proptest::prop_assert_eq!(events.len(), expected);
+            for (event, line) in events.iter().zip(&lines) {
+                if event.get("error").is_some() {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let kept = &line[..line.len().min(max_len)];
+                    let original = String::from_utf8_lossy(kept);
+                    proptest::prop_assert_eq!(event["event"]["original"].as_str(), Some(original.as_ref()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn oversized_line_in_a_stream_is_one_error_event() {
         let parser = LineParser::new(ParseOptions::default());
