@@ -23,11 +23,6 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// The daemon's directory (config, pid file, outputs).
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
     /// `name` inside [`dir`](Self::dir).
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
