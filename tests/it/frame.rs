@@ -624,7 +624,7 @@ fn decode_reads_what_logger_sends_with_octet_counting() {
         .status()
         .expect("logger (util-linux) is installed");
     assert!(status.success());
-    let bytes = capture.collect(|b| count_frames(b, &Framing::OctetCounting) == 1);
+    let bytes = capture.collect(|b| count_frames(b, &Framing::OctetCounting) >= 1);
     assert!(bytes[0].is_ascii_digit(), "octet counted: {bytes:?}");
     for framing in ["auto", "octet-counting"] {
         let events = decode(bytes.clone(), framing);
@@ -667,7 +667,7 @@ fn decode_reads_what_plain_logger_sends_over_tcp() {
         .write_all(b"line one\nline two\n")
         .unwrap();
     assert!(logger.wait().unwrap().success());
-    let bytes = capture.collect(|b| count_frames(b, &Framing::Lf) == 2);
+    let bytes = capture.collect(|b| count_frames(b, &Framing::Lf) >= 2);
     assert!(bytes.starts_with(b"<30>"), "LF framed: {bytes:?}");
     for framing in ["auto", "lf"] {
         let events = decode(bytes.clone(), framing);
@@ -708,7 +708,7 @@ if $inputname == "imtcp" then {
     peers::send_tcp(port, &framed("rfc5424", "octet-counting"));
     let sent = sent_events();
 
-    let bytes = counted.collect(|b| count_frames(b, &Framing::OctetCounting) == sent.len());
+    let bytes = counted.collect(|b| count_frames(b, &Framing::OctetCounting) >= sent.len());
     assert!(bytes[0].is_ascii_digit(), "octet counted: {bytes:?}");
     let events = decode(bytes, "auto");
     assert_eq!(events.len(), sent.len());
@@ -729,7 +729,7 @@ if $inputname == "imtcp" then {
         assert_eq!(e["message"], message, "{e}");
     }
 
-    let bytes = traditional.collect(|b| count_frames(b, &Framing::Lf) == sent.len());
+    let bytes = traditional.collect(|b| count_frames(b, &Framing::Lf) >= sent.len());
     assert!(bytes.starts_with(b"<"), "LF framed: {bytes:?}");
     let events = decode(bytes, "auto");
     assert_eq!(events.len(), sent.len());
