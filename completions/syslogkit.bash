@@ -16,6 +16,9 @@ _syslogkit() {
             ",$1")
                 cmd="syslogkit"
                 ;;
+            syslogkit,frame)
+                cmd="syslogkit__subcmd__frame"
+                ;;
             syslogkit,generate-docs)
                 cmd="syslogkit__subcmd__generate__subcmd__docs"
                 ;;
@@ -27,6 +30,9 @@ _syslogkit() {
                 ;;
             syslogkit,parse)
                 cmd="syslogkit__subcmd__parse"
+                ;;
+            syslogkit__subcmd__help,frame)
+                cmd="syslogkit__subcmd__help__subcmd__frame"
                 ;;
             syslogkit__subcmd__help,generate-docs)
                 cmd="syslogkit__subcmd__help__subcmd__generate__subcmd__docs"
@@ -47,12 +53,90 @@ _syslogkit() {
 
     case "${cmd}" in
         syslogkit)
-            opts="-h -V --help --version parse iptables-rule-gen generate-docs help"
+            opts="-h -V --help --version parse frame iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__frame)
+            opts="-d -j -h -V --decode --framing --delimiter --timezone --format --input --facility --severity --appname --hostname --timestamp-format --raw-control-chars --ignore-errors --parse --year --keep-original --dataset --max-message-size --jobs --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --framing)
+                    COMPREPLY=($(compgen -W "lf delimiter octet-counting auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timezone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "rfc3164 rfc5424 raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --input)
+                    COMPREPLY=($(compgen -W "auto json raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --facility)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --appname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-format)
+                    COMPREPLY=($(compgen -W "syslog iso8601" -- "${cur}"))
+                    return 0
+                    ;;
+                --parse)
+                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 iptables raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --year)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dataset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -75,8 +159,22 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__help)
-            opts="parse iptables-rule-gen generate-docs help"
+            opts="parse frame iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__help__subcmd__frame)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -243,7 +341,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__parse)
-            opts="-F -j -h -V --format --year --timezone --keep-original --dataset --max-message-size --strict --stats --jobs --help --version"
+            opts="-F -j -h -V --format --timezone --year --keep-original --dataset --max-message-size --jobs --strict --stats --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,11 +355,11 @@ _syslogkit() {
                     COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 iptables raw" -- "${cur}"))
                     return 0
                     ;;
-                --year)
+                --timezone)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --timezone)
+                --year)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -27,6 +27,7 @@ end
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -35,16 +36,49 @@ rfc5424\t'RFC 5424 only'
 rfc3164\t'RFC 3164 (BSD) only'
 iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
 raw\t'No parsing: message = line'"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l timezone -d 'Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l max-message-size -d 'Longest line kept whole; a longer one becomes an error event with its first part. Units: KiB, MiB, KB, MB' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s j -l jobs -d 'Threads that parse in parallel; output keeps input order [default: number of cores]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l strict -d 'Exit with status 1 when any line failed to parse'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l stats -d 'Print a summary (lines, errors, bytes, rate) on stderr at the end'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s V -l version -d 'Print version'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l framing -d 'How messages are framed: \'lf\' (LF after each, a CR before it dropped when decoding), \'octet-counting\' (RFC 6587 \'LEN SP MSG\'), \'delimiter\' (--delimiter after each), or, to decode only, \'auto\' (octet counting when a message starts with a digit, else LF) [default: lf; with --decode: auto]' -r -f -a "lf\t''
+delimiter\t''
+octet-counting\t''
+auto\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l delimiter -d 'The delimiter for --framing delimiter: \'\\0\', \'\\r\\n\', \'\\x1e\', \'|\' (escapes \\0 \\n \\r \\t \\\\ \\xHH)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l timezone -d 'Zone of the times written (encoding), or of stamps without an offset (decoding): an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l format -d 'Message format: \'rfc3164\' (\'<PRI>Mmm dd hh:mm:ss HOST APP[PID]: MSG\', what logger sends), \'rfc5424\' (\'<PRI>1 TIME HOST APP PROCID MSGID SD MSG\'), \'raw\' (the message alone). With --decode, --parse picks the parser' -r -f -a "rfc3164\t''
+rfc5424\t''
+raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l input -d 'What the input lines are: \'auto\' (a line starting with \'{\' is a JSON event, any other line is text that becomes the message), \'json\' (every line is an event), \'raw\' (every line is text)' -r -f -a "auto\t''
+json\t''
+raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l facility -d 'Facility of messages whose event has none: a keyword (local0, daemon, authpriv) or 0-23 [default: user]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l severity -d 'Severity of messages whose event has none: a keyword (err, warning, warn, info) or 0-7 [default: notice]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l appname -d 'App name (RFC 3164 tag) of messages whose event has none' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l hostname -d 'Hostname of messages whose event has none [default: this machine\'s name]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\' (RFC 3339 with the offset, as rsyslog forwards). RFC 5424 always writes RFC 3339' -r -f -a "syslog\t''
+iso8601\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l parse -d 'How to parse each decoded message: the parsers of \'syslogkit parse --format\'' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
+rfc5424\t'RFC 5424 only'
+rfc3164\t'RFC 3164 (BSD) only'
+iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
+raw\t'No parsing: message = line'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s j -l jobs -d 'Threads that parse in parallel; output keeps input order [default: number of cores]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s d -l decode -d 'Decode: cut a syslog byte stream into messages and write one JSON event per message'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l raw-control-chars -d 'With lf or delimiter framing, send control characters (LF, CR, NUL...) as they are instead of rsyslog\'s escapes (#012 for LF); a message containing the delimiter then arrives as several. Octet counting always sends every byte as it is'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l ignore-errors -d 'Exit with status 0 even when lines were skipped (they are still reported on stderr)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l backend -d 'Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same chain for each), or nftables (one native \'table inet\' for both families)' -r -f -a "iptables\t''
 ip6tables\t''
 both\t''
@@ -90,7 +124,8 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

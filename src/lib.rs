@@ -11,10 +11,12 @@
 //!   and generating the LOG rules and the syslog forwarding that matches them.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
+//! - [`egress`]: the way back: JSON events or text lines in, framed syslog messages out.
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
 pub mod ecs;
+pub mod egress;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;

@@ -2,6 +2,7 @@
 //! subcommand. Each module turns its arguments into a library configuration, calls the library
 //! and picks the exit code; no logic lives here.
 
+mod frame;
 mod generate;
 mod iptables_rule_gen;
 mod parse;
@@ -23,7 +24,8 @@ use clap::{Parser, Subcommand};
 )]
 #[command(after_long_help = "EXAMPLES:
     tail -F /var/log/syslog | syslogkit parse | jq -c '{host: .log.syslog.hostname, msg: .message}'
-    zcat kern.log.gz | syslogkit parse --format iptables --timezone Europe/Berlin")]
+    zcat kern.log.gz | syslogkit parse --format iptables --timezone Europe/Berlin
+    syslogkit parse app.log | syslogkit frame --format rfc5424 --framing octet-counting | nc -N 192.0.2.10 6514")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,6 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Parse(parse::ParseArgs),
+    Frame(Box<frame::FrameArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
@@ -42,6 +45,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Frame(args) => frame::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }

@@ -50,15 +50,31 @@ pub struct ParseArgs {
     #[arg(long, short = 'F', value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
 
-    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
-    /// one for a stamp more than a day in the future].
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
-    year: Option<i32>,
-
     /// Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC,
     /// or 'local' (the machine's zone; TZ is honoured).
     #[arg(long, value_name = "ZONE", default_value = "local", value_parser = parse_zone)]
     timezone: Zone,
+
+    #[command(flatten)]
+    options: ParseOptionArgs,
+
+    /// Exit with status 1 when any line failed to parse.
+    #[arg(long)]
+    strict: bool,
+
+    /// Print a summary (lines, errors, bytes, rate) on stderr at the end.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// The flags that say how messages become events, shared by `parse` and `frame --decode` (which
+/// adds its own `--parse` and `--timezone`).
+#[derive(Debug, Args)]
+pub(crate) struct ParseOptionArgs {
+    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
+    /// one for a stamp more than a day in the future].
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
+    year: Option<i32>,
 
     /// Add event.original (the raw line) to events that parsed; failed ones always have it.
     #[arg(long)]
@@ -68,26 +84,44 @@ pub struct ParseArgs {
     #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
     dataset: Option<String>,
 
-    /// Longest line kept whole; a longer one becomes an error event with its first part.
-    /// Units: KiB, MiB, KB, MB.
+    /// Longest message kept whole; a longer one becomes an error event with its first part
+    /// (when 'frame' encodes: a longer input line is skipped with an error). Units: KiB, MiB,
+    /// KB, MB.
     #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_max_message_size)]
     max_message_size: usize,
-
-    /// Exit with status 1 when any line failed to parse.
-    #[arg(long)]
-    strict: bool,
-
-    /// Print a summary (lines, errors, bytes, rate) on stderr at the end.
-    #[arg(long)]
-    stats: bool,
 
     /// Threads that parse in parallel; output keeps input order [default: number of cores].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: Option<u16>,
 }
 
+impl ParseOptionArgs {
+    /// The parser for these flags, reading messages as `format` with stamps without an offset
+    /// in `zone`.
+    pub(crate) fn parser(&self, format: FormatArg, zone: Zone) -> LineParser {
+        LineParser::new(ParseOptions {
+            format: format.into(),
+            time: TimeContext::new(zone, self.year),
+            keep_original: self.keep_original,
+            dataset: self.dataset.clone(),
+        })
+    }
+
+    pub(crate) fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// `--jobs`, or the number of cores.
+    pub(crate) fn jobs(&self) -> usize {
+        self.jobs
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+/// The parsers `--format` (`parse`) and `--parse` (`frame --decode`) choose from.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormatArg {
+pub(crate) enum FormatArg {
     /// RFC 5424 or RFC 3164 by the line's start, plus netfilter fields when present.
     Auto,
     /// RFC 5424 only.
@@ -112,7 +146,7 @@ impl From<FormatArg> for InputFormat {
     }
 }
 
-fn parse_zone(s: &str) -> Result<Zone, String> {
+pub(crate) fn parse_zone(s: &str) -> Result<Zone, String> {
     s.parse()
 }
 
@@ -131,16 +165,9 @@ pub(crate) fn parse_max_message_size(s: &str) -> Result<usize, String> {
 }
 
 pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let parser = LineParser::new(ParseOptions {
-        format: args.format.into(),
-        time: TimeContext::new(args.timezone, args.year),
-        keep_original: args.keep_original,
-        dataset: args.dataset,
-    });
-    let jobs = args
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let parser = args.options.parser(args.format, args.timezone);
+    let jobs = args.options.jobs();
+    let max_message_size = args.options.max_message_size();
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -154,12 +181,10 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let mut unreadable = false;
     for path in &files {
         let result = if path.as_os_str() == "-" {
-            stream::parse_parallel(io::stdin(), &parser, args.max_message_size, jobs, &mut out)
+            stream::parse_parallel(io::stdin(), &parser, max_message_size, jobs, &mut out)
         } else {
             match File::open(path) {
-                Ok(file) => {
-                    stream::parse_parallel(file, &parser, args.max_message_size, jobs, &mut out)
-                }
+                Ok(file) => stream::parse_parallel(file, &parser, max_message_size, jobs, &mut out),
                 Err(e) => {
                     eprintln!("syslogkit parse: cannot open {}: {e}", path.display());
                     unreadable = true;

@@ -71,7 +71,7 @@ impl std::error::Error for StreamError {
 /// Reads `input` to its end, cutting it into messages with `decoder` and calling `each` for
 /// every decoded message, in order. The buffer never holds more than one maximum-size message
 /// plus a read.
-fn for_each_line<R: Read>(
+pub(crate) fn for_each_line<R: Read>(
     mut input: R,
     decoder: &mut Decoder,
     bytes_read: &mut u64,

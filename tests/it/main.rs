@@ -1,6 +1,8 @@
 //! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
+mod frame;
 mod generated;
 mod parse;
+mod peers;
 mod rulegen;
 mod util;
