@@ -130,7 +130,17 @@ impl LineParser {
         out: &mut Vec<u8>,
     ) -> Outcome {
         match decoded.error(max_len) {
-            None => self.write_line(decoded.bytes(), out),
+            // Senders that count a trailing LF into an octet-counted frame (rsyslog's omfwd
+            // with a template ending in LF, loggen -P) mean it as a terminator: drop one, as
+            // rsyslog's parser.DropTrailingLFOnReception does. LF framing has none left.
+            None => {
+                let bytes = decoded.bytes();
+                let bytes = match bytes.strip_suffix(b"\n") {
+                    Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+                    None => bytes,
+                };
+                self.write_line(bytes, out)
+            }
             Some(reason) => self.write_error(decoded.bytes(), reason, out),
         }
     }
@@ -371,6 +381,29 @@ pub(crate) mod tests {
                 .unwrap()
                 .starts_with("rfc5424: ")
         );
+    }
+
+    #[test]
+    fn one_trailing_lf_inside_a_counted_frame_is_dropped() {
+        // rsyslog omfwd with RSYSLOG_SyslogProtocol23Format sends "<len> <msg>\n" with the LF
+        // counted; loggen -P does the same.
+        let p = parser(InputFormat::Auto);
+        let mut out = Vec::new();
+        p.write_decoded(
+            &Decoded::Frame(b"<13>1 - h a - - - text\r\n"),
+            100,
+            &mut out,
+        );
+        p.write_decoded(&Decoded::Frame(b"<13>1 - h a - - - two\n\n"), 100, &mut out);
+        p.write_decoded(&Decoded::Frame(b"<13>1 - h a - - - cr\r"), 100, &mut out);
+        let events: Vec<Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(events[0]["message"], "text");
+        assert_eq!(events[1]["message"], "two\n");
+        assert_eq!(events[2]["message"], "cr\r");
     }
 
     #[test]

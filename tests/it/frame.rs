@@ -723,9 +723,9 @@ if $inputname == "imtcp" then {
         assert_eq!(e["@timestamp"], s.event["@timestamp"], "{e}");
         // rsyslog escapes control characters on receive (its default), so the LF inside the
         // message arrives as #012; RSYSLOG_SyslogProtocol23Format ends with an LF, which
-        // omfwd sends inside the counted frame, and which `--decode` keeps as the frame's last
-        // byte (rsyslog's own imtcp would drop it: parser.DropTrailingLFOnReception).
-        let message = as_received(s.msg, "lf") + "\n";
+        // omfwd sends inside the counted frame and which `--decode` drops, as rsyslog's own
+        // imtcp does (parser.DropTrailingLFOnReception).
+        let message = as_received(s.msg, "lf");
         assert_eq!(e["message"], message, "{e}");
     }
 
