@@ -69,13 +69,22 @@ fn main() -> io::Result<()> {
             _ => None,
         };
         let event = Event {
-            timestamp: msg.timestamp.map(|t| t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            timestamp: msg.timestamp.map(|t| {
+                t.to_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            }),
             message: msg.msg,
             log: Log {
                 syslog: Syslog {
                     priority: pri,
-                    facility: msg.facility.map(|f| Code { code: f as u8, name: f.as_str() }),
-                    severity: msg.severity.map(|s| Code { code: s as u8, name: s.as_str() }),
+                    facility: msg.facility.map(|f| Code {
+                        code: f as u8,
+                        name: f.as_str(),
+                    }),
+                    severity: msg.severity.map(|s| Code {
+                        code: s as u8,
+                        name: s.as_str(),
+                    }),
                     hostname: msg.hostname,
                     appname: msg.appname,
                     procid: msg.procid.map(|p| p.to_string()),
@@ -87,7 +96,12 @@ fn main() -> io::Result<()> {
                     structured_data: msg
                         .structured_data
                         .iter()
-                        .map(|sd| (sd.id, sd.params.iter().map(|(k, v)| (*k, v.to_string())).collect()))
+                        .map(|sd| {
+                            (
+                                sd.id,
+                                sd.params.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+                            )
+                        })
                         .collect(),
                 },
             },

@@ -11,6 +11,7 @@
 //!   and generating the LOG rules and the syslog forwarding that matches them.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
+//! - [`net`]: `listen`'s sockets (TCP, UDP, TLS), connections, the writer and shutdown.
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
@@ -18,4 +19,5 @@ pub mod ecs;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;
+pub mod net;
 pub mod syslog;

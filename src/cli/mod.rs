@@ -4,6 +4,7 @@
 
 mod generate;
 mod iptables_rule_gen;
+mod listen;
 mod parse;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Parse(parse::ParseArgs),
+    Listen(Box<listen::ListenArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
@@ -42,6 +44,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Listen(args) => listen::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }

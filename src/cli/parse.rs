@@ -50,23 +50,8 @@ pub struct ParseArgs {
     #[arg(long, short = 'F', value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
 
-    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
-    /// one for a stamp more than a day in the future].
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
-    year: Option<i32>,
-
-    /// Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC,
-    /// or 'local' (the machine's zone; TZ is honoured).
-    #[arg(long, value_name = "ZONE", default_value = "local", value_parser = parse_zone)]
-    timezone: Zone,
-
-    /// Add event.original (the raw line) to events that parsed; failed ones always have it.
-    #[arg(long)]
-    keep_original: bool,
-
-    /// Set event.dataset on every event (Elastic's rule: no '-').
-    #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
-    dataset: Option<String>,
+    #[command(flatten)]
+    parse_flags: ParseFlags,
 
     /// Longest line kept whole; a longer one becomes an error event with its first part.
     /// Units: KiB, MiB, KB, MB.
@@ -86,8 +71,41 @@ pub struct ParseArgs {
     jobs: Option<u16>,
 }
 
+/// The flags that say how a message becomes an event, shared with `listen`.
+#[derive(Debug, Args)]
+pub(crate) struct ParseFlags {
+    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
+    /// one for a stamp more than a day in the future].
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
+    year: Option<i32>,
+
+    /// Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC,
+    /// or 'local' (the machine's zone; TZ is honoured).
+    #[arg(long, value_name = "ZONE", default_value = "local", value_parser = parse_zone)]
+    timezone: Zone,
+
+    /// Add event.original (the raw line) to events that parsed; failed ones always have it.
+    #[arg(long)]
+    keep_original: bool,
+
+    /// Set event.dataset on every event (Elastic's rule: no '-').
+    #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
+    dataset: Option<String>,
+}
+
+impl ParseFlags {
+    pub(crate) fn options(self, format: InputFormat) -> ParseOptions {
+        ParseOptions {
+            format,
+            time: TimeContext::new(self.timezone, self.year),
+            keep_original: self.keep_original,
+            dataset: self.dataset,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormatArg {
+pub(crate) enum FormatArg {
     /// RFC 5424 or RFC 3164 by the line's start, plus netfilter fields when present.
     Auto,
     /// RFC 5424 only.
@@ -131,12 +149,7 @@ pub(crate) fn parse_max_message_size(s: &str) -> Result<usize, String> {
 }
 
 pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let parser = LineParser::new(ParseOptions {
-        format: args.format.into(),
-        time: TimeContext::new(args.timezone, args.year),
-        keep_original: args.keep_original,
-        dataset: args.dataset,
-    });
+    let parser = LineParser::new(args.parse_flags.options(args.format.into()));
     let jobs = args
         .jobs
         .map(usize::from)

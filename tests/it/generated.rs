@@ -8,7 +8,11 @@ use crate::util::syslogkit;
 #[test]
 fn man_pages_and_completions_are_current() {
     let fresh = tempfile::tempdir().unwrap();
-    syslogkit().arg("generate-docs").arg(fresh.path()).assert().success();
+    syslogkit()
+        .arg("generate-docs")
+        .arg(fresh.path())
+        .assert()
+        .success();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut compared = 0;
     for dir in ["man", "completions"] {
@@ -18,7 +22,10 @@ fn man_pages_and_completions_are_current() {
             .collect();
         fresh_names.sort();
         let mut committed: Vec<_> = fs::read_dir(repo.join(dir))
-            .map(|rd| rd.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+            .map(|rd| {
+                rd.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
             .unwrap_or_default();
         committed.sort();
         assert_eq!(
@@ -35,5 +42,8 @@ fn man_pages_and_completions_are_current() {
             compared += 1;
         }
     }
-    assert!(compared >= 5, "expected man pages and three completion scripts, compared {compared}");
+    assert!(
+        compared >= 5,
+        "expected man pages and three completion scripts, compared {compared}"
+    );
 }

@@ -38,23 +38,46 @@ fn golden_files_parse_to_their_expected_events() {
             continue;
         }
         let out = syslogkit()
-            .args(["parse", "--timezone", "UTC", "--year", "2026", "--keep-original"])
+            .args([
+                "parse",
+                "--timezone",
+                "UTC",
+                "--year",
+                "2026",
+                "--keep-original",
+            ])
             .arg(&path)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got = without_read_time(json_lines(&out.stdout), &started);
         let expected_path = path.with_extension("json");
         if std::env::var_os("SYSLOGKIT_BLESS").is_some() {
-            let pretty: Vec<String> = got.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+            let pretty: Vec<String> = got
+                .iter()
+                .map(|v| serde_json::to_string(v).unwrap())
+                .collect();
             fs::write(&expected_path, pretty.join("\n") + "\n").unwrap();
         }
         let expected = json_lines(&fs::read(&expected_path).unwrap_or_else(|_| {
-            panic!("{} is missing: run with SYSLOGKIT_BLESS=1 and check it by hand", expected_path.display())
+            panic!(
+                "{} is missing: run with SYSLOGKIT_BLESS=1 and check it by hand",
+                expected_path.display()
+            )
         }));
         let input_lines = fs::read(&path).unwrap().split(|&b| b == b'\n').count()
             - usize::from(fs::read(&path).unwrap().ends_with(b"\n"));
-        assert_eq!(got.len(), input_lines, "{}: one event per input line", path.display());
+        assert_eq!(
+            got.len(),
+            input_lines,
+            "{}: one event per input line",
+            path.display()
+        );
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(g, e, "{} line {}", path.display(), i + 1);
         }
@@ -67,7 +90,11 @@ fn golden_files_parse_to_their_expected_events() {
 #[test]
 fn every_input_line_gives_exactly_one_event_in_order() {
     let input = "\n<13>Nov 22 10:01:02 h a: one\nnot syslog\n\n<13>1 - h a - - - two\n";
-    let out = syslogkit().args(["parse", "--timezone", "UTC"]).write_stdin(input).output().unwrap();
+    let out = syslogkit()
+        .args(["parse", "--timezone", "UTC"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let events = json_lines(&out.stdout);
     assert_eq!(events.len(), 5);
@@ -80,8 +107,16 @@ fn every_input_line_gives_exactly_one_event_in_order() {
 
 #[test]
 fn strict_turns_failed_lines_into_exit_status_1() {
-    syslogkit().args(["parse"]).write_stdin("garbage\n").assert().success();
-    syslogkit().args(["parse", "--strict"]).write_stdin("garbage\n").assert().code(1);
+    syslogkit()
+        .args(["parse"])
+        .write_stdin("garbage\n")
+        .assert()
+        .success();
+    syslogkit()
+        .args(["parse", "--strict"])
+        .write_stdin("garbage\n")
+        .assert()
+        .code(1);
     syslogkit()
         .args(["parse", "--strict"])
         .write_stdin("<13>Nov 22 10:01:02 h a: fine\n")
@@ -95,7 +130,12 @@ fn unreadable_file_is_named_and_the_others_are_still_parsed() {
     let good = dir.path().join("good.log");
     fs::write(&good, "<13>Nov 22 10:01:02 h a: kept\n").unwrap();
     let missing = dir.path().join("missing.log");
-    let out = syslogkit().arg("parse").arg(&missing).arg(&good).output().unwrap();
+    let out = syslogkit()
+        .arg("parse")
+        .arg(&missing)
+        .arg(&good)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing.log"), "{stderr}");
@@ -132,7 +172,12 @@ fn bad_flag_values_name_the_value_and_what_would_work() {
         (vec!["--format", "json"], "rfc5424"),
         (vec!["--jobs", "0"], "0"),
     ] {
-        let out = syslogkit().arg("parse").args(&args).write_stdin("").output().unwrap();
+        let out = syslogkit()
+            .arg("parse")
+            .args(&args)
+            .write_stdin("")
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
@@ -152,7 +197,12 @@ fn line_longer_than_the_maximum_keeps_its_head_and_the_stream_goes_on() {
     let events = json_lines(&out.stdout);
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["event"]["original"].as_str().unwrap().len(), 1024);
-    assert!(events[0]["error"]["message"].as_str().unwrap().contains("1024 bytes"));
+    assert!(
+        events[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1024 bytes")
+    );
     assert_eq!(events[1]["message"], "after");
 }
 
@@ -188,7 +238,10 @@ fn tz_environment_variable_is_the_default_zone() {
         .write_stdin("<13>Jan 15 12:00:00 h a: x\n")
         .output()
         .unwrap();
-    assert_eq!(json_lines(&out.stdout)[0]["@timestamp"], "2026-01-15T17:00:00Z");
+    assert_eq!(
+        json_lines(&out.stdout)[0]["@timestamp"],
+        "2026-01-15T17:00:00Z"
+    );
 }
 
 #[test]
@@ -201,7 +254,11 @@ fn stats_go_to_stderr_and_stdout_stays_clean() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2 lines, 1 errors"), "{stderr}");
     assert_eq!(json_lines(&out.stdout).len(), 2);
-    let quiet = syslogkit().arg("parse").write_stdin("x\n").output().unwrap();
+    let quiet = syslogkit()
+        .arg("parse")
+        .write_stdin("x\n")
+        .output()
+        .unwrap();
     assert!(quiet.stderr.is_empty(), "silent by default");
 }
 
@@ -209,11 +266,21 @@ fn stats_go_to_stderr_and_stdout_stays_clean() {
 fn parallel_jobs_give_the_same_events_in_the_same_order() {
     let mut input = String::new();
     for i in 0..50_000 {
-        input.push_str(&format!("<13>Nov 22 10:01:02 host{i} app[{i}]: message {i}\n"));
+        input.push_str(&format!(
+            "<13>Nov 22 10:01:02 host{i} app[{i}]: message {i}\n"
+        ));
     }
     let run = |jobs: &str| {
         let out = syslogkit()
-            .args(["parse", "--timezone", "UTC", "--year", "2026", "--jobs", jobs])
+            .args([
+                "parse",
+                "--timezone",
+                "UTC",
+                "--year",
+                "2026",
+                "--jobs",
+                jobs,
+            ])
             .write_stdin(input.clone())
             .output()
             .unwrap();
@@ -245,11 +312,17 @@ fn closing_the_pipe_early_exits_quietly_with_success() {
         }
     });
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert!(first.contains("a line of some length"));
     // Dropping the reader closes the pipe, as `| head -1` does.
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     assert!(out.status.success(), "status {:?}", out.status);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
