@@ -1,6 +1,8 @@
 //! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
 mod generated;
+mod listen;
+mod listener;
 mod parse;
 mod rulegen;
 mod util;
