@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::runtime::Runtime;
@@ -373,14 +374,28 @@ async fn accept_loop(
     shared: Arc<Shared>,
     tx: EventSender,
 ) {
+    let mut stopping = false;
     loop {
-        let accepted = tokio::select! {
-            biased;
-            () = shared.token.cancelled() => break,
-            accepted = listener.accept() => accepted,
+        let accepted = if stopping {
+            // Connections the kernel completed before the signal were accepted by the sender's
+            // account, and may hold data: take them too; they go straight to draining.
+            match listener.accept().now_or_never() {
+                Some(accepted) => accepted,
+                None => break,
+            }
+        } else {
+            tokio::select! {
+                biased;
+                () = shared.token.cancelled() => {
+                    stopping = true;
+                    continue;
+                }
+                accepted = listener.accept() => accepted,
+            }
         };
         let (stream, addr) = match accepted {
             Ok(pair) => pair,
+            Err(_) if stopping => break,
             Err(e) => {
                 // Out of descriptors or memory: back off instead of spinning.
                 shared

@@ -50,7 +50,10 @@ fn nc_line_becomes_one_event_with_the_sender() {
     let port = listen.tcp_port();
     run(Command::new("sh").args(["-c", &format!("echo test | nc -q1 127.0.0.1 {port}")]));
     let event = &listen.events(1)[0];
-    assert_fields(event, &json!({"message": "test", "event": {"original": "test"}}));
+    assert_fields(
+        event,
+        &json!({"message": "test", "event": {"original": "test"}}),
+    );
     assert!(event["error"]["message"].is_string(), "not syslog: {event}");
     from_loopback(event, "tcp");
 }
@@ -68,7 +71,15 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
     logger(&["-P", &udp, "-d", "over udp"]);
     logger(&["-P", &tcp, "-T", "--octet-count", "octet counted"]);
     logger(&["-P", &tcp, "-T", "--rfc3164", "bsd header"]);
-    logger(&["-P", &tcp, "-T", "--rfc5424", "--msgid", "ID7", "new header"]);
+    logger(&[
+        "-P",
+        &tcp,
+        "-T",
+        "--rfc5424",
+        "--msgid",
+        "ID7",
+        "new header",
+    ]);
     logger(&[
         "-P",
         &udp,
@@ -92,13 +103,31 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
         s
     };
     let expected = [
-        ("tcp", json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}})),
-        ("udp", json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}})),
-        ("tcp", json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}})),
-        ("tcp", json!({"message": "bsd header", "log": {"syslog": syslog(json!({"hostname": host}))}})),
-        ("tcp", json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": 1, "msgid": "ID7"}))}})),
-        ("udp", json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": 1,
-            "structured_data": {"origin@32473": {"ip": "192.0.2.1"}}}))}})),
+        (
+            "tcp",
+            json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+        ),
+        (
+            "udp",
+            json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+        ),
+        (
+            "tcp",
+            json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+        ),
+        (
+            "tcp",
+            json!({"message": "bsd header", "log": {"syslog": syslog(json!({"hostname": host}))}}),
+        ),
+        (
+            "tcp",
+            json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": 1, "msgid": "ID7"}))}}),
+        ),
+        (
+            "udp",
+            json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": 1,
+            "structured_data": {"origin@32473": {"ip": "192.0.2.1"}}}))}}),
+        ),
     ];
     // Each logger run ends before the next starts, but TCP and UDP events may still cross.
     let by_message = |m: &Value| events.iter().find(|e| &e["message"] == m).unwrap().clone();
@@ -108,7 +137,11 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
         from_loopback(event, input);
         assert!(event.get("error").is_none(), "{event}");
     }
-    assert!(by_message(&json!("bsd header"))["log"]["syslog"].get("version").is_none());
+    assert!(
+        by_message(&json!("bsd header"))["log"]["syslog"]
+            .get("version")
+            .is_none()
+    );
 }
 
 #[test]
@@ -166,7 +199,256 @@ fn port_in_use_is_an_error_naming_the_address() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("cannot listen on {addr}/tcp: address already in use")),
+        err.contains(&format!(
+            "cannot listen on {addr}/tcp: address already in use"
+        )),
         "{err}"
+    );
+}
+
+/// `n` messages `<13>Nov 22 18:21:00 h app: TAG seq=I`, LF-framed.
+fn numbered(tag: &str, n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        writeln!(out, "<13>Nov 22 18:21:00 h app: {tag} seq={i}").unwrap();
+    }
+    out
+}
+
+/// The sequence numbers of the events whose message starts with `TAG seq=`, in output order.
+fn seqs(events: &[Value], tag: &str) -> Vec<usize> {
+    let prefix = format!("{tag} seq=");
+    events
+        .iter()
+        .filter_map(|e| e["message"].as_str()?.strip_prefix(&prefix)?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn half_a_frame_then_disconnect_is_emitted_as_a_partial_message() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let mut octet = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    octet
+        .write_all(b"100 <13>Nov 22 18:21:00 h app: cut")
+        .unwrap();
+    drop(octet);
+    let events = listen.events(1);
+    assert_fields(
+        &events[0],
+        &json!({"message": "<13>Nov 22 18:21:00 h app: cut"}),
+    );
+    let error = events[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        error.contains("stream ended in the middle of a message"),
+        "{error}"
+    );
+    let stopped = listen.stop();
+    assert!(stopped.status.success());
+    assert_eq!(stopped.events.len(), 1);
+}
+
+#[test]
+fn a_thousand_connections_opening_and_closing_each_deliver_their_message() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let addr = listen.tcp.unwrap();
+    let senders: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..250 {
+                    let mut c = TcpStream::connect(addr).unwrap();
+                    // Every other connection closes without a message.
+                    if i % 2 == 0 {
+                        c.write_all(&numbered(&format!("t{t}c{i}"), 1)).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let events = listen.events(500);
+    let stopped = listen.stop();
+    assert_eq!(stopped.events.len(), 500, "{}", stopped.stderr);
+    assert!(events.iter().all(|e| e.get("error").is_none()));
+    assert!(
+        stopped.stderr.contains("; 1000 connections ("),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn garbage_flood_on_one_connection_does_not_disturb_another() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--max-message-size", "64KiB"]);
+    let addr = listen.tcp.unwrap();
+    let flood = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        // Pseudo-random bytes, LFs included, digits starting "frames": 4 MiB.
+        let mut x: u32 = 12345;
+        let garbage: Vec<u8> = (0..4 << 20)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        let _ = c.write_all(&garbage);
+    });
+    let mut good = TcpStream::connect(addr).unwrap();
+    good.write_all(&numbered("good", 5000)).unwrap();
+    drop(good);
+    flood.join().unwrap();
+    let stopped = listen.stop();
+    assert_eq!(
+        seqs(&stopped.events, "good"),
+        (0..5000).collect::<Vec<_>>(),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn four_gib_length_prefix_affects_only_its_connection() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--framing", "octet-counting"]);
+    let addr = listen.tcp.unwrap();
+    let mut bad = TcpStream::connect(addr).unwrap();
+    bad.write_all(b"4294967296 <13>Nov 22 18:21:00 h app: huge\n")
+        .unwrap();
+    let mut good = TcpStream::connect(addr).unwrap();
+    let mut framed = Vec::new();
+    for line in numbered("good", 100)
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+    {
+        write!(framed, "{} ", line.len()).unwrap();
+        framed.extend_from_slice(line);
+    }
+    good.write_all(&framed).unwrap();
+    let next = "<13>Nov 22 18:21:00 h app: bad seq=0";
+    write!(bad, "{} {next}", next.len()).unwrap();
+    drop((bad, good));
+    let stopped = listen.stop();
+    assert_eq!(seqs(&stopped.events, "good"), (0..100).collect::<Vec<_>>());
+    let huge: Vec<_> = stopped
+        .events
+        .iter()
+        .filter(|e| e["message"].as_str().unwrap().contains("huge"))
+        .collect();
+    assert_eq!(huge.len(), 1, "{:#?}", stopped.events);
+    assert!(
+        huge[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4294967296")
+    );
+    assert_eq!(
+        seqs(&stopped.events, "bad"),
+        [0],
+        "the connection resynchronised"
+    );
+    assert!(
+        stopped.stderr.contains("bad length prefix"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn sigterm_under_load_keeps_every_delivered_message() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let addr = listen.tcp.unwrap();
+    const PER_CONNECTION: usize = 10_000;
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let senders: Vec<_> = (0..4)
+        .map(|c| {
+            let done_tx = done_tx.clone();
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(addr).unwrap();
+                let result = s.write_all(&numbered(&format!("c{c}"), PER_CONNECTION));
+                done_tx.send(()).unwrap();
+                // Keep the connection open until listen has stopped.
+                let _ = std::io::Read::read(&mut s, &mut [0u8; 1]);
+                result
+            })
+        })
+        .collect();
+    // SIGTERM while the messages are still coming in.
+    let started = std::time::Instant::now();
+    while listen.event_count() < 100 {
+        assert!(
+            started.elapsed() < crate::listener::WAIT,
+            "no events arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let stopped = listen.stop();
+    for _ in 0..4 {
+        done_rx.recv_timeout(crate::listener::WAIT).unwrap();
+    }
+    for s in senders {
+        s.join()
+            .unwrap()
+            .expect("listen read everything the sender wrote");
+    }
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    for c in 0..4 {
+        assert_eq!(
+            seqs(&stopped.events, &format!("c{c}")),
+            (0..PER_CONNECTION).collect::<Vec<_>>(),
+            "connection {c}: {}",
+            stopped.stderr
+        );
+    }
+    assert!(
+        stopped
+            .stderr
+            .contains("syslogkit listen: stopped: 40000 messages"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn connections_beyond_the_maximum_are_refused_and_the_others_continue() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--max-connections", "2"]);
+    let addr = listen.tcp.unwrap();
+    let mut a = TcpStream::connect(addr).unwrap();
+    let mut b = TcpStream::connect(addr).unwrap();
+    a.write_all(&numbered("a", 1)).unwrap();
+    b.write_all(&numbered("b", 1)).unwrap();
+    listen.events(2);
+    let mut third = TcpStream::connect(addr).unwrap();
+    third.set_read_timeout(Some(crate::listener::WAIT)).unwrap();
+    let closed = std::io::Read::read(&mut third, &mut [0u8; 16]);
+    assert!(
+        matches!(closed, Ok(0) | Err(_)),
+        "the third connection is closed: {closed:?}"
+    );
+    a.write_all(&numbered("a", 2)).unwrap();
+    drop((a, b));
+    let stopped = listen.stop();
+    assert_eq!(seqs(&stopped.events, "a"), [0, 0, 1]);
+    assert!(stopped.stderr.contains("(1 refused"), "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("refused: --max-connections 2"),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn idle_connections_are_closed_after_the_timeout() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--idle-timeout", "200ms"]);
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    c.write_all(b"<13>h app: before idle\n").unwrap();
+    c.set_read_timeout(Some(crate::listener::WAIT)).unwrap();
+    let closed = std::io::Read::read(&mut c, &mut [0u8; 16]);
+    assert!(matches!(closed, Ok(0)), "closed by listen: {closed:?}");
+    let stopped = listen.stop();
+    assert_eq!(stopped.events.len(), 1);
+    assert!(
+        stopped.stderr.contains("1 idle closed"),
+        "{}",
+        stopped.stderr
     );
 }

@@ -149,7 +149,13 @@ impl Listen {
         for reader in self.readers.drain(..) {
             reader.join().unwrap();
         }
-        let events = self.stdout.lock().unwrap().iter().map(|l| parse(l)).collect();
+        let events = self
+            .stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| parse(l))
+            .collect();
         Stopped {
             events,
             stderr: self.stderr_text(),
@@ -196,7 +202,9 @@ pub fn run(cmd: &mut Command) {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (scripts/install-peers.sh installs the peers)"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {cmd:?}: {e} (scripts/install-peers.sh installs the peers)")
+        });
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
