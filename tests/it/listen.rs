@@ -452,3 +452,150 @@ fn idle_connections_are_closed_after_the_timeout() {
         stopped.stderr
     );
 }
+
+/// A CA, a server certificate for 127.0.0.1 and localhost, a client certificate from the CA,
+/// and a self-signed "rogue" client, all made with openssl in `dir`.
+fn make_certs(dir: &std::path::Path) {
+    let script = r#"
+set -e
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=syslogkit test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/O=syslogkit/CN=client1" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' > client.ext
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 -subj "/CN=rogue" 2>/dev/null
+"#;
+    run(Command::new("sh").args(["-c", script]).current_dir(dir));
+}
+
+/// Sends `message` with `openssl s_client`, with the client certificate `cert` if given.
+/// Returns whether s_client succeeded (a refused client may or may not see its failure).
+fn s_client(dir: &std::path::Path, port: u16, cert: Option<&str>, message: &str) {
+    let mut cmd = Command::new("openssl");
+    cmd.current_dir(dir).args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-CAfile",
+        "ca.pem",
+        "-verify_return_error",
+        "-quiet",
+        "-no_ign_eof",
+    ]);
+    if let Some(name) = cert {
+        cmd.args([
+            "-cert",
+            &format!("{name}.pem"),
+            "-key",
+            &format!("{name}.key"),
+        ]);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_client");
+    let _ = child.stdin.take().unwrap().write_all(message.as_bytes());
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > crate::listener::WAIT {
+            let _ = child.kill();
+            panic!("openssl s_client hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn tls_connection_events_carry_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let listen = Listen::start(&[
+        "--tls",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &format!("{d}/server.pem"),
+        "--tls-key",
+        &format!("{d}/server.key"),
+    ]);
+    let port = listen.tls.unwrap().port();
+    s_client(
+        dir.path(),
+        port,
+        None,
+        "<13>Nov 22 18:21:00 h app: over tls\n",
+    );
+    let event = &listen.events(1)[0];
+    assert_fields(
+        event,
+        &json!({"message": "over tls", "input": {"type": "tcp"},
+                "tls": {"established": true, "version": "1.3", "version_protocol": "tls"}}),
+    );
+    assert!(
+        event["tls"]["cipher"].as_str().unwrap().starts_with("TLS_"),
+        "{event}"
+    );
+    assert!(event["tls"].get("client").is_none());
+    from_loopback(event, "tcp");
+}
+
+#[test]
+fn mutual_tls_refuses_clients_without_a_valid_certificate_and_serves_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let listen = Listen::start(&[
+        "--tls",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &format!("{d}/server.pem"),
+        "--tls-key",
+        &format!("{d}/server.key"),
+        "--tls-client-ca",
+        &format!("{d}/ca.pem"),
+        "--tls-min-version",
+        "1.2",
+    ]);
+    let port = listen.tls.unwrap().port();
+    s_client(
+        dir.path(),
+        port,
+        None,
+        "<13>Nov 22 18:21:00 h app: anonymous\n",
+    );
+    s_client(
+        dir.path(),
+        port,
+        Some("rogue"),
+        "<13>Nov 22 18:21:00 h app: rogue\n",
+    );
+    s_client(
+        dir.path(),
+        port,
+        Some("client"),
+        "<13>Nov 22 18:21:00 h app: trusted\n",
+    );
+    let event = &listen.events(1)[0];
+    assert_fields(
+        event,
+        &json!({"message": "trusted",
+                "tls": {"established": true,
+                        "client": {"subject": "O=syslogkit, CN=client1", "issuer": "CN=syslogkit test CA"}}}),
+    );
+    let stopped = listen.stop();
+    assert_eq!(stopped.events.len(), 1, "{:#?}", stopped.events);
+    assert!(
+        stopped.stderr.contains("2 failed TLS handshakes"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.contains("TLS handshake failed"),
+        "{}",
+        stopped.stderr
+    );
+}
