@@ -25,7 +25,7 @@ use super::output::{BATCH_BYTES, EventSender};
 use super::shutdown::{DRAIN_LIMIT, DRAIN_QUIET};
 use super::stats::Counters;
 use crate::ecs::{Peer, Received};
-use crate::framing::{FrameCodec, FrameError, InvalidPrefix};
+use crate::framing::{Decoded, FrameCodec, FrameError, InvalidPrefix};
 use crate::ingest::{LineParser, Outcome};
 use crate::syslog::timestamp::Timestamp;
 
@@ -184,12 +184,15 @@ impl Conn {
                 self.frame_errors += 1;
                 warn_frame(&shared, &peer, error, &frame.bytes, max_len);
             }
-            let outcome = self.parser.write_received(
-                &frame.decoded(),
-                max_len,
-                Some(&received),
-                &mut self.batch,
-            );
+            // As rsyslog's parser.dropTrailingLFOnReception: an octet-counted frame whose
+            // message ends in LF (rsyslog's RFC 5424 template adds one) loses it.
+            let mut decoded = frame.decoded();
+            if let Decoded::Frame(bytes) = decoded {
+                decoded = Decoded::Frame(without_trailing_lf(bytes));
+            }
+            let outcome =
+                self.parser
+                    .write_received(&decoded, max_len, Some(&received), &mut self.batch);
             self.messages += 1;
             if outcome == Outcome::Failed {
                 self.parse_errors += 1;
@@ -236,4 +239,25 @@ fn warn_frame(shared: &Shared, peer: &Peer, error: FrameError, bytes: &[u8], max
     shared
         .warnings
         .warn(|| format!("{addr}: {what}: {}", error.message(bytes, max_len)));
+}
+
+/// `bytes` without one trailing LF or CR LF.
+fn without_trailing_lf(bytes: &[u8]) -> &[u8] {
+    match bytes.strip_suffix(b"\n") {
+        Some(rest) => rest.strip_suffix(b"\r").unwrap_or(rest),
+        None => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_trailing_lf_or_crlf_is_dropped() {
+        assert_eq!(without_trailing_lf(b"msg\n"), b"msg");
+        assert_eq!(without_trailing_lf(b"msg\r\n"), b"msg");
+        assert_eq!(without_trailing_lf(b"msg\n\n"), b"msg\n");
+        assert_eq!(without_trailing_lf(b"msg"), b"msg");
+    }
 }

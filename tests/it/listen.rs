@@ -599,3 +599,180 @@ fn mutual_tls_refuses_clients_without_a_valid_certificate_and_serves_the_others(
         stopped.stderr
     );
 }
+
+/// Sends `message` with logger to a daemon's TCP input, retrying while the daemon starts.
+fn logger_until_accepted(port: u16, extra: &[&str], message: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let status = Command::new("logger")
+            .args(["-n", "127.0.0.1", "-P", &port.to_string(), "-T"])
+            .args(["-t", "app", "-p", "local3.warning"])
+            .args(extra)
+            .arg(message)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        if status.success() {
+            return;
+        }
+        assert!(
+            started.elapsed() < crate::listener::WAIT,
+            "the daemon never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Every message arrived once per (input.type, TLS) in `routes`, with the header fields.
+fn assert_forwarded(events: &[Value], messages: &[&str], routes: &[(&str, bool)]) {
+    let host = hostname();
+    for message in messages {
+        let mut got: Vec<(String, bool)> = events
+            .iter()
+            // rsyslog's msg property of an RFC 3164 message keeps the space after "app:", and
+            // its RFC 5424 template writes it: " via rsyslog one" is what arrives there.
+            .filter(|e| e["message"].as_str().map(str::trim_start) == Some(message))
+            .map(|e| {
+                assert_fields(
+                    e,
+                    &json!({"log": {"syslog": {"priority": 156, "appname": "app", "hostname": host}}}),
+                );
+                from_loopback(e, e["input"]["type"].as_str().unwrap());
+                assert!(e.get("error").is_none(), "{e}");
+                (e["input"]["type"].as_str().unwrap().to_string(), e["tls"]["established"] == true)
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, bool)> =
+            routes.iter().map(|(t, s)| (t.to_string(), *s)).collect();
+        want.sort();
+        assert_eq!(got, want, "routes of {message:?} in {events:#?}");
+    }
+}
+
+#[test]
+fn rsyslog_omfwd_forwards_over_tcp_lf_octet_counted_udp_and_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let listen = Listen::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "127.0.0.1:0",
+        "--tls",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &format!("{d}/server.pem"),
+        "--tls-key",
+        &format!("{d}/server.key"),
+    ]);
+    let input = free_port();
+    let (tcp, udp, tls) = (
+        listen.tcp_port(),
+        listen.udp_port(),
+        listen.tls.unwrap().port(),
+    );
+    let conf = format!(
+        r#"global(workDirectory="{d}" DefaultNetstreamDriverCAFile="{d}/ca.pem")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="{input}")
+action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp" TCP_Framing="traditional" template="RSYSLOG_SyslogProtocol23Format")
+action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+action(type="omfwd" target="127.0.0.1" port="{udp}" protocol="udp")
+action(type="omfwd" target="127.0.0.1" port="{tls}" protocol="tcp" StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/certvalid")
+"#
+    );
+    std::fs::write(dir.path().join("rsyslog.conf"), conf).unwrap();
+    let _rsyslog = crate::listener::Daemon(
+        Command::new("rsyslogd")
+            .args([
+                "-n",
+                "-f",
+                &format!("{d}/rsyslog.conf"),
+                "-i",
+                &format!("{d}/rsyslog.pid"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rsyslogd (scripts/install-peers.sh installs it)"),
+    );
+    let messages = ["via rsyslog one", "via rsyslog two", "via rsyslog three"];
+    // As RFC 3164 with "app:", so that the traditional template (UDP, TLS) writes the tag
+    // with its colon; from an RFC 5424 input it writes "app msg", with none.
+    for m in messages {
+        logger_until_accepted(input, &["--rfc3164"], m);
+    }
+    let events = listen.events(12);
+    assert_forwarded(
+        &events,
+        &messages,
+        &[
+            ("tcp", false),
+            ("tcp", false),
+            ("udp", false),
+            ("tcp", true),
+        ],
+    );
+    // The RFC 5424 template keeps the version; the traditional one (UDP, TLS) has none.
+    let versions = events
+        .iter()
+        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .count();
+    assert_eq!(versions, 6);
+}
+
+#[test]
+fn syslog_ng_network_and_syslog_destinations_forward_to_listen() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"]);
+    let input = free_port();
+    let (tcp, udp) = (listen.tcp_port(), listen.udp_port());
+    let conf = format!(
+        r#"@version: 3.38
+options {{ keep-hostname(yes); stats-freq(0); }};
+source s {{ network(ip("127.0.0.1") port({input}) transport("tcp")); }};
+destination lf {{ network("127.0.0.1" port({tcp}) transport("tcp")); }};
+destination octet {{ syslog("127.0.0.1" port({tcp}) transport("tcp") persist-name("octet")); }};
+destination dgram {{ network("127.0.0.1" port({udp}) transport("udp")); }};
+log {{ source(s); destination(lf); destination(octet); destination(dgram); }};
+"#
+    );
+    std::fs::write(dir.path().join("syslog-ng.conf"), conf).unwrap();
+    let _syslog_ng = crate::listener::Daemon(
+        Command::new("syslog-ng")
+            .args(["-F", "--no-caps", "-f", &format!("{d}/syslog-ng.conf")])
+            .args(["-R", &format!("{d}/persist"), "-p", &format!("{d}/pid")])
+            .args(["-c", &format!("{d}/ctl")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("syslog-ng (scripts/install-peers.sh installs it)"),
+    );
+    let messages = ["via syslog-ng one", "via syslog-ng two"];
+    for m in messages {
+        logger_until_accepted(input, &["--rfc3164"], m);
+    }
+    let events = listen.events(6);
+    assert_forwarded(
+        &events,
+        &messages,
+        &[("tcp", false), ("tcp", false), ("udp", false)],
+    );
+    // syslog() writes RFC 5424 with octet counting.
+    let versions = events
+        .iter()
+        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .count();
+    assert_eq!(versions, 2);
+}
