@@ -127,10 +127,6 @@ impl Listen {
         self.stderr.lock().unwrap().join("\n")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Sends SIGTERM and waits for the exit and the end of the output.
     pub fn stop(mut self) -> Stopped {
         signal(self.child.id(), libc::SIGTERM);
