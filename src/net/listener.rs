@@ -31,6 +31,10 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const LISTEN_BACKLOG: i32 = 4096;
 /// Datagrams read in one go (without waiting) before their events are handed over.
 const UDP_BATCH_DATAGRAMS: usize = 256;
+/// How long a batch of datagrams waits for room in the writer's queue before it is dropped.
+/// The first benchmark dropped 5 % of a 50,000 msg/s stream with no wait at all while the
+/// file writer caught up; rsyslog blocks instead and lost none.
+const UDP_QUEUE_WAIT: Duration = Duration::from_millis(100);
 /// The largest UDP payload.
 const UDP_MAX_DATAGRAM: usize = 65_536;
 
@@ -470,9 +474,9 @@ async fn serve_tls(
     connection::serve(stream, peer, parser, shared, tx).await;
 }
 
-/// Reads datagrams, one message each. Events are handed over without waiting: when the
-/// writer's queue is full the batch is dropped and counted, since waiting would only move
-/// the loss into the kernel's buffer, where it is harder to see.
+/// Reads datagrams, one message each. A batch waits at most [`UDP_QUEUE_WAIT`] for room in
+/// the writer's queue (the socket's receive buffer holds what arrives meanwhile), then is
+/// dropped and counted: a stalled output must not stall UDP forever.
 async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx: EventSender) {
     let decoder = Decoder::new(&shared.framing, shared.max_len);
     let mut buf = vec![0u8; UDP_MAX_DATAGRAM];
@@ -526,14 +530,10 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
         if batch.is_empty() {
             continue;
         }
-        match tx.try_send(std::mem::take(&mut batch)) {
-            Ok(()) => Counters::add(&counters.udp_messages, datagrams),
-            Err(tokio::sync::mpsc::error::TrySendError::Full(mut back)) => {
-                Counters::add(&counters.udp_dropped, datagrams);
-                back.clear();
-                batch = back;
-            }
-            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return,
+        match tokio::time::timeout(UDP_QUEUE_WAIT, tx.send(std::mem::take(&mut batch))).await {
+            Ok(Ok(())) => Counters::add(&counters.udp_messages, datagrams),
+            Ok(Err(_)) => return,
+            Err(_) => Counters::add(&counters.udp_dropped, datagrams),
         }
     }
     // Shutdown: what the kernel already holds was delivered to us; take it all, waiting for

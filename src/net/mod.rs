@@ -15,8 +15,8 @@
 //!
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
-//! so their senders' windows close; UDP cannot wait, so a batch of datagrams that finds the
-//! queue full is dropped and counted. Memory stays bounded by the queue plus, per connection,
+//! so their senders' windows close; UDP cannot wait long, so a batch of datagrams that finds
+//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
 //! one maximum-size message and one read.
 
 pub mod connection;
