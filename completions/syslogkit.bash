@@ -28,6 +28,9 @@ _syslogkit() {
             syslogkit,iptables-rule-gen)
                 cmd="syslogkit__subcmd__iptables__subcmd__rule__subcmd__gen"
                 ;;
+            syslogkit,listen)
+                cmd="syslogkit__subcmd__listen"
+                ;;
             syslogkit,parse)
                 cmd="syslogkit__subcmd__parse"
                 ;;
@@ -43,6 +46,9 @@ _syslogkit() {
             syslogkit__subcmd__help,iptables-rule-gen)
                 cmd="syslogkit__subcmd__help__subcmd__iptables__subcmd__rule__subcmd__gen"
                 ;;
+            syslogkit__subcmd__help,listen)
+                cmd="syslogkit__subcmd__help__subcmd__listen"
+                ;;
             syslogkit__subcmd__help,parse)
                 cmd="syslogkit__subcmd__help__subcmd__parse"
                 ;;
@@ -53,7 +59,7 @@ _syslogkit() {
 
     case "${cmd}" in
         syslogkit)
-            opts="-h -V --help --version parse frame iptables-rule-gen generate-docs help"
+            opts="-h -V --help --version parse frame listen iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,7 +165,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__help)
-            opts="parse frame iptables-rule-gen generate-docs help"
+            opts="parse frame listen iptables-rule-gen generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +221,20 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__help__subcmd__iptables__subcmd__rule__subcmd__gen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__help__subcmd__listen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -340,8 +360,102 @@ _syslogkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        syslogkit__subcmd__listen)
+            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --idle-timeout --recv-buffer-size --reuse-port --stats --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tcp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --udp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --framing)
+                    COMPREPLY=($(compgen -W "auto lf octet-counting delimiter" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parse)
+                    COMPREPLY=($(compgen -W "auto rfc5424 rfc3164 iptables raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --timezone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --year)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dataset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recv-buffer-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         syslogkit__subcmd__parse)
-            opts="-F -j -h -V --format --timezone --year --keep-original --dataset --max-message-size --jobs --strict --stats --help --version"
+            opts="-F -j -h -V --format --timezone --year --keep-original --dataset --max-message-size --strict --stats --jobs --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

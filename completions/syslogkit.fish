@@ -28,6 +28,7 @@ complete -c syslogkit -n "__fish_syslogkit_needs_command" -s h -l help -d 'Print
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -79,6 +80,36 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l ignore-err
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s V -l version -d 'Print version'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tcp -d 'Listen for TCP on ADDR:PORT ([::1]:5514 for IPv6); repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l udp -d 'Listen for UDP on ADDR:PORT; repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls -d 'Listen for TLS over TCP on ADDR:PORT (needs --tls-cert and --tls-key); repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-cert -d 'Server certificate chain (PEM) for --tls' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1) of --tls-cert' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-client-ca -d 'CA certificates (PEM): require every TLS client to present a certificate they sign (mutual TLS); clients without one are refused' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-min-version -d 'Oldest TLS version accepted: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l framing -d 'How TCP and TLS streams are cut into messages: \'auto\' takes a message starting with a digit as octet-counted (RFC 6587 "LEN SP MSG") and any other as ending with LF, message by message, as rsyslog does; \'lf\'; \'octet-counting\'; \'delimiter\' (with --delimiter). UDP is always one message per datagram' -r -f -a "auto\t''
+lf\t''
+octet-counting\t''
+delimiter\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l delimiter -d 'The delimiter of --framing delimiter: \\0, \\r\\n, \\x1e or any text' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l parse -d 'How to read each message, as \'syslogkit parse --format\'' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
+rfc5424\t'RFC 5424 only'
+rfc3164\t'RFC 3164 (BSD) only'
+iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
+raw\t'No parsing: message = line'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l timezone -d 'Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s o -l output -d 'Write the events to FILE (created or truncated) instead of stdout' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l max-connections -d 'Most TCP and TLS connections open at once; beyond it new ones are closed at once and counted, the open ones untouched' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l idle-timeout -d 'Close a connection that sent nothing for this long (300s, 5m, 500ms; 0: never)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l recv-buffer-size -d 'SO_RCVBUF of the sockets (the kernel caps it at net.core.rmem_max). Units: KiB, MiB' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l stats -d 'Print connections, messages/s, bytes/s, parse errors and drops on stderr this often (10s, 1m)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l reuse-port -d 'Open one UDP socket per core on each --udp address (SO_REUSEPORT), so the kernel spreads datagrams over them'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l backend -d 'Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same chain for each), or nftables (one native \'table inet\' for both families)' -r -f -a "iptables\t''
 ip6tables\t''
 both\t''
@@ -124,8 +155,9 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -13,7 +13,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 packages=(rsyslog rsyslog-gnutls bsdutils openssl netcat-openbsd socat hyperfine iptables nftables
-          util-linux procps time libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
+          util-linux procps time bc libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //! - [`egress`]: the way back: JSON events or text lines in, framed syslog messages out.
+//! - [`net`]: `listen`'s sockets (TCP, UDP, TLS), connections, the writer and shutdown.
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
@@ -20,4 +21,5 @@ pub mod egress;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;
+pub mod net;
 pub mod syslog;

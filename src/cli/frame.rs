@@ -16,7 +16,7 @@ use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, Timestam
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 
-use super::parse::{FormatArg, ParseOptionArgs, parse_zone};
+use super::parse::{FormatArg, JobsArg, ParseOptionArgs, parse_zone};
 
 /// Format events as syslog messages and frame them, or cut a syslog byte stream into events.
 ///
@@ -142,6 +142,9 @@ pub struct FrameArgs {
 
     #[command(flatten)]
     options: ParseOptionArgs,
+
+    #[command(flatten)]
+    jobs: JobsArg,
 }
 
 fn parse_facility(s: &str) -> Result<Facility, String> {
@@ -242,7 +245,7 @@ fn decode(args: &FrameArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| anyhow!(e))?;
     let parser = args.options.parser(args.parse, args.timezone.clone());
-    let (max_len, jobs) = (args.options.max_message_size(), args.options.jobs());
+    let (max_len, jobs) = (args.options.max_message_size(), args.jobs.get());
 
     let stdout = io::stdout();
     let mut out = stdout.lock();

@@ -5,6 +5,7 @@
 mod frame;
 mod generate;
 mod iptables_rule_gen;
+mod listen;
 mod parse;
 
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ pub struct Cli {
 pub enum Command {
     Parse(parse::ParseArgs),
     Frame(Box<frame::FrameArgs>),
+    Listen(Box<listen::ListenArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
@@ -46,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::Frame(args) => frame::run(*args),
+        Command::Listen(args) => listen::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }

@@ -65,10 +65,13 @@ pub struct ParseArgs {
     /// Print a summary (lines, errors, bytes, rate) on stderr at the end.
     #[arg(long)]
     stats: bool,
+
+    #[command(flatten)]
+    jobs: JobsArg,
 }
 
-/// The flags that say how messages become events, shared by `parse` and `frame --decode` (which
-/// adds its own `--parse` and `--timezone`).
+/// The flags that say how messages become events, shared by `parse`, `frame --decode` and
+/// `listen` (each adds its own `--format`/`--parse` and `--timezone`).
 #[derive(Debug, Args)]
 pub(crate) struct ParseOptionArgs {
     /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
@@ -89,30 +92,41 @@ pub(crate) struct ParseOptionArgs {
     /// KB, MB.
     #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_max_message_size)]
     max_message_size: usize,
-
-    /// Threads that parse in parallel; output keeps input order [default: number of cores].
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    jobs: Option<u16>,
 }
 
 impl ParseOptionArgs {
     /// The parser for these flags, reading messages as `format` with stamps without an offset
     /// in `zone`.
     pub(crate) fn parser(&self, format: FormatArg, zone: Zone) -> LineParser {
-        LineParser::new(ParseOptions {
+        LineParser::new(self.options(format, zone))
+    }
+
+    /// The library's options for these flags.
+    pub(crate) fn options(&self, format: FormatArg, zone: Zone) -> ParseOptions {
+        ParseOptions {
             format: format.into(),
             time: TimeContext::new(zone, self.year),
             keep_original: self.keep_original,
             dataset: self.dataset.clone(),
-        })
+        }
     }
 
     pub(crate) fn max_message_size(&self) -> usize {
         self.max_message_size
     }
+}
 
+/// `--jobs`, for the commands that parse a stream in parallel (`parse`, `frame --decode`).
+#[derive(Debug, Args)]
+pub(crate) struct JobsArg {
+    /// Threads that parse in parallel; output keeps input order [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
+}
+
+impl JobsArg {
     /// `--jobs`, or the number of cores.
-    pub(crate) fn jobs(&self) -> usize {
+    pub(crate) fn get(&self) -> usize {
         self.jobs
             .map(usize::from)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -166,7 +180,7 @@ pub(crate) fn parse_max_message_size(s: &str) -> Result<usize, String> {
 
 pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let parser = args.options.parser(args.format, args.timezone);
-    let jobs = args.options.jobs();
+    let jobs = args.jobs.get();
     let max_message_size = args.options.max_message_size();
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]

@@ -11,6 +11,7 @@ mod netfilter;
 pub mod read;
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use crate::iptables::Netfilter;
@@ -38,6 +39,79 @@ pub struct Event<'a> {
     /// `source.*`, `destination.*`, `network.*`, `observer.*`, `rule.*`, `iptables.*` and the
     /// `event.action`/`kind`/`category`/`type` of a netfilter LOG message.
     pub netfilter: Option<Netfilter<'a>>,
+    /// How the message reached `listen`: the sender, the transport, TLS.
+    pub received: Option<&'a Received<'a>>,
+}
+
+/// What `listen` knows about how a message arrived: who sent it, over what, and when.
+#[derive(Clone, Copy, Debug)]
+pub struct Received<'t> {
+    pub peer: &'t Peer,
+    /// `event.created`.
+    pub created: Timestamp,
+}
+
+/// The sender of a connection (or of a datagram).
+///
+/// It goes to `source.ip`, `source.port` and `source.address` (the IP as text, ECS's "raw
+/// address"; the port has its own number field). When the message is a netfilter LOG line,
+/// `source.*` already names the logged packet's source, so the sender goes to
+/// `log.source.ip`, `log.source.port` and `log.source.address` (`"ip:port"`, as Elastic's TCP
+/// and UDP inputs write it) instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// `input.type`.
+    pub transport: Transport,
+    /// `tls.*`, for a connection over TLS.
+    pub tls: Option<TlsSession>,
+    /// The IP as text (an IPv4-mapped IPv6 address as IPv4), written once per connection.
+    ip_text: String,
+    /// `ip:port`, for `log.source.address`.
+    addr_text: String,
+}
+
+impl Peer {
+    pub fn new(addr: SocketAddr, transport: Transport, tls: Option<TlsSession>) -> Peer {
+        let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+        Peer {
+            addr,
+            transport,
+            tls,
+            ip_text: addr.ip().to_string(),
+            addr_text: addr.to_string(),
+        }
+    }
+}
+
+/// `input.type`: the transport a message came over (TLS is `tcp`, with `tls.established`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+/// `tls.*` of one TLS connection, taken once after the handshake.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSession {
+    /// `tls.version`: `1.2`, `1.3` (ECS writes the number, the protocol goes to
+    /// `tls.version_protocol`).
+    pub version: String,
+    /// `tls.cipher`: the IANA suite name, `TLS_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// `tls.client.subject`: the client certificate's distinguished name.
+    pub client_subject: Option<String>,
+    /// `tls.client.issuer`.
+    pub client_issuer: Option<String>,
 }
 
 impl<'a> Event<'a> {
@@ -52,6 +126,7 @@ impl<'a> Event<'a> {
             dataset: None,
             syslog: None,
             netfilter: None,
+            received: None,
         }
     }
 
@@ -68,7 +143,7 @@ impl<'a> Event<'a> {
         if let Some(original) = self.original {
             w.str(&["event", "original"], original);
         }
-        if let Some(created) = &self.created {
+        if let Some(created) = self.created.as_ref().or(self.received.map(|r| &r.created)) {
             write_timestamp(&mut w, &["event", "created"], created);
         }
         if let Some(dataset) = self.dataset {
@@ -77,11 +152,28 @@ impl<'a> Event<'a> {
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
         }
+        if let Some(received) = self.received {
+            w.str(
+                &["input", "type"],
+                received.peer.transport.name().as_bytes(),
+            );
+            if self.netfilter.is_some() {
+                write_log_source(&mut w, received.peer);
+            }
+        }
         if let Some(syslog) = &self.syslog {
             write_syslog(&mut w, syslog);
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_fields(&mut w, nf, self.syslog.as_ref());
+        }
+        if let Some(received) = self.received {
+            if self.netfilter.is_none() {
+                write_source(&mut w, received.peer);
+            }
+            if let Some(tls) = &received.peer.tls {
+                write_tls(&mut w, tls);
+            }
         }
         w.finish();
     }
@@ -158,6 +250,34 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
             out.push(b'}');
         }
         out.push(b'}');
+    }
+}
+
+/// The sender as `source.*`.
+fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
+    w.str(&["source", "ip"], peer.ip_text.as_bytes());
+    w.u64(&["source", "port"], u64::from(peer.addr.port()));
+    w.str(&["source", "address"], peer.ip_text.as_bytes());
+}
+
+/// The sender as `log.source.*`, when `source.*` is taken by a netfilter packet.
+fn write_log_source(w: &mut PathWriter<'_>, peer: &Peer) {
+    w.str(&["log", "source", "address"], peer.addr_text.as_bytes());
+    w.str(&["log", "source", "ip"], peer.ip_text.as_bytes());
+    w.u64(&["log", "source", "port"], u64::from(peer.addr.port()));
+}
+
+/// `tls.*` of a connection.
+fn write_tls(w: &mut PathWriter<'_>, tls: &TlsSession) {
+    w.bool(&["tls", "established"], true);
+    w.str(&["tls", "version"], tls.version.as_bytes());
+    w.str(&["tls", "version_protocol"], b"tls");
+    w.str(&["tls", "cipher"], tls.cipher.as_bytes());
+    if let Some(subject) = &tls.client_subject {
+        w.str(&["tls", "client", "subject"], subject.as_bytes());
+    }
+    if let Some(issuer) = &tls.client_issuer {
+        w.str(&["tls", "client", "issuer"], issuer.as_bytes());
     }
 }
 

@@ -8,7 +8,7 @@ pub mod stream;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ecs::Event;
+use crate::ecs::{Event, Received};
 use crate::framing::Decoded;
 use crate::iptables::{self, Netfilter, NetfilterError};
 use crate::syslog::timestamp::{TimeContext, Timestamp};
@@ -129,6 +129,18 @@ impl LineParser {
         max_len: usize,
         out: &mut Vec<u8>,
     ) -> Outcome {
+        self.write_received(decoded, max_len, None, out)
+    }
+
+    /// [`write_decoded`](Self::write_decoded) for a message that came over the network: the
+    /// event also carries the sender, the transport, the receive time and TLS (`listen`).
+    pub fn write_received(
+        &self,
+        decoded: &Decoded<'_>,
+        max_len: usize,
+        received: Option<&Received<'_>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
         match decoded.error(max_len) {
             // Senders that count a trailing LF into an octet-counted frame (rsyslog's omfwd
             // with a template ending in LF, loggen -P) mean it as a terminator: drop one, as
@@ -139,18 +151,27 @@ impl LineParser {
                     Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
                     None => bytes,
                 };
-                self.write_line(bytes, out)
+                self.write_line_from(bytes, received, out)
             }
-            Some(reason) => self.write_error(decoded.bytes(), reason, out),
+            Some(reason) => self.write_error_from(decoded.bytes(), reason, received, out),
         }
     }
 
     /// Appends the event for one message (no line terminator in it) and a newline.
     pub fn write_line(&self, line: &[u8], out: &mut Vec<u8>) -> Outcome {
+        self.write_line_from(line, None, out)
+    }
+
+    fn write_line_from(
+        &self,
+        line: &[u8],
+        rx: Option<&Received<'_>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
         let time = &self.options.time;
         let parsed = match self.options.format {
             InputFormat::Raw => {
-                let mut event = self.event(Timestamp::now());
+                let mut event = self.event(Timestamp::now(), rx);
                 event.message = Some(line);
                 if self.options.keep_original {
                     event.original = Some(line);
@@ -168,16 +189,16 @@ impl LineParser {
         };
         match (self.options.format, parsed) {
             (InputFormat::Iptables, Ok(message)) => match netfilter_in_message(line, &message) {
-                Ok(nf) => self.write_syslog_event(line, message, Some(nf), out),
-                Err(e) => self.write_error(line, e.to_string(), out),
+                Ok(nf) => self.write_syslog_event(line, message, Some(nf), rx, out),
+                Err(e) => self.write_error_from(line, e.to_string(), rx, out),
             },
             // A bare, dmesg or `dmesg -T` kernel line has no syslog header.
             (InputFormat::Iptables, Err(_)) if line.is_empty() => {
-                self.write_error(line, "empty line".into(), out)
+                self.write_error_from(line, "empty line".into(), rx, out)
             }
             (InputFormat::Iptables, Err(_)) => match self.netfilter_line(line) {
-                Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, out),
-                Err(e) => self.write_error(line, e, out),
+                Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, rx, out),
+                Err(e) => self.write_error_from(line, e, rx, out),
             },
             (InputFormat::Auto, Ok(message)) => {
                 // A message that only looks like a LOG line stays a plain syslog event.
@@ -185,16 +206,16 @@ impl LineParser {
                     .msg
                     .filter(|msg| iptables::looks_like_netfilter(msg))
                     .and_then(|_| netfilter_in_message(line, &message).ok());
-                self.write_syslog_event(line, message, nf, out)
+                self.write_syslog_event(line, message, nf, rx, out)
             }
             (InputFormat::Auto, Err(e)) if iptables::looks_like_netfilter(line) => {
                 match self.netfilter_line(line) {
-                    Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, out),
-                    Err(_) => self.write_parse_error(line, &e, out),
+                    Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, rx, out),
+                    Err(_) => self.write_parse_error(line, &e, rx, out),
                 }
             }
-            (_, Ok(message)) => self.write_syslog_event(line, message, None, out),
-            (_, Err(e)) => self.write_parse_error(line, &e, out),
+            (_, Ok(message)) => self.write_syslog_event(line, message, None, rx, out),
+            (_, Err(e)) => self.write_parse_error(line, &e, rx, out),
         }
     }
 
@@ -221,9 +242,10 @@ impl LineParser {
         line: &'a [u8],
         message: Message<'a>,
         netfilter: Option<Netfilter<'a>>,
+        rx: Option<&Received<'_>>,
         out: &mut Vec<u8>,
     ) -> Outcome {
-        let mut event = self.event(message.timestamp.unwrap_or_else(Timestamp::now));
+        let mut event = self.event(message.timestamp.unwrap_or_else(Timestamp::now), rx);
         event.message = message.msg;
         if self.options.keep_original {
             event.original = Some(line);
@@ -240,9 +262,10 @@ impl LineParser {
         line: &'a [u8],
         timestamp: Timestamp,
         netfilter: Netfilter<'a>,
+        rx: Option<&Received<'_>>,
         out: &mut Vec<u8>,
     ) -> Outcome {
-        let mut event = self.event(timestamp);
+        let mut event = self.event(timestamp, rx);
         event.message = Some(netfilter.body);
         if self.options.keep_original {
             event.original = Some(line);
@@ -253,18 +276,34 @@ impl LineParser {
         Outcome::Parsed
     }
 
-    fn write_parse_error(&self, line: &[u8], error: &ParseError, out: &mut Vec<u8>) -> Outcome {
+    fn write_parse_error(
+        &self,
+        line: &[u8],
+        error: &ParseError,
+        rx: Option<&Received<'_>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
         let reason = if line.is_empty() {
             "empty line".to_string()
         } else {
             error.to_string()
         };
-        self.write_error(line, reason, out)
+        self.write_error_from(line, reason, rx, out)
     }
 
     /// Appends an error event: `message` and `event.original` are the raw bytes.
     pub fn write_error(&self, line: &[u8], reason: String, out: &mut Vec<u8>) -> Outcome {
-        let mut event = self.event(Timestamp::now());
+        self.write_error_from(line, reason, None, out)
+    }
+
+    fn write_error_from(
+        &self,
+        line: &[u8],
+        reason: String,
+        rx: Option<&Received<'_>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        let mut event = self.event(Timestamp::now(), rx);
         event.message = Some(line);
         event.original = Some(line);
         event.error = Some(reason.into());
@@ -273,9 +312,10 @@ impl LineParser {
         Outcome::Failed
     }
 
-    fn event(&self, timestamp: Timestamp) -> Event<'_> {
+    fn event<'s>(&'s self, timestamp: Timestamp, rx: Option<&'s Received<'s>>) -> Event<'s> {
         let mut event = Event::new(timestamp);
         event.dataset = self.options.dataset.as_deref();
+        event.received = rx;
         event
     }
 }

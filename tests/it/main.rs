@@ -2,6 +2,8 @@
 
 mod frame;
 mod generated;
+mod listen;
+mod listener;
 mod parse;
 mod peers;
 mod rulegen;

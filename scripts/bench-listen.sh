@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `syslogkit listen` against rsyslog (imtcp/imudp -> omfile) and syslog-ng (network()/syslog()
+# -> file), one after another on the same machine, driven by syslog-ng's loggen over loopback.
+# Loads: 144 and 500 byte messages, 1 and 8 connections, LF and octet counting, and UDP.
+# Each run sends a bounded number of messages, waits (bounded) until the receiver's output
+# file stops growing, and reports:
+#   msg/s end to end  = lines in the output / (last line written - loggen start)
+#   lost              = messages loggen says it sent - lines in the output
+#   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
+# Usage: scripts/bench-listen.sh [MESSAGES_PER_RUN]   (default 200000; UDP runs at a fixed rate)
+# Needs: scripts/install-peers.sh (rsyslog, syslog-ng + loggen). Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-200000}
+udp_rate=${UDP_RATE:-50000}
+work=${BENCH_DIR:-/tmp/syslogkit-bench-listen}
+rm -rf "$work" && mkdir -p "$work"
+command -v loggen >/dev/null || { echo "needs loggen: run scripts/install-peers.sh" >&2; exit 1; }
+
+cargo build --release --locked --bin syslogkit
+sk=$PWD/target/release/syslogkit
+port=${BENCH_PORT:-25514}      # TCP LF / auto, UDP
+octet_port=$((port + 1))       # syslog-ng's syslog() source (octet counting)
+clk=$(getconf CLK_TCK)
+
+echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages per TCP run, UDP at $udp_rate msg/s"
+
+start_receiver() { # name out -> sets pid
+  local name=$1 out=$2
+  case $name in
+    syslogkit)
+      "$sk" listen --tcp 127.0.0.1:$port --udp 127.0.0.1:$port --recv-buffer-size 8MiB \
+        --timezone UTC --output "$out" 2>"$work/$name.err" &
+      pid=$! ;;
+    rsyslog)
+      cat > "$work/rsyslog.conf" <<EOF
+global(workDirectory="$work")
+module(load="imtcp" MaxSessions="1000")
+module(load="imudp")
+input(type="imtcp" address="127.0.0.1" port="$port")
+input(type="imudp" address="127.0.0.1" port="$port" rcvbufSize="8m")
+action(type="omfile" file="$out" asyncWriting="on" ioBufferSize="1m" flushOnTXEnd="off")
+EOF
+      rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslog.pid" 2>"$work/$name.err" &
+      pid=$! ;;
+    syslog-ng)
+      cat > "$work/syslog-ng.conf" <<EOF
+@version: 3.38
+options { stats-freq(0); keep-hostname(yes); log-fifo-size(100000); };
+source s { network(ip("127.0.0.1") port($port) transport("tcp") max-connections(1000) log-iw-size(100000));
+           syslog(ip("127.0.0.1") port($octet_port) transport("tcp") max-connections(1000) log-iw-size(100000));
+           network(ip("127.0.0.1") port($port) transport("udp") so-rcvbuf(8388608)); };
+destination d { file("$out"); };
+log { source(s); destination(d); };
+EOF
+      syslog-ng -F --no-caps -f "$work/syslog-ng.conf" -R "$work/sng.persist" -p "$work/sng.pid" \
+        -c "$work/sng.ctl" 2>"$work/$name.err" &
+      pid=$! ;;
+  esac
+  for _ in $(seq 100); do
+    ss -ltn "sport = :$port" | grep -q LISTEN && return 0
+    sleep 0.05
+  done
+  echo "$name did not listen on $port" >&2; cat "$work/$name.err" >&2; exit 1
+}
+
+cpu_s() { awk -v clk="$clk" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+run() { # receiver size conns framing(lf|octet|udp)
+  local name=$1 size=$2 conns=$3 framing=$4 out="$work/out-$1-$2-$3-$4.log"
+  start_receiver "$name" "$out"
+  local target=$port args=(--inet --stream --size "$size" --active-connections "$conns" --rate 100000000)
+  case $framing in
+    octet) args+=(--syslog-proto); [ "$name" = syslog-ng ] && target=$octet_port ;;
+    udp) args=(--inet --dgram --size "$size" --active-connections 1 --rate "$udp_rate") ;;
+  esac
+  local per=$(( n / conns ))
+  [ "$framing" = udp ] && per=$(( n / 4 ))
+  local t0 t_last=0 last=-1 now sent
+  t0=$(date +%s.%N)
+  loggen "${args[@]}" --number "$per" 127.0.0.1 "$target" > "$work/loggen.out" 2>&1 || true
+  sent=$(grep -o 'count=[0-9]*' "$work/loggen.out" | tail -1 | cut -d= -f2)
+  [ -n "$sent" ] || sent=$(( per * (framing == "udp" ? 1 : conns) ))
+  # Wait until every message arrived or the file stopped growing for 1 s (at most 60 s; polled every 50 ms).
+  local quiet=0
+  for _ in $(seq 1200); do
+    now=$(lines "$out")
+    if [ "$now" != "$last" ]; then last=$now; t_last=$(date +%s.%N); quiet=0; else quiet=$((quiet + 1)); fi
+    [ "$now" -ge "$sent" ] && break
+    [ $quiet -ge 20 ] && break
+    sleep 0.05
+  done
+  local cpu rss
+  cpu=$(cpu_s "$pid"); rss=$(rss_mib "$pid")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  last=$(lines "$out")
+  local secs rate
+  secs=$(echo "$t_last - $t0" | bc -l)
+  rate=$(echo "$last / $secs" | bc)
+  printf '| %-9s | %4s B | %d | %-5s | %9s | %8s | %6s | %6s | %4s |\n' \
+    "$name" "$size" "$conns" "$framing" "$rate" "$sent" "$((sent - last))" "$cpu" "$rss"
+  rm -f "$out"
+}
+
+echo "| receiver  |  size  | conns | framing | msg/s e2e | sent | lost | CPU s | RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+# loggen refuses to make messages under 127 bytes (140 with -P) and then sends them without
+# framing, so the small size is 144.
+for size in 144 500; do
+  for conns in 1 8; do
+    for framing in lf octet; do
+      for name in syslogkit rsyslog syslog-ng; do run $name $size $conns $framing; done
+    done
+  done
+  for name in syslogkit rsyslog syslog-ng; do run $name $size 1 udp; done
+done

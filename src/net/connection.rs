@@ -1,0 +1,238 @@
+//! One TCP or TLS connection: read, cut into frames, turn frames into event lines, hand
+//! batches to the writer.
+//!
+//! The read buffer starts small and doubles while reads fill it, so ten thousand idle
+//! connections cost little and a busy one reads in large chunks; it never holds more than one
+//! maximum-size message plus one read (the decoder discards the rest of an oversized message
+//! as it arrives). Events are handed over in the order their frames arrived, and waiting for
+//! room in the writer's queue is what stops the reading when the output is slow.
+//!
+//! At shutdown the connection keeps reading until the sender has been quiet for
+//! [`DRAIN_QUIET`] (at most [`DRAIN_LIMIT`]), then emits a last partial message, if any, as an
+//! event with `error.message`.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::{Instant, timeout};
+use tokio_util::codec::Decoder as _;
+
+use super::listener::Shared;
+use super::output::{BATCH_BYTES, EventSender};
+use super::shutdown::{DRAIN_LIMIT, DRAIN_QUIET};
+use super::stats::Counters;
+use crate::ecs::{Peer, Received};
+use crate::framing::{FrameCodec, FrameError, InvalidPrefix};
+use crate::ingest::{LineParser, Outcome};
+use crate::syslog::timestamp::Timestamp;
+
+/// The first read's size; doubled while reads fill the buffer, up to [`MAX_READ_BYTES`].
+const FIRST_READ_BYTES: usize = 4 * 1024;
+const MAX_READ_BYTES: usize = 256 * 1024;
+
+/// How one read ended.
+enum Read {
+    Data(usize),
+    Eof,
+    Failed(io::Error),
+    /// Nothing for `--idle-timeout`.
+    Idle,
+    /// During shutdown: nothing for [`DRAIN_QUIET`], or [`DRAIN_LIMIT`] reached.
+    Drained,
+    /// The shutdown signal came while waiting.
+    Shutdown,
+}
+
+/// Serves one connection to its end. `peer` is what its events carry as `source.*`/`tls.*`.
+pub async fn serve<S>(
+    mut stream: S,
+    peer: Peer,
+    parser: LineParser,
+    shared: Arc<Shared>,
+    tx: EventSender,
+) where
+    S: AsyncRead + Unpin,
+{
+    let mut conn = Conn {
+        codec: FrameCodec::new(&shared.framing, shared.max_len),
+        parser,
+        buf: BytesMut::new(),
+        batch: Vec::new(),
+        messages: 0,
+        parse_errors: 0,
+        frame_errors: 0,
+        peer: Arc::new(peer),
+        shared,
+        tx,
+    };
+    let mut read_size = FIRST_READ_BYTES;
+    let mut drain_until: Option<Instant> = None;
+    loop {
+        if conn.buf.capacity() - conn.buf.len() < read_size {
+            conn.buf.reserve(read_size);
+        }
+        let room = conn.buf.capacity() - conn.buf.len();
+        let read = match drain_until {
+            None => {
+                tokio::select! {
+                    biased;
+                    read = read_within(&mut stream, &mut conn.buf, conn.shared.idle_timeout) => read,
+                    _ = conn.shared.token.cancelled() => Read::Shutdown,
+                }
+            }
+            Some(deadline) => {
+                let quiet = DRAIN_QUIET.min(deadline.saturating_duration_since(Instant::now()));
+                match timeout(quiet, stream.read_buf(&mut conn.buf)).await {
+                    Ok(result) => Read::from(result),
+                    Err(_) => Read::Drained,
+                }
+            }
+        };
+        match read {
+            Read::Data(n) => {
+                Counters::add(&conn.shared.counters.bytes, n as u64);
+                if n == room && read_size < MAX_READ_BYTES {
+                    read_size *= 2;
+                }
+                if !conn.emit(false).await {
+                    return;
+                }
+            }
+            Read::Shutdown => drain_until = Some(Instant::now() + DRAIN_LIMIT),
+            Read::Eof | Read::Drained => break,
+            Read::Idle => {
+                Counters::add(&conn.shared.counters.idle_closed, 1);
+                break;
+            }
+            Read::Failed(e) => {
+                // A TLS peer that closes without close_notify is an ordinary end of stream.
+                if e.kind() != io::ErrorKind::UnexpectedEof {
+                    let addr = conn.peer.addr;
+                    conn.shared
+                        .warnings
+                        .warn(|| format!("{addr}: read error, closing the connection: {e}"));
+                }
+                break;
+            }
+        }
+    }
+    conn.emit(true).await;
+}
+
+impl From<io::Result<usize>> for Read {
+    fn from(result: io::Result<usize>) -> Read {
+        match result {
+            Ok(0) => Read::Eof,
+            Ok(n) => Read::Data(n),
+            Err(e) => Read::Failed(e),
+        }
+    }
+}
+
+/// One read, given up after `idle` without data.
+async fn read_within<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    idle: Option<Duration>,
+) -> Read {
+    match idle {
+        None => Read::from(stream.read_buf(buf).await),
+        Some(idle) => match timeout(idle, stream.read_buf(buf)).await {
+            Ok(result) => Read::from(result),
+            Err(_) => Read::Idle,
+        },
+    }
+}
+
+struct Conn {
+    codec: FrameCodec,
+    parser: LineParser,
+    buf: BytesMut,
+    batch: Vec<u8>,
+    messages: u64,
+    parse_errors: u64,
+    frame_errors: u64,
+    peer: Arc<Peer>,
+    shared: Arc<Shared>,
+    tx: EventSender,
+}
+
+impl Conn {
+    /// Turns every complete frame in the buffer (at `eof`, also the rest) into events and
+    /// hands them to the writer. False when the writer is gone.
+    async fn emit(&mut self, eof: bool) -> bool {
+        let (peer, shared) = (self.peer.clone(), self.shared.clone());
+        let received = Received {
+            peer: &peer,
+            created: Timestamp::now(),
+        };
+        let max_len = shared.max_len;
+        loop {
+            let frame = if eof {
+                self.codec.decode_eof(&mut self.buf)
+            } else {
+                self.codec.decode(&mut self.buf)
+            };
+            // The codec reports hostile input as frames with an error, never as Err.
+            let Ok(Some(frame)) = frame else {
+                break;
+            };
+            if let Some(error) = frame.error {
+                self.frame_errors += 1;
+                warn_frame(&shared, &peer, error, &frame.bytes, max_len);
+            }
+            // LineParser drops one trailing LF inside a frame, as rsyslog does.
+            let decoded = frame.decoded();
+            let outcome =
+                self.parser
+                    .write_received(&decoded, max_len, Some(&received), &mut self.batch);
+            self.messages += 1;
+            if outcome == Outcome::Failed {
+                self.parse_errors += 1;
+            }
+            if self.batch.len() >= BATCH_BYTES && !self.hand_over().await {
+                return false;
+            }
+        }
+        self.hand_over().await
+    }
+
+    /// Sends the batch to the writer, waiting for room (backpressure), and publishes counts.
+    async fn hand_over(&mut self) -> bool {
+        let counters = &self.shared.counters;
+        Counters::add(&counters.tcp_messages, std::mem::take(&mut self.messages));
+        Counters::add(
+            &counters.parse_errors,
+            std::mem::take(&mut self.parse_errors),
+        );
+        Counters::add(
+            &counters.frame_errors,
+            std::mem::take(&mut self.frame_errors),
+        );
+        if self.batch.is_empty() {
+            return true;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.tx.send(batch).await.is_ok()
+    }
+}
+
+/// Reports a defective frame on stderr (rate-limited) with the sender's address.
+fn warn_frame(shared: &Shared, peer: &Peer, error: FrameError, bytes: &[u8], max_len: usize) {
+    // A message cut short by the end of the stream is the sender's business; the event says so.
+    if error == FrameError::Truncated {
+        return;
+    }
+    let addr = peer.addr;
+    let what = match error {
+        FrameError::Invalid(InvalidPrefix::CountTooLarge) => "bad length prefix",
+        FrameError::Invalid(_) => "bad frame",
+        _ => "oversized message",
+    };
+    shared
+        .warnings
+        .warn(|| format!("{addr}: {what}: {}", error.message(bytes, max_len)));
+}

@@ -1,0 +1,211 @@
+//! The network side of `listen`: sockets in, JSON event lines out.
+//!
+//! - [`listener`]: binds the TCP, TLS and UDP sockets ([`Listener::bind`]), then runs the
+//!   accept loops, the UDP receive loops and the writer until SIGINT/SIGTERM
+//!   ([`Listener::run`]).
+//! - [`connection`]: one stream (TCP or TLS): read, cut into frames with
+//!   [`crate::framing::FrameCodec`], turn each frame into an event with
+//!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
+//! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
+//!   TLS, minimum version) and the `tls.*` fields of a session.
+//! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry.
+//! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
+//!   UDP drop counts.
+//! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
+//!
+//! Flow control: connections hand event batches to the writer through one bounded queue. When
+//! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
+//! so their senders' windows close; UDP cannot wait long, so a batch of datagrams that finds
+//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
+//! one maximum-size message and one read.
+
+pub mod connection;
+pub mod listener;
+pub mod output;
+pub mod shutdown;
+pub mod stats;
+pub mod tls;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::framing::{DEFAULT_MAX_MESSAGE_SIZE, Framing};
+use crate::ingest::ParseOptions;
+
+pub use listener::Listener;
+pub use stats::Summary;
+pub use tls::{TlsConfig, TlsVersion};
+
+/// The default address for TCP and UDP when none is given: loopback only, so that listening
+/// on a network is always an explicit choice.
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:5514";
+/// The default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// The default `--idle-timeout`, as Elastic's TCP input (`timeout: 300s`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything `listen` needs, free of the command line.
+#[derive(Clone, Debug)]
+pub struct ListenerConfig {
+    pub tcp: Vec<SocketAddr>,
+    pub udp: Vec<SocketAddr>,
+    pub tls: Vec<SocketAddr>,
+    /// Required when `tls` is not empty.
+    pub tls_config: Option<TlsConfig>,
+    /// Framing of TCP and TLS streams; UDP is one message per datagram.
+    pub framing: Framing,
+    pub max_message_size: usize,
+    /// How messages become events. With `dataset` unset, TCP and TLS events get
+    /// `tcp.generic` and UDP events `udp.generic`, as Elastic's integrations name them.
+    pub parse: ParseOptions,
+    pub output: Output,
+    /// Connections beyond this many open ones are closed at once and counted.
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it.
+    pub recv_buffer_size: Option<usize>,
+    /// Open one UDP socket per worker thread on each UDP address (SO_REUSEPORT), so the kernel
+    /// spreads datagrams over them.
+    pub reuse_port: bool,
+    /// Print counters on stderr this often.
+    pub stats_interval: Option<Duration>,
+    /// Runtime worker threads; 0: one per core.
+    pub threads: usize,
+}
+
+impl Default for ListenerConfig {
+    fn default() -> Self {
+        let addr: SocketAddr = DEFAULT_LISTEN_ADDR.parse().expect("valid default address");
+        ListenerConfig {
+            tcp: vec![addr],
+            udp: vec![addr],
+            tls: Vec::new(),
+            tls_config: None,
+            framing: Framing::Auto,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            parse: ParseOptions::default(),
+            output: Output::Stdout,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            recv_buffer_size: None,
+            reuse_port: false,
+            stats_interval: None,
+            threads: 0,
+        }
+    }
+}
+
+/// Where the events go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    /// Created or truncated.
+    File(PathBuf),
+}
+
+/// A transport, as the bound-address lines and errors name it (`127.0.0.1:5514/tcp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Tls,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Tls => "tls",
+        })
+    }
+}
+
+/// What stops `listen` from starting or running.
+#[derive(Debug)]
+pub enum ListenError {
+    /// A socket could not be opened or bound.
+    Bind {
+        addr: SocketAddr,
+        protocol: Protocol,
+        source: io::Error,
+    },
+    /// The TLS certificate, key or client CA could not be used.
+    Tls(String),
+    /// The configuration contradicts itself (TLS addresses without a certificate…).
+    Config(String),
+    /// The output file could not be created.
+    Output { path: PathBuf, source: io::Error },
+    /// Writing the events failed (a closed pipe, a full disk).
+    Write(io::Error),
+    /// The async runtime or the signal handlers could not be set up.
+    Runtime(io::Error),
+}
+
+impl fmt::Display for ListenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListenError::Bind {
+                addr,
+                protocol,
+                source,
+            } => {
+                write!(f, "cannot listen on {addr}/{protocol}: ")?;
+                let flag = match protocol {
+                    Protocol::Tcp => "--tcp",
+                    Protocol::Udp => "--udp",
+                    Protocol::Tls => "--tls",
+                };
+                match source.kind() {
+                    io::ErrorKind::PermissionDenied if addr.port() < 1024 => write!(
+                        f,
+                        "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, try {flag} {}",
+                        SocketAddr::new(addr.ip(), 5514)
+                    ),
+                    io::ErrorKind::AddrInUse => write!(
+                        f,
+                        "address already in use; another program listens there (see `ss -lntup 'sport = :{}'`): stop it or pick another port",
+                        addr.port()
+                    ),
+                    io::ErrorKind::AddrNotAvailable => write!(
+                        f,
+                        "no interface of this machine has address {}; use 127.0.0.1, [::1], 0.0.0.0 or [::]",
+                        addr.ip()
+                    ),
+                    _ => write!(f, "{source}"),
+                }
+            }
+            ListenError::Tls(message) | ListenError::Config(message) => f.write_str(message),
+            ListenError::Output { path, source } => {
+                write!(f, "cannot create output file {}: {source}", path.display())
+            }
+            ListenError::Write(e) => write!(f, "writing events: {e}"),
+            ListenError::Runtime(e) => write!(f, "starting the network runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ListenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ListenError::Bind { source, .. } | ListenError::Output { source, .. } => Some(source),
+            ListenError::Write(e) | ListenError::Runtime(e) => Some(e),
+            ListenError::Tls(_) | ListenError::Config(_) => None,
+        }
+    }
+}
+
+/// Binds every socket of `config`, reports the bound addresses to `on_bound` (port 0 becomes
+/// the port the kernel chose), and receives until SIGINT or SIGTERM.
+pub fn listen(
+    config: ListenerConfig,
+    on_bound: impl FnOnce(&[(Protocol, SocketAddr)]),
+) -> Result<Summary, ListenError> {
+    let listener = Listener::bind(config)?;
+    on_bound(&listener.local_addrs());
+    listener.run()
+}

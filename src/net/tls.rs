@@ -1,0 +1,193 @@
+//! TLS for `listen`, with rustls (ring provider): the server configuration from PEM files, and
+//! the `tls.*` fields of an established session.
+//!
+//! rustls rather than native-tls: native-tls cannot verify client certificates on the server
+//! side, which mutual TLS (`--tls-client-ca`) needs; rustls does it with
+//! `WebPkiClientVerifier`, has a minimum-version knob, and needs no system OpenSSL. `send`
+//! is to use the same stack.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ServerConfig, ServerConnection, WebPkiClientVerifier};
+use rustls::{ProtocolVersion, RootCertStore, SupportedProtocolVersion};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::ListenError;
+use crate::ecs::TlsSession;
+
+/// The certificate, key and client verification of `--tls` listeners.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM: the server certificate first, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM: PKCS#8, PKCS#1 (RSA) or SEC1 (EC) private key.
+    pub key: PathBuf,
+    /// PEM CA certificates; when given, every client must present a certificate they sign.
+    pub client_ca: Option<PathBuf>,
+    pub min_version: TlsVersion,
+}
+
+/// `--tls-min-version`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    #[default]
+    V1_2,
+    V1_3,
+}
+
+impl FromStr for TlsVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim_start_matches("TLSv").trim_start_matches("tls") {
+            "1.2" => Ok(TlsVersion::V1_2),
+            "1.3" => Ok(TlsVersion::V1_3),
+            "1.0" | "1.1" => Err(format!(
+                "TLS {s} is not supported (it is deprecated by RFC 8996): use 1.2 or 1.3"
+            )),
+            _ => Err(format!("unknown TLS version {s:?}: use 1.2 or 1.3")),
+        }
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsVersion::V1_2 => "1.2",
+            TlsVersion::V1_3 => "1.3",
+        })
+    }
+}
+
+/// Builds the rustls server configuration; errors name the file at fault.
+pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ListenError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs = read_certs(&config.cert, "--tls-cert")?;
+    let key = PrivateKeyDer::from_pem_file(&config.key).map_err(|e| {
+        ListenError::Tls(format!(
+            "--tls-key {}: no usable private key: {e} (expected a PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY' block)",
+            config.key.display()
+        ))
+    })?;
+    let versions: &[&'static SupportedProtocolVersion] = match config.min_version {
+        TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        TlsVersion::V1_3 => &[&rustls::version::TLS13],
+    };
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .map_err(|e| ListenError::Tls(format!("TLS versions: {e}")))?;
+    let builder = match &config.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => builder.with_client_cert_verifier(client_verifier(path, provider)?),
+    };
+    let server = builder.with_single_cert(certs, key).map_err(|e| {
+        ListenError::Tls(format!(
+            "--tls-cert {} and --tls-key {}: {e} (do the key and the certificate belong together?)",
+            config.cert.display(),
+            config.key.display()
+        ))
+    })?;
+    Ok(Arc::new(server))
+}
+
+fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, ListenError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ListenError::Tls(format!("{flag} {}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(ListenError::Tls(format!(
+            "{flag} {}: no 'CERTIFICATE' PEM block in the file",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn client_verifier(
+    path: &Path,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ListenError> {
+    let mut roots = RootCertStore::empty();
+    for cert in read_certs(path, "--tls-client-ca")? {
+        roots.add(cert).map_err(|e| {
+            ListenError::Tls(format!(
+                "--tls-client-ca {}: not a usable CA certificate: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| ListenError::Tls(format!("--tls-client-ca {}: {e}", path.display())))
+}
+
+/// The `tls.*` fields of an established connection.
+pub fn session(conn: &ServerConnection) -> TlsSession {
+    let version = match conn.protocol_version() {
+        Some(ProtocolVersion::TLSv1_3) => "1.3".to_string(),
+        Some(ProtocolVersion::TLSv1_2) => "1.2".to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    };
+    // rustls spells the TLS 1.3 suites TLS13_…; ECS and IANA write TLS_AES_128_GCM_SHA256.
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .and_then(|s| s.suite().as_str())
+        .map(|name| match name.strip_prefix("TLS13_") {
+            Some(rest) => format!("TLS_{rest}"),
+            None => name.to_string(),
+        })
+        .unwrap_or_default();
+    let (client_subject, client_issuer) = conn
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
+        .map(|(_, cert)| {
+            (
+                Some(cert.subject().to_string()),
+                Some(cert.issuer().to_string()),
+            )
+        })
+        .unwrap_or_default();
+    TlsSession {
+        version,
+        cipher,
+        client_subject,
+        client_issuer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_version_accepts_both_spellings_and_refuses_old_ones() {
+        assert_eq!("1.3".parse(), Ok(TlsVersion::V1_3));
+        assert_eq!("TLSv1.2".parse(), Ok(TlsVersion::V1_2));
+        assert!(
+            "1.0"
+                .parse::<TlsVersion>()
+                .unwrap_err()
+                .contains("RFC 8996")
+        );
+    }
+
+    #[test]
+    fn missing_certificate_file_is_named() {
+        let err = server_config(&TlsConfig {
+            cert: "/nonexistent/cert.pem".into(),
+            key: "/nonexistent/key.pem".into(),
+            client_ca: None,
+            min_version: TlsVersion::V1_2,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("--tls-cert /nonexistent/cert.pem"), "{err}");
+    }
+}
