@@ -20,4 +20,5 @@ pub mod egress;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;
+pub mod net;
 pub mod syslog;

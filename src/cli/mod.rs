@@ -6,6 +6,7 @@ mod frame;
 mod generate;
 mod iptables_rule_gen;
 mod parse;
+mod send;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,7 @@ pub enum Command {
     Parse(parse::ParseArgs),
     Frame(Box<frame::FrameArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
+    Send(Box<send::SendArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
     GenerateDocs(generate::GenerateArgs),
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => parse::run(args),
         Command::Frame(args) => frame::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
+        Command::Send(args) => send::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }
 }
