@@ -419,9 +419,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         let stdout = io::stdout();
         let mut out = stdout.lock();
-        let mut output = Output::Write(&mut out);
-        let (stats, failed) = feed(&args, &encoder, &mut output, None)?;
-        drop(output);
+        let (stats, failed) = feed(&args, &encoder, &mut Output::Write(&mut out), None)?;
         out.flush().context("writing to stdout")?;
         return Ok(if failed || stats.errors > 0 {
             ExitCode::FAILURE
@@ -525,10 +523,13 @@ fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<Messag
     ))
 }
 
+/// An SD-ID and its `(name, value)` parameters.
+type SdElementArg = (String, Vec<(String, String)>);
+
 /// `--sd-id`/`--sd-param` in command-line order: each parameter belongs to the SD-ID before
 /// it. clap keeps each flag's values but not how the two interleave, so the order is read back
 /// from the command line itself.
-fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<(String, Vec<(String, String)>)>> {
+fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<SdElementArg>> {
     if args.sd_param.is_empty() {
         return Ok(args
             .sd_id
@@ -552,7 +553,7 @@ fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<(String, Vec<(String, 
         i += 1;
     }
     let (mut ids, mut params) = (args.sd_id.iter(), args.sd_param.iter());
-    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut out: Vec<SdElementArg> = Vec::new();
     for is_id in order {
         if is_id {
             if let Some(id) = ids.next() {

@@ -36,7 +36,7 @@ pub struct MessageEncoder {
     /// `-S`: text longer than this is split into several messages (stdin) or cut (arguments).
     pub max_text_size: Option<usize>,
     pub skip_empty: bool,
-    /// Escaped SD values, computed once.
+    /// The SD elements, ready for [`SdElement`].
     sd_escaped: Vec<(String, Vec<(String, String)>)>,
 }
 
@@ -53,19 +53,8 @@ impl MessageEncoder {
             .structured_data
             .iter()
             .map(|(id, params)| {
-                let params = params
-                    .iter()
-                    .map(|(n, v)| {
-                        let mut e = String::new();
-                        for c in v.chars() {
-                            if matches!(c, '"' | '\\' | ']') {
-                                e.push('\\');
-                            }
-                            e.push(c);
-                        }
-                        (n.clone(), e)
-                    })
-                    .collect();
+                // The formatter escapes '"', '\\' and ']' in values (RFC 5424 §6.3.3).
+                let params = params.clone();
                 (id.clone(), params)
             })
             .collect();

@@ -5,4 +5,5 @@ mod generated;
 mod parse;
 mod peers;
 mod rulegen;
+mod send;
 mod util;
