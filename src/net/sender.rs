@@ -231,6 +231,8 @@ struct Destination {
     buf: Vec<u8>,
     written: usize,
     ends: VecDeque<usize>,
+    /// Where the first message in `ends` starts.
+    first_start: usize,
     last_progress: Instant,
     backoff: Duration,
     retry_at: Instant,
@@ -255,6 +257,7 @@ impl Destination {
             buf: Vec::new(),
             written: 0,
             ends: VecDeque::new(),
+            first_start: 0,
             last_progress: now,
             backoff: MIN_BACKOFF,
             retry_at: now,
@@ -298,24 +301,29 @@ impl Destination {
                 break;
             }
             self.ends.pop_front();
+            self.first_start = end;
             self.stats.messages += 1;
         }
         if self.written == self.buf.len() {
             self.buf.clear();
             self.written = 0;
             self.ends.clear();
-        } else if self.written > MAX_PENDING_BYTES {
-            self.buf.drain(..self.written);
+            self.first_start = 0;
+        } else if self.first_start > MAX_PENDING_BYTES {
+            // Drop the written messages from the front; keep the partly written one whole.
+            let cut = self.first_start;
+            self.buf.drain(..cut);
             for end in &mut self.ends {
-                *end -= self.written;
+                *end -= cut;
             }
-            self.written = 0;
+            self.written -= cut;
+            self.first_start = 0;
         }
     }
 
     /// Takes the messages not completely written, framed, in order.
     fn take_unwritten(&mut self) -> Vec<Vec<u8>> {
-        let mut start = 0;
+        let mut start = self.first_start;
         let mut out = Vec::new();
         for &end in &self.ends {
             if end > self.written {
@@ -326,6 +334,7 @@ impl Destination {
         self.buf.clear();
         self.ends.clear();
         self.written = 0;
+        self.first_start = 0;
         out
     }
 }
