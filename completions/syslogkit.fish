@@ -30,6 +30,7 @@ complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "parse" -d 'Pars
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s F -l format -d 'How to read each line: \'auto\' takes RFC 5424 when the line starts \'<PRI>VERSION \', else RFC 3164, and adds the netfilter fields when the message is an iptables/nftables LOG line; \'iptables\' wants a LOG line in every line (behind a syslog header, or bare as dmesg and journalctl write them) and makes any other line an error; \'raw\' does not parse (message = line)' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
@@ -153,11 +154,75 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l undo -d 'Write what removes exactly what the same command without --undo adds'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -s V -l version -d 'Print version'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s f -l file -d 'Read messages from FILE, one per line (\'-\': stdin)' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s n -l server -d 'Receiver (logger\'s -n): with it, UDP to port 514 unless -T, -P or --protocol' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s P -l port -d 'Port for -n [default: 514; 6514 for TLS]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l to -d 'A receiver HOST:PORT, optionally \',weight=N\' (default 1); repeat for load balancing. A name stands for every address it resolves to' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l protocol -d 'Transport [default: udp with -n, as logger; tcp with --to, as Cribl]' -r -f -a "tcp\t''
+udp\t''
+tls\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s p -l priority -d 'Priority \'facility.severity\' (local0.warning, daemon.err) or a severity alone (user facility) [default: user.notice]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s t -l tag -d 'App name / tag [default: syslogkit]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s i -l id -d 'Put a PROCID into text messages: \'-i\' or \'--id\' this process\'s id, \'--id=PID\' the one given' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l hostname -d 'Hostname of text messages [default: this machine\'s name]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l format -d 'Message format' -r -f -a "rfc3164\t''
+rfc5424\t''
+raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\'' -r -f -a "syslog\t''
+iso8601\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timezone -d 'Zone of the times written: IANA name, offset, UTC or \'local\'' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l msgid -d 'MSGID of text messages (RFC 5424)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-id -d 'An SD-ID for text messages (RFC 5424); repeatable, --sd-param adds to the last one' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-param -d 'A parameter NAME="VALUE" of the --sd-id before it' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l input -d 'What input lines are: \'auto\' (JSON objects are events, other lines text), \'json\', \'raw\'' -r -f -a "auto\t''
+json\t''
+raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s S -l size -d 'Longest text message in bytes: longer lines are split into several messages, a longer argument message is cut (as logger) [default: no limit]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l framing -d 'TCP/TLS framing: \'lf\' or \'octet-counting\' (RFC 6587)' -r -f -a "lf\t''
+octet-counting\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-record-size -d 'UDP: longest datagram; longer messages end in \'...\' and are counted (up to 65507; above 2048 a warning)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l lb-stats-period -d 'Load balancing: traffic is counted per period, half of it carried into the next' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dns-resolution-period -d 'Resolve names again this often; every A/AAAA record is a destination' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-connections -d 'At most N connections at once (0: one per destination); the subset rotates every DNS period' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l connect-timeout -d 'Connection (and TLS handshake) timeout' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l write-timeout -d 'A connection that takes nothing for this long is closed and its messages go elsewhere' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l throttle -d 'Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l backpressure -d 'When no destination takes a message, or the throttle is reached: \'block\' (wait), \'drop\', or \'queue\' (to --queue-dir)' -r -f -a "block\t''
+drop\t''
+queue\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-dir -d 'Directory of the disk queue (--backpressure queue)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-file-size -d 'Size at which a queue file is closed and a new one started' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-size -d 'Most bytes the queue may hold [default: no limit but the disk]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-compression -d 'Compress closed queue files: \'none\' or \'gzip\'' -r -f -a "none\t''
+gzip\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-full -d 'With a full queue: \'block\' (wait for room) or \'drop\'' -r -f -a "block\t''
+drop\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-ca -d 'CA certificates (PEM) to check the receiver\'s certificate [default: the system\'s]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-servername -d 'Name sent as SNI and checked in the certificate [default: the host]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr every N seconds' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s d -l udp -d 'Use UDP (logger\'s -d)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc3164 -d 'RFC 3164 messages (the default)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc5424 -d 'RFC 5424 messages'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s e -l skip-empty -d 'Skip empty lines'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l octet-count -d 'Octet counting (logger\'s --octet-count; also on UDP)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l exclude-self -d 'Leave out this machine\'s own addresses'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-clear -d 'Delete what is queued before starting'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-insecure -d 'Do not check the receiver\'s certificate (anyone can then read and change the traffic)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dry-run -d 'Write the framed bytes to stdout instead of sending them'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

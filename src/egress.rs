@@ -125,6 +125,15 @@ impl LineEncoder {
         &self.formatter
     }
 
+    /// True when `line` is sent as text (not read as a JSON event) with this input kind.
+    pub fn is_text(&self, line: &[u8]) -> bool {
+        match self.input {
+            InputKind::Raw => true,
+            InputKind::Auto => !starts_like_an_object(line),
+            InputKind::Json => false,
+        }
+    }
+
     /// Appends the syslog message for one line (without its line terminator). On error nothing
     /// is appended.
     pub fn write_line(&self, line: &[u8], out: &mut Vec<u8>) -> Result<(), LineError> {

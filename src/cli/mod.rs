@@ -7,6 +7,7 @@ mod generate;
 mod iptables_rule_gen;
 mod listen;
 mod parse;
+mod send;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,7 @@ pub enum Command {
     Frame(Box<frame::FrameArgs>),
     Listen(Box<listen::ListenArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
+    Send(Box<send::SendArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
     GenerateDocs(generate::GenerateArgs),
@@ -50,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Frame(args) => frame::run(*args),
         Command::Listen(args) => listen::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
+        Command::Send(args) => send::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }
 }

@@ -1,4 +1,4 @@
-//! The network side of `listen`: sockets in, JSON event lines out.
+//! Sockets. `listen`: sockets in, JSON event lines out; `send`: messages out to receivers.
 //!
 //! - [`listener`]: binds the TCP, TLS and UDP sockets ([`Listener::bind`]), then runs the
 //!   accept loops, the UDP receive loops and the writer until SIGINT/SIGTERM
@@ -12,6 +12,9 @@
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
+//! - [`sender`], [`balance`], [`disk_queue`], [`throttle`], [`tls_client`], [`relay`]: `send`
+//!   (one thread, non-blocking sockets and poll(2)): weighted load balancing with Cribl's history
+//!   rule, the persistent queue, the byte-rate throttle, the rustls client, reading input.
 //!
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
@@ -19,12 +22,18 @@
 //! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
 //! one maximum-size message and one read.
 
+pub mod balance;
 pub mod connection;
+pub mod disk_queue;
 pub mod listener;
 pub mod output;
+pub mod relay;
+pub mod sender;
 pub mod shutdown;
 pub mod stats;
+pub mod throttle;
 pub mod tls;
+pub mod tls_client;
 
 use std::fmt;
 use std::io;

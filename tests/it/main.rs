@@ -7,4 +7,5 @@ mod listener;
 mod parse;
 mod peers;
 mod rulegen;
+mod send;
 mod util;

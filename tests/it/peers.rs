@@ -263,3 +263,112 @@ impl Capture {
         received
     }
 }
+
+/// A TCP receiver on 127.0.0.1 that counts LF-terminated lines in a thread, and can be
+/// stopped (every connection closed at once, as a killed daemon's would be, unread bytes
+/// lost) and started again on the same port.
+pub struct LineReceiver {
+    port: u16,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl LineReceiver {
+    pub fn new() -> LineReceiver {
+        let mut r = LineReceiver {
+            port: 0,
+            lines: Default::default(),
+            stop: None,
+            thread: None,
+        };
+        r.start();
+        r
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Lines received so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Starts listening (again, on the same port once it had one).
+    pub fn start(&mut self) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        self.port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (lines, flag) = (self.lines.clone(), stop.clone());
+        self.stop = Some(stop);
+        self.thread = Some(thread::spawn(move || {
+            let mut connections: Vec<(TcpStream, Vec<u8>)> = Vec::new();
+            let mut buf = [0u8; 64 * 1024];
+            while !flag.load(Ordering::SeqCst) {
+                while let Ok((s, _)) = listener.accept() {
+                    s.set_nonblocking(true).unwrap();
+                    connections.push((s, Vec::new()));
+                }
+                let mut idle = true;
+                connections.retain_mut(|(c, partial)| match c.read(&mut buf) {
+                    Ok(0) => false,
+                    Ok(n) => {
+                        idle = false;
+                        partial.extend_from_slice(&buf[..n]);
+                        if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
+                            let text = String::from_utf8_lossy(&partial[..end]).into_owned();
+                            lines
+                                .lock()
+                                .unwrap()
+                                .extend(text.split('\n').map(str::to_string));
+                            partial.drain(..=end);
+                        }
+                        true
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => true,
+                    Err(_) => false,
+                });
+                if idle {
+                    thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }));
+    }
+
+    /// Closes the listener and every connection at once.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+
+    /// Waits until at least `n` lines arrived; panics with the count after [`PEER_TIMEOUT`].
+    pub fn wait_for(&self, n: usize) {
+        let deadline = Instant::now() + PEER_TIMEOUT;
+        while self.count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "receiver on port {}: {} of {n} lines after {PEER_TIMEOUT:?}",
+                self.port,
+                self.count()
+            );
+            thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for LineReceiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

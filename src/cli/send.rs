@@ -1,0 +1,774 @@
+//! `syslogkit send`: logger's flags, Cribl Stream's Syslog destination behind them. Flags
+//! become a [`SenderConfig`] and a [`MessageEncoder`]; `net::relay` and `net::sender` do the
+//! work.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use syslogkit::egress::{InputKind, LineEncoder};
+use syslogkit::framing::{self, DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing};
+use syslogkit::net::disk_queue::{Compression, DiskQueue, QueueConfig};
+use syslogkit::net::relay::{self, MessageEncoder, Output, RelayStats, TextFields};
+use syslogkit::net::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
+use syslogkit::net::tls_client::{self, TlsOptions, TlsVersion};
+use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, TimestampFormat};
+use syslogkit::syslog::timestamp::Zone;
+use syslogkit::syslog::{Facility, Severity};
+
+use super::parse::parse_zone;
+
+/// Largest UDP payload over IPv4.
+const MAX_UDP_RECORD_BYTES: usize = 65_507;
+/// Above this record size a warning says that datagrams may be fragmented or dropped.
+const WARN_UDP_RECORD_BYTES: usize = 2048;
+/// Exit status when messages are left in the disk queue for the next run.
+const EXIT_LEFT_IN_QUEUE: u8 = 3;
+
+/// Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing,
+/// backpressure and a disk queue like Cribl Stream's Syslog destination.
+///
+/// The message is the arguments joined by spaces or, without any, one message per line of
+/// stdin or of -f FILE. With --input auto (the default) a line that is a JSON object is an
+/// event (from 'syslogkit listen' or 'parse', or Cribl-style fields) that keeps its header
+/// fields, structured data, time and message; any other line is text.
+///
+/// Defaults: '-n HOST' works as logger does, UDP to port 514 unless -T or --protocol says
+/// otherwise; '--to HOST:PORT' works as Cribl does, TCP. TLS uses port 6514 by default. The
+/// message format is RFC 3164 (as Cribl; logger sends RFC 5424 to remote hosts unless
+/// --rfc3164), facility user, severity notice.
+///
+/// Delivery: messages go to the --to destinations by weight (every address a name resolves
+/// to is one), with Cribl's history rule; a destination that is down or blocking gets nothing
+/// until it recovers. A connection is checked for a closed peer before each write, so a
+/// restarted receiver does not swallow the first messages; messages that were not completely
+/// written to a failed connection go to the others. When no destination can take a message,
+/// or the throttle is reached, --backpressure decides: block (wait, reconnecting), drop, or
+/// queue to disk. At start, if no destination can be connected and there is no queue, send
+/// fails at once (as logger does).
+///
+/// Disk queue guarantee (--backpressure queue): every message read is written to the queue
+/// files (handed to the OS) before send reads more input and at least every 100 ms, so a
+/// 'kill -9' of send loses nothing written there, only input not yet read; files are fsync'ed
+/// when closed (at --queue-max-file-size, when drained, and at exit), so a power cut loses at
+/// most the open file's messages. Delivery from the queue is at least once (a crash while
+/// draining can send a file's messages again). A restarted send drains the queue first, in
+/// order; a corrupt file is skipped from the damage on, and reported.
+///
+/// At the end a summary goes to stderr (not for a one-shot message that was sent). Exit
+/// status: 0 all sent; 1 something was dropped, not delivered, or a line was bad; 3 messages
+/// remain in the disk queue for the next run.
+#[derive(Debug, Args)]
+#[command(after_long_help = "EXAMPLES:
+    As logger, over TCP:
+        syslogkit send -n 127.0.0.1 -P 5514 -T -p local0.warning -t app \"disk almost full\"
+
+    TLS with the server certificate checked against a CA, and a client certificate:
+        syslogkit send --to logs.example.net:6514 --protocol tls --tls-ca ca.pem \\
+            --tls-cert me.pem --tls-key me.key \"hello\"
+
+    Relay what listen receives to two receivers, twice as much to the first, queueing to disk
+    while both are down:
+        syslogkit listen --tcp 0.0.0.0:5514 | syslogkit send --to a:514,weight=2 --to b:514 \\
+            --backpressure queue --queue-dir /var/spool/syslogkit
+
+    A file, throttled to 1.5 MiB/s, RFC 5424 with octet counting:
+        syslogkit send --to 127.0.0.1:514 --format rfc5424 --framing octet-counting --throttle 1.5MiB -f app.log
+
+    See the bytes instead of sending them:
+        echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting")]
+pub struct SendArgs {
+    /// The message (arguments joined by spaces); none: one message per line of stdin or -f.
+    #[arg(value_name = "MESSAGE")]
+    message: Vec<String>,
+
+    /// Read messages from FILE, one per line ('-': stdin).
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "message"
+    )]
+    file: Option<PathBuf>,
+
+    // ---- Where to.
+    /// Receiver (logger's -n): with it, UDP to port 514 unless -T, -P or --protocol.
+    #[arg(
+        short = 'n',
+        long = "server",
+        value_name = "HOST",
+        help_heading = "Destinations"
+    )]
+    server: Option<String>,
+
+    /// Port for -n [default: 514; 6514 for TLS].
+    #[arg(
+        short = 'P',
+        long,
+        value_name = "PORT",
+        requires = "server",
+        help_heading = "Destinations"
+    )]
+    port: Option<u16>,
+
+    /// A receiver HOST:PORT, optionally ',weight=N' (default 1); repeat for load balancing.
+    /// A name stands for every address it resolves to.
+    #[arg(
+        long = "to",
+        value_name = "HOST:PORT[,weight=N]",
+        conflicts_with = "server",
+        help_heading = "Destinations"
+    )]
+    to: Vec<Target>,
+
+    /// Use TCP (logger's -T).
+    #[arg(short = 'T', long, conflicts_with_all = ["udp", "protocol"], help_heading = "Destinations")]
+    tcp: bool,
+
+    /// Use UDP (logger's -d).
+    #[arg(
+        short = 'd',
+        long,
+        conflicts_with = "protocol",
+        help_heading = "Destinations"
+    )]
+    udp: bool,
+
+    /// Transport [default: udp with -n, as logger; tcp with --to, as Cribl].
+    #[arg(long, value_name = "PROTOCOL", help_heading = "Destinations",
+          value_parser = PossibleValuesParser::new(Protocol::NAMES)
+              .map(|s| s.parse::<Protocol>().expect("a possible value")))]
+    protocol: Option<Protocol>,
+
+    // ---- Message.
+    /// Priority 'facility.severity' (local0.warning, daemon.err) or a severity alone (user
+    /// facility) [default: user.notice].
+    #[arg(short = 'p', long, value_name = "PRIORITY", value_parser = parse_priority,
+          help_heading = "Message")]
+    priority: Option<(Option<Facility>, Severity)>,
+
+    /// App name / tag [default: syslogkit].
+    #[arg(short = 't', long, value_name = "TAG", help_heading = "Message")]
+    tag: Option<String>,
+
+    /// Put a PROCID into text messages: '-i' or '--id' this process's id, '--id=PID' the one
+    /// given.
+    #[arg(short = 'i', long = "id", value_name = "PID", num_args = 0..=1, require_equals = true,
+          default_missing_value = "", help_heading = "Message")]
+    id: Option<String>,
+
+    /// Hostname of text messages [default: this machine's name].
+    #[arg(long, value_name = "NAME", help_heading = "Message")]
+    hostname: Option<String>,
+
+    /// RFC 3164 messages (the default).
+    #[arg(long, conflicts_with_all = ["rfc5424", "format"], help_heading = "Message")]
+    rfc3164: bool,
+
+    /// RFC 5424 messages.
+    #[arg(long, conflicts_with = "format", help_heading = "Message")]
+    rfc5424: bool,
+
+    /// Message format.
+    #[arg(long, value_name = "FORMAT", help_heading = "Message",
+          value_parser = PossibleValuesParser::new(OutputFormat::NAMES)
+              .map(|s| s.parse::<OutputFormat>().expect("a possible value")))]
+    format: Option<OutputFormat>,
+
+    /// RFC 3164 time: 'syslog' (Mmm dd hh:mm:ss) or 'iso8601'.
+    #[arg(long, value_name = "FORMAT", default_value = "syslog", help_heading = "Message",
+          value_parser = PossibleValuesParser::new(TimestampFormat::NAMES)
+              .map(|s| s.parse::<TimestampFormat>().expect("a possible value")))]
+    timestamp_format: TimestampFormat,
+
+    /// Zone of the times written: IANA name, offset, UTC or 'local'.
+    #[arg(long, value_name = "ZONE", default_value = "local", value_parser = parse_zone,
+          help_heading = "Message")]
+    timezone: Zone,
+
+    /// MSGID of text messages (RFC 5424).
+    #[arg(long, value_name = "MSGID", help_heading = "Message")]
+    msgid: Option<String>,
+
+    /// An SD-ID for text messages (RFC 5424); repeatable, --sd-param adds to the last one.
+    #[arg(long = "sd-id", value_name = "ID", help_heading = "Message")]
+    sd_id: Vec<String>,
+
+    /// A parameter NAME="VALUE" of the --sd-id before it.
+    #[arg(
+        long = "sd-param",
+        value_name = "NAME=\"VALUE\"",
+        help_heading = "Message"
+    )]
+    sd_param: Vec<String>,
+
+    /// What input lines are: 'auto' (JSON objects are events, other lines text), 'json', 'raw'.
+    #[arg(long, value_name = "KIND", default_value = "auto", help_heading = "Message",
+          value_parser = PossibleValuesParser::new(InputKind::NAMES)
+              .map(|s| s.parse::<InputKind>().expect("a possible value")))]
+    input: InputKind,
+
+    /// Skip empty lines.
+    #[arg(short = 'e', long, help_heading = "Message")]
+    skip_empty: bool,
+
+    /// Longest text message in bytes: longer lines are split into several messages, a longer
+    /// argument message is cut (as logger) [default: no limit].
+    #[arg(short = 'S', long, value_name = "SIZE", value_parser = parse_size_usize,
+          help_heading = "Message")]
+    size: Option<usize>,
+
+    // ---- Framing.
+    /// TCP/TLS framing: 'lf' or 'octet-counting' (RFC 6587).
+    #[arg(long, value_name = "FRAMING", help_heading = "Framing",
+          value_parser = PossibleValuesParser::new(["lf", "octet-counting"]))]
+    framing: Option<String>,
+
+    /// Octet counting (logger's --octet-count; also on UDP).
+    #[arg(long, conflicts_with = "framing", help_heading = "Framing")]
+    octet_count: bool,
+
+    /// UDP: longest datagram; longer messages end in '...' and are counted (up to 65507;
+    /// above 2048 a warning).
+    #[arg(long, value_name = "BYTES", default_value = "1500", value_parser = parse_size_usize,
+          help_heading = "Framing")]
+    max_record_size: usize,
+
+    // ---- Delivery.
+    /// Load balancing: traffic is counted per period, half of it carried into the next.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "300",
+        help_heading = "Delivery"
+    )]
+    lb_stats_period: u64,
+
+    /// Resolve names again this often; every A/AAAA record is a destination.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "600",
+        help_heading = "Delivery"
+    )]
+    dns_resolution_period: u64,
+
+    /// Leave out this machine's own addresses.
+    #[arg(long, help_heading = "Delivery")]
+    exclude_self: bool,
+
+    /// At most N connections at once (0: one per destination); the subset rotates every DNS
+    /// period.
+    #[arg(long, value_name = "N", default_value = "0", help_heading = "Delivery")]
+    max_connections: usize,
+
+    /// Connection (and TLS handshake) timeout.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value = "10000",
+        help_heading = "Delivery"
+    )]
+    connect_timeout: u64,
+
+    /// A connection that takes nothing for this long is closed and its messages go elsewhere.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value = "60000",
+        help_heading = "Delivery"
+    )]
+    write_timeout: u64,
+
+    /// Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit.
+    #[arg(long, value_name = "RATE", default_value = "0", value_parser = framing::parse_size,
+          help_heading = "Delivery")]
+    throttle: u64,
+
+    /// When no destination takes a message, or the throttle is reached: 'block' (wait),
+    /// 'drop', or 'queue' (to --queue-dir).
+    #[arg(long, value_name = "MODE", default_value = "block", help_heading = "Delivery",
+          value_parser = PossibleValuesParser::new(Backpressure::NAMES)
+              .map(|s| s.parse::<Backpressure>().expect("a possible value")))]
+    backpressure: Backpressure,
+
+    // ---- Disk queue.
+    /// Directory of the disk queue (--backpressure queue).
+    #[arg(long, value_name = "DIR", help_heading = "Disk queue")]
+    queue_dir: Option<String>,
+
+    /// Size at which a queue file is closed and a new one started.
+    #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = framing::parse_size,
+          help_heading = "Disk queue")]
+    queue_max_file_size: u64,
+
+    /// Most bytes the queue may hold [default: no limit but the disk].
+    #[arg(long, value_name = "SIZE", value_parser = framing::parse_size, help_heading = "Disk queue")]
+    queue_max_size: Option<u64>,
+
+    /// Compress closed queue files: 'none' or 'gzip'.
+    #[arg(long, value_name = "C", default_value = "none", help_heading = "Disk queue",
+          value_parser = PossibleValuesParser::new(["none", "gzip"]))]
+    queue_compression: String,
+
+    /// With a full queue: 'block' (wait for room) or 'drop'.
+    #[arg(long, value_name = "MODE", default_value = "block", help_heading = "Disk queue",
+          value_parser = PossibleValuesParser::new(["block", "drop"]))]
+    queue_full: String,
+
+    /// Delete what is queued before starting.
+    #[arg(long, help_heading = "Disk queue")]
+    queue_clear: bool,
+
+    // ---- TLS.
+    /// CA certificates (PEM) to check the receiver's certificate [default: the system's].
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    tls_ca: Option<String>,
+
+    /// Do not check the receiver's certificate (anyone can then read and change the traffic).
+    #[arg(long, help_heading = "TLS")]
+    tls_insecure: bool,
+
+    /// Name sent as SNI and checked in the certificate [default: the host].
+    #[arg(long, value_name = "NAME", help_heading = "TLS")]
+    tls_servername: Option<String>,
+
+    /// Lowest TLS version: 1.2 or 1.3.
+    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    tls_min_version: Option<TlsVersion>,
+
+    /// Highest TLS version: 1.2 or 1.3.
+    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    tls_max_version: Option<TlsVersion>,
+
+    /// Client certificate chain (PEM) for mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "tls_key", help_heading = "TLS")]
+    tls_cert: Option<String>,
+
+    /// Its private key (PEM; encrypted PKCS#8 needs a passphrase).
+    #[arg(long, value_name = "FILE", requires = "tls_cert", help_heading = "TLS")]
+    tls_key: Option<String>,
+
+    /// Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE].
+    #[arg(
+        long,
+        value_name = "PASSPHRASE",
+        env = "SYSLOGKIT_TLS_KEY_PASSPHRASE",
+        hide_env_values = true,
+        help_heading = "TLS"
+    )]
+    tls_key_passphrase: Option<String>,
+
+    // ---- Output.
+    /// A counters line on stderr every N seconds.
+    #[arg(long, value_name = "SECONDS", help_heading = "Output")]
+    stats: Option<u64>,
+
+    /// Write the framed bytes to stdout instead of sending them.
+    #[arg(long, help_heading = "Output")]
+    dry_run: bool,
+}
+
+fn parse_size_usize(s: &str) -> Result<usize, String> {
+    framing::parse_size(s).map(|n| n as usize)
+}
+
+fn parse_priority(s: &str) -> Result<(Option<Facility>, Severity), String> {
+    let (facility, severity) = match s.split_once('.') {
+        Some((f, sev)) => (
+            Some(FormatOptions::parse_facility(f).map_err(|e| e.reason)?),
+            sev,
+        ),
+        None => (None, s),
+    };
+    let severity = FormatOptions::parse_severity(severity).map_err(|e| e.reason)?;
+    Ok((facility, severity))
+}
+
+pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let protocol = match (args.protocol, args.tcp, args.udp) {
+        (Some(p), _, _) => p,
+        (None, true, _) => Protocol::Tcp,
+        (None, _, true) => Protocol::Udp,
+        (None, false, false) if args.server.is_some() => Protocol::Udp,
+        _ => Protocol::Tcp,
+    };
+    let targets = match &args.server {
+        Some(host) => {
+            let port = args
+                .port
+                .unwrap_or(if protocol == Protocol::Tls { 6514 } else { 514 });
+            vec![Target {
+                host: host.clone(),
+                port,
+                weight: 1,
+            }]
+        }
+        None if args.to.is_empty() && !args.dry_run => bail!(
+            "no receiver: give -n HOST (logger style, UDP port 514 by default) or --to HOST:PORT"
+        ),
+        None => args.to.clone(),
+    };
+    let encoder = message_encoder(&args, protocol)?;
+
+    if args.dry_run {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        let (stats, failed) = feed(&args, &encoder, &mut Output::Write(&mut out), None)?;
+        out.flush().context("writing to stdout")?;
+        return Ok(if failed || stats.errors > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+
+    if args.max_record_size > WARN_UDP_RECORD_BYTES && protocol == Protocol::Udp {
+        eprintln!(
+            "syslogkit send: warning: --max-record-size {} is above {WARN_UDP_RECORD_BYTES}: large datagrams are fragmented, and many receivers cut or drop them",
+            args.max_record_size
+        );
+    }
+    let config = sender_config(&args, protocol, targets)?;
+    let mut sender = Sender::start(config).map_err(|e| anyhow!(e))?;
+    let one_shot = !args.message.is_empty();
+    let (stats, failed) = {
+        let mut output = Output::Send(&mut sender);
+        feed(
+            &args,
+            &encoder,
+            &mut output,
+            args.stats.map(Duration::from_secs),
+        )?
+    };
+    let summary = sender.finish();
+    let undelivered = summary.dropped + summary.undelivered;
+    if !one_shot || undelivered > 0 || stats.errors > 0 {
+        print_summary(&stats, &summary, args.queue_dir.as_deref());
+    }
+    Ok(if failed || undelivered > 0 || stats.errors > 0 {
+        ExitCode::FAILURE
+    } else if summary.left_in_queue {
+        ExitCode::from(EXIT_LEFT_IN_QUEUE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<MessageEncoder> {
+    let format = match (args.format, args.rfc5424) {
+        (Some(f), _) => f,
+        (None, true) => OutputFormat::Rfc5424,
+        (None, false) => OutputFormat::Rfc3164,
+    };
+    let defaults = FormatOptions::default();
+    let (facility, severity) = match args.priority {
+        Some((f, s)) => (f.unwrap_or(defaults.facility), s),
+        None => (defaults.facility, defaults.severity),
+    };
+    let formatter = Formatter::new(FormatOptions {
+        format,
+        timestamp_format: args.timestamp_format,
+        facility,
+        severity,
+        appname: args.tag.clone().unwrap_or(defaults.appname),
+        hostname: args.hostname.clone(),
+        zone: args.timezone.clone(),
+        bom: false,
+    })?;
+    let octet = args.octet_count || args.framing.as_deref() == Some("octet-counting");
+    let framing = match (protocol, octet) {
+        (Protocol::Udp, false) => None,
+        (_, true) => {
+            Some(Encoder::new(&Framing::OctetCounting, Escape::Raw).map_err(|e| anyhow!(e))?)
+        }
+        (_, false) => {
+            Some(Encoder::new(&Framing::Lf, Escape::ControlCharacters).map_err(|e| anyhow!(e))?)
+        }
+    };
+    let max_record_size = if protocol == Protocol::Udp {
+        if args.max_record_size == 0 || args.max_record_size > MAX_UDP_RECORD_BYTES {
+            bail!(
+                "--max-record-size {}: must be 1-{MAX_UDP_RECORD_BYTES} (the UDP limit); the default is 1500",
+                args.max_record_size
+            );
+        }
+        Some(args.max_record_size)
+    } else {
+        None
+    };
+    let text = TextFields {
+        procid: args.id.as_ref().map(|id| {
+            if id.is_empty() {
+                std::process::id().to_string()
+            } else {
+                id.clone()
+            }
+        }),
+        msgid: args.msgid.clone(),
+        structured_data: structured_data(args)?,
+    };
+    Ok(MessageEncoder::new(
+        LineEncoder::new(formatter, args.input),
+        text,
+        framing,
+        max_record_size,
+        args.size,
+        args.skip_empty,
+    ))
+}
+
+/// An SD-ID and its `(name, value)` parameters.
+type SdElementArg = (String, Vec<(String, String)>);
+
+/// `--sd-id`/`--sd-param` in command-line order: each parameter belongs to the SD-ID before
+/// it. clap keeps each flag's values but not how the two interleave, so the order is read back
+/// from the command line itself.
+fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<SdElementArg>> {
+    if args.sd_param.is_empty() {
+        return Ok(args
+            .sd_id
+            .iter()
+            .map(|id| (id.clone(), Vec::new()))
+            .collect());
+    }
+    let mut order = Vec::new();
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = &argv[i];
+        for (flag, is_id) in [("--sd-id", true), ("--sd-param", false)] {
+            if a == flag {
+                order.push(is_id);
+                i += 1;
+            } else if a.starts_with(&format!("{flag}=")) {
+                order.push(is_id);
+            }
+        }
+        i += 1;
+    }
+    let (mut ids, mut params) = (args.sd_id.iter(), args.sd_param.iter());
+    let mut out: Vec<SdElementArg> = Vec::new();
+    for is_id in order {
+        if is_id {
+            if let Some(id) = ids.next() {
+                out.push((id.clone(), Vec::new()));
+            }
+            continue;
+        }
+        let Some(param) = params.next() else { continue };
+        let (name, value) = param.split_once('=').ok_or_else(|| {
+            anyhow!(
+                "--sd-param {param:?}: expected NAME=\"VALUE\", e.g. --sd-param 'tiger=\"hungry\"'"
+            )
+        })?;
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        let Some(last) = out.last_mut() else {
+            bail!(
+                "--sd-param {param:?} must follow an --sd-id, e.g. --sd-id zoo@123 --sd-param 'tiger=\"hungry\"'"
+            );
+        };
+        last.1.push((name.to_string(), value.to_string()));
+    }
+    Ok(out)
+}
+
+fn sender_config(
+    args: &SendArgs,
+    protocol: Protocol,
+    targets: Vec<Target>,
+) -> anyhow::Result<SenderConfig> {
+    let tls = if protocol == Protocol::Tls {
+        let path = |p: &Option<String>| -> anyhow::Result<Option<PathBuf>> {
+            p.as_deref()
+                .map(|p| {
+                    tls_client::expand_vars(p)
+                        .map(PathBuf::from)
+                        .map_err(|e| anyhow!(e))
+                })
+                .transpose()
+        };
+        if args.tls_insecure {
+            eprintln!(
+                "syslogkit send: WARNING: --tls-insecure: the receiver's certificate is NOT checked; anyone on the path can read and change these messages"
+            );
+        }
+        let options = TlsOptions {
+            ca: path(&args.tls_ca)?,
+            insecure: args.tls_insecure,
+            min_version: args.tls_min_version,
+            max_version: args.tls_max_version,
+            cert: path(&args.tls_cert)?,
+            key: path(&args.tls_key)?,
+            key_passphrase: args.tls_key_passphrase.clone(),
+        };
+        Some(tls_client::client_config(&options).map_err(|e| anyhow!(e))?)
+    } else {
+        if args.tls_ca.is_some() || args.tls_cert.is_some() || args.tls_insecure {
+            bail!("--tls-* options need --protocol tls");
+        }
+        None
+    };
+    let queue = match (args.backpressure, &args.queue_dir) {
+        (Backpressure::Queue, Some(dir)) => {
+            let dir = PathBuf::from(tls_client::expand_vars(dir).map_err(|e| anyhow!(e))?);
+            let framing = match (
+                protocol,
+                args.octet_count || args.framing.as_deref() == Some("octet-counting"),
+            ) {
+                (_, true) => "octet-counting",
+                (Protocol::Udp, false) => "udp",
+                (_, false) => "lf",
+            };
+            let queue = DiskQueue::open(QueueConfig {
+                dir: dir.clone(),
+                max_file_size: args.queue_max_file_size.max(1),
+                max_size: args.queue_max_size,
+                compression: if args.queue_compression == "gzip" {
+                    Compression::Gzip
+                } else {
+                    Compression::None
+                },
+                clear: args.queue_clear,
+                framing: framing.to_string(),
+            })
+            .with_context(|| format!("opening the disk queue in {}", dir.display()))?;
+            Some(queue)
+        }
+        (Backpressure::Queue, None) => bail!(
+            "--backpressure queue needs --queue-dir DIR, e.g. --queue-dir /var/spool/syslogkit"
+        ),
+        (_, Some(_)) => bail!("--queue-dir is only used with --backpressure queue"),
+        _ => None,
+    };
+    Ok(SenderConfig {
+        targets,
+        protocol,
+        tls,
+        tls_servername: args.tls_servername.clone(),
+        connect_timeout: Duration::from_millis(args.connect_timeout.max(1)),
+        write_timeout: Duration::from_millis(args.write_timeout.max(1)),
+        lb_stats_period: Duration::from_secs(args.lb_stats_period.max(1)),
+        dns_resolution_period: Duration::from_secs(args.dns_resolution_period.max(1)),
+        exclude_self: args.exclude_self,
+        max_connections: args.max_connections,
+        throttle: args.throttle,
+        backpressure: args.backpressure,
+        queue,
+        queue_full_block: args.queue_full == "block",
+        notice: Box::new(|m| eprintln!("syslogkit send: {m}")),
+    })
+}
+
+/// Hands the input to `output`; returns the counts and whether the input could not be read.
+fn feed(
+    args: &SendArgs,
+    encoder: &MessageEncoder,
+    output: &mut Output<'_>,
+    stats_every: Option<Duration>,
+) -> anyhow::Result<(RelayStats, bool)> {
+    if !args.message.is_empty() {
+        let message = args.message.join(" ");
+        return match relay::send_one(message.as_bytes(), encoder, output) {
+            Ok(stats) => Ok((stats, false)),
+            Err(e) => {
+                eprintln!("syslogkit send: the message cannot be sent: {e}");
+                Ok((
+                    RelayStats {
+                        lines: 1,
+                        errors: 1,
+                        ..RelayStats::default()
+                    },
+                    false,
+                ))
+            }
+        };
+    }
+    let (input, name, size): (Box<dyn Read + Send>, String, Option<u64>) = match &args.file {
+        Some(path) if path.as_os_str() != "-" => {
+            let file =
+                File::open(path).with_context(|| format!("cannot open -f {}", path.display()))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), path.display().to_string(), size)
+        }
+        _ => (Box::new(io::stdin()), "stdin".to_string(), None),
+    };
+    let progress = match size {
+        Some(len) if io::stderr().is_terminal() && args.stats.is_none() => {
+            let bar = indicatif::ProgressBar::new(len);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+                )
+                .expect("a valid template"),
+            );
+            Some(bar)
+        }
+        _ => None,
+    };
+    let mut last_stats = Instant::now();
+    let result = relay::relay(
+        input,
+        encoder,
+        DEFAULT_MAX_MESSAGE_SIZE,
+        output,
+        |line, e| eprintln!("syslogkit send: {name} line {line}: {e}; line skipped"),
+        |s| {
+            if let Some(bar) = &progress {
+                bar.set_position(s.bytes_read);
+                bar.set_message(format!("{} messages", s.messages));
+            }
+            if let Some(every) = stats_every
+                && last_stats.elapsed() >= every
+            {
+                eprintln!(
+                    "syslogkit send: stats: {} lines, {} messages, {} bad lines, {} truncated",
+                    s.lines, s.messages, s.errors, s.truncated
+                );
+                last_stats = Instant::now();
+            }
+        },
+    );
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(stats) => Ok((stats, false)),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
+        Err(e) => {
+            eprintln!("syslogkit send: cannot read {name}: {e}");
+            Ok((RelayStats::default(), true))
+        }
+    }
+}
+
+fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>) {
+    let mut line = format!(
+        "syslogkit send: {} sent ({} bytes), {} dropped, {} queued, {} truncated, {} bad lines",
+        summary.sent, summary.bytes, summary.dropped, summary.queued, stats.truncated, stats.errors
+    );
+    if summary.undelivered > 0 {
+        line.push_str(&format!(", {} not delivered", summary.undelivered));
+    }
+    eprintln!("{line}");
+    for d in &summary.destinations {
+        eprintln!(
+            "syslogkit send:   {}: {} sent ({} bytes), weight {}, {} connections, {} failures",
+            d.name, d.messages, d.bytes, d.weight, d.connects, d.failures
+        );
+    }
+    if summary.left_in_queue {
+        eprintln!(
+            "syslogkit send: messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status 3)",
+            queue_dir.unwrap_or("the queue")
+        );
+    }
+}

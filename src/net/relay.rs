@@ -1,0 +1,403 @@
+//! The input side of `send`: lines (text or JSON events) in, framed messages handed to a
+//! [`Sender`] or, for `--dry-run`, written out. Reading happens on its own thread so that the
+//! sender keeps connections, timers and the disk queue moving while the input is idle.
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use crate::egress::{LineEncoder, LineError};
+use crate::framing::{Decoded, Decoder, Encoder, Framing, encode};
+use crate::syslog::{Message, SdElement, SdParam};
+
+use super::sender::Sender;
+
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Header values logger's `-i`, `--msgid`, `--sd-id`/`--sd-param` put on text messages
+/// (events keep their own).
+#[derive(Clone, Debug, Default)]
+pub struct TextFields {
+    pub procid: Option<String>,
+    pub msgid: Option<String>,
+    /// SD-IDs with their `(name, value)` parameters, values unescaped.
+    pub structured_data: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// A line (or argument) to framed bytes: [`LineEncoder`], the text fields, `-S`, UDP
+/// truncation and framing.
+pub struct MessageEncoder {
+    pub lines: LineEncoder,
+    pub text: TextFields,
+    /// `None` for UDP without octet counting: a datagram carries the message as it is.
+    pub framing: Option<Encoder>,
+    /// UDP: messages longer are cut, ending in `...`.
+    pub max_record_size: Option<usize>,
+    /// `-S`: text longer than this is split into several messages (stdin) or cut (arguments).
+    pub max_text_size: Option<usize>,
+    pub skip_empty: bool,
+    /// The SD elements, ready for [`SdElement`].
+    sd_escaped: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl MessageEncoder {
+    pub fn new(
+        lines: LineEncoder,
+        text: TextFields,
+        framing: Option<Encoder>,
+        max_record_size: Option<usize>,
+        max_text_size: Option<usize>,
+        skip_empty: bool,
+    ) -> MessageEncoder {
+        let sd_escaped = text
+            .structured_data
+            .iter()
+            .map(|(id, params)| {
+                // The formatter escapes '"', '\\' and ']' in values (RFC 5424 §6.3.3).
+                let params = params.clone();
+                (id.clone(), params)
+            })
+            .collect();
+        MessageEncoder {
+            lines,
+            text,
+            framing,
+            max_record_size,
+            max_text_size,
+            skip_empty,
+            sd_escaped,
+        }
+    }
+
+    /// Appends the framed message(s) for one input line to `out`; returns how many messages
+    /// and how many were truncated for UDP. Nothing is appended on error.
+    pub fn encode(
+        &self,
+        line: &[u8],
+        split: bool,
+        scratch: &mut Vec<u8>,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, LineError> {
+        let mut truncated = 0;
+        if self.skip_empty && line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(0);
+        }
+        let text = self.lines.is_text(line);
+        let pieces: Vec<&[u8]> = match self.max_text_size {
+            Some(size) if text && line.len() > size && size > 0 => {
+                if split {
+                    line.chunks(size).collect()
+                } else {
+                    vec![&line[..size]]
+                }
+            }
+            _ => vec![line],
+        };
+        for piece in pieces {
+            scratch.clear();
+            if text
+                && (self.text.procid.is_some()
+                    || self.text.msgid.is_some()
+                    || !self.sd_escaped.is_empty())
+            {
+                let sd = self
+                    .sd_escaped
+                    .iter()
+                    .map(|(id, params)| SdElement {
+                        id: id.as_bytes(),
+                        params: params
+                            .iter()
+                            .map(|(n, v)| SdParam {
+                                name: n.as_bytes(),
+                                raw_value: v.as_bytes(),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                let m = Message {
+                    procid: self.text.procid.as_deref().map(str::as_bytes),
+                    msgid: self.text.msgid.as_deref().map(str::as_bytes),
+                    structured_data: sd,
+                    msg: Some(piece),
+                    ..Message::default()
+                };
+                self.lines.formatter().write_message(&m, scratch);
+            } else {
+                self.lines.write_line(piece, scratch)?;
+            }
+            let mut framed = Vec::with_capacity(scratch.len() + 8);
+            let message: &[u8] = match self.max_record_size {
+                Some(size) => {
+                    let mut cut = Vec::with_capacity(size);
+                    if encode::truncate_for_datagram(scratch, size, &mut cut) {
+                        truncated += 1;
+                    }
+                    *scratch = cut;
+                    scratch
+                }
+                None => scratch,
+            };
+            match &self.framing {
+                Some(f) => f.encode(message, &mut framed),
+                None => framed.extend_from_slice(message),
+            }
+            out.push(framed);
+        }
+        Ok(truncated)
+    }
+}
+
+/// Counts of one run of the input side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RelayStats {
+    pub lines: u64,
+    pub messages: u64,
+    /// Lines skipped with a [`LineError`] (reported through `on_error`).
+    pub errors: u64,
+    /// Messages cut to the UDP record size.
+    pub truncated: u64,
+    pub bytes_read: u64,
+}
+
+/// Where framed messages go.
+pub enum Output<'a> {
+    Send(&'a mut Sender),
+    /// `--dry-run`: the framed bytes, one after the other.
+    Write(&'a mut dyn Write),
+}
+
+impl Output<'_> {
+    fn put(&mut self, framed: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Send(s) => {
+                s.send(framed);
+                Ok(())
+            }
+            Output::Write(w) => w.write_all(framed),
+        }
+    }
+
+    fn idle(&mut self, wait: Duration) -> io::Result<()> {
+        match self {
+            Output::Send(s) => {
+                s.idle(wait);
+                Ok(())
+            }
+            Output::Write(w) => w.flush(),
+        }
+    }
+}
+
+/// Sends the messages given as arguments (one message, as logger joins them).
+pub fn send_one(
+    message: &[u8],
+    encoder: &MessageEncoder,
+    output: &mut Output<'_>,
+) -> Result<RelayStats, LineError> {
+    let mut scratch = Vec::new();
+    let mut framed = Vec::new();
+    let truncated = encoder.encode(message, false, &mut scratch, &mut framed)?;
+    for f in &framed {
+        output.put(f).map_err(|e| LineError::NotJson {
+            reason: e.to_string(),
+            auto: false,
+        })?;
+    }
+    Ok(RelayStats {
+        lines: 1,
+        messages: framed.len() as u64,
+        truncated,
+        ..RelayStats::default()
+    })
+}
+
+/// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
+/// to `output`. `on_error` gets the line number (from 1) of every line skipped;
+/// `on_tick` is called at least every 100 ms with the counts so far (for progress and
+/// `--stats`).
+pub fn relay<R: Read + Send + 'static>(
+    input: R,
+    encoder: &MessageEncoder,
+    max_len: usize,
+    output: &mut Output<'_>,
+    mut on_error: impl FnMut(u64, &LineError),
+    mut on_tick: impl FnMut(&RelayStats),
+) -> io::Result<RelayStats> {
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
+    std::thread::spawn(move || {
+        let mut input = input;
+        loop {
+            let mut chunk = vec![0; READ_CHUNK_BYTES];
+            match input.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    if tx.send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let mut stats = RelayStats::default();
+    let mut decoder = Decoder::new(&Framing::Lf, max_len);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut scratch = Vec::new();
+    let mut framed = Vec::new();
+    let mut last_tick = Instant::now();
+    let mut eof = false;
+    loop {
+        // Cut and send every complete line in the buffer.
+        let mut start = 0;
+        loop {
+            let (item, used) = if eof {
+                decoder.decode_eof(&buf[start..])
+            } else {
+                decoder.decode(&buf[start..])
+            };
+            start += used;
+            let Some(decoded) = item else {
+                if used == 0 {
+                    break;
+                }
+                continue;
+            };
+            stats.lines += 1;
+            framed.clear();
+            let result = match decoded {
+                Decoded::Frame(line) | Decoded::Truncated(line) => {
+                    encoder.encode(line, true, &mut scratch, &mut framed)
+                }
+                Decoded::Oversized(_) | Decoded::Invalid { .. } => {
+                    Err(LineError::Oversized { max_len })
+                }
+            };
+            match result {
+                Ok(truncated) => {
+                    stats.truncated += truncated;
+                    for f in &framed {
+                        output.put(f)?;
+                        stats.messages += 1;
+                    }
+                }
+                Err(e) => {
+                    stats.errors += 1;
+                    on_error(stats.lines, &e);
+                }
+            }
+        }
+        buf.drain(..start);
+        if eof {
+            return Ok(stats);
+        }
+        if last_tick.elapsed() >= Duration::from_millis(100) {
+            on_tick(&stats);
+            last_tick = Instant::now();
+        }
+        // More input; while there is none, keep the sender moving.
+        let chunk = match rx.try_recv() {
+            Ok(chunk) => Some(chunk),
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => loop {
+                output.idle(Duration::ZERO)?;
+                match rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(chunk) => break Some(chunk),
+                    Err(RecvTimeoutError::Disconnected) => break None,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if last_tick.elapsed() >= Duration::from_millis(100) {
+                            on_tick(&stats);
+                            last_tick = Instant::now();
+                        }
+                    }
+                }
+            },
+        };
+        match chunk {
+            Some(chunk) => {
+                let chunk = chunk?;
+                stats.bytes_read += chunk.len() as u64;
+                buf.extend_from_slice(&chunk);
+            }
+            None => eof = true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::egress::InputKind;
+    use crate::framing::Escape;
+    use crate::syslog::format::{FormatOptions, Formatter, OutputFormat};
+
+    fn encoder(format: OutputFormat, text: TextFields, record: Option<usize>) -> MessageEncoder {
+        let f = Formatter::new(FormatOptions {
+            format,
+            hostname: Some("h".into()),
+            zone: "UTC".parse().unwrap(),
+            ..FormatOptions::default()
+        })
+        .unwrap();
+        MessageEncoder::new(
+            LineEncoder::new(f, InputKind::Auto),
+            text,
+            Some(Encoder::new(&Framing::Lf, Escape::ControlCharacters).unwrap()),
+            record,
+            Some(4),
+            true,
+        )
+    }
+
+    fn run(e: &MessageEncoder, input: &'static str) -> (String, RelayStats, Vec<u64>) {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        let stats = relay(
+            input.as_bytes(),
+            e,
+            1000,
+            &mut Output::Write(&mut out),
+            |n, _| errors.push(n),
+            |_| {},
+        )
+        .unwrap();
+        (String::from_utf8(out).unwrap(), stats, errors)
+    }
+
+    #[test]
+    fn long_text_lines_are_split_empty_ones_skipped_and_bad_json_reported() {
+        let e = encoder(OutputFormat::Raw, TextFields::default(), None);
+        let (out, stats, errors) = run(&e, "abcdefg\n\n{bad\nok");
+        assert_eq!(out, "abcd\nefg\nok\n");
+        assert_eq!(stats.messages, 3);
+        assert_eq!(errors, vec![3]);
+    }
+
+    #[test]
+    fn text_fields_go_into_the_rfc5424_header() {
+        let text = TextFields {
+            procid: Some("42".into()),
+            msgid: Some("ID7".into()),
+            structured_data: vec![("zoo@1".into(), vec![("tiger".into(), "a\"b".into())])],
+        };
+        let e = encoder(OutputFormat::Rfc5424, text, None);
+        let (out, _, _) = run(&e, "hi\n");
+        assert!(
+            out.ends_with(" h syslogkit 42 ID7 [zoo@1 tiger=\"a\\\"b\"] hi\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn udp_records_are_cut_with_dots_and_counted() {
+        let mut e = encoder(OutputFormat::Raw, TextFields::default(), Some(3 + 3));
+        e.max_text_size = None;
+        let (out, stats, _) = run(&e, "0123456789\nabc\n");
+        assert_eq!(out, "012...\nabc\n");
+        assert_eq!(stats.truncated, 1);
+    }
+}

@@ -1,0 +1,342 @@
+//! The TLS client of `send`: a rustls [`ClientConfig`] from the `--tls-*` options.
+//!
+//! The server's certificate is verified against `--tls-ca` or, without it, the system's roots
+//! (rustls-native-certs); `--tls-insecure` skips verification. Client certificates for mutual
+//! TLS come from PEM files; a key may be encrypted as PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`,
+//! PBES2 with PBKDF2 or scrypt and AES-CBC, what `openssl genpkey -aes-256-cbc` and
+//! `openssl pkcs8 -topk8 -v2 aes-256-cbc` write), decrypted with the `pkcs8` crate. The legacy
+//! OpenSSL form (`Proc-Type: 4,ENCRYPTED` inside `BEGIN RSA PRIVATE KEY`) is not supported, and
+//! the error says how to convert it. rustls speaks TLS 1.2 and 1.3 only.
+//!
+//! The connection itself (non-blocking, driven by the sender's poll loop) is in
+//! [`crate::net::sender`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// A TLS protocol version rustls speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+impl std::str::FromStr for TlsVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().trim_start_matches("tlsv") {
+            "1.2" | "tls1.2" => Ok(TlsVersion::Tls12),
+            "1.3" | "tls1.3" => Ok(TlsVersion::Tls13),
+            "1.0" | "1.1" | "tls1.0" | "tls1.1" => Err(format!(
+                "{s}: TLS 1.0 and 1.1 are not supported (rustls speaks 1.2 and 1.3); use 1.2"
+            )),
+            _ => Err(format!("unknown TLS version {s:?}: use 1.2 or 1.3")),
+        }
+    }
+}
+
+/// What `--tls-*` asked for. Paths have their `$VARS` expanded already.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// PEM file of the CA certificates to trust; `None`: the system's roots.
+    pub ca: Option<PathBuf>,
+    /// Accept any server certificate.
+    pub insecure: bool,
+    pub min_version: Option<TlsVersion>,
+    pub max_version: Option<TlsVersion>,
+    /// Client certificate chain (PEM) for mutual TLS.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8).
+    pub key: Option<PathBuf>,
+    pub key_passphrase: Option<String>,
+}
+
+/// Why the TLS options cannot be used; each names the file or value and what to do.
+#[derive(Debug)]
+pub struct TlsError(pub String);
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+fn err(message: impl Into<String>) -> TlsError {
+    TlsError(message.into())
+}
+
+/// Builds the client configuration.
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
+    let provider = Arc::new(ring::default_provider());
+    let min = options.min_version.unwrap_or(TlsVersion::Tls12);
+    let max = options.max_version.unwrap_or(TlsVersion::Tls13);
+    if min > max {
+        return Err(err(format!(
+            "--tls-min-version {min:?} is above --tls-max-version {max:?}: lower the minimum or raise the maximum"
+        )));
+    }
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = [
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+    ]
+    .into_iter()
+    .filter(|(v, _)| (min..=max).contains(v))
+    .map(|(_, p)| p)
+    .collect();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| err(format!("TLS versions: {e}")))?;
+    let builder = if options.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+    } else {
+        builder.with_root_certificates(roots(options.ca.as_deref())?)
+    };
+    let config = match (&options.cert, &options.key) {
+        (Some(cert), Some(key)) => {
+            let chain = read_certificates(cert)?;
+            let key = read_key(key, options.key_passphrase.as_deref())?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                err(format!(
+                    "--tls-cert {} and --tls-key do not go together: {e}",
+                    cert.display()
+                ))
+            })?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        (Some(_), None) => {
+            return Err(err(
+                "--tls-cert needs --tls-key (the certificate's private key)",
+            ));
+        }
+        (None, Some(_)) => return Err(err("--tls-key needs --tls-cert (the client certificate)")),
+    };
+    Ok(Arc::new(config))
+}
+
+/// The name sent as SNI and checked against the certificate: `--tls-servername`, else the
+/// destination's host (an IP address is checked as one, and no SNI is sent for it).
+pub fn server_name(name: &str) -> Result<ServerName<'static>, TlsError> {
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        err(format!(
+            "{name:?} is not a valid TLS server name: give --tls-servername NAME (the name in the receiver's certificate)"
+        ))
+    })
+}
+
+fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    match ca {
+        Some(path) => {
+            for cert in read_certificates(path)? {
+                roots.add(cert).map_err(|e| {
+                    err(format!(
+                        "--tls-ca {}: not a usable CA certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            for cert in found.certs {
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err(err(
+                    "no system CA certificates found (install ca-certificates): give --tls-ca FILE",
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            err(format!(
+                "cannot read certificates from {}: {e}",
+                path.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(err(format!(
+            "{} holds no certificate: expected PEM blocks 'BEGIN CERTIFICATE'",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(format!("cannot read --tls-key {}: {e}", path.display())))?;
+    if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
+        let Some(passphrase) = passphrase else {
+            return Err(err(format!(
+                "--tls-key {} is encrypted: give --tls-key-passphrase or set SYSLOGKIT_TLS_KEY_PASSPHRASE",
+                path.display()
+            )));
+        };
+        let (_, document) = pkcs8::Document::from_pem(&text).map_err(|e| {
+            err(format!(
+                "--tls-key {}: not a PEM PKCS#8 key: {e}",
+                path.display()
+            ))
+        })?;
+        let encrypted =
+            pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes()).map_err(|e| {
+                err(format!(
+                    "--tls-key {}: not an encrypted PKCS#8 key: {e}",
+                    path.display()
+                ))
+            })?;
+        let secret = encrypted.decrypt(passphrase.as_bytes()).map_err(|_| {
+            err(format!(
+                "--tls-key {}: cannot decrypt it: wrong passphrase, or an encryption scheme other than PBES2 with AES-CBC",
+                path.display()
+            ))
+        })?;
+        return Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            secret.as_bytes().to_vec(),
+        )));
+    }
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(err(format!(
+            "--tls-key {}: the legacy OpenSSL encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with 'openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW'",
+            path.display()
+        )));
+    }
+    PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|e| {
+        err(format!(
+            "--tls-key {}: no private key found ({e}); expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY' or 'BEGIN EC PRIVATE KEY'",
+            path.display()
+        ))
+    })
+}
+
+/// Expands `$VAR` and `${VAR}` in a path (unset variables are an error naming them).
+pub fn expand_vars(input: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, skip) = if let Some(braced) = after.strip_prefix('{') {
+            let end = braced
+                .find('}')
+                .ok_or_else(|| format!("{input:?}: '${{' without a closing '}}'"))?;
+            (&braced[..end], end + 2)
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        if name.is_empty() {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        let value = std::env::var(name)
+            .map_err(|_| format!("{input:?}: environment variable {name} is not set"))?;
+        out.push_str(&value);
+        rest = &after[skip..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `--tls-insecure`: accepts any certificate but still checks the handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_in_paths_are_expanded() {
+        // SAFETY: not really: tests run in threads; the name is unique to this test.
+        unsafe { std::env::set_var("SYSLOGKIT_TEST_TLS_DIR", "/etc/pki") };
+        assert_eq!(
+            expand_vars("$SYSLOGKIT_TEST_TLS_DIR/ca.pem").unwrap(),
+            "/etc/pki/ca.pem"
+        );
+        assert_eq!(
+            expand_vars("${SYSLOGKIT_TEST_TLS_DIR}x").unwrap(),
+            "/etc/pkix"
+        );
+        assert_eq!(expand_vars("a$").unwrap(), "a$");
+        assert!(
+            expand_vars("$SYSLOGKIT_TEST_UNSET_VAR/x")
+                .unwrap_err()
+                .contains("SYSLOGKIT_TEST_UNSET_VAR is not set")
+        );
+    }
+
+    #[test]
+    fn versions_below_1_2_are_refused_with_a_reason() {
+        assert_eq!("1.3".parse::<TlsVersion>(), Ok(TlsVersion::Tls13));
+        assert_eq!("TLSv1.2".parse::<TlsVersion>(), Ok(TlsVersion::Tls12));
+        assert!("1.0".parse::<TlsVersion>().unwrap_err().contains("use 1.2"));
+    }
+}
