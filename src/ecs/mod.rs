@@ -239,13 +239,37 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
             }
             json::write_str(out, element.id);
             out.extend_from_slice(b":{");
-            for (j, param) in element.params.iter().enumerate() {
-                if j > 0 {
+            // RFC 5424 lets a PARAM-NAME repeat (§7.2.3, origin's "ip"): a JSON object cannot,
+            // so a repeated name carries an array of its values, in order.
+            let params = &element.params;
+            let mut first = true;
+            for (j, param) in params.iter().enumerate() {
+                if params[..j].iter().any(|earlier| earlier.name == param.name) {
+                    continue; // written with the first of its name
+                }
+                if !first {
                     out.push(b',');
                 }
+                first = false;
                 json::write_str(out, param.name);
                 out.push(b':');
-                json::write_str(out, &param.value());
+                let repeats = params[j + 1..].iter().any(|later| later.name == param.name);
+                if !repeats {
+                    json::write_str(out, &param.value());
+                    continue;
+                }
+                out.push(b'[');
+                for (k, same) in params[j..]
+                    .iter()
+                    .filter(|p| p.name == param.name)
+                    .enumerate()
+                {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    json::write_str(out, &same.value());
+                }
+                out.push(b']');
             }
             out.push(b'}');
         }
@@ -320,6 +344,19 @@ mod tests {
                      "version": 1,
                      "structured_data": {"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
                                          "examplePriority@32473": {"class": "high"}}}}})
+        );
+    }
+
+    #[test]
+    fn repeated_param_names_become_an_array() {
+        // RFC 5424 §7.2.3: "ip" of "origin" may be given more than once.
+        let line = br#"<13>1 - h a - - [origin ip="192.0.2.1" ip="192.0.2.2" software="x"] m"#;
+        let message = rfc5424::parse(line, &TimeContext::default()).unwrap();
+        let mut event = Event::new(Timestamp::now());
+        event.syslog = Some(message);
+        assert_eq!(
+            to_value(&event)["log"]["syslog"]["structured_data"],
+            json!({"origin": {"ip": ["192.0.2.1", "192.0.2.2"], "software": "x"}})
         );
     }
 
