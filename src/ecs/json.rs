@@ -304,8 +304,42 @@ impl Members<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::collections::HashSet;
+
     use super::*;
+
+    /// Fails when any object in `json` has a key twice (serde_json would keep the last one).
+    pub(crate) fn assert_no_duplicate_keys(json: &[u8]) {
+        let text = std::str::from_utf8(json).unwrap();
+        let mut objects: Vec<Option<HashSet<String>>> = Vec::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' => objects.push(Some(HashSet::new())),
+                '[' => objects.push(None),
+                '}' | ']' => {
+                    objects.pop();
+                }
+                '"' => {
+                    let mut s = String::new();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => s.push(chars.next().unwrap()),
+                            '"' => break,
+                            c => s.push(c),
+                        }
+                    }
+                    if chars.peek() == Some(&':')
+                        && let Some(Some(keys)) = objects.last_mut()
+                    {
+                        assert!(keys.insert(s.clone()), "duplicate key {s:?} in {text}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 
     fn json(bytes: &[u8]) -> String {
         let mut out = Vec::new();

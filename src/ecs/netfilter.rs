@@ -359,10 +359,9 @@ mod tests {
     //! expectation is written from the kernel's format (nf_log_syslog.c) and Elastic's field
     //! list, not from this code's output.
 
-    use std::collections::HashSet;
-
     use serde_json::{Value, json};
 
+    use crate::ecs::json::tests::assert_no_duplicate_keys;
     use crate::ingest::tests::parser;
     use crate::ingest::{InputFormat, LineParser, Outcome, ParseOptions};
     use crate::syslog::timestamp::{TimeContext, Zone};
@@ -394,37 +393,6 @@ mod tests {
         let stamp = stamp.as_str().unwrap();
         assert!(stamp.ends_with('Z') && stamp.len() == 27, "{stamp}");
         v
-    }
-
-    fn assert_no_duplicate_keys(json: &[u8]) {
-        let text = std::str::from_utf8(json).unwrap();
-        let mut objects: Vec<Option<HashSet<String>>> = Vec::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' => objects.push(Some(HashSet::new())),
-                '[' => objects.push(None),
-                '}' | ']' => {
-                    objects.pop();
-                }
-                '"' => {
-                    let mut s = String::new();
-                    while let Some(c) = chars.next() {
-                        match c {
-                            '\\' => s.push(chars.next().unwrap()),
-                            '"' => break,
-                            c => s.push(c),
-                        }
-                    }
-                    if chars.peek() == Some(&':')
-                        && let Some(Some(keys)) = objects.last_mut()
-                    {
-                        assert!(keys.insert(s.clone()), "duplicate key {s:?} in {text}");
-                    }
-                }
-                _ => {}
-            }
-        }
     }
 
     /// `extra` merged into `base`, objects recursively.

@@ -384,7 +384,10 @@ mod tests {
             let events: Vec<serde_json::Value> = out
                 .split(|&b| b == b'\n')
                 .filter(|l| !l.is_empty())
-                .map(|l| serde_json::from_slice(l).expect("valid JSON"))
+                .map(|l| {
+                    crate::ecs::json::tests::assert_no_duplicate_keys(l);
+                    serde_json::from_slice(l).expect("valid JSON")
+                })
                 .collect();
             proptest::prop_assert_eq!(events.len(), expected);
             for (event, line) in events.iter().zip(&lines) {
