@@ -74,7 +74,13 @@ pub struct BenchArgs {
     rate_per_connection: bool,
 
     /// Bytes of each syslog message, header included, framing excluded.
-    #[arg(long, short = 's', value_name = "BYTES", default_value_t = 256, conflicts_with = "template")]
+    #[arg(
+        long,
+        short = 's',
+        value_name = "BYTES",
+        default_value_t = 256,
+        conflicts_with = "template"
+    )]
     size: usize,
 
     /// rfc3164, rfc5424 or raw (the message text alone).
@@ -143,9 +149,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(BenchCommand::Verify(v)) = args.command {
         return verify(v);
     }
-    let target = args.to.context(
-        "--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514",
-    )?;
+    let target = args
+        .to
+        .context("--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514")?;
     let protocol = if args.protocol == "udp" {
         Protocol::Udp
     } else {

@@ -257,9 +257,10 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         );
     }
     let encoder = match config.protocol {
-        Protocol::Tcp => Some(Encoder::new(&config.framing, Escape::ControlCharacters).map_err(
-            |e| LoadError::Config(format!("--framing: {e}")),
-        )?),
+        Protocol::Tcp => Some(
+            Encoder::new(&config.framing, Escape::ControlCharacters)
+                .map_err(|e| LoadError::Config(format!("--framing: {e}")))?,
+        ),
         Protocol::Udp => None,
     };
     let writer = MessageWriter {
@@ -345,7 +346,9 @@ fn check(config: &LoadConfig) -> Result<(), LoadError> {
         _ => {}
     }
     if config.reconnect_every == Some(0) {
-        return bad("--reconnect-every 0: give a number of messages, e.g. --reconnect-every 1000".into());
+        return bad(
+            "--reconnect-every 0: give a number of messages, e.g. --reconnect-every 1000".into(),
+        );
     }
     if config.template.is_empty() {
         let mut prefix = Vec::new();
@@ -365,8 +368,7 @@ fn check(config: &LoadConfig) -> Result<(), LoadError> {
             };
             return bad(format!(
                 "--size {}: smaller than the {} header and the {MARKER_LEN}-byte marker; use --size {least} or more{raw}",
-                config.size,
-                format
+                config.size, format
             ));
         }
         if config.protocol == Protocol::Udp && config.size > MAX_DATAGRAM_SIZE {

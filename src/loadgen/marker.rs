@@ -66,7 +66,10 @@ pub fn parse_run(s: &str) -> Result<u32, String> {
 fn padded(value: u64, width: usize, out: &mut Vec<u8>) {
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(value).as_bytes();
-    out.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    out.extend(std::iter::repeat_n(
+        b'0',
+        width.saturating_sub(digits.len()),
+    ));
     out.extend_from_slice(digits);
 }
 
@@ -97,10 +100,7 @@ fn parse_at(rest: &[u8]) -> Option<Marker> {
     }
     let run = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
     let rest = &rest[8..];
-    let sent_us = rest
-        .strip_prefix(b" t=")
-        .and_then(digits)
-        .map(|(t, _)| t);
+    let sent_us = rest.strip_prefix(b" t=").and_then(digits).map(|(t, _)| t);
     Some(Marker {
         seq,
         conn: u32::try_from(conn).ok()?,

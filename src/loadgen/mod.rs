@@ -8,12 +8,12 @@
 //! - [`load`]: the connections and their threads; [`rate`]: pacing; [`report`]: what was sent
 //!   and acknowledged.
 
-pub mod marker;
-pub mod verify;
 pub mod load;
+pub mod marker;
 pub mod rate;
 pub mod report;
 mod socket;
+pub mod verify;
 
 pub use self::load::{LoadConfig, LoadError, Protocol, Stop, new_run_id, run};
 pub use self::report::{ConnStats, Report};

@@ -37,6 +37,9 @@ impl Socket {
 
     /// Writes as much of `buf` as the socket takes and returns how much that was; only an
     /// error on the first byte is an error, so the caller knows exactly what went out.
+    // `write` rather than `write_all`: on an error, write_all does not say how much of the
+    // batch went out, and the count of messages sent must be exact. Short writes loop.
+    #[allow(clippy::disallowed_methods)]
     pub fn write_stream(&mut self, buf: &[u8]) -> (usize, Option<io::Error>) {
         let Socket::Tcp(stream) = self else {
             unreachable!("stream writes on a TCP socket only")
@@ -47,7 +50,10 @@ impl Socket {
                 Ok(0) => {
                     return (
                         written,
-                        Some(io::Error::new(io::ErrorKind::WriteZero, "peer took nothing")),
+                        Some(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "peer took nothing",
+                        )),
                     );
                 }
                 Ok(n) => written += n,

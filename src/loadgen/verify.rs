@@ -276,7 +276,7 @@ impl Verifier {
                     self.runs.entry(run).or_default();
                 }
             }
-            for (&(run, conn), _) in &expected.last_seq {
+            for &(run, conn) in expected.last_seq.keys() {
                 if let Some(r) = self.runs.get_mut(&run) {
                     r.conns.entry(conn).or_default();
                 }
@@ -332,7 +332,9 @@ fn json_marker(line: &[u8]) -> (Option<Marker>, Option<u64>) {
     let Ok(event) = serde_json::from_slice::<Value>(line) else {
         return (marker::find(line), None);
     };
-    let found = event["message"].as_str().and_then(|m| marker::find(m.as_bytes()));
+    let found = event["message"]
+        .as_str()
+        .and_then(|m| marker::find(m.as_bytes()));
     let created = event["event"]["created"]
         .as_str()
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
@@ -487,7 +489,13 @@ impl VerifyReport {
                     let ranges: Vec<String> = c
                         .missing_ranges
                         .iter()
-                        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                        .map(|&(a, b)| {
+                            if a == b {
+                                a.to_string()
+                            } else {
+                                format!("{a}-{b}")
+                            }
+                        })
                         .collect();
                     let _ = write!(s, " (first missing: {})", ranges.join(", "));
                 }
