@@ -16,6 +16,9 @@ _syslogkit() {
             ",$1")
                 cmd="syslogkit"
                 ;;
+            syslogkit,bench)
+                cmd="syslogkit__subcmd__bench"
+                ;;
             syslogkit,frame)
                 cmd="syslogkit__subcmd__frame"
                 ;;
@@ -36,6 +39,21 @@ _syslogkit() {
                 ;;
             syslogkit,send)
                 cmd="syslogkit__subcmd__send"
+                ;;
+            syslogkit__subcmd__bench,help)
+                cmd="syslogkit__subcmd__bench__subcmd__help"
+                ;;
+            syslogkit__subcmd__bench,verify)
+                cmd="syslogkit__subcmd__bench__subcmd__verify"
+                ;;
+            syslogkit__subcmd__bench__subcmd__help,help)
+                cmd="syslogkit__subcmd__bench__subcmd__help__subcmd__help"
+                ;;
+            syslogkit__subcmd__bench__subcmd__help,verify)
+                cmd="syslogkit__subcmd__bench__subcmd__help__subcmd__verify"
+                ;;
+            syslogkit__subcmd__help,bench)
+                cmd="syslogkit__subcmd__help__subcmd__bench"
                 ;;
             syslogkit__subcmd__help,frame)
                 cmd="syslogkit__subcmd__help__subcmd__frame"
@@ -58,6 +76,9 @@ _syslogkit() {
             syslogkit__subcmd__help,send)
                 cmd="syslogkit__subcmd__help__subcmd__send"
                 ;;
+            syslogkit__subcmd__help__subcmd__bench,verify)
+                cmd="syslogkit__subcmd__help__subcmd__bench__subcmd__verify"
+                ;;
             *)
                 ;;
         esac
@@ -65,12 +86,158 @@ _syslogkit() {
 
     case "${cmd}" in
         syslogkit)
-            opts="-h -V --help --version parse frame listen iptables-rule-gen send generate-docs help"
+            opts="-h -V --help --version parse frame listen iptables-rule-gen send bench generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__bench)
+            opts="-c -n -I -r -s -h -V --to --protocol --connections --count --duration --rate --rate-per-connection --size --format --framing --template --json --idle-connections --reconnect-every --help --version verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "tcp udp" -- "${cur}"))
+                    return 0
+                    ;;
+                --connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "rfc3164 rfc5424 raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --framing)
+                    COMPREPLY=($(compgen -W "lf octet-counting" -- "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__bench__subcmd__help)
+            opts="verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__bench__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__bench__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__bench__subcmd__verify)
+            opts="-h -V --run --sent --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -171,8 +338,36 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__help)
-            opts="parse frame listen iptables-rule-gen send generate-docs help"
+            opts="parse frame listen iptables-rule-gen send bench generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__help__subcmd__bench)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syslogkit__subcmd__help__subcmd__bench__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -13,6 +13,8 @@
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //! - [`egress`]: the way back: JSON events or text lines in, framed syslog messages out.
 //! - [`net`]: `listen`'s sockets (TCP, UDP, TLS), connections, the writer and shutdown.
+//! - [`loadgen`]: what `bench` drives: markers, rate control, counting, the report, and
+//!   `bench verify` over a receiver's output.
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
@@ -21,5 +23,6 @@ pub mod egress;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;
+pub mod loadgen;
 pub mod net;
 pub mod syslog;

@@ -126,7 +126,7 @@ pub struct ListenArgs {
     stats: Option<Duration>,
 }
 
-fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+pub(super) fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = s.parse() {
         return Ok(addr);
     }
@@ -143,7 +143,7 @@ fn parse_addr(s: &str) -> Result<SocketAddr, String> {
 }
 
 /// `300`, `300s`, `5m`, `1h`, `500ms`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     let n: u64 = number

@@ -2,6 +2,7 @@
 //! subcommand. Each module turns its arguments into a library configuration, calls the library
 //! and picks the exit code; no logic lives here.
 
+mod bench;
 mod frame;
 mod generate;
 mod iptables_rule_gen;
@@ -40,6 +41,7 @@ pub enum Command {
     Listen(Box<listen::ListenArgs>),
     IptablesRuleGen(Box<iptables_rule_gen::IptablesRuleGenArgs>),
     Send(Box<send::SendArgs>),
+    Bench(Box<bench::BenchArgs>),
     /// Write the man pages and shell completions (for maintainers).
     #[command(hide = true)]
     GenerateDocs(generate::GenerateArgs),
@@ -53,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Listen(args) => listen::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
         Command::Send(args) => send::run(*args),
+        Command::Bench(args) => bench::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }
 }

@@ -1,5 +1,6 @@
 //! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
+mod bench;
 mod frame;
 mod generated;
 mod listen;

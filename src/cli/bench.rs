@@ -1,0 +1,296 @@
+//! `syslogkit bench`: load-test a syslog receiver, and `bench verify`: prove from its output
+//! what arrived.
+
+use std::fs;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use syslogkit::framing::Framing;
+use syslogkit::loadgen::verify::{Expected, Verifier};
+use syslogkit::loadgen::{self, LoadConfig, Protocol, Stop, marker};
+use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat};
+
+use super::listen::{parse_addr, parse_duration};
+
+/// Load-test a syslog receiver over TCP or UDP, with a marker in every message that
+/// 'bench verify' finds again in the receiver's output.
+///
+/// Every message text starts with 'seq=NNNNNNNNN conn=NNN run=XXXXXXXX t=UNIXMICROS ' (seq
+/// counts from 1 per connection, across reconnects; run is drawn per run; t is the send time),
+/// padded with PADD… to --size bytes of syslog message (header included, framing excluded).
+/// The report gives messages, bytes, seconds, messages/s, MB/s per connection and in total,
+/// connect errors, reconnects, and over TCP the messages the receiving kernel acknowledged
+/// (TCP_INFO bytes_acked: they reached the receiver's socket, which does not prove its program
+/// read them). Exit status 1 when a connection stopped on an error.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+#[command(after_long_help = "EXAMPLES:
+    100000 messages over 4 TCP connections, then check what syslogkit listen wrote:
+        syslogkit listen --tcp 127.0.0.1:5514 -o events.jsonl &
+        syslogkit bench --to 127.0.0.1:5514 --connections 4 --count 100000 --json > sent.json
+        syslogkit bench verify --sent sent.json events.jsonl
+
+    UDP at 2000 messages/s for 10 s, RFC 5424, 500-byte messages:
+        syslogkit bench --to 127.0.0.1:514 --protocol udp --rate 2000 --duration 10s --format rfc5424 --size 500
+
+    Replay real lines, octet-counted, reconnecting every 1000 messages:
+        syslogkit bench --to 127.0.0.1:6514 --template sample.log --framing octet-counting --reconnect-every 1000")]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
+
+    /// The receiver: HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_addr)]
+    to: Option<SocketAddr>,
+
+    /// tcp or udp.
+    #[arg(long, value_name = "PROTOCOL", default_value = "tcp", value_parser = ["tcp", "udp"])]
+    protocol: String,
+
+    /// Connections sending at once (UDP: sockets).
+    #[arg(long, short = 'c', value_name = "N", default_value_t = 1)]
+    connections: u32,
+
+    /// Messages to send over all connections.
+    #[arg(long, short = 'n', value_name = "N", conflicts_with = "duration")]
+    count: Option<u64>,
+
+    /// How long to send (10s, 1m, 500ms); the default without --count is 10s.
+    #[arg(long, short = 'I', value_name = "DURATION", value_parser = parse_duration)]
+    duration: Option<Duration>,
+
+    /// Messages per second over all connections (default: as fast as possible).
+    #[arg(long, short = 'r', value_name = "MSGS/S")]
+    rate: Option<f64>,
+
+    /// --rate is per connection, as loggen's.
+    #[arg(long, requires = "rate")]
+    rate_per_connection: bool,
+
+    /// Bytes of each syslog message, header included, framing excluded.
+    #[arg(
+        long,
+        short = 's',
+        value_name = "BYTES",
+        default_value_t = 256,
+        conflicts_with = "template"
+    )]
+    size: usize,
+
+    /// rfc3164, rfc5424 or raw (the message text alone).
+    #[arg(long, value_name = "FORMAT", default_value = "rfc3164",
+          value_parser = ["rfc3164", "rfc5424", "raw"])]
+    format: String,
+
+    /// lf or octet-counting (TCP).
+    #[arg(long, value_name = "FRAMING", default_value = "lf", value_parser = ["lf", "octet-counting"])]
+    framing: String,
+
+    /// Replay the lines of FILE, cycled, the marker put at the start of each one's message
+    /// text (syslog lines keep their header fields, other lines become the message text).
+    #[arg(long, value_name = "FILE")]
+    template: Option<PathBuf>,
+
+    /// Print the report as one JSON object on stdout (the input of 'bench verify --sent').
+    #[arg(long)]
+    json: bool,
+
+    /// TCP connections opened and held open without sending.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    idle_connections: u32,
+
+    /// Close and reopen each connection after every N messages.
+    #[arg(long, value_name = "N")]
+    reconnect_every: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    Verify(VerifyArgs),
+}
+
+/// Read a receiver's output and report, per run and connection, which bench messages arrived.
+///
+/// Reads raw syslog lines (as rsyslog or syslog-ng write them) and 'syslogkit listen' JSON
+/// events, '-' for stdin. Reports received, missing (with the first missing ranges),
+/// duplicated, out of order within a connection, and, for JSON events, the latency from the
+/// marker's send time to event.created. Lines without a marker are counted. Messages lost after
+/// the last one that arrived show only with --sent. Exit status 1 when anything is missing or
+/// no marker was found.
+#[derive(Debug, Args)]
+#[command(after_long_help = "EXAMPLES:
+    syslogkit bench verify --sent sent.json events.jsonl
+    syslogkit bench verify --run 1a2b3c4d --json /var/log/bench.log | jq .missing")]
+struct VerifyArgs {
+    /// Receiver output files ('-': stdin).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+
+    /// Only this run (the 8 hex digits after run=); others are counted and skipped.
+    #[arg(long, value_name = "RUN", value_parser = marker::parse_run)]
+    run: Option<u32>,
+
+    /// The 'bench --json' report of the run, so messages lost at the end count as missing.
+    #[arg(long, value_name = "REPORT")]
+    sent: Option<PathBuf>,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(BenchCommand::Verify(v)) = args.command {
+        return verify(v);
+    }
+    let target = args
+        .to
+        .context("--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514")?;
+    let protocol = if args.protocol == "udp" {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    let format: OutputFormat = args.format.parse().map_err(anyhow::Error::msg)?;
+    let formatter = Formatter::new(FormatOptions {
+        format,
+        ..FormatOptions::default()
+    })?;
+    let template = match &args.template {
+        Some(path) => read_template(path)?,
+        None => Vec::new(),
+    };
+    let stop = match (args.count, args.duration) {
+        (Some(n), _) => Stop::Count(n),
+        (None, Some(d)) => Stop::Duration(d),
+        (None, None) => Stop::Duration(Duration::from_secs(10)),
+    };
+    let rate = match (args.rate, args.rate_per_connection) {
+        (Some(r), true) => Some(r * f64::from(args.connections)),
+        (r, _) => r,
+    };
+    let config = LoadConfig {
+        target,
+        protocol,
+        connections: args.connections,
+        stop,
+        rate,
+        size: args.size,
+        formatter,
+        framing: Framing::from_args(&args.framing, None).map_err(anyhow::Error::msg)?,
+        template,
+        idle_connections: args.idle_connections,
+        reconnect_every: args.reconnect_every,
+        run: loadgen::new_run_id(),
+    };
+    let bar = progress_bar(stop);
+    let report = loadgen::run(config, |sent| {
+        if let Some(bar) = &bar {
+            bar.set_position(sent);
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    print_report(args.json, || report.to_json(), || report.to_text())?;
+    Ok(if report.errors().next().is_some() {
+        for (conn, e) in report.errors() {
+            eprintln!("syslogkit bench: conn {conn}: {e}");
+        }
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar(stop: Stop) -> Option<ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let (bar, template) = match stop {
+        Stop::Count(n) => (
+            ProgressBar::new(n),
+            "{bar:40} {pos}/{len} messages, {per_sec}, {elapsed}",
+        ),
+        Stop::Duration(_) => (
+            ProgressBar::no_length(),
+            "{spinner} {pos} messages, {per_sec}, {elapsed}",
+        ),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn read_template(path: &PathBuf) -> anyhow::Result<Vec<Vec<u8>>> {
+    let text = fs::read(path).with_context(|| format!("reading --template {}", path.display()))?;
+    let lines: Vec<Vec<u8>> = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    if lines.is_empty() {
+        anyhow::bail!(
+            "--template {}: no lines to replay; give a file with one message per line",
+            path.display()
+        );
+    }
+    Ok(lines)
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let expected = match &args.sent {
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("reading --sent {}", path.display()))?;
+            Some(
+                Expected::from_report(&text)
+                    .map_err(|e| anyhow::anyhow!("--sent {}: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let mut verifier = Verifier::new(args.run);
+    for path in &args.files {
+        if path.as_os_str() == "-" {
+            verifier.add_reader(io::stdin().lock())
+        } else {
+            let file =
+                fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            verifier.add_reader(BufReader::with_capacity(256 * 1024, file))
+        }
+        .with_context(|| format!("reading {}", path.display()))?;
+    }
+    let report = verifier.finish(expected.as_ref());
+    print_report(args.json, || report.to_json(), || report.to_text())?;
+    Ok(if report.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The report on stdout; a closed pipe is an error `main` exits quietly on.
+fn print_report(
+    json: bool,
+    to_json: impl FnOnce() -> serde_json::Value,
+    to_text: impl FnOnce() -> String,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        writeln!(out, "{}", to_json())?;
+    } else {
+        out.write_all(to_text().as_bytes())?;
+    }
+    out.flush()
+}

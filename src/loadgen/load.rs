@@ -1,0 +1,567 @@
+//! The load: one thread per connection with a blocking socket, each writing batches of about
+//! [`BATCH_BYTES`] (one `write` per batch over TCP, one `send` per message over UDP), paced by
+//! its share of the total rate ([`Pacer`]). Connections are opened before the clock starts, so
+//! a refused or unreachable target is an error before any load, not a report of zeros.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::marker::{self, MARKER_LEN, Marker};
+use super::rate::Pacer;
+use super::report::{ConnStats, Report};
+use super::socket::{CONNECT_TIMEOUT, Socket};
+use crate::framing::Framing;
+use crate::framing::encode::{Encoder, Escape};
+use crate::syslog::format::{Formatter, OutputFormat};
+use crate::syslog::timestamp::TimeContext;
+use crate::syslog::{Message, looks_like_rfc5424, rfc3164, rfc5424};
+
+/// Bytes gathered before one TCP write.
+pub const BATCH_BYTES: usize = 64 * 1024;
+
+/// The largest UDP payload over IPv4.
+pub const MAX_DATAGRAM_SIZE: usize = 65_507;
+
+/// Messages whose acknowledgement is still tracked one by one: the last 64 MiB of a connection,
+/// far more than a kernel send queue holds, so anything before is acknowledged.
+const ACK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How often a lost connection is tried again during `--reconnect-every`.
+const RECONNECT_ATTEMPTS: u32 = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// When the run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// This many messages over all connections.
+    Count(u64),
+    /// After this long.
+    Duration(Duration),
+}
+
+/// What to send, where and how fast.
+#[derive(Clone, Debug)]
+pub struct LoadConfig {
+    pub target: SocketAddr,
+    pub protocol: Protocol,
+    pub connections: u32,
+    pub stop: Stop,
+    /// Total messages per second over all connections; `None`: as fast as possible.
+    pub rate: Option<f64>,
+    /// Bytes of each syslog message, header included, framing excluded; ignored with a template.
+    pub size: usize,
+    pub formatter: Formatter,
+    /// [`Framing::Lf`] or [`Framing::OctetCounting`] over TCP; UDP sends one message per datagram.
+    pub framing: Framing,
+    /// Lines to replay, cycled, the marker put before their message text. Empty: padding.
+    pub template: Vec<Vec<u8>>,
+    /// TCP connections opened and held without sending.
+    pub idle_connections: u32,
+    /// Close and reopen each connection after this many messages.
+    pub reconnect_every: Option<u64>,
+    /// The `run=` of the markers.
+    pub run: u32,
+}
+
+/// Why a run could not start.
+#[derive(Debug)]
+pub enum LoadError {
+    /// A value that cannot work, with what to use instead.
+    Config(String),
+    /// The target refused, did not answer or cannot be reached.
+    Connect { addr: SocketAddr, source: io::Error },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Config(reason) => f.write_str(reason),
+            LoadError::Connect { addr, source } => match source.kind() {
+                io::ErrorKind::ConnectionRefused => write!(
+                    f,
+                    "cannot connect to {addr}: connection refused, nothing listens there; start a receiver (e.g. 'syslogkit listen --tcp {addr}') or fix --to"
+                ),
+                io::ErrorKind::TimedOut => write!(
+                    f,
+                    "cannot connect to {addr}: no answer within {}s; check --to, the route and any firewall",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+                _ => write!(
+                    f,
+                    "cannot connect to {addr}: {source}; check --to (HOST:PORT of a syslog receiver)"
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A new run id: 8 hex digits that differ from run to run.
+pub fn new_run_id() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now_us() as u128);
+    h.write_u32(std::process::id());
+    h.finish() as u32
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Builds messages: header, marker, padding or template line.
+struct MessageWriter {
+    formatter: Formatter,
+    size: usize,
+    template: Vec<Vec<u8>>,
+}
+
+const PADDING: &[u8] = b"PADD";
+
+impl MessageWriter {
+    /// The header with its trailing space, written once per batch (its time is the batch's).
+    fn prefix(&self, out: &mut Vec<u8>) {
+        out.clear();
+        self.formatter.write_message(
+            &Message {
+                msg: Some(b""),
+                ..Message::default()
+            },
+            out,
+        );
+    }
+
+    /// Appends message `m` to `out`.
+    fn write(&self, prefix: &[u8], m: &Marker, time: &TimeContext, out: &mut Vec<u8>) {
+        if self.template.is_empty() {
+            out.extend_from_slice(prefix);
+            marker::write(m, out);
+            let mut left = self.size.saturating_sub(prefix.len() + MARKER_LEN);
+            while left > 0 {
+                let n = left.min(PADDING.len());
+                out.extend_from_slice(&PADDING[..n]);
+                left -= n;
+            }
+            return;
+        }
+        let line = &self.template[((m.seq - 1) % self.template.len() as u64) as usize];
+        let mut text = Vec::with_capacity(MARKER_LEN + line.len());
+        marker::write(m, &mut text);
+        let parsed = if line.first() == Some(&b'<') {
+            if looks_like_rfc5424(line) {
+                rfc5424::parse(line, time).ok()
+            } else {
+                rfc3164::parse(line, time).ok()
+            }
+        } else {
+            None
+        };
+        match parsed {
+            Some(original) => {
+                text.extend_from_slice(original.msg.unwrap_or_default());
+                self.formatter.write_message(
+                    &Message {
+                        timestamp: None,
+                        msg: Some(&text),
+                        ..original
+                    },
+                    out,
+                );
+            }
+            None => {
+                text.extend_from_slice(line);
+                self.formatter.write_message(
+                    &Message {
+                        msg: Some(&text),
+                        ..Message::default()
+                    },
+                    out,
+                );
+            }
+        }
+    }
+}
+
+/// End offsets of the messages written on the current socket, to turn acknowledged bytes into
+/// acknowledged messages.
+#[derive(Default)]
+struct AckTracker {
+    ends: VecDeque<u64>,
+    /// Messages dropped from `ends`: older than [`ACK_WINDOW_BYTES`], so acknowledged.
+    settled: u64,
+}
+
+impl AckTracker {
+    fn push(&mut self, end: u64) {
+        self.ends.push_back(end);
+        let floor = end.saturating_sub(ACK_WINDOW_BYTES);
+        while self.ends.front().is_some_and(|&e| e < floor) {
+            self.ends.pop_front();
+            self.settled += 1;
+        }
+    }
+
+    /// Messages whose last byte lies within the first `acked` bytes; resets for a new socket.
+    fn take(&mut self, acked: u64) -> u64 {
+        let n = self.settled + self.ends.partition_point(|&e| e <= acked) as u64;
+        *self = AckTracker::default();
+        n
+    }
+}
+
+/// Runs the load, calling `progress` with the messages sent so far about every 100 ms.
+pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, LoadError> {
+    check(&config)?;
+    let connect = |addr| match config.protocol {
+        Protocol::Tcp => Socket::connect_tcp(addr),
+        Protocol::Udp => Socket::connect_udp(addr),
+    };
+    let mut sockets = Vec::new();
+    for _ in 0..config.connections {
+        sockets.push(connect(config.target).map_err(|source| LoadError::Connect {
+            addr: config.target,
+            source,
+        })?);
+    }
+    let mut idle = Vec::new();
+    for _ in 0..config.idle_connections {
+        idle.push(
+            TcpStream::connect_timeout(&config.target, CONNECT_TIMEOUT).map_err(|source| {
+                LoadError::Connect {
+                    addr: config.target,
+                    source,
+                }
+            })?,
+        );
+    }
+    let encoder = match config.protocol {
+        Protocol::Tcp => Some(
+            Encoder::new(&config.framing, Escape::ControlCharacters)
+                .map_err(|e| LoadError::Config(format!("--framing: {e}")))?,
+        ),
+        Protocol::Udp => None,
+    };
+    let writer = MessageWriter {
+        formatter: config.formatter.clone(),
+        size: config.size,
+        template: config.template.clone(),
+    };
+    let n = u64::from(config.connections);
+    let per_conn_rate = config.rate.map(|r| r / n as f64);
+    let live: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let start = Instant::now();
+    let deadline = match config.stop {
+        Stop::Duration(d) => Some(start + d),
+        Stop::Count(_) => None,
+    };
+    let results: Vec<(ConnStats, Instant)> = thread::scope(|scope| {
+        let handles: Vec<_> = sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, socket)| {
+                let quota = match config.stop {
+                    Stop::Count(total) => Some(total / n + u64::from((i as u64) < total % n)),
+                    Stop::Duration(_) => None,
+                };
+                let worker = Worker {
+                    conn: i as u32 + 1,
+                    config: &config,
+                    writer: &writer,
+                    encoder: encoder.as_ref(),
+                    pacer: Pacer::new(start, per_conn_rate),
+                    quota,
+                    deadline,
+                    live: &live[i],
+                };
+                scope.spawn(move || worker.run(socket, connect))
+            })
+            .collect();
+        while !handles.iter().all(|h| h.is_finished()) {
+            progress(live.iter().map(|c| c.load(Ordering::Relaxed)).sum());
+            thread::sleep(Duration::from_millis(100));
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a bench connection panicked"))
+            .collect()
+    });
+    drop(idle);
+    let end = results.iter().map(|r| r.1).max().unwrap_or(start);
+    Ok(Report {
+        run: config.run,
+        protocol: config.protocol.name(),
+        target: config.target.to_string(),
+        framing: match (config.protocol, &config.framing) {
+            (Protocol::Udp, _) => "datagram",
+            (_, Framing::OctetCounting) => "octet-counting",
+            _ => "lf",
+        },
+        target_rate: config.rate,
+        seconds: end.duration_since(start).as_secs_f64(),
+        idle_connections: config.idle_connections,
+        connections: results.into_iter().map(|r| r.0).collect(),
+    })
+}
+
+/// Values that cannot work, refused before connecting.
+fn check(config: &LoadConfig) -> Result<(), LoadError> {
+    let bad = |s: String| Err(LoadError::Config(s));
+    if config.connections == 0 {
+        return bad("--connections 0: at least 1 connection sends (use --idle-connections for ones that only stay open)".into());
+    }
+    if let Some(rate) = config.rate
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return bad(format!(
+            "--rate {rate}: must be more than 0 messages/s; leave --rate out to send as fast as possible"
+        ));
+    }
+    match config.stop {
+        Stop::Count(0) => return bad("--count 0: send at least 1 message".into()),
+        Stop::Duration(d) if d.is_zero() => {
+            return bad("--duration 0: give a duration, e.g. --duration 10s".into());
+        }
+        _ => {}
+    }
+    if config.reconnect_every == Some(0) {
+        return bad(
+            "--reconnect-every 0: give a number of messages, e.g. --reconnect-every 1000".into(),
+        );
+    }
+    if config.template.is_empty() {
+        let mut prefix = Vec::new();
+        let writer = MessageWriter {
+            formatter: config.formatter.clone(),
+            size: 0,
+            template: Vec::new(),
+        };
+        writer.prefix(&mut prefix);
+        let least = prefix.len() + MARKER_LEN;
+        if config.size < least {
+            let format = config.formatter.options().format;
+            let raw = if format == OutputFormat::Raw {
+                String::new()
+            } else {
+                format!(" (--format raw needs {MARKER_LEN})")
+            };
+            return bad(format!(
+                "--size {}: smaller than the {} header and the {MARKER_LEN}-byte marker; use --size {least} or more{raw}",
+                config.size, format
+            ));
+        }
+        if config.protocol == Protocol::Udp && config.size > MAX_DATAGRAM_SIZE {
+            return bad(format!(
+                "--size {}: larger than a UDP datagram can carry ({MAX_DATAGRAM_SIZE}); use TCP or a smaller --size",
+                config.size
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct Worker<'a> {
+    conn: u32,
+    config: &'a LoadConfig,
+    writer: &'a MessageWriter,
+    encoder: Option<&'a Encoder>,
+    pacer: Pacer,
+    quota: Option<u64>,
+    deadline: Option<Instant>,
+    live: &'a AtomicU64,
+}
+
+impl Worker<'_> {
+    /// Sends this connection's share; returns its counts and when its last write ended.
+    fn run(
+        self,
+        mut socket: Socket,
+        connect: impl Fn(SocketAddr) -> io::Result<Socket>,
+    ) -> (ConnStats, Instant) {
+        let mut stats = ConnStats {
+            conn: self.conn,
+            ..ConnStats::default()
+        };
+        let tcp = self.config.protocol == Protocol::Tcp;
+        let mut acked_total: Option<u64> = tcp.then_some(0);
+        let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
+        // Template lines' RFC 3164 stamps need a year; their time is replaced anyway.
+        let time = TimeContext::default();
+        let mut prefix = Vec::new();
+        let mut message = Vec::new();
+        let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES * 2);
+        let mut ends: Vec<usize> = Vec::new();
+        let mut offset = 0u64; // bytes written on this socket
+        let mut acks = AckTracker::default();
+        let mut since_connect = 0u64;
+        let mut last_write = Instant::now();
+        loop {
+            let now = Instant::now();
+            if self.deadline.is_some_and(|d| now >= d)
+                || self.quota.is_some_and(|q| stats.last_seq >= q)
+            {
+                break;
+            }
+            if let Some(every) = self.config.reconnect_every
+                && since_connect >= every
+            {
+                let acked = socket.finish(offset);
+                add_acked(&mut acked_total, acked.map(|a| acks.take(a)));
+                offset = 0;
+                since_connect = 0;
+                match self.reconnect(&connect, &mut stats) {
+                    Some(s) => socket = s,
+                    None => {
+                        stats.acknowledged = acked_total;
+                        return (stats, last_write);
+                    }
+                }
+                stats.reconnects += 1;
+            }
+            let mut max = per_batch;
+            if let Some(q) = self.quota {
+                max = max.min(q - stats.last_seq);
+            }
+            if let Some(every) = self.config.reconnect_every {
+                max = max.min(every - since_connect);
+            }
+            let n = self.pacer.allowed(stats.last_seq, max, now);
+            if n == 0 {
+                let mut wait = self.pacer.wait(stats.last_seq, now);
+                if let Some(d) = self.deadline {
+                    wait = wait.min(d.saturating_duration_since(now));
+                }
+                thread::sleep(wait);
+                continue;
+            }
+            self.writer.prefix(&mut prefix);
+            let sent_us = now_us();
+            batch.clear();
+            ends.clear();
+            for _ in 0..n {
+                stats.last_seq += 1;
+                since_connect += 1;
+                let m = Marker {
+                    seq: stats.last_seq,
+                    conn: self.conn,
+                    run: self.config.run,
+                    sent_us: Some(sent_us),
+                };
+                message.clear();
+                self.writer.write(&prefix, &m, &time, &mut message);
+                match self.encoder {
+                    Some(encoder) => {
+                        encoder.encode(&message, &mut batch);
+                        ends.push(batch.len());
+                    }
+                    None => match socket.send_datagram(&message) {
+                        Ok(()) => {
+                            stats.messages += 1;
+                            stats.bytes += message.len() as u64;
+                        }
+                        Err(_) => stats.send_errors += 1,
+                    },
+                }
+            }
+            if tcp {
+                let (written, error) = socket.write_stream(&batch);
+                let whole = ends.partition_point(|&e| e <= written);
+                for &end in &ends[..whole] {
+                    acks.push(offset + end as u64);
+                }
+                stats.messages += whole as u64;
+                stats.bytes += written as u64;
+                offset += written as u64;
+                if let Some(e) = error {
+                    last_write = Instant::now();
+                    self.live.store(stats.messages, Ordering::Relaxed);
+                    // The kernel keeps the acknowledged count of a reset connection.
+                    add_acked(&mut acked_total, socket.bytes_acked().map(|a| acks.take(a)));
+                    stats.acknowledged = acked_total;
+                    stats.error = Some(format!(
+                        "write failed after {} messages on this connection: {e}",
+                        stats.messages
+                    ));
+                    return (stats, last_write);
+                }
+            }
+            last_write = Instant::now();
+            self.live.store(stats.messages, Ordering::Relaxed);
+        }
+        let acked = socket.finish(offset);
+        add_acked(&mut acked_total, acked.map(|a| acks.take(a)));
+        stats.acknowledged = acked_total;
+        (stats, last_write)
+    }
+
+    fn reconnect(
+        &self,
+        connect: &impl Fn(SocketAddr) -> io::Result<Socket>,
+        stats: &mut ConnStats,
+    ) -> Option<Socket> {
+        let mut last = None;
+        for attempt in 0..RECONNECT_ATTEMPTS {
+            if attempt > 0 {
+                thread::sleep(Duration::from_millis(100));
+            }
+            match connect(self.config.target) {
+                Ok(s) => return Some(s),
+                Err(e) => {
+                    stats.connect_errors += 1;
+                    last = Some(e);
+                }
+            }
+        }
+        let e = last.expect("at least one attempt");
+        stats.error = Some(format!(
+            "reconnecting to {} failed {RECONNECT_ATTEMPTS} times: {e}",
+            self.config.target
+        ));
+        None
+    }
+}
+
+/// Adds a socket's acknowledged messages; the total is unknown once one socket cannot say.
+fn add_acked(total: &mut Option<u64>, socket: Option<u64>) {
+    *total = match (*total, socket) {
+        (Some(t), Some(s)) => Some(t + s),
+        _ => None,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledged_messages_are_those_whose_last_byte_was_acked() {
+        let mut t = AckTracker::default();
+        for end in [100, 200, 300] {
+            t.push(end);
+        }
+        assert_eq!(t.take(250), 2);
+        t.push(100);
+        assert_eq!(t.take(99), 0);
+    }
+}

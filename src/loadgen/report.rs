@@ -1,0 +1,179 @@
+//! What a `bench` run did, as the sender saw it: totals, per connection, and how much of it the
+//! receiving TCP acknowledged.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::marker::run_hex;
+
+/// One sending connection (its reconnects included).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnStats {
+    /// The `conn=` of its markers, from 1.
+    pub conn: u32,
+    /// Messages wholly handed to the kernel (TCP) or sent as datagrams (UDP).
+    pub messages: u64,
+    /// Bytes of those messages, framing included.
+    pub bytes: u64,
+    /// The last `seq=` used; a message cut short by an error used its number too.
+    pub last_seq: u64,
+    /// Messages whose last byte the receiving TCP acknowledged (`TCP_INFO.tcpi_bytes_acked`):
+    /// they reached the receiver's kernel, which does not mean its program read them.
+    /// `None` over UDP or where the OS does not say.
+    pub acknowledged: Option<u64>,
+    pub reconnects: u64,
+    pub connect_errors: u64,
+    /// Datagrams the kernel refused (UDP: an ICMP port unreachable came back).
+    pub send_errors: u64,
+    /// Why the connection stopped early.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub run: u32,
+    pub protocol: &'static str,
+    pub target: String,
+    pub framing: &'static str,
+    /// Messages per second asked for over all connections; `None`: unlimited.
+    pub target_rate: Option<f64>,
+    pub seconds: f64,
+    pub idle_connections: u32,
+    pub connections: Vec<ConnStats>,
+}
+
+impl Report {
+    pub fn messages(&self) -> u64 {
+        self.connections.iter().map(|c| c.messages).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.connections.iter().map(|c| c.bytes).sum()
+    }
+
+    /// All connections' acknowledged counts, when every one has it.
+    pub fn acknowledged(&self) -> Option<u64> {
+        self.connections.iter().map(|c| c.acknowledged).sum()
+    }
+
+    pub fn connect_errors(&self) -> u64 {
+        self.connections.iter().map(|c| c.connect_errors).sum()
+    }
+
+    pub fn reconnects(&self) -> u64 {
+        self.connections.iter().map(|c| c.reconnects).sum()
+    }
+
+    pub fn send_errors(&self) -> u64 {
+        self.connections.iter().map(|c| c.send_errors).sum()
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.connections
+            .iter()
+            .filter_map(|c| c.error.as_deref().map(|e| (c.conn, e)))
+    }
+
+    pub fn messages_per_second(&self) -> f64 {
+        rate(self.messages() as f64, self.seconds)
+    }
+
+    /// Megabytes (10⁶ bytes) per second.
+    pub fn mb_per_second(&self) -> f64 {
+        rate(self.bytes() as f64 / 1e6, self.seconds)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let conns: Vec<Value> = self
+            .connections
+            .iter()
+            .map(|c| {
+                json!({
+                    "conn": c.conn,
+                    "messages": c.messages,
+                    "bytes": c.bytes,
+                    "last_seq": c.last_seq,
+                    "acknowledged": c.acknowledged,
+                    "messages_per_second": round(rate(c.messages as f64, self.seconds)),
+                    "reconnects": c.reconnects,
+                    "connect_errors": c.connect_errors,
+                    "send_errors": c.send_errors,
+                    "error": c.error,
+                })
+            })
+            .collect();
+        json!({
+            "run": run_hex(self.run),
+            "target": self.target,
+            "protocol": self.protocol,
+            "framing": self.framing,
+            "target_rate": self.target_rate,
+            "messages": self.messages(),
+            "bytes": self.bytes(),
+            "seconds": round(self.seconds),
+            "messages_per_second": round(self.messages_per_second()),
+            "mb_per_second": round(self.mb_per_second()),
+            "acknowledged": self.acknowledged(),
+            "connect_errors": self.connect_errors(),
+            "reconnects": self.reconnects(),
+            "send_errors": self.send_errors(),
+            "idle_connections": self.idle_connections,
+            "connections": conns,
+        })
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "run {} → {}/{} ({}): {} messages, {} bytes in {:.3} s: {:.0} messages/s, {:.2} MB/s",
+            run_hex(self.run),
+            self.target,
+            self.protocol,
+            self.framing,
+            self.messages(),
+            self.bytes(),
+            self.seconds,
+            self.messages_per_second(),
+            self.mb_per_second()
+        );
+        let acked = self
+            .acknowledged()
+            .map_or("n/a".to_string(), |a| a.to_string());
+        let _ = writeln!(
+            s,
+            "acknowledged by TCP: {acked}, connect errors: {}, reconnects: {}, send errors: {}, idle connections: {}",
+            self.connect_errors(),
+            self.reconnects(),
+            self.send_errors(),
+            self.idle_connections
+        );
+        for c in &self.connections {
+            let acked = c.acknowledged.map_or("n/a".into(), |a| a.to_string());
+            let _ = write!(
+                s,
+                "  conn {}: {} messages (last seq {}), {} bytes, {:.0} messages/s, acknowledged {acked}",
+                c.conn,
+                c.messages,
+                c.last_seq,
+                c.bytes,
+                rate(c.messages as f64, self.seconds)
+            );
+            if let Some(e) = &c.error {
+                let _ = write!(s, ", stopped: {e}");
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn rate(amount: f64, seconds: f64) -> f64 {
+    if seconds > 0.0 { amount / seconds } else { 0.0 }
+}
+
+/// Three decimals are plenty in a report.
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,625 @@
+//! `bench verify`: what arrived, from a receiver's output.
+//!
+//! Each line is searched for a [marker](super::marker): raw syslog lines as rsyslog or
+//! syslog-ng write them, or `syslogkit listen` JSON events (their `message`, and their
+//! `event.created` for latency). Per run and connection a bitmap of the sequence numbers seen
+//! (one bit per message: 10 M messages take 1.2 MB) gives received, missing (with the first
+//! missing ranges), duplicated and out of order. Lines without a marker are counted, not errors.
+//!
+//! A receiver's output cannot show messages lost after the last one that arrived. Given what
+//! the sender sent ([`Expected`], from `bench --json`), the tail and whole lost connections are
+//! counted too; without it, a connection is taken to have sent up to the highest sequence seen.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead};
+
+use serde_json::{Value, json};
+
+use super::marker::{self, Marker, run_hex};
+
+/// How many missing ranges a connection reports.
+pub const MAX_MISSING_RANGES: usize = 5;
+
+/// What the sender says it sent: the last sequence number per run and connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expected {
+    last_seq: BTreeMap<(u32, u32), u64>,
+}
+
+impl Expected {
+    pub fn new() -> Expected {
+        Expected::default()
+    }
+
+    pub fn insert(&mut self, run: u32, conn: u32, last_seq: u64) {
+        self.last_seq.insert((run, conn), last_seq);
+    }
+
+    /// Reads a `syslogkit bench --json` report (`run`, `connections[].conn`,
+    /// `connections[].last_seq`).
+    pub fn from_report(text: &str) -> Result<Expected, String> {
+        let report: Value = serde_json::from_str(text.trim())
+            .map_err(|e| format!("not a 'syslogkit bench --json' report: {e}"))?;
+        let run = report["run"]
+            .as_str()
+            .ok_or("no \"run\" field: pass the output of 'syslogkit bench --json'")?;
+        let run = marker::parse_run(run)?;
+        let conns = report["connections"]
+            .as_array()
+            .ok_or("no \"connections\" array: pass the output of 'syslogkit bench --json'")?;
+        let mut expected = Expected::new();
+        for c in conns {
+            let (Some(conn), Some(last)) = (c["conn"].as_u64(), c["last_seq"].as_u64()) else {
+                return Err(format!("connection without conn and last_seq: {c}"));
+            };
+            let conn = u32::try_from(conn).map_err(|_| format!("conn {conn} is too large"))?;
+            expected.insert(run, conn, last);
+        }
+        Ok(expected)
+    }
+
+    fn runs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.last_seq.keys().map(|&(run, _)| run)
+    }
+}
+
+/// Sequence numbers seen on one connection.
+#[derive(Debug, Default)]
+struct ConnState {
+    bits: Vec<u64>,
+    received: u64,
+    duplicated: u64,
+    out_of_order: u64,
+    highest: u64,
+}
+
+impl ConnState {
+    fn add(&mut self, seq: u64) {
+        let (word, bit) = ((seq / 64) as usize, seq % 64);
+        if word >= self.bits.len() {
+            self.bits.resize((word + 1).next_power_of_two(), 0);
+        }
+        let mask = 1u64 << bit;
+        if self.bits[word] & mask != 0 {
+            self.duplicated += 1;
+            return;
+        }
+        self.bits[word] |= mask;
+        self.received += 1;
+        if seq < self.highest {
+            self.out_of_order += 1;
+        }
+        self.highest = self.highest.max(seq);
+    }
+
+    fn has(&self, seq: u64) -> bool {
+        self.bits
+            .get((seq / 64) as usize)
+            .is_some_and(|w| w & (1 << (seq % 64)) != 0)
+    }
+
+    /// Missing sequence numbers in 1..=last: the count and the first ranges.
+    fn missing(&self, last: u64) -> (u64, Vec<(u64, u64)>) {
+        let mut count = 0;
+        let mut ranges = Vec::new();
+        let mut seq = 1;
+        while seq <= last {
+            // Whole words present are skipped at once.
+            if seq % 64 == 0
+                && seq + 63 <= last
+                && self.bits.get((seq / 64) as usize) == Some(&u64::MAX)
+            {
+                seq += 64;
+                continue;
+            }
+            if self.has(seq) {
+                seq += 1;
+                continue;
+            }
+            let start = seq;
+            while seq <= last && !self.has(seq) {
+                seq += 1;
+            }
+            count += seq - start;
+            if ranges.len() < MAX_MISSING_RANGES {
+                ranges.push((start, seq - 1));
+            }
+        }
+        (count, ranges)
+    }
+}
+
+/// Latencies in microseconds, in buckets of at most 1/64 (1.6 %) relative width, so any count
+/// of messages takes the same 30 KB.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    buckets: Vec<u64>,
+    count: u64,
+    max: u64,
+}
+
+const LINEAR: u64 = 128;
+const SUB: u64 = 64;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            buckets: vec![0; (LINEAR + (64 - 7) * SUB) as usize],
+            count: 0,
+            max: 0,
+        }
+    }
+}
+
+impl Histogram {
+    pub fn record(&mut self, us: u64) {
+        self.buckets[Self::index(us)] += 1;
+        self.count += 1;
+        self.max = self.max.max(us);
+    }
+
+    fn index(v: u64) -> usize {
+        if v < LINEAR {
+            return v as usize;
+        }
+        let e = 63 - u64::from(v.leading_zeros()); // ≥ 7
+        let sub = (v >> (e - 6)) & (SUB - 1);
+        (LINEAR + (e - 7) * SUB + sub) as usize
+    }
+
+    /// The lowest value of a bucket.
+    fn low(index: usize) -> u64 {
+        let i = index as u64;
+        if i < LINEAR {
+            return i;
+        }
+        let e = (i - LINEAR) / SUB + 7;
+        let sub = (i - LINEAR) % SUB;
+        (SUB + sub) << (e - 6)
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The value at quantile `q` (0 to 1), within 1.6 % below the true one; the maximum is exact.
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.count == 0 {
+            return 0;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Self::low(i).min(self.max);
+            }
+        }
+        self.max
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+}
+
+#[derive(Debug, Default)]
+struct RunState {
+    conns: BTreeMap<u32, ConnState>,
+    latency: Histogram,
+}
+
+/// Reads receiver output line by line and keeps what it needs to [`finish`](Self::finish).
+#[derive(Debug, Default)]
+pub struct Verifier {
+    only_run: Option<u32>,
+    runs: BTreeMap<u32, RunState>,
+    lines: u64,
+    without_marker: u64,
+    other_runs: u64,
+}
+
+impl Verifier {
+    /// `only_run`: ignore (but count) markers of other runs.
+    pub fn new(only_run: Option<u32>) -> Verifier {
+        Verifier {
+            only_run,
+            ..Verifier::default()
+        }
+    }
+
+    /// One line of receiver output, without its line terminator.
+    pub fn add_line(&mut self, line: &[u8]) {
+        self.lines += 1;
+        let (found, received_us) = if line.first() == Some(&b'{') {
+            json_marker(line)
+        } else {
+            (marker::find(line), None)
+        };
+        let Some(m) = found else {
+            self.without_marker += 1;
+            return;
+        };
+        if self.only_run.is_some_and(|r| r != m.run) {
+            self.other_runs += 1;
+            return;
+        }
+        let run = self.runs.entry(m.run).or_default();
+        run.conns.entry(m.conn).or_default().add(m.seq);
+        if let (Some(sent), Some(received)) = (m.sent_us, received_us) {
+            run.latency.record(received.saturating_sub(sent));
+        }
+    }
+
+    /// Every line of `input`.
+    pub fn add_reader(&mut self, mut input: impl BufRead) -> io::Result<()> {
+        let mut line = Vec::with_capacity(4096);
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            let mut end = line.len();
+            while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+                end -= 1;
+            }
+            self.add_line(&line[..end]);
+        }
+    }
+
+    /// The report, checked against what the sender sent when known.
+    pub fn finish(mut self, expected: Option<&Expected>) -> VerifyReport {
+        // Runs and connections the sender names but that left no line are all missing.
+        if let Some(expected) = expected {
+            for run in expected.runs() {
+                if self.only_run.is_none_or(|r| r == run) {
+                    self.runs.entry(run).or_default();
+                }
+            }
+            for &(run, conn) in expected.last_seq.keys() {
+                if let Some(r) = self.runs.get_mut(&run) {
+                    r.conns.entry(conn).or_default();
+                }
+            }
+        }
+        let runs = self
+            .runs
+            .into_iter()
+            .map(|(run, state)| {
+                let connections: Vec<ConnReport> = state
+                    .conns
+                    .into_iter()
+                    .map(|(conn, c)| {
+                        let sent = expected.and_then(|e| e.last_seq.get(&(run, conn)).copied());
+                        let last = sent.unwrap_or(c.highest).max(c.highest);
+                        let (missing, missing_ranges) = c.missing(last);
+                        ConnReport {
+                            conn,
+                            sent,
+                            received: c.received,
+                            highest_seq: c.highest,
+                            missing,
+                            missing_ranges,
+                            duplicated: c.duplicated,
+                            out_of_order: c.out_of_order,
+                        }
+                    })
+                    .collect();
+                let sum = |f: fn(&ConnReport) -> u64| connections.iter().map(f).sum();
+                RunReport {
+                    run,
+                    received: sum(|c| c.received),
+                    missing: sum(|c| c.missing),
+                    duplicated: sum(|c| c.duplicated),
+                    out_of_order: sum(|c| c.out_of_order),
+                    latency: (state.latency.count() > 0).then_some(state.latency),
+                    connections,
+                }
+            })
+            .collect();
+        VerifyReport {
+            lines: self.lines,
+            without_marker: self.without_marker,
+            other_runs: self.other_runs,
+            tail_checked: expected.is_some(),
+            runs,
+        }
+    }
+}
+
+/// The marker in a JSON event's `message`, and its `event.created` in microseconds.
+fn json_marker(line: &[u8]) -> (Option<Marker>, Option<u64>) {
+    let Ok(event) = serde_json::from_slice::<Value>(line) else {
+        return (marker::find(line), None);
+    };
+    let found = event["message"]
+        .as_str()
+        .and_then(|m| marker::find(m.as_bytes()));
+    let created = event["event"]["created"]
+        .as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .and_then(|t| u64::try_from(t.timestamp_micros()).ok());
+    (found, created)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnReport {
+    pub conn: u32,
+    /// The last sequence number the sender sent, when known.
+    pub sent: Option<u64>,
+    pub received: u64,
+    pub highest_seq: u64,
+    pub missing: u64,
+    /// The first [`MAX_MISSING_RANGES`] ranges of missing sequence numbers, inclusive.
+    pub missing_ranges: Vec<(u64, u64)>,
+    pub duplicated: u64,
+    pub out_of_order: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub run: u32,
+    pub received: u64,
+    pub missing: u64,
+    pub duplicated: u64,
+    pub out_of_order: u64,
+    /// Receive time minus send time, when the output carries receive times.
+    pub latency: Option<Histogram>,
+    pub connections: Vec<ConnReport>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VerifyReport {
+    pub lines: u64,
+    pub without_marker: u64,
+    /// Markers of runs other than `--run`.
+    pub other_runs: u64,
+    /// Whether the sender's counts were known, so that a lost tail counts as missing.
+    pub tail_checked: bool,
+    pub runs: Vec<RunReport>,
+}
+
+impl VerifyReport {
+    pub fn received(&self) -> u64 {
+        self.runs.iter().map(|r| r.received).sum()
+    }
+
+    pub fn missing(&self) -> u64 {
+        self.runs.iter().map(|r| r.missing).sum()
+    }
+
+    pub fn duplicated(&self) -> u64 {
+        self.runs.iter().map(|r| r.duplicated).sum()
+    }
+
+    pub fn out_of_order(&self) -> u64 {
+        self.runs.iter().map(|r| r.out_of_order).sum()
+    }
+
+    /// Nothing missing and at least one message found: a file without markers proves nothing.
+    pub fn is_complete(&self) -> bool {
+        self.missing() == 0 && self.received() > 0
+    }
+
+    pub fn to_json(&self) -> Value {
+        let runs: Vec<Value> = self
+            .runs
+            .iter()
+            .map(|r| {
+                let conns: Vec<Value> = r
+                    .connections
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "conn": c.conn,
+                            "sent": c.sent,
+                            "received": c.received,
+                            "highest_seq": c.highest_seq,
+                            "missing": c.missing,
+                            "missing_ranges": c.missing_ranges.iter().map(|&(a, b)| json!([a, b])).collect::<Vec<_>>(),
+                            "duplicated": c.duplicated,
+                            "out_of_order": c.out_of_order,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "run": run_hex(r.run),
+                    "received": r.received,
+                    "missing": r.missing,
+                    "duplicated": r.duplicated,
+                    "out_of_order": r.out_of_order,
+                    "latency_us": r.latency.as_ref().map(latency_json),
+                    "connections": conns,
+                })
+            })
+            .collect();
+        json!({
+            "lines": self.lines,
+            "lines_without_marker": self.without_marker,
+            "lines_of_other_runs": self.other_runs,
+            "tail_checked": self.tail_checked,
+            "received": self.received(),
+            "missing": self.missing(),
+            "duplicated": self.duplicated(),
+            "out_of_order": self.out_of_order(),
+            "complete": self.is_complete(),
+            "runs": runs,
+        })
+    }
+
+    /// The report for people, several lines.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "lines: {}, without marker: {}, of other runs: {}",
+            self.lines, self.without_marker, self.other_runs
+        );
+        for r in &self.runs {
+            let _ = writeln!(
+                s,
+                "run {}: received {}, missing {}, duplicated {}, out of order {}",
+                run_hex(r.run),
+                r.received,
+                r.missing,
+                r.duplicated,
+                r.out_of_order
+            );
+            if let Some(h) = &r.latency {
+                let _ = writeln!(
+                    s,
+                    "  latency (µs): p50 {} p90 {} p99 {} p99.9 {} max {} over {} messages",
+                    h.quantile(0.5),
+                    h.quantile(0.9),
+                    h.quantile(0.99),
+                    h.quantile(0.999),
+                    h.max(),
+                    h.count()
+                );
+            }
+            for c in &r.connections {
+                let sent = c.sent.map_or(String::new(), |s| format!(" of {s} sent"));
+                let _ = write!(
+                    s,
+                    "  conn {}: received {}{sent}, missing {}, duplicated {}, out of order {}",
+                    c.conn, c.received, c.missing, c.duplicated, c.out_of_order
+                );
+                if !c.missing_ranges.is_empty() {
+                    let ranges: Vec<String> = c
+                        .missing_ranges
+                        .iter()
+                        .map(|&(a, b)| {
+                            if a == b {
+                                a.to_string()
+                            } else {
+                                format!("{a}-{b}")
+                            }
+                        })
+                        .collect();
+                    let _ = write!(s, " (first missing: {})", ranges.join(", "));
+                }
+                s.push('\n');
+            }
+        }
+        let verdict = if self.received() == 0 {
+            "FAIL: no bench markers found".to_string()
+        } else if self.missing() > 0 {
+            format!("FAIL: {} missing", self.missing())
+        } else {
+            "OK: 0 missing".to_string()
+        };
+        let _ = write!(
+            s,
+            "total: received {}, missing {}, duplicated {}, out of order {}\n{verdict}",
+            self.received(),
+            self.missing(),
+            self.duplicated(),
+            self.out_of_order()
+        );
+        if !self.tail_checked {
+            s.push_str(
+                " (messages lost after the last one received are not seen: pass --sent REPORT, the output of 'bench --json')",
+            );
+        }
+        s.push('\n');
+        s
+    }
+}
+
+fn latency_json(h: &Histogram) -> Value {
+    json!({
+        "count": h.count(),
+        "p50": h.quantile(0.5),
+        "p90": h.quantile(0.9),
+        "p99": h.quantile(0.99),
+        "p999": h.quantile(0.999),
+        "max": h.max(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(seq: u64, conn: u32) -> Vec<u8> {
+        let mut out = b"<13>Jan  1 00:00:00 h app: ".to_vec();
+        marker::write(
+            &Marker {
+                seq,
+                conn,
+                run: 0xabcd,
+                sent_us: None,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    fn verify(seqs: &[(u64, u32)], expected: Option<&Expected>) -> VerifyReport {
+        let mut v = Verifier::new(None);
+        for &(seq, conn) in seqs {
+            v.add_line(&line(seq, conn));
+        }
+        v.finish(expected)
+    }
+
+    #[test]
+    fn gaps_duplicates_and_reordering_are_counted_per_connection() {
+        let r = verify(&[(1, 1), (3, 1), (2, 1), (3, 1), (6, 1), (1, 2)], None);
+        let c = &r.runs[0].connections[0];
+        assert_eq!(
+            (c.received, c.missing, c.duplicated, c.out_of_order),
+            (4, 2, 1, 1)
+        );
+        assert_eq!(c.missing_ranges, vec![(4, 5)]);
+        assert_eq!(r.runs[0].connections[1].received, 1);
+        assert!(!r.is_complete());
+    }
+
+    #[test]
+    fn lost_tail_and_lost_connection_count_only_with_the_sender_counts() {
+        let seqs = [(1, 1), (2, 1)];
+        assert!(verify(&seqs, None).is_complete());
+        let mut e = Expected::new();
+        e.insert(0xabcd, 1, 5);
+        e.insert(0xabcd, 2, 3);
+        let r = verify(&seqs, Some(&e));
+        assert_eq!(r.missing(), 3 + 3);
+        assert_eq!(r.runs[0].connections[0].missing_ranges, vec![(3, 5)]);
+    }
+
+    #[test]
+    fn a_million_messages_take_a_small_bitmap() {
+        let mut c = ConnState::default();
+        for seq in 1..=1_000_000 {
+            if seq != 500_000 {
+                c.add(seq);
+            }
+        }
+        assert!(c.bits.len() * 8 <= 256 * 1024);
+        assert_eq!(c.missing(1_000_000), (1, vec![(500_000, 500_000)]));
+    }
+
+    #[test]
+    fn histogram_quantiles_are_within_two_percent() {
+        let mut h = Histogram::default();
+        for v in 1..=100_000u64 {
+            h.record(v);
+        }
+        for (q, want) in [(0.5, 50_000.0), (0.99, 99_000.0)] {
+            let got = h.quantile(q) as f64;
+            assert!((got - want).abs() / want < 0.02, "q{q}: {got}");
+        }
+        assert_eq!(h.max(), 100_000);
+    }
+
+    #[test]
+    fn json_events_give_message_and_latency() {
+        let mut v = Verifier::new(None);
+        v.add_line(br#"{"@timestamp":"x","event":{"created":"2023-11-14T22:13:20.001000Z"},"message":"seq=000000001 conn=001 run=0000abcd t=1700000000000000 PADD"}"#);
+        let r = v.finish(None);
+        let h = r.runs[0].latency.as_ref().unwrap();
+        assert_eq!(h.max(), 1000);
+    }
+}

@@ -1,0 +1,384 @@
+//! `syslogkit bench` and `bench verify`: verify on hand-written receiver output, and bench →
+//! receiver (`syslogkit listen`, rsyslog, syslog-ng, a receiver that dies) → verify. Loads are
+//! small and bounded; the tests count messages, never time them.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::listener::{Listen, WAIT};
+use crate::peers;
+use crate::util::syslogkit;
+
+/// A marker line as rsyslog's file output writes it.
+fn line(seq: u64, conn: u32, run: &str) -> String {
+    format!(
+        "2026-01-01T00:00:00+00:00 host syslogkit: seq={seq:09} conn={conn:03} run={run} PADDPADD\n"
+    )
+}
+
+fn verify_json(args: &[&str]) -> (Value, i32) {
+    let out = syslogkit()
+        .args(["bench", "verify", "--json"])
+        .args(args)
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (report, out.status.code().unwrap())
+}
+
+fn bench_json(args: &[&str]) -> (Value, i32, String) {
+    let out = syslogkit()
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {:?} stderr {stderr}", out.stdout));
+    (report, out.status.code().unwrap(), stderr)
+}
+
+#[test]
+fn verify_reports_gaps_duplicates_reordering_and_lines_without_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.log");
+    let mut text = String::new();
+    for seq in [1, 2, 4, 3, 3, 7, 8, 12] {
+        text += &line(seq, 1, "0000abcd");
+    }
+    for seq in 1..=5 {
+        text += &line(seq, 2, "0000abcd");
+    }
+    text += "a line a receiver wrote itself\n";
+    fs::write(&file, text).unwrap();
+    let (r, code) = verify_json(&[file.to_str().unwrap()]);
+    assert_eq!(code, 1, "something is missing: {r}");
+    assert_eq!(r["lines"], 14);
+    assert_eq!(r["lines_without_marker"], 1);
+    assert_eq!(r["received"], 12);
+    assert_eq!(r["missing"], 5); // 5, 6, 9, 10, 11
+    assert_eq!(r["duplicated"], 1);
+    assert_eq!(r["out_of_order"], 1);
+    let c1 = &r["runs"][0]["connections"][0];
+    assert_eq!(c1["missing_ranges"], serde_json::json!([[5, 6], [9, 11]]));
+    assert_eq!(r["runs"][0]["connections"][1]["missing"], 0);
+}
+
+#[test]
+fn verify_with_run_only_counts_that_run_and_passes_when_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.log");
+    let mut text = String::new();
+    for seq in 1..=3 {
+        text += &line(seq, 1, "00000001");
+        // Another run with a gap, interleaved.
+        if seq != 2 {
+            text += &line(seq, 1, "00000002");
+        }
+    }
+    fs::write(&file, text).unwrap();
+    let (r, code) = verify_json(&["--run", "00000001", file.to_str().unwrap()]);
+    assert_eq!(
+        (code, &r["received"], &r["missing"]),
+        (0, &3.into(), &0.into())
+    );
+    assert_eq!(r["lines_of_other_runs"], 2);
+    let (r, code) = verify_json(&[file.to_str().unwrap()]);
+    assert_eq!((code, &r["missing"]), (1, &1.into()));
+    assert_eq!(r["runs"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn verify_of_a_file_without_markers_fails_instead_of_saying_nothing_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.log");
+    fs::write(&file, "hello\n").unwrap();
+    let (r, code) = verify_json(&[file.to_str().unwrap()]);
+    assert_eq!(
+        (code, &r["received"], &r["complete"]),
+        (1, &0.into(), &false.into())
+    );
+}
+
+/// Runs bench against a fresh `syslogkit listen --output FILE` and verifies the file.
+fn through_listen(protocol: &str, bench_args: &[&str]) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let flag = format!("--{protocol}");
+    let listen = Listen::start(&[&flag, "127.0.0.1:0", "--output", events.to_str().unwrap()]);
+    let port = if protocol == "udp" {
+        listen.udp_port()
+    } else {
+        listen.tcp_port()
+    };
+    let to = format!("127.0.0.1:{port}");
+    let (sent, code, stderr) =
+        bench_json(&[&["--to", &to, "--protocol", protocol], bench_args].concat());
+    assert_eq!(code, 0, "bench failed: {stderr}");
+    let want = sent["messages"].as_u64().unwrap();
+    // listen writes as it receives; wait for the count, then stop it so the file is flushed.
+    wait_for(|| count_lines(&events) >= want);
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (verified, code) =
+        verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{verified}");
+    (sent, verified)
+}
+
+fn count_lines(path: &Path) -> u64 {
+    fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64)
+}
+
+fn wait_for(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bench_to_listen_over_tcp_lf_arrives_complete() {
+    let (sent, v) = through_listen("tcp", &["--count", "3000", "--connections", "3"]);
+    assert_eq!(sent["messages"], 3000);
+    assert_eq!(sent["acknowledged"], 3000);
+    assert_eq!((&v["received"], &v["missing"]), (&3000.into(), &0.into()));
+    assert_eq!(v["duplicated"], 0);
+    assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 3);
+    assert!(v["runs"][0]["latency_us"]["count"].as_u64().unwrap() == 3000);
+}
+
+#[test]
+fn bench_to_listen_over_tcp_octet_counting_rfc5424_arrives_complete() {
+    let (sent, v) = through_listen(
+        "tcp",
+        &[
+            "--count",
+            "2000",
+            "--connections",
+            "2",
+            "--framing",
+            "octet-counting",
+            "--format",
+            "rfc5424",
+            "--size",
+            "500",
+            "--reconnect-every",
+            "300",
+        ],
+    );
+    assert_eq!(sent["messages"], 2000);
+    assert_eq!(sent["bytes"], 2000 * (500 + 4));
+    assert_eq!(sent["reconnects"], 6);
+    assert_eq!((&v["received"], &v["missing"]), (&2000.into(), &0.into()));
+}
+
+#[test]
+fn bench_to_listen_over_udp_at_a_modest_rate_arrives_complete() {
+    let (sent, v) = through_listen("udp", &["--count", "1000", "--rate", "2000"]);
+    assert_eq!(sent["messages"], 1000);
+    assert_eq!(sent["acknowledged"], Value::Null);
+    assert_eq!((&v["received"], &v["missing"]), (&1000.into(), &0.into()));
+}
+
+#[test]
+fn bench_template_lines_carry_the_marker_at_the_start_of_their_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("t.log");
+    fs::write(
+        &template,
+        "<34>Oct 11 22:14:15 mymachine su: 'su root' failed\nplain text line\n",
+    )
+    .unwrap();
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let to = format!("127.0.0.1:{}", listen.tcp_port());
+    let (_, code, stderr) = bench_json(&[
+        "--to",
+        &to,
+        "--count",
+        "4",
+        "--template",
+        template.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let events = listen.events(4);
+    let msg = |i: usize| events[i]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg(0).starts_with("seq=000000001 conn=001 run="),
+        "{}",
+        msg(0)
+    );
+    assert!(msg(0).ends_with(" 'su root' failed"), "{}", msg(0));
+    assert_eq!(events[0]["log"]["syslog"]["appname"], "su");
+    assert_eq!(events[0]["log"]["syslog"]["hostname"], "mymachine");
+    assert!(msg(1).ends_with(" plain text line"), "{}", msg(1));
+    assert!(msg(2).starts_with("seq=000000003 "), "{}", msg(2));
+}
+
+const RSYSLOG_FILE: &str = r#"
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{dir}/port")
+if $inputname == "imtcp" then action(type="omfile" file="{dir}/out.log")
+"#;
+
+#[test]
+fn bench_to_rsyslog_imtcp_writing_a_file_arrives_complete() {
+    let mut rsyslog = peers::rsyslog(RSYSLOG_FILE);
+    let port = rsyslog.port_from_file("port");
+    let out = rsyslog.path("out.log");
+    let to = format!("127.0.0.1:{port}");
+    let (sent, code, stderr) = bench_json(&[
+        "--to",
+        &to,
+        "--count",
+        "4000",
+        "--connections",
+        "2",
+        "--framing",
+        "octet-counting",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    rsyslog.wait_for_lines(&out, 4000);
+    let (v, code) = verify_json(&[out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (&v["received"], &v["missing"]),
+        (&sent["messages"], &0.into())
+    );
+}
+
+#[test]
+fn bench_to_syslog_ng_writing_a_file_arrives_complete() {
+    let port = peers::free_port();
+    let config = format!(
+        r#"options {{ stats-freq(0); }};
+source s {{ network(ip("127.0.0.1") port({port}) transport("tcp")); }};
+destination d {{ file("{{dir}}/out.log"); }};
+log {{ source(s); destination(d); }};
+"#
+    );
+    let mut ng = peers::syslog_ng(&config);
+    ng.wait_for_port(port);
+    let out = ng.path("out.log");
+    let to = format!("127.0.0.1:{port}");
+    let (sent, code, stderr) = bench_json(&["--to", &to, "--count", "4000", "--connections", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    ng.wait_for_lines(&out, 4000);
+    let (v, code) = verify_json(&[out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (&v["received"], &v["missing"]),
+        (&sent["messages"], &0.into())
+    );
+}
+
+/// A receiver that writes the first `keep` lines it reads to `out`, then closes the connection
+/// with unread data behind it (so the sender gets a reset) and stops listening.
+fn dying_receiver(keep: usize, out: &Path) -> (u16, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let out = out.to_path_buf();
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let mut kept = Vec::new();
+        let mut lines = 0;
+        let mut buf = vec![0u8; 16 * 1024];
+        while lines < keep {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "sender closed early");
+            for &b in &buf[..n] {
+                if lines == keep {
+                    break;
+                }
+                kept.push(b);
+                if b == b'\n' {
+                    lines += 1;
+                }
+            }
+        }
+        fs::File::create(&out).unwrap().write_all(&kept).unwrap();
+        drop(listener);
+        drop(stream);
+    });
+    (port, handle)
+}
+
+#[test]
+fn receiver_dying_mid_run_shows_as_missing_consistent_with_tcp_acknowledgements() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("received.log");
+    let (port, receiver) = dying_receiver(1000, &out);
+    let to = format!("127.0.0.1:{port}");
+    // Far more than the socket buffers hold, so the reset reaches the sender mid-run.
+    let (sent, code, stderr) = bench_json(&["--to", &to, "--count", "500000", "--size", "200"]);
+    receiver.join().unwrap();
+    assert_eq!(code, 1, "a connection stopped on an error: {stderr}");
+    let conn = &sent["connections"][0];
+    assert!(
+        conn["error"].as_str().unwrap().contains("write failed"),
+        "{sent}"
+    );
+    let written = sent["messages"].as_u64().unwrap();
+    let acked = sent["acknowledged"].as_u64().unwrap();
+    let last_seq = conn["last_seq"].as_u64().unwrap();
+    assert!(written < 500_000 && last_seq >= written, "{sent}");
+    // What the receiver read was acknowledged by its TCP; acknowledged ≤ written.
+    assert!((1000..=written).contains(&acked), "{sent}");
+
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (v, code) = verify_json(&["--sent", report.to_str().unwrap(), out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["received"], 1000);
+    assert_eq!(v["missing"].as_u64().unwrap(), last_seq - 1000);
+    // At least the unacknowledged messages are missing: no false "0 missing".
+    assert!(
+        v["missing"].as_u64().unwrap() >= written - acked,
+        "{v} {sent}"
+    );
+    assert_eq!(v["runs"][0]["connections"][0]["missing_ranges"][0][0], 1001);
+}
+
+#[test]
+fn bad_input_is_refused_with_the_value_and_the_fix() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = peers::free_port();
+    let to = format!("127.0.0.1:{port}");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--to", &to, "--count", "1"], "connection refused"),
+        (
+            &["--to", "127.0.0.1:9", "--rate", "0", "--count", "1"],
+            "--rate 0: must be more than 0",
+        ),
+        (
+            &["--to", "127.0.0.1:9", "--size", "20", "--count", "1"],
+            "--size 20: smaller than",
+        ),
+        (&["--to", "127.0.0.1", "--count", "1"], "has no port"),
+        (&["--count", "1"], "--to HOST:PORT is required"),
+    ];
+    for (args, want) in cases {
+        let out = syslogkit()
+            .arg("bench")
+            .args(args)
+            .timeout(WAIT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
