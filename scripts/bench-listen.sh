@@ -12,6 +12,7 @@
 # Usage: scripts/bench-listen.sh [MESSAGES_PER_RUN]   (default 200000; UDP runs at a fixed rate)
 #   ONLY=REGEX     run only the loads whose "SIZE-CONNS-FRAMING" matches (e.g. '500-1-lf|udp')
 #   RECEIVERS='syslogkit rsyslog syslog-ng'   IDLE=0 skips the idle connections
+#   SK=PATH        measure this syslogkit binary instead of building one (e.g. an older build)
 # Needs: scripts/install-peers.sh (rsyslog, syslog-ng + loggen). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,12 @@ work=${BENCH_DIR:-/tmp/syslogkit-bench-listen}
 rm -rf "$work" && mkdir -p "$work"
 command -v loggen >/dev/null || { echo "needs loggen: run scripts/install-peers.sh" >&2; exit 1; }
 
-cargo build --release --locked --bin syslogkit
-sk=$PWD/target/release/syslogkit
+if [ -n "${SK:-}" ]; then
+  sk=$SK
+else
+  cargo build --release --locked --bin syslogkit
+  sk=$PWD/target/release/syslogkit
+fi
 port=${BENCH_PORT:-25514}      # TCP LF / auto, UDP
 octet_port=$((port + 1))       # syslog-ng's syslog() source (octet counting)
 clk=$(getconf CLK_TCK)

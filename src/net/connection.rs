@@ -30,7 +30,7 @@ use crate::ingest::{LineParser, Outcome};
 use crate::syslog::timestamp::Timestamp;
 
 /// The first read's size; doubled while reads fill the buffer, up to [`MAX_READ_BYTES`].
-const FIRST_READ_BYTES: usize = 4 * 1024;
+const FIRST_READ_BYTES: usize = 1024;
 const MAX_READ_BYTES: usize = 256 * 1024;
 
 /// How one read ended.
