@@ -155,6 +155,8 @@ idle_connections() { # n
     sleep 0.05
   done
   local rss_idle; rss_idle=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  # At --max-connections: 10 more are refused (and counted), the open ones keep working.
+  python3 scripts/idle-conns.py 127.0.0.1 "$port" -n 10 --hold 10 </dev/null >/dev/null || true
   echo send >&"${IDLE_CLIENT[1]}"
   read -r -t 120 line <&"${IDLE_CLIENT[0]}" || true
   for _ in $(seq 600); do [ "$(lines "$out")" -ge "$n" ] && break; sleep 0.05; done
@@ -166,10 +168,11 @@ idle_connections() { # n
   wait "$client" 2>/dev/null || true
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   echo
-  echo "| idle TCP connections | descriptors in listen | VmRSS idle MiB | events (1 per connection) | VmRSS after MiB | VmHWM MiB |"
-  echo "|---|---|---|---|---|---|"
-  echo "| $n | $fds | $rss_idle | $got | $rss_used | $hwm |"
-  grep -v 'listening on' "$work/idle.err" | tail -3 || true
+  local refused; refused=$(grep -o '[0-9]* refused' "$work/idle.err" | tail -1)
+  echo "| idle TCP connections (--max-connections $n) | descriptors in listen | VmRSS idle MiB | 10 more connections | events (1 per open connection) | VmRSS after MiB | VmHWM MiB |"
+  echo "|---|---|---|---|---|---|---|"
+  echo "| $n | $fds | $rss_idle | $refused | $got | $rss_used | $hwm |"
+  grep -v -e 'listening on' -e 'refused: --max-connections' "$work/idle.err" | tail -3 || true
   rm -f "$out"
 }
 [ "$idle" -gt 0 ] && idle_connections "$idle"
