@@ -7,18 +7,30 @@
 #   msg/s end to end  = lines in the output / (last line written - loggen start)
 #   lost              = messages loggen says it sent - lines in the output
 #   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
+# Then: IDLE (default 10000) idle TCP connections held by syslogkit listen, opened by
+# scripts/idle-conns.py; its VmRSS with them idle, after one message on each, and its VmHWM.
 # Usage: scripts/bench-listen.sh [MESSAGES_PER_RUN]   (default 200000; UDP runs at a fixed rate)
+#   ONLY=REGEX     run only the loads whose "SIZE-CONNS-FRAMING" matches (e.g. '500-1-lf|udp')
+#   RECEIVERS='syslogkit rsyslog syslog-ng'   IDLE=0 skips the idle connections
+#   SK=PATH        measure this syslogkit binary instead of building one (e.g. an older build)
 # Needs: scripts/install-peers.sh (rsyslog, syslog-ng + loggen). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200000}
 udp_rate=${UDP_RATE:-50000}
+only=${ONLY:-.}
+receivers=${RECEIVERS:-syslogkit rsyslog syslog-ng}
+idle=${IDLE:-10000}
 work=${BENCH_DIR:-/tmp/syslogkit-bench-listen}
 rm -rf "$work" && mkdir -p "$work"
 command -v loggen >/dev/null || { echo "needs loggen: run scripts/install-peers.sh" >&2; exit 1; }
 
-cargo build --release --locked --bin syslogkit
-sk=$PWD/target/release/syslogkit
+if [ -n "${SK:-}" ]; then
+  sk=$SK
+else
+  cargo build --release --locked --bin syslogkit
+  sk=$PWD/target/release/syslogkit
+fi
 port=${BENCH_PORT:-25514}      # TCP LF / auto, UDP
 octet_port=$((port + 1))       # syslog-ng's syslog() source (octet counting)
 clk=$(getconf CLK_TCK)
@@ -105,15 +117,62 @@ run() { # receiver size conns framing(lf|octet|udp)
   rm -f "$out"
 }
 
-echo "| receiver  |  size  | conns | framing | msg/s e2e | sent | lost | CPU s | RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|"
-# loggen refuses to make messages under 127 bytes (140 with -P) and then sends them without
-# framing, so the small size is 144.
-for size in 144 500; do
-  for conns in 1 8; do
-    for framing in lf octet; do
-      for name in syslogkit rsyslog syslog-ng; do run $name $size $conns $framing; done
+# NAME SIZE CONNS FRAMING, if ONLY selects it.
+load() { [[ "$2-$3-$4" =~ $only ]] && run "$@" || true; }
+
+if [ "$only" != none ]; then
+  echo "| receiver  |  size  | conns | framing | msg/s e2e | sent | lost | CPU s | RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  # loggen refuses to make messages under 127 bytes (140 with -P) and then sends them without
+  # framing, so the small size is 144.
+  for size in 144 500; do
+    for conns in 1 8; do
+      for framing in lf octet; do
+        for name in $receivers; do load $name $size $conns $framing; done
+      done
     done
+    for name in $receivers; do load $name $size 1 udp; done
   done
-  for name in syslogkit rsyslog syslog-ng; do run $name $size 1 udp; done
-done
+fi
+
+# Idle connections: syslogkit listen only (the goal is < 200 MiB for 10,000).
+idle_connections() { # n
+  local n=$1 out="$work/idle.jsonl" line fds
+  ulimit -n "$(ulimit -Hn)"
+  if [ "$(ulimit -n)" -lt $((n + 100)) ]; then
+    echo "idle: ulimit -n is $(ulimit -n) (hard limit): too low for $n connections" >&2; return 1
+  fi
+  "$sk" listen --tcp 127.0.0.1:$port --max-connections "$n" --output "$out" 2>"$work/idle.err" &
+  pid=$!
+  for _ in $(seq 100); do ss -ltn "sport = :$port" | grep -q LISTEN && break; sleep 0.05; done
+  coproc IDLE_CLIENT { exec python3 scripts/idle-conns.py 127.0.0.1 "$port" -n "$n" --hold 180; }
+  local client=$IDLE_CLIENT_PID
+  read -r -t 120 line <&"${IDLE_CLIENT[0]}" || { echo "idle: the client did not connect" >&2; kill "$pid"; return 1; }
+  # Every connection accepted: one descriptor each in listen (bounded: 30 s).
+  for _ in $(seq 600); do
+    fds=$(ls "/proc/$pid/fd" | wc -l)
+    [ "$fds" -ge "$n" ] && break
+    sleep 0.05
+  done
+  local rss_idle; rss_idle=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  # At --max-connections: 10 more are refused (and counted), the open ones keep working.
+  python3 scripts/idle-conns.py 127.0.0.1 "$port" -n 10 --hold 10 </dev/null >/dev/null || true
+  echo send >&"${IDLE_CLIENT[1]}"
+  read -r -t 120 line <&"${IDLE_CLIENT[0]}" || true
+  for _ in $(seq 600); do [ "$(lines "$out")" -ge "$n" ] && break; sleep 0.05; done
+  local got rss_used hwm
+  got=$(lines "$out")
+  rss_used=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  hwm=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  echo close >&"${IDLE_CLIENT[1]}"
+  wait "$client" 2>/dev/null || true
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  echo
+  local refused; refused=$(grep -o '[0-9]* refused' "$work/idle.err" | tail -1)
+  echo "| idle TCP connections (--max-connections $n) | descriptors in listen | VmRSS idle MiB | 10 more connections | events (1 per open connection) | VmRSS after MiB | VmHWM MiB |"
+  echo "|---|---|---|---|---|---|---|"
+  echo "| $n | $fds | $rss_idle | $refused | $got | $rss_used | $hwm |"
+  grep -v -e 'listening on' -e 'refused: --max-connections' "$work/idle.err" | tail -3 || true
+  rm -f "$out"
+}
+[ "$idle" -gt 0 ] && idle_connections "$idle"

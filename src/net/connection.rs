@@ -30,7 +30,7 @@ use crate::ingest::{LineParser, Outcome};
 use crate::syslog::timestamp::Timestamp;
 
 /// The first read's size; doubled while reads fill the buffer, up to [`MAX_READ_BYTES`].
-const FIRST_READ_BYTES: usize = 4 * 1024;
+const FIRST_READ_BYTES: usize = 1024;
 const MAX_READ_BYTES: usize = 256 * 1024;
 
 /// How one read ended.
@@ -170,6 +170,7 @@ impl Conn {
             created: Timestamp::now(),
         };
         let max_len = shared.max_len;
+        self.tx.prepare(&mut self.batch);
         loop {
             let frame = if eof {
                 self.codec.decode_eof(&mut self.buf)
@@ -193,8 +194,11 @@ impl Conn {
             if outcome == Outcome::Failed {
                 self.parse_errors += 1;
             }
-            if self.batch.len() >= BATCH_BYTES && !self.hand_over().await {
-                return false;
+            if self.batch.len() >= BATCH_BYTES {
+                if !self.hand_over().await {
+                    return false;
+                }
+                self.tx.prepare(&mut self.batch);
             }
         }
         self.hand_over().await
@@ -213,10 +217,11 @@ impl Conn {
             std::mem::take(&mut self.frame_errors),
         );
         if self.batch.is_empty() {
+            // An idle connection keeps no buffer.
+            self.tx.release(&mut self.batch);
             return true;
         }
-        let batch = std::mem::take(&mut self.batch);
-        self.tx.send(batch).await.is_ok()
+        self.tx.send(&mut self.batch).await.is_ok()
     }
 }
 

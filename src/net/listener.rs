@@ -491,6 +491,7 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
         };
         let mut datagrams = 0u64;
         let mut next = first;
+        tx.prepare(&mut batch);
         loop {
             match next {
                 Ok((n, addr)) => {
@@ -530,10 +531,13 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
         if batch.is_empty() {
             continue;
         }
-        match tokio::time::timeout(UDP_QUEUE_WAIT, tx.send(std::mem::take(&mut batch))).await {
+        match tokio::time::timeout(UDP_QUEUE_WAIT, tx.send(&mut batch)).await {
             Ok(Ok(())) => Counters::add(&counters.udp_messages, datagrams),
             Ok(Err(_)) => return,
-            Err(_) => Counters::add(&counters.udp_dropped, datagrams),
+            Err(_) => {
+                batch.clear();
+                Counters::add(&counters.udp_dropped, datagrams);
+            }
         }
     }
     // Shutdown: what the kernel already holds was delivered to us; take it all, waiting for
@@ -562,7 +566,7 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
             break;
         }
         Counters::add(&counters.udp_messages, datagrams);
-        if tx.send(std::mem::take(&mut batch)).await.is_err() {
+        if tx.send(&mut batch).await.is_err() {
             return;
         }
     }

@@ -1,14 +1,21 @@
 //! The one writer: a thread that takes batches of JSON event lines from the bounded queue and
 //! writes them to stdout or a file.
 //!
-//! Batches are gathered into writes of about [`WRITE_BYTES`]; whenever the queue runs dry the
-//! gathered bytes are written and flushed at once, so a pause in traffic shows its events
-//! immediately (well within the 100 ms `listen | jq` needs) while a busy stream still gets
-//! large writes. The thread blocks on the output, never the runtime: a slow reader fills the
-//! queue, and the connections stop reading (see [`crate::net`]).
+//! A large batch (a busy connection's) is written as it is; small ones are gathered into writes
+//! of about [`WRITE_BYTES`]. Whenever the queue runs dry the gathered bytes are written and
+//! flushed at once, so a pause in traffic shows its events immediately (well within the 100 ms
+//! `listen | jq` needs) while a busy stream still gets large writes. The thread blocks on the
+//! output, never the runtime: a slow reader fills the queue, and the connections stop reading
+//! (see [`crate::net`]).
+//!
+//! Written batches go back to a small pool the connections take their next batch from, so a
+//! busy stream reuses a few warm buffers instead of growing a fresh one (page faults, copies
+//! on every doubling) for each batch. A connection holds a buffer only while it has events to
+//! hand over: idle connections hold none.
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use tokio::sync::{mpsc, oneshot};
@@ -24,8 +31,76 @@ pub const QUEUE_BATCHES: usize = 128;
 /// data ready).
 pub const BATCH_BYTES: usize = 256 * 1024;
 
+/// A batch at least this large is written on its own instead of being copied into the
+/// gathered bytes.
+const DIRECT_WRITE_BYTES: usize = 64 * 1024;
+/// Written batches kept for reuse, and the largest capacity kept (a batch holding one huge
+/// event is freed instead).
+const POOL_BUFFERS: usize = 16;
+const POOL_MAX_CAPACITY: usize = 4 * BATCH_BYTES;
+
+/// Emptied batch buffers, shared by the writer (which returns them) and the connections.
+#[derive(Debug, Default)]
+struct Pool(Mutex<Vec<Vec<u8>>>);
+
+impl Pool {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|mut p| p.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() < BATCH_BYTES / 4 || buf.capacity() > POOL_MAX_CAPACITY {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut pool) = self.0.lock()
+            && pool.len() < POOL_BUFFERS
+        {
+            pool.push(buf);
+        }
+    }
+}
+
 /// The sending side, one clone per task. The writer stops when the last clone is dropped.
-pub type EventSender = mpsc::Sender<Vec<u8>>;
+#[derive(Clone, Debug)]
+pub struct EventSender {
+    tx: mpsc::Sender<Vec<u8>>,
+    pool: Arc<Pool>,
+}
+
+/// The writer is gone (the output failed).
+#[derive(Debug)]
+pub struct Closed;
+
+impl EventSender {
+    /// Hands `batch` to the writer, waiting for room in the queue (backpressure), and leaves
+    /// an empty buffer without capacity in its place.
+    pub async fn send(&self, batch: &mut Vec<u8>) -> Result<(), Closed> {
+        self.tx
+            .send(std::mem::take(batch))
+            .await
+            .map_err(|_| Closed)
+    }
+
+    /// Makes `batch` ready for events: a buffer from the pool if it has no capacity yet.
+    pub fn prepare(&self, batch: &mut Vec<u8>) {
+        if batch.capacity() == 0 {
+            *batch = self.pool.take();
+        }
+    }
+
+    /// Gives an unused (empty) buffer back to the pool, leaving one without capacity.
+    pub fn release(&self, batch: &mut Vec<u8>) {
+        if batch.capacity() > 0 {
+            self.pool.give(std::mem::take(batch));
+        }
+    }
+}
 
 /// The running writer.
 pub struct Writer {
@@ -49,10 +124,15 @@ impl Writer {
             }
         };
         let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+        let pool = Arc::new(Pool::default());
+        let tx = EventSender {
+            tx,
+            pool: pool.clone(),
+        };
         let thread = thread::Builder::new()
             .name("syslogkit-writer".into())
             .spawn(move || {
-                let result = write_all(rx, sink);
+                let result = write_all(rx, sink, &pool);
                 let _ = done.send(());
                 result
             })
@@ -68,7 +148,11 @@ impl Writer {
     }
 }
 
-fn write_all(mut rx: mpsc::Receiver<Vec<u8>>, mut sink: Box<dyn Write + Send>) -> io::Result<()> {
+fn write_all(
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut sink: Box<dyn Write + Send>,
+    pool: &Pool,
+) -> io::Result<()> {
     let mut gathered: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
     loop {
         let batch = match rx.try_recv() {
@@ -87,15 +171,21 @@ fn write_all(mut rx: mpsc::Receiver<Vec<u8>>, mut sink: Box<dyn Write + Send>) -
             }
             Err(mpsc::error::TryRecvError::Disconnected) => break,
         };
-        if gathered.is_empty() && batch.len() >= WRITE_BYTES {
+        if batch.len() >= DIRECT_WRITE_BYTES {
+            // Order: what was gathered before this batch goes first.
+            if !gathered.is_empty() {
+                sink.write_all(&gathered)?;
+                gathered.clear();
+            }
             sink.write_all(&batch)?;
-            continue;
+        } else {
+            gathered.extend_from_slice(&batch);
+            if gathered.len() >= WRITE_BYTES {
+                sink.write_all(&gathered)?;
+                gathered.clear();
+            }
         }
-        gathered.extend_from_slice(&batch);
-        if gathered.len() >= WRITE_BYTES {
-            sink.write_all(&gathered)?;
-            gathered.clear();
-        }
+        pool.give(batch);
     }
     sink.write_all(&gathered)?;
     sink.flush()

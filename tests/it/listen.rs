@@ -776,3 +776,334 @@ log {{ source(s); destination(lf); destination(octet); destination(dgram); }};
         .count();
     assert_eq!(versions, 2);
 }
+
+/// `n` LF-framed messages `<13>Nov 22 18:21:00 h app: TAG seq=I ` padded with `x` to about
+/// `size` bytes each.
+fn padded(tag: &str, from: usize, n: usize, size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n * (size + 1));
+    for i in from..from + n {
+        let start = out.len();
+        write!(out, "<13>Nov 22 18:21:00 h app: {tag} seq={i} ").unwrap();
+        let pad = size.saturating_sub(out.len() - start);
+        out.resize(out.len() + pad, b'x');
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The number after `TAG seq=` in one raw JSON line, without parsing the JSON.
+fn seq_in_line(line: &[u8], tag: &str) -> Option<usize> {
+    let needle = format!("{tag} seq=");
+    let at = line
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())?;
+    let digits = &line[at + needle.len()..];
+    let end = digits.iter().position(|b| !b.is_ascii_digit())?;
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+#[test]
+fn a_stalled_then_slow_stdout_stops_the_sender_and_memory_stays_bounded() {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    const N: usize = 100_000;
+    const CHUNK: usize = 1000;
+    const SIZE: usize = 1000;
+    let mut listen = Listen::start_unread(&["--tcp", "127.0.0.1:0"]);
+    let mut stdout = listen.take_stdout();
+    let addr = listen.tcp.unwrap();
+    // About 100 MB in and more out: far beyond the writer's queue (32 MiB), the pipe and the
+    // socket buffers, so the sender can only finish if listen keeps reading into memory.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let sender = {
+        let sent = sent.clone();
+        std::thread::spawn(move || {
+            let mut c = TcpStream::connect(addr).unwrap();
+            for from in (0..N).step_by(CHUNK) {
+                c.write_all(&padded("bp", from, CHUNK, SIZE)).unwrap();
+                sent.fetch_add(CHUNK, Ordering::Relaxed);
+            }
+        })
+    };
+
+    // Nobody reads stdout: wait until the sender makes no progress for a while.
+    let started = Instant::now();
+    let (mut last, mut still) = (usize::MAX, 0);
+    while still < 10 {
+        let now = sent.load(Ordering::Relaxed);
+        if now == last {
+            still += 1;
+        } else {
+            (last, still) = (now, 0);
+        }
+        assert!(
+            started.elapsed() < crate::listener::WAIT,
+            "the sender never stopped: {now} messages written"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        last < N,
+        "a stalled stdout must stop the sender, but all {N} messages were written"
+    );
+    let stalled_rss = listen.status_kib("VmRSS");
+
+    // Now a slow reader: small reads with pauses. Every message arrives, in order.
+    let mut buf = vec![0u8; 16 * 1024];
+    let (mut line, mut next, mut reads) = (Vec::new(), 0usize, 0usize);
+    let mut max_rss = stalled_rss;
+    while next < N {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "stdout ended after {next} of {N} events");
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                assert_eq!(seq_in_line(&line, "bp"), Some(next), "event {next}");
+                next += 1;
+                line.clear();
+            } else {
+                line.push(b);
+            }
+        }
+        reads += 1;
+        if reads % 64 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+            max_rss = max_rss.max(listen.status_kib("VmRSS"));
+        }
+    }
+    sender.join().unwrap();
+    let peak = listen.status_kib("VmHWM");
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    // The queue holds at most about 32 MiB of events; the input alone was about 100 MB.
+    const BOUND_KIB: u64 = 96 * 1024;
+    eprintln!(
+        "sender stalled at {last} of {N}; RSS stalled {stalled_rss} KiB, reading {max_rss} KiB, peak {peak} KiB"
+    );
+    assert!(
+        stalled_rss < BOUND_KIB && max_rss < BOUND_KIB && peak < BOUND_KIB,
+        "RSS while stalled {stalled_rss} KiB, while reading {max_rss} KiB, peak {peak} KiB"
+    );
+}
+
+/// Sockets bound to `port` in /proc/net/udp (one line per socket, duplicates not counted).
+fn udp_sockets_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap();
+    let local = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| a.ends_with(&local))
+        })
+        .count()
+}
+
+#[test]
+fn reuse_port_serves_one_udp_port_from_a_socket_per_core() {
+    let listen = Listen::start(&["--udp", "127.0.0.1:0", "--reuse-port"]);
+    let addr = listen.udp.unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(udp_sockets_on(addr.port()), cores, "one socket per core");
+    // The kernel picks the socket by the sender's address: 64 senders reach every socket
+    // (all on one socket: 2^-63 with two). Every socket must be read for all to arrive.
+    const SENDERS: usize = 64;
+    for i in 0..SENDERS {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.send_to(
+            format!("<13>Nov 22 18:21:00 h app: rp seq={i}").as_bytes(),
+            addr,
+        )
+        .unwrap();
+    }
+    listen.events(SENDERS);
+    let stopped = listen.stop();
+    let mut got = seqs(&stopped.events, "rp");
+    got.sort_unstable();
+    assert_eq!(got, (0..SENDERS).collect::<Vec<_>>(), "{}", stopped.stderr);
+    assert!(
+        stopped
+            .events
+            .iter()
+            .all(|e| e["input"]["type"] == "udp" && e.get("error").is_none())
+    );
+}
+
+/// `rb` of `ss -m` for the UDP socket on `port`: the receive buffer the kernel gave it.
+fn udp_receive_buffer(port: u16) -> u64 {
+    let out = Command::new("ss")
+        .args(["-uanm", &format!("sport = :{port}")])
+        .output()
+        .expect("ss (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = text
+        .find("(r")
+        .and_then(|i| text[i..].find(",rb").map(|j| i + j + 3));
+    let digits: String = at
+        .map(|i| text[i..].chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    digits.parse().unwrap_or_else(|_| panic!("no rb in {text}"))
+}
+
+#[test]
+fn recv_buffer_size_is_applied_and_a_bad_value_is_a_clear_error() {
+    let listen = Listen::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "127.0.0.1:0",
+        "--recv-buffer-size",
+        "1MiB",
+    ]);
+    // SO_RCVBUF: the kernel caps the request at net.core.rmem_max and doubles it.
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let port = listen.udp.unwrap().port();
+    assert_eq!(udp_receive_buffer(port), 2 * rmem_max.min(1 << 20));
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    c.write_all(&numbered("tcp", 1)).unwrap();
+    drop(c);
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"<13>Nov 22 18:21:00 h app: udp seq=0", listen.udp.unwrap())
+        .unwrap();
+    listen.events(2);
+    let stopped = listen.stop();
+    assert_eq!(seqs(&stopped.events, "tcp"), [0]);
+    assert_eq!(seqs(&stopped.events, "udp"), [0]);
+
+    for (bad, says) in [
+        ("0", "must be at least 1 byte"),
+        ("8XB", "invalid size \"8XB\""),
+        ("lots", "invalid size \"lots\""),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+            .args(["listen", "--tcp", "127.0.0.1:0", "--recv-buffer-size", bad])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains(&format!("invalid value '{bad}' for '--recv-buffer-size"))
+                && err.contains(says),
+            "{bad}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// The counters of one `--stats` line, by name.
+fn stats_fields(line: &str) -> std::collections::HashMap<&'static str, f64> {
+    let rest = line
+        .strip_prefix("syslogkit listen: ")
+        .unwrap_or_else(|| panic!("not a stats line: {line}"));
+    let numbers: Vec<f64> = rest
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let names = [
+        "open",
+        "connections",
+        "refused",
+        "msg/s",
+        "B/s",
+        "parse errors",
+        "udp dropped",
+    ];
+    assert!(numbers.len() >= names.len(), "{line}");
+    names.into_iter().zip(numbers).collect()
+}
+
+#[test]
+fn stats_prints_periodic_lines_with_the_documented_fields() {
+    let listen = Listen::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "127.0.0.1:0",
+        "--stats",
+        "100ms",
+    ]);
+    let is_stats = |l: &str| l.contains(" open connections (");
+    let first = listen.stderr_line(is_stats);
+    for field in [
+        "open connections (",
+        " total, ",
+        " refused), ",
+        " msg/s, ",
+        " B/s, ",
+        " parse errors, ",
+        " udp dropped",
+    ] {
+        assert!(first.contains(field), "{field:?} in {first}");
+    }
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    c.write_all(&numbered("s", 3)).unwrap();
+    c.write_all(b"not syslog\n").unwrap();
+    listen.events(4);
+    // A later line counts the open connection and the parse error.
+    let line = listen.stderr_line(|l| {
+        is_stats(l) && {
+            let f = stats_fields(l);
+            f["open"] == 1.0 && f["connections"] == 1.0 && f["parse errors"] == 1.0
+        }
+    });
+    let f = stats_fields(&line);
+    assert_eq!((f["refused"], f["udp dropped"]), (0.0, 0.0), "{line}");
+    drop(c);
+    let stopped = listen.stop();
+    let lines = stopped.stderr.lines().filter(|l| is_stats(l)).count();
+    assert!(lines >= 2, "periodic: {}", stopped.stderr);
+    // Some interval saw the 4 messages (4 lines of bytes) arrive.
+    assert!(
+        stopped
+            .stderr
+            .lines()
+            .filter(|l| is_stats(l))
+            .any(|l| stats_fields(l)["msg/s"] > 0.0 && stats_fields(l)["B/s"] > 0.0),
+        "{}",
+        stopped.stderr
+    );
+}
+
+#[test]
+fn a_single_message_is_written_while_the_connection_stays_open() {
+    use std::time::{Duration, Instant};
+    // `listen | jq`: when traffic pauses, the events so far are flushed (within 100 ms by
+    // design; asserted here only against a generous bound).
+    const PROMPT: Duration = Duration::from_secs(5);
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"]);
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..3 {
+        c.write_all(format!("<13>Nov 22 18:21:00 h app: one seq={i}\n").as_bytes())
+            .unwrap();
+        let sent = Instant::now();
+        while listen.event_count() < 2 * i + 1 {
+            assert!(sent.elapsed() < PROMPT, "TCP message {i} not written");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        udp.send_to(
+            format!("<13>Nov 22 18:21:00 h app: udp seq={i}").as_bytes(),
+            listen.udp.unwrap(),
+        )
+        .unwrap();
+        let sent = Instant::now();
+        while listen.event_count() < 2 * i + 2 {
+            assert!(sent.elapsed() < PROMPT, "UDP message {i} not written");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let stopped = listen.stop();
+    assert_eq!(seqs(&stopped.events, "one"), [0, 1, 2]);
+    assert_eq!(seqs(&stopped.events, "udp"), [0, 1, 2]);
+    drop(c);
+}

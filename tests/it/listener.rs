@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -21,6 +21,8 @@ pub struct Listen {
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     readers: Vec<thread::JoinHandle<()>>,
+    /// Stdout when the test reads it itself ([`Listen::start_unread`]).
+    unread: Option<ChildStdout>,
 }
 
 /// What a stopped listener left.
@@ -34,6 +36,16 @@ impl Listen {
     /// Starts `syslogkit listen ARGS` and waits until it has printed one "listening on" line
     /// per `--tcp`, `--udp` and `--tls` in `args`.
     pub fn start(args: &[&str]) -> Listen {
+        Listen::spawn(args, true)
+    }
+
+    /// As [`start`](Self::start), but nothing reads stdout: the test takes it with
+    /// [`take_stdout`](Self::take_stdout) and reads it at its own pace.
+    pub fn start_unread(args: &[&str]) -> Listen {
+        Listen::spawn(args, false)
+    }
+
+    fn spawn(args: &[&str], read_stdout: bool) -> Listen {
         let expected = args
             .iter()
             .filter(|a| matches!(**a, "--tcp" | "--udp" | "--tls"))
@@ -48,10 +60,13 @@ impl Listen {
             .expect("start syslogkit listen");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let readers = vec![
-            collect(child.stdout.take().unwrap(), stdout.clone()),
-            collect(child.stderr.take().unwrap(), stderr.clone()),
-        ];
+        let mut readers = vec![collect(child.stderr.take().unwrap(), stderr.clone())];
+        let unread = if read_stdout {
+            readers.push(collect(child.stdout.take().unwrap(), stdout.clone()));
+            None
+        } else {
+            child.stdout.take()
+        };
         let mut listen = Listen {
             child,
             tcp: None,
@@ -60,6 +75,7 @@ impl Listen {
             stdout,
             stderr,
             readers,
+            unread,
         };
         let started = Instant::now();
         loop {
@@ -87,6 +103,41 @@ impl Listen {
             assert!(
                 started.elapsed() < WAIT,
                 "listen did not report its addresses: {lines:?}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The pipe of a listener started with [`start_unread`](Self::start_unread).
+    pub fn take_stdout(&mut self) -> ChildStdout {
+        self.unread.take().expect("started with start_unread")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A field of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`).
+    pub fn status_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in {status}"))
+    }
+
+    /// Waits until a line of stderr satisfies `pred` and returns it.
+    pub fn stderr_line(&self, pred: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            if let Some(line) = self.stderr.lock().unwrap().iter().find(|l| pred(l)) {
+                return line.clone();
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no such line on stderr: {}",
+                self.stderr_text()
             );
             thread::sleep(Duration::from_millis(10));
         }
