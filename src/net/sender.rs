@@ -1095,7 +1095,9 @@ impl Sender {
     /// other receivers that check the client certificate after the handshake just close it.
     fn close_hint(&self, reason: &str) -> &'static str {
         if self.config.protocol != Protocol::Tls
-            || !(reason.contains("closed") || reason.contains("reset"))
+            || !["closed", "reset", "ended the TLS session"]
+                .iter()
+                .any(|w| reason.contains(w))
         {
             ""
         } else if tls_client::certificate_asked_for_but_none() {

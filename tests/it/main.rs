@@ -1,5 +1,6 @@
 //! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
+mod certs;
 mod frame;
 mod generated;
 mod listen;
@@ -8,4 +9,5 @@ mod parse;
 mod peers;
 mod rulegen;
 mod send;
+mod send_tls;
 mod util;
