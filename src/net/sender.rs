@@ -39,6 +39,9 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// The disk queue is handed to the OS at least this often.
 const QUEUE_FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// At the end, how long a receiver gets to close its end after `send` closed its own (at most
+/// `--write-timeout`).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -234,6 +237,9 @@ struct Destination {
     /// Where the first message in `ends` starts.
     first_start: usize,
     last_progress: Instant,
+    /// Messages written on the current connection: the ones a receiver that resets it at the
+    /// end may not have read.
+    conn_messages: u64,
     backoff: Duration,
     retry_at: Instant,
     stats: DestinationStats,
@@ -259,6 +265,7 @@ impl Destination {
             ends: VecDeque::new(),
             first_start: 0,
             last_progress: now,
+            conn_messages: 0,
             backoff: MIN_BACKOFF,
             retry_at: now,
             stats: DestinationStats {
@@ -303,6 +310,7 @@ impl Destination {
             self.ends.pop_front();
             self.first_start = end;
             self.stats.messages += 1;
+            self.conn_messages += 1;
         }
         if self.written == self.buf.len() {
             self.buf.clear();
@@ -877,6 +885,7 @@ impl Sender {
         d.stats.connects += 1;
         d.backoff = MIN_BACKOFF;
         d.last_progress = now;
+        d.conn_messages = 0;
         if d.stats.connects > 1 || d.stats.failures > 0 {
             let name = d.stats.name.clone();
             (self.config.notice)(&format!("connected to {name}"));
@@ -1009,8 +1018,9 @@ impl Sender {
         } else {
             String::new()
         };
+        let hint = self.close_hint(reason);
         (self.config.notice)(&format!(
-            "{name}: {reason}; reconnecting in {backoff:?}{moved}"
+            "{name}: {reason}{hint}; reconnecting in {backoff:?}{moved}"
         ));
     }
 
@@ -1054,18 +1064,23 @@ impl Sender {
                 }
             }
         }
-        for d in &mut self.destinations {
-            if let Conn::Tls(stream, tls, _) = &mut d.conn {
-                tls.send_close_notify();
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_write_timeout(Some(self.config.write_timeout));
-                while tls.wants_write() && tls.write_tls(stream).is_ok() {}
-            }
-            if let Conn::Tcp(stream) | Conn::Tls(stream, _, _) = &d.conn {
-                let _ = stream.shutdown(std::net::Shutdown::Write);
-            }
+        let linger = self.config.write_timeout.min(CLOSE_TIMEOUT);
+        for i in 0..self.destinations.len() {
+            let d = &mut self.destinations[i];
             self.undelivered += d.ends.len() as u64;
-            close(&mut d.conn);
+            if let Err(reason) = close_cleanly(&mut d.conn, linger) {
+                // The receiver stopped reading before it saw the end of the stream: what it
+                // had not read is lost, and which messages those are cannot be known.
+                let lost = d.conn_messages;
+                d.stats.messages -= lost;
+                d.stats.failures += 1;
+                self.undelivered += lost;
+                let name = d.stats.name.clone();
+                let hint = self.close_hint(&reason);
+                (self.config.notice)(&format!(
+                    "{name}: {reason}{hint}; up to {lost} messages written on this connection may not have been read, and count as not delivered"
+                ));
+            }
         }
         self.undelivered += self.orphans.len() as u64;
         if let Some(queue) = self.config.queue.as_mut()
@@ -1074,6 +1089,22 @@ impl Sender {
             (self.config.notice)(&format!("cannot close the queue: {e}"));
         }
         self.summary()
+    }
+
+    /// What may explain a TLS receiver closing the connection: rsyslog's `x509/*` modes and
+    /// other receivers that check the client certificate after the handshake just close it.
+    fn close_hint(&self, reason: &str) -> &'static str {
+        if self.config.protocol != Protocol::Tls
+            || !["closed", "reset", "ended the TLS session"]
+                .iter()
+                .any(|w| reason.contains(w))
+        {
+            ""
+        } else if tls_client::certificate_asked_for_but_none() {
+            ": the receiver asked for a client certificate and none was given (--tls-cert, --tls-key)"
+        } else {
+            ": a TLS receiver that closes at once may not accept the client certificate (--tls-cert)"
+        }
     }
 
     /// The counters so far.
@@ -1164,6 +1195,104 @@ fn check_peer(conn: &mut Conn) -> Result<(), String> {
     }
 }
 
+/// Ends a TCP or TLS connection at the end of the run and checks that the receiver read
+/// everything: it must not have closed first, and after `send`'s close (TLS close_notify,
+/// then FIN) it must close in turn without a reset or an alert. A receiver that closes with
+/// unread data makes its kernel send a reset; that is how a TLS receiver that refused the
+/// client certificate after the handshake shows. Waits at most `linger` for the receiver's
+/// close; one that keeps its end open is given the benefit of the doubt.
+fn close_cleanly(conn: &mut Conn, linger: Duration) -> Result<(), String> {
+    let result = close_and_wait(conn, linger);
+    close(conn);
+    result
+}
+
+fn close_and_wait(conn: &mut Conn, linger: Duration) -> Result<(), String> {
+    let (stream, mut tls) = match conn {
+        Conn::Tcp(stream) => (stream, None),
+        Conn::Tls(stream, tls, _) => (stream, Some(tls)),
+        _ => return Ok(()),
+    };
+    let closed_first = |reason: String| format!("{reason} before send had finished");
+    let deadline = Instant::now() + linger;
+    let mut buf = [0u8; 4096];
+    // Closed by the receiver before our close: it stopped reading.
+    loop {
+        let read = match tls.as_mut() {
+            Some(tls) => tls.read_tls(stream),
+            None => stream.read(&mut buf),
+        };
+        match read {
+            Ok(0) => return Err(closed_first("the receiver closed the connection".into())),
+            Ok(_) => {
+                if let Some(tls) = tls.as_mut() {
+                    let state = tls.process_new_packets().map_err(|e| tls_alert(&e))?;
+                    if state.peer_has_closed() {
+                        return Err(closed_first("the receiver closed the TLS session".into()));
+                    }
+                    while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(closed_first(reset_reason(&e))),
+        }
+    }
+    let io = |e: io::Error| reset_reason(&e);
+    stream.set_nonblocking(false).map_err(io)?;
+    stream.set_write_timeout(Some(linger)).map_err(io)?;
+    if let Some(tls) = tls.as_mut() {
+        tls.send_close_notify();
+        while tls.wants_write() {
+            tls.write_tls(stream).map_err(io)?;
+        }
+    }
+    stream.shutdown(std::net::Shutdown::Write).map_err(io)?;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        stream.set_read_timeout(Some(left)).map_err(io)?;
+        let read = match tls.as_mut() {
+            Some(tls) => tls.read_tls(stream),
+            None => stream.read(&mut buf),
+        };
+        match read {
+            Ok(0) => break,
+            Ok(_) => {
+                if let Some(tls) = tls.as_mut() {
+                    tls.process_new_packets().map_err(|e| tls_alert(&e))?;
+                    while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok(());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(reset_reason(&e)),
+        }
+    }
+    // A reset that came in behind the receiver's FIN (its close crossed our last data).
+    match stream.take_error() {
+        Ok(Some(e)) => Err(reset_reason(&e)),
+        _ => Ok(()),
+    }
+}
+
+fn reset_reason(e: &io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => {
+            "the receiver reset the connection (it closed it without reading everything)".into()
+        }
+        _ => format!("connection failed: {e}"),
+    }
+}
+
+fn tls_alert(e: &rustls::Error) -> String {
+    format!("the receiver ended the TLS session: {e}")
+}
+
 /// Moves a handshake forward as far as the socket allows.
 fn drive_tls(stream: &mut TcpStream, tls: &mut ClientConnection) -> io::Result<()> {
     loop {
@@ -1212,19 +1341,31 @@ fn connect_error(e: &io::Error) -> String {
 }
 
 fn tls_error(e: &io::Error) -> String {
-    let text = e.to_string();
-    let hint = if text.contains("UnknownIssuer") {
-        "; the receiver's certificate is not signed by a CA given with --tls-ca (or the system's)"
-    } else if text.contains("Expired") {
-        "; the receiver's certificate has expired"
-    } else if text.contains("NotValidForName") {
-        "; the certificate does not name this host: give --tls-servername NAME"
-    } else if text.contains("CertificateRequired") || text.contains("HandshakeFailure") {
-        "; the receiver may require a client certificate (--tls-cert, --tls-key)"
-    } else {
-        ""
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error};
+    let hint = match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+        Some(Error::InvalidCertificate(Cert::UnknownIssuer)) => {
+            "; the receiver's certificate is not signed by a CA given with --tls-ca (or the system's), or use --tls-insecure to skip the check"
+        }
+        Some(Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. })) => {
+            "; the receiver's certificate has expired: renew it (or use --tls-insecure to skip the check)"
+        }
+        Some(Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        )) => {
+            "; the certificate does not name the host: connect by a name it has, or give --tls-servername NAME"
+        }
+        Some(Error::AlertReceived(
+            Alert::CertificateRequired
+            | Alert::HandshakeFailure
+            | Alert::BadCertificate
+            | Alert::UnknownCA
+            | Alert::CertificateUnknown,
+        )) => {
+            "; the receiver did not accept the client certificate (--tls-cert, --tls-key), or requires one"
+        }
+        _ => "",
     };
-    format!("TLS handshake failed: {text}{hint}")
+    format!("TLS handshake failed: {e}{hint}")
 }
 
 /// This machine's addresses, for `--exclude-self`.

@@ -14,7 +14,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use rustls::client::ResolvesClientCert;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::pem::PemObject;
@@ -122,7 +124,48 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError
         }
         (None, Some(_)) => return Err(err("--tls-key needs --tls-cert (the client certificate)")),
     };
+    let mut config = config;
+    config.client_auth_cert_resolver = Arc::new(NoteMissingCertificate(
+        config.client_auth_cert_resolver.clone(),
+    ));
     Ok(Arc::new(config))
+}
+
+/// Set once a receiver asked for a client certificate and `--tls-cert` gave none.
+static CERTIFICATE_ASKED_FOR_BUT_NONE: AtomicBool = AtomicBool::new(false);
+
+/// Whether a receiver asked for a client certificate that `send` did not have. With TLS 1.3
+/// the client's part of the handshake ends before the server has judged its certificate, and
+/// a receiver that refuses it (rsyslog's `x509/*` modes) just closes the connection; this
+/// lets that close be explained.
+pub fn certificate_asked_for_but_none() -> bool {
+    CERTIFICATE_ASKED_FOR_BUT_NONE.load(Ordering::Relaxed)
+}
+
+/// Passes client certificate requests on, noting those it cannot answer.
+#[derive(Debug)]
+struct NoteMissingCertificate(Arc<dyn ResolvesClientCert>);
+
+impl ResolvesClientCert for NoteMissingCertificate {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let key = self.0.resolve(root_hint_subjects, sigschemes);
+        if key.is_none() {
+            CERTIFICATE_ASKED_FOR_BUT_NONE.store(true, Ordering::Relaxed);
+        }
+        key
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.0.only_raw_public_keys()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.0.has_certs()
+    }
 }
 
 /// The name sent as SNI and checked against the certificate: `--tls-servername`, else the

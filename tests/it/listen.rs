@@ -453,23 +453,6 @@ fn idle_connections_are_closed_after_the_timeout() {
     );
 }
 
-/// A CA, a server certificate for 127.0.0.1 and localhost, a client certificate from the CA,
-/// and a self-signed "rogue" client, all made with openssl in `dir`.
-fn make_certs(dir: &std::path::Path) {
-    let script = r#"
-set -e
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=syslogkit test CA" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/O=syslogkit/CN=client1" 2>/dev/null
-printf 'extendedKeyUsage=clientAuth\n' > client.ext
-openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 -subj "/CN=rogue" 2>/dev/null
-"#;
-    run(Command::new("sh").args(["-c", script]).current_dir(dir));
-}
-
 /// Sends `message` with `openssl s_client`, with the client certificate `cert` if given.
 /// Returns whether s_client succeeded (a refused client may or may not see its failure).
 fn s_client(dir: &std::path::Path, port: u16, cert: Option<&str>, message: &str) {
@@ -512,7 +495,7 @@ fn s_client(dir: &std::path::Path, port: u16, cert: Option<&str>, message: &str)
 #[test]
 fn tls_connection_events_carry_the_session() {
     let dir = tempfile::tempdir().unwrap();
-    make_certs(dir.path());
+    crate::certs::make(dir.path());
     let d = dir.path().to_str().unwrap();
     let listen = Listen::start(&[
         "--tls",
@@ -546,7 +529,7 @@ fn tls_connection_events_carry_the_session() {
 #[test]
 fn mutual_tls_refuses_clients_without_a_valid_certificate_and_serves_the_others() {
     let dir = tempfile::tempdir().unwrap();
-    make_certs(dir.path());
+    crate::certs::make(dir.path());
     let d = dir.path().to_str().unwrap();
     let listen = Listen::start(&[
         "--tls",
@@ -661,7 +644,7 @@ fn assert_forwarded(events: &[Value], messages: &[&str], routes: &[(&str, bool)]
 #[test]
 fn rsyslog_omfwd_forwards_over_tcp_lf_octet_counted_udp_and_tls() {
     let dir = tempfile::tempdir().unwrap();
-    make_certs(dir.path());
+    crate::certs::make(dir.path());
     let d = dir.path().to_str().unwrap();
     let listen = Listen::start(&[
         "--tcp",

@@ -1,6 +1,7 @@
 //! CLI tests: one integration binary (one link on a 2-core machine), one module per command.
 
 mod bench;
+mod certs;
 mod frame;
 mod generated;
 mod listen;
@@ -9,4 +10,5 @@ mod parse;
 mod peers;
 mod rulegen;
 mod send;
+mod send_tls;
 mod util;

@@ -17,6 +17,10 @@ module(load="imtcp")
 module(load="imudp")
 input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{dir}/port")
 input(type="imudp" address="127.0.0.1" port="{udp}")
+"#;
+
+/// rsyslog's view of each message, one JSON object a line in `{dir}/fields.jsonl`.
+pub const RSYSLOG_FIELDS_FILE: &str = r#"
 template(name="fields" type="list" option.jsonf="on") {
   property(outname="pri" name="pri" format="jsonf")
   property(outname="hostname" name="hostname" format="jsonf")
@@ -29,18 +33,19 @@ template(name="fields" type="list" option.jsonf="on") {
 action(type="omfile" file="{dir}/fields.jsonl" template="fields")
 "#;
 
-fn hostname() -> String {
+pub fn hostname() -> String {
     syslogkit::syslog::format::local_hostname()
 }
 
 fn rsyslog() -> (peers::Daemon, u16, u16) {
     let udp = peers::free_port();
-    let mut d = peers::rsyslog(&RSYSLOG_FIELDS.replace("{udp}", &udp.to_string()));
+    let config = RSYSLOG_FIELDS.replace("{udp}", &udp.to_string()) + RSYSLOG_FIELDS_FILE;
+    let mut d = peers::rsyslog(&config);
     let tcp = d.port_from_file("port");
     (d, tcp, udp)
 }
 
-fn field(v: &Value, name: &str) -> String {
+pub fn field(v: &Value, name: &str) -> String {
     v[name].as_str().unwrap_or_default().to_string()
 }
 
