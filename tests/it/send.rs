@@ -232,32 +232,34 @@ fn send_raw(args: &[&str], input: String) -> (i32, String) {
 }
 
 #[test]
-fn load_is_balanced_by_weight() {
-    for weights in [[1u32, 1], [2, 1]] {
-        let (a, b) = (LineReceiver::new(), LineReceiver::new());
+fn load_is_balanced_by_weight_over_two_and_three_receivers() {
+    let cases: [&[u32]; 4] = [&[1, 1], &[2, 1], &[1, 1, 1], &[2, 1, 1]];
+    for weights in cases {
+        let receivers: Vec<LineReceiver> = weights.iter().map(|_| LineReceiver::new()).collect();
         let n = 30_000;
-        let (status, stderr) = send_raw(
-            &[
-                "--to",
-                &format!("127.0.0.1:{},weight={}", a.port(), weights[0]),
-                "--to",
-                &format!("127.0.0.1:{},weight={}", b.port(), weights[1]),
-            ],
-            lines(n),
-        );
+        let targets: Vec<String> = receivers
+            .iter()
+            .zip(weights)
+            .map(|(r, w)| format!("127.0.0.1:{},weight={w}", r.port()))
+            .collect();
+        let args: Vec<&str> = targets.iter().flat_map(|t| ["--to", t.as_str()]).collect();
+        let (status, stderr) = send_raw(&args, lines(n));
         assert_eq!(status, 0, "{stderr}");
-        a.wait_for(1);
+        let total = || receivers.iter().map(LineReceiver::count).sum::<usize>();
         let deadline = Instant::now() + PEER_TIMEOUT;
-        while a.count() + b.count() < n && Instant::now() < deadline {
+        while total() < n && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!(a.count() + b.count(), n, "{stderr}");
-        let share = a.count() as f64 / n as f64;
-        let want = f64::from(weights[0]) / f64::from(weights[0] + weights[1]);
-        assert!(
-            (share - want).abs() < 0.05,
-            "{weights:?}: share {share}, {stderr}"
-        );
+        assert_eq!(total(), n, "{weights:?}: {stderr}");
+        let weight_sum: u32 = weights.iter().sum();
+        for (r, &w) in receivers.iter().zip(weights) {
+            let share = r.count() as f64 / n as f64;
+            let want = f64::from(w) / f64::from(weight_sum);
+            assert!(
+                (share - want).abs() < 0.05,
+                "{weights:?}: share {share} where {want} was wanted, {stderr}"
+            );
+        }
     }
 }
 
