@@ -328,7 +328,7 @@ pub fn local_hostname() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::syslog::rfc5424 as parse5424;
     use crate::syslog::timestamp::TimeContext;
@@ -363,7 +363,7 @@ mod tests {
     }
 
     /// The event Elastic documents for its syslog processor, as `parse` writes it.
-    pub(super) fn elastic_example() -> Value {
+    pub(crate) fn elastic_example() -> Value {
         json!({"@timestamp": "2022-01-11T22:14:15.003Z",
                "message": "this is the message",
                "log": {"syslog": {"priority": 165,
