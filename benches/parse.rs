@@ -1,16 +1,13 @@
 //! Line → ECS JSON event, per line kind, in lines/s and bytes/s: the hot path of `parse`,
 //! `frame --decode` and `listen`. In the same group, the reference a Rust user would write:
 //! Vector's parser `syslog_loose` plus a serde-derived event written by `serde_json`
-//! (the same as `examples/reference_parse.rs`, which `scripts/bench-parse.sh` times end to end).
+//! (`examples/reference_parse/ecs.rs`, which `scripts/bench-parse.sh` times end to end).
 //!
 //! `cargo bench --bench parse`
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use serde::Serialize;
-use syslog_loose::{Variant, parse_message};
 use syslogkit::ingest::{InputFormat, LineParser, ParseOptions};
 use syslogkit::syslog::timestamp::{TimeContext, Zone};
 
@@ -37,67 +34,12 @@ const LINES: [(&str, &str); 5] = [
     ),
 ];
 
-#[derive(Serialize)]
-struct RefEvent<'a> {
-    #[serde(rename = "@timestamp", skip_serializing_if = "Option::is_none")]
-    timestamp: Option<String>,
-    message: &'a str,
-    log: RefLog<'a>,
-}
-
-#[derive(Serialize)]
-struct RefLog<'a> {
-    syslog: RefSyslog<'a>,
-}
-
-#[derive(Serialize)]
-struct RefSyslog<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    facility: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    severity: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hostname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    appname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    procid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    msgid: Option<&'a str>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    structured_data: BTreeMap<&'a str, BTreeMap<&'a str, String>>,
-}
+/// The reference's mapping, shared with `examples/reference_parse`.
+#[path = "../examples/reference_parse/ecs.rs"]
+mod reference_ecs;
 
 fn reference(line: &str, out: &mut Vec<u8>) {
-    let m = parse_message(line, Variant::Either);
-    let event = RefEvent {
-        timestamp: m.timestamp.map(|t| {
-            t.to_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        }),
-        message: m.msg,
-        log: RefLog {
-            syslog: RefSyslog {
-                facility: m.facility.map(|f| f.as_str()),
-                severity: m.severity.map(|s| s.as_str()),
-                hostname: m.hostname,
-                appname: m.appname,
-                procid: m.procid.map(|p| p.to_string()),
-                msgid: m.msgid,
-                structured_data: m
-                    .structured_data
-                    .iter()
-                    .map(|sd| {
-                        (
-                            sd.id,
-                            sd.params.iter().map(|(k, v)| (*k, v.to_string())).collect(),
-                        )
-                    })
-                    .collect(),
-            },
-        },
-    };
-    serde_json::to_writer(&mut *out, &event).expect("writing to a Vec");
+    reference_ecs::write_event(line, out).expect("writing JSON to a Vec cannot fail");
     out.push(b'\n');
 }
 

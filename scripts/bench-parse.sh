@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `syslogkit parse` against the reference a Rust user would write instead: Vector's parser
-# syslog_loose + serde_json (examples/reference_parse.rs), end to end (bytes in, JSON lines
+# syslog_loose + serde_json (examples/reference_parse/), end to end (bytes in, JSON lines
 # out), release build, on the same generated file of mixed RFC 3164/5424 lines.
 # Prints lines/s for each and the ratio; max RSS for 1M and 10M lines; --jobs 1 vs 2.
 # Usage: scripts/bench-parse.sh [LINES]   (default 1000000)
