@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use syslogkit::framing::{Decoder, Escape, FrameCodec, Framing, encode};
 use tokio_util::codec::{AnyDelimiterCodec, Encoder as _, LinesCodec};
@@ -109,6 +109,35 @@ fn bench_codec<D: tokio_util::codec::Decoder>(
     });
 }
 
+/// `FrameCodec::decode_in_place` over a `BytesMut` copy of the data, advanced once at the end,
+/// as `listen` reads a connection (the copy is not timed).
+fn bench_in_place(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    framing: &Framing,
+    data: &[u8],
+    n: usize,
+) {
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.bench_function(id, |b| {
+        b.iter_batched_ref(
+            || BytesMut::from(data),
+            |buf| {
+                let mut codec = FrameCodec::new(framing, MAX_LEN);
+                let mut frames = 0;
+                let used = codec.decode_in_place(buf, true, |item| {
+                    black_box(item);
+                    frames += 1;
+                    true
+                });
+                buf.advance(used);
+                assert_eq!(frames, n);
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
 fn decoding(c: &mut Criterion) {
     for size in [100, 1024] {
         let msgs = messages(size);
@@ -142,6 +171,16 @@ fn decoding(c: &mut Criterion) {
         bench_codec(&mut group, "syslogkit-codec/octet", &octet, n, || {
             FrameCodec::new(&Framing::OctetCounting, MAX_LEN)
         });
+        for (id, framing, data) in [
+            ("syslogkit-codec-in-place/lf", Framing::Lf, &lf),
+            (
+                "syslogkit-codec-in-place/octet",
+                Framing::OctetCounting,
+                &octet,
+            ),
+        ] {
+            bench_in_place(&mut group, id, &framing, data, n);
+        }
         bench_codec(&mut group, "tokio-util/LinesCodec", &lf, n, || {
             LinesCodec::new_with_max_length(MAX_LEN)
         });

@@ -62,6 +62,9 @@ for group in sorted(groups, key=order):
             ("syslogkit-codec/lf vs tokio-util/LinesCodec", ratio("syslogkit-codec/lf", "tokio-util/LinesCodec"), 3.0),
             ("syslogkit-codec/lf vs memchr/lf", ratio("syslogkit-codec/lf", "memchr/lf"), 0.5),
             ("syslogkit-codec/octet vs syslogkit-codec/lf", ratio("syslogkit-codec/octet", "syslogkit-codec/lf"), 1.0),
+            ("syslogkit-codec-in-place/lf vs tokio-util/LinesCodec", ratio("syslogkit-codec-in-place/lf", "tokio-util/LinesCodec"), 3.0),
+            ("syslogkit-codec-in-place/lf vs memchr/lf", ratio("syslogkit-codec-in-place/lf", "memchr/lf"), 0.5),
+            ("syslogkit-codec-in-place/octet vs .../lf", ratio("syslogkit-codec-in-place/octet", "syslogkit-codec-in-place/lf"), 1.0),
             ("syslogkit-codec/lf vs tokio-util/AnyDelimiterCodec", ratio("syslogkit-codec/lf", "tokio-util/AnyDelimiterCodec"), None),
         ]
     else:

@@ -69,6 +69,39 @@ impl FrameCodec {
         self.decoder.max_len()
     }
 
+    /// Decodes the frames of `src` where they lie, for a caller that is done with each one
+    /// before the next: `each` sees them in order, borrowed, until it returns `false` or `src`
+    /// holds no complete frame (at `eof`: until everything is consumed, a last message cut
+    /// short coming out as [`Decoded::Truncated`]). Returns how many bytes were consumed, for
+    /// the caller to `advance` past once.
+    ///
+    /// The trait's `decode` cuts each frame out of the buffer as an owned `Bytes` (two atomic
+    /// reference-count updates a frame); this path, which `listen` takes, does neither.
+    pub fn decode_in_place(
+        &mut self,
+        src: &[u8],
+        eof: bool,
+        mut each: impl FnMut(Decoded<'_>) -> bool,
+    ) -> usize {
+        let mut consumed = 0;
+        loop {
+            let rest = &src[consumed..];
+            let (item, used) = if eof {
+                self.decoder.decode_eof(rest)
+            } else {
+                self.decoder.decode(rest)
+            };
+            consumed += used;
+            let go_on = match item {
+                Some(item) => each(item),
+                None => used > 0,
+            };
+            if !go_on {
+                return consumed;
+            }
+        }
+    }
+
     /// Runs the slice decoder over `src` until it yields an item or needs more input, dropping
     /// skipped bytes as it goes.
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> Option<Frame> {
@@ -185,6 +218,47 @@ mod tests {
         for chunk in 1..=input.len() {
             let mut codec = FrameCodec::new(&Framing::Auto, 64);
             assert_eq!(run(&mut codec, input, chunk), want, "chunk {chunk}");
+        }
+    }
+
+    /// Feeds `input` `chunk` bytes at a time through `decode_in_place`, taking at most `take`
+    /// frames a call, as `listen` does when its batch fills.
+    fn run_in_place(codec: &mut FrameCodec, input: &[u8], chunk: usize, take: usize) -> Vec<Frame> {
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        let mut drain = |buf: &mut BytesMut, eof: bool| loop {
+            let mut taken = 0;
+            let used = codec.decode_in_place(buf, eof, |item| {
+                out.push(frame(item.bytes(), item.defect()));
+                taken += 1;
+                taken < take
+            });
+            buf.advance(used);
+            if taken < take {
+                break;
+            }
+        };
+        for piece in input.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            drain(&mut buf, false);
+        }
+        drain(&mut buf, true);
+        assert!(buf.is_empty());
+        out
+    }
+
+    #[test]
+    fn decoding_in_place_gives_the_codec_frames_at_every_split_and_stop() {
+        let input = b"<13>lf\r\n9 <14>octet12 abc \nx 99999999999 y\n7 <1>two\n\n3 abc";
+        for framing in [Framing::Auto, Framing::Lf, Framing::OctetCounting] {
+            for chunk in 1..=input.len() {
+                let want = run(&mut FrameCodec::new(&framing, 8), input, chunk);
+                for take in [1, 2, usize::MAX] {
+                    let mut codec = FrameCodec::new(&framing, 8);
+                    let got = run_in_place(&mut codec, input, chunk, take);
+                    assert_eq!(got, want, "{framing:?} chunk {chunk} take {take}");
+                }
+            }
         }
     }
 

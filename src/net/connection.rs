@@ -15,10 +15,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, timeout};
-use tokio_util::codec::Decoder as _;
 
 use super::listener::Shared;
 use super::output::{BATCH_BYTES, EventSender};
@@ -172,34 +171,35 @@ impl Conn {
         let max_len = shared.max_len;
         self.tx.prepare(&mut self.batch);
         loop {
-            let frame = if eof {
-                self.codec.decode_eof(&mut self.buf)
-            } else {
-                self.codec.decode(&mut self.buf)
-            };
-            // The codec reports hostile input as frames with an error, never as Err.
-            let Ok(Some(frame)) = frame else {
-                break;
-            };
-            if let Some(error) = frame.error {
-                self.frame_errors += 1;
-                warn_frame(&shared, &peer, error, &frame.bytes, max_len);
-            }
-            // LineParser drops one trailing LF inside a frame, as rsyslog does.
-            let decoded = frame.decoded();
-            let outcome =
-                self.parser
-                    .write_received(&decoded, max_len, Some(&received), &mut self.batch);
-            self.messages += 1;
-            if outcome == Outcome::Failed {
-                self.parse_errors += 1;
-            }
-            if self.batch.len() >= BATCH_BYTES {
-                if !self.hand_over().await {
-                    return false;
+            // Frames are parsed where they lie in the read buffer; the buffer advances once
+            // per batch. The codec reports hostile input as frames with a defect, never as Err.
+            let (parser, batch) = (&mut self.parser, &mut self.batch);
+            let (messages, parse_errors, frame_errors) = (
+                &mut self.messages,
+                &mut self.parse_errors,
+                &mut self.frame_errors,
+            );
+            let used = self.codec.decode_in_place(&self.buf, eof, |decoded| {
+                if let Some(error) = decoded.defect() {
+                    *frame_errors += 1;
+                    warn_frame(&shared, &peer, error, decoded.bytes(), max_len);
                 }
-                self.tx.prepare(&mut self.batch);
+                // LineParser drops one trailing LF inside a frame, as rsyslog does.
+                let outcome = parser.write_received(&decoded, max_len, Some(&received), batch);
+                *messages += 1;
+                if outcome == Outcome::Failed {
+                    *parse_errors += 1;
+                }
+                batch.len() < BATCH_BYTES
+            });
+            self.buf.advance(used);
+            if self.batch.len() < BATCH_BYTES {
+                break;
             }
+            if !self.hand_over().await {
+                return false;
+            }
+            self.tx.prepare(&mut self.batch);
         }
         self.hand_over().await
     }
