@@ -257,7 +257,8 @@ impl Destination {
             host: target.host.clone(),
             port: target.port,
             addr,
-            active: true,
+            // `resolve` chooses the active ones (--max-connections).
+            active: false,
             load: Load::new(target.weight),
             conn: Conn::Down,
             buf: Vec::new(),
