@@ -50,7 +50,10 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// written to a failed connection go to the others. When no destination can take a message,
 /// or the throttle is reached, --backpressure decides: block (wait, reconnecting), drop, or
 /// queue to disk. At start, if no destination can be connected and there is no queue, send
-/// fails at once (as logger does).
+/// fails at once (as logger does). A receiver that stops reading is given up after
+/// --write-timeout: the messages written on that connection count as not delivered (they may
+/// sit unread in the kernels' buffers), and at the end of input send stops waiting for
+/// destinations that took nothing for that long.
 ///
 /// Disk queue guarantee (--backpressure queue): every message read is written to the queue
 /// files (handed to the OS) before send reads more input and at least every 100 ms, so a
@@ -276,7 +279,9 @@ pub struct SendArgs {
     )]
     connect_timeout: u64,
 
-    /// A connection that takes nothing for this long is closed and its messages go elsewhere.
+    /// A connection that takes nothing for this long is reset: what was written on it counts
+    /// as not delivered, the rest goes elsewhere. After the end of input, send waits at most
+    /// this long for destinations that take nothing.
     #[arg(
         long,
         value_name = "MS",
