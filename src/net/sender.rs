@@ -39,6 +39,8 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// The disk queue is handed to the OS at least this often.
 const QUEUE_FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// How often [`Sender::set_ticker`]'s function gets the counters.
+const TICK_EVERY: Duration = Duration::from_millis(100);
 /// At the end, how long a receiver gets to close its end after `send` closed its own (at most
 /// `--write-timeout`).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -354,6 +356,9 @@ impl Destination {
     }
 }
 
+/// What [`Sender::set_ticker`] calls with the counters.
+pub type Ticker = Box<dyn FnMut(&Summary)>;
+
 /// Sends framed messages; see the module documentation.
 pub struct Sender {
     config: SenderConfig,
@@ -371,6 +376,9 @@ pub struct Sender {
     queue_in_flight: bool,
     /// The input has ended ([`Sender::finish`]).
     finishing: bool,
+    /// Gets the counters every [`TICK_EVERY`], also while `send` blocks (`--stats`).
+    ticker: Option<Ticker>,
+    last_tick: Instant,
 }
 
 impl Sender {
@@ -398,6 +406,8 @@ impl Sender {
             last_queue_flush: now,
             queue_in_flight: false,
             finishing: false,
+            ticker: None,
+            last_tick: now,
         };
         sender.resolve(true)?;
         // Wait for the first connections (bounded by the connect timeout).
@@ -519,6 +529,12 @@ impl Sender {
             }
         }
         Ok(())
+    }
+
+    /// Calls `ticker` with the counters every 100 ms from now on, also while waiting for a
+    /// destination or the throttle, and while [`finish`](Self::finish) delivers the rest.
+    pub fn set_ticker(&mut self, ticker: Ticker) {
+        self.ticker = Some(ticker);
     }
 
     /// Sends one framed message (or queues or drops it, as `--backpressure` says).
@@ -701,6 +717,13 @@ impl Sender {
     /// One round of I/O: timers, connects, EOF detection, writes; waits at most `wait`.
     fn pump(&mut self, wait: Duration) {
         let now = Instant::now();
+        if now.duration_since(self.last_tick) >= TICK_EVERY
+            && let Some(mut ticker) = self.ticker.take()
+        {
+            ticker(&self.summary());
+            self.ticker = Some(ticker);
+            self.last_tick = now;
+        }
         if self.lb_periods.due(now) {
             self.destinations.iter_mut().for_each(|d| d.load.roll());
         }
