@@ -472,7 +472,16 @@ impl Sender {
             };
             let before = wanted.len();
             for addr in addrs {
-                if own.contains(&addr.ip()) || wanted.iter().any(|(_, a)| *a == addr) {
+                if own.contains(&addr.ip()) {
+                    if first {
+                        (self.config.notice)(&format!(
+                            "--exclude-self: leaving out {}:{} ({addr}), an address of this machine",
+                            target.host, target.port
+                        ));
+                    }
+                    continue;
+                }
+                if wanted.iter().any(|(_, a)| *a == addr) {
                     continue;
                 }
                 wanted.push((t, addr));
@@ -486,7 +495,7 @@ impl Sender {
         }
         if wanted.is_empty() {
             return Err(StartError(
-                "no destination left after --exclude-self: leave it out or give other hosts".into(),
+                "no destination left: every address of every --to is this machine's and --exclude-self drops them; leave out --exclude-self or give other hosts".into(),
             ));
         }
         for d in &mut self.destinations {
