@@ -741,7 +741,10 @@ fn feed(
         |s| {
             if let Some(bar) = &progress {
                 bar.set_position(s.bytes_read);
-                bar.set_message(format!("{} messages", s.messages));
+                // Called after every message: format the text only now and then.
+                if s.lines % 1024 == 0 {
+                    bar.set_message(format!("{} messages", s.messages));
+                }
             }
             if let Some(line) = stats_line {
                 line.borrow_mut().relay = *s;
@@ -791,7 +794,7 @@ impl StatsLine {
         self.last = now;
         let up = summary.destinations.iter().filter(|d| d.up).count();
         eprintln!(
-            "syslogkit send: stats: {:.1} s: {} lines, {} messages, {} sent ({} bytes), {} dropped, {} queued, {} not delivered, {} truncated, {} bad lines, {up} of {} destinations up",
+            "syslogkit send: stats: {:.3} s: {} lines, {} messages, {} sent ({} bytes), {} dropped, {} queued, {} not delivered, {} truncated, {} bad lines, {up} of {} destinations up",
             now.duration_since(self.start).as_secs_f64(),
             relay.lines,
             relay.messages,

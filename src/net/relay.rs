@@ -213,8 +213,8 @@ pub fn send_one(
 
 /// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
 /// to `output`. `on_error` gets the line number (from 1) of every line skipped;
-/// `on_tick` is called with the counts so far at least every 100 ms and whenever the input
-/// has been caught up with (for progress and `--stats`).
+/// `on_tick` is called with the counts so far after every message handed over, and at least
+/// every 100 ms while waiting for input (for progress and `--stats`): keep it cheap.
 pub fn relay<R: Read + Send + 'static>(
     input: R,
     encoder: &MessageEncoder,
@@ -284,6 +284,9 @@ pub fn relay<R: Read + Send + 'static>(
                         output.put(f)?;
                         stats.messages += 1;
                     }
+                    // A chunk can take long to hand over when the sender blocks (throttle,
+                    // backpressure): the counts stay current meanwhile.
+                    on_tick(&stats);
                 }
                 Err(e) => {
                     stats.errors += 1;

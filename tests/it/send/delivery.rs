@@ -60,14 +60,15 @@ fn summary(stderr: &str) -> Counts {
     counts_of(line)
 }
 
-/// `--stats` lines: (seconds since start, counters).
-fn stats_lines(stderr: &str) -> Vec<(f64, Counts)> {
+/// `--stats` lines: (seconds since start, counters, messages read).
+fn stats_lines(stderr: &str) -> Vec<(f64, Counts, u64)> {
     stderr
         .lines()
         .filter_map(|l| l.strip_prefix("syslogkit send: stats: "))
         .map(|rest| {
             let (secs, _) = rest.split_once(" s: ").expect("stats: <seconds> s: ...");
-            (secs.parse().expect("seconds"), counts_of(rest))
+            let messages = number_before(rest, " messages,").expect("messages");
+            (secs.parse().expect("seconds"), counts_of(rest), messages)
         })
         .collect()
 }
@@ -314,9 +315,11 @@ fn the_throttle_holds_the_byte_rate_by_send_own_counters() {
         stats.len() >= 2,
         "a throttled run of about 2 s prints stats lines: {stderr}"
     );
-    for (secs, c) in &stats {
-        // The bucket starts full (one second's worth), then refills at the rate.
-        let most = rate * secs + rate;
+    for (secs, c, messages) in &stats {
+        assert!(c.sent <= *messages, "sent more than read: {stderr}");
+        // The bucket starts full (one second's worth), then refills at the rate; the seconds
+        // are printed rounded to the millisecond.
+        let most = rate * (secs + 0.0005) + rate;
         assert!(
             (c.bytes as f64) <= most,
             "{} bytes sent after {secs} s, above the throttle's {most}: {stderr}",
