@@ -186,7 +186,7 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l lb-stats-pe
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dns-resolution-period -d 'Resolve names again this often; every A/AAAA record is a destination' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-connections -d 'At most N connections at once (0: one per destination); the subset rotates every DNS period' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l connect-timeout -d 'Connection (and TLS handshake) timeout' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l write-timeout -d 'A connection that takes nothing for this long is closed and its messages go elsewhere' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l write-timeout -d 'A connection that takes nothing for this long is reset: what was written on it counts as not delivered, the rest goes elsewhere. After the end of input, send waits at most this long for destinations that take nothing' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l throttle -d 'Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l backpressure -d 'When no destination takes a message, or the throttle is reached: \'block\' (wait), \'drop\', or \'queue\' (to --queue-dir)' -r -f -a "block\t''
 drop\t''
@@ -205,7 +205,7 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-ver
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr every N seconds' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms; a number alone is seconds), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s d -l udp -d 'Use UDP (logger\'s -d)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc3164 -d 'RFC 3164 messages (the default)'

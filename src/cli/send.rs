@@ -2,10 +2,12 @@
 //! become a [`SenderConfig`] and a [`MessageEncoder`]; `net::relay` and `net::sender` do the
 //! work.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -21,6 +23,7 @@ use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, Timestam
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 
+use super::listen::parse_duration;
 use super::parse::parse_zone;
 
 /// Largest UDP payload over IPv4.
@@ -50,7 +53,10 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// written to a failed connection go to the others. When no destination can take a message,
 /// or the throttle is reached, --backpressure decides: block (wait, reconnecting), drop, or
 /// queue to disk. At start, if no destination can be connected and there is no queue, send
-/// fails at once (as logger does).
+/// fails at once (as logger does). A receiver that stops reading is given up after
+/// --write-timeout: the messages written on that connection count as not delivered (they may
+/// sit unread in the kernels' buffers), and at the end of input send stops waiting for
+/// destinations that took nothing for that long.
 ///
 /// Disk queue guarantee (--backpressure queue): every message read is written to the queue
 /// files (handed to the OS) before send reads more input and at least every 100 ms, so a
@@ -276,7 +282,9 @@ pub struct SendArgs {
     )]
     connect_timeout: u64,
 
-    /// A connection that takes nothing for this long is closed and its messages go elsewhere.
+    /// A connection that takes nothing for this long is reset: what was written on it counts
+    /// as not delivered, the rest goes elsewhere. After the end of input, send waits at most
+    /// this long for destinations that take nothing.
     #[arg(
         long,
         value_name = "MS",
@@ -365,9 +373,12 @@ pub struct SendArgs {
     tls_key_passphrase: Option<String>,
 
     // ---- Output.
-    /// A counters line on stderr every N seconds.
-    #[arg(long, value_name = "SECONDS", help_heading = "Output")]
-    stats: Option<u64>,
+    /// A counters line on stderr this often (10s, 500ms; a number alone is seconds), while
+    /// reading and while delivering what is left at the end: "stats: <seconds since start>
+    /// s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not
+    /// delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up".
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_duration, help_heading = "Output")]
+    stats: Option<Duration>,
 
     /// Write the framed bytes to stdout instead of sending them.
     #[arg(long, help_heading = "Output")]
@@ -435,17 +446,24 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let config = sender_config(&args, protocol, targets)?;
+    // Started first, so that its clock covers the throttle's.
+    let stats_line = args
+        .stats
+        .filter(|every| !every.is_zero())
+        .map(|every| Rc::new(RefCell::new(StatsLine::new(every))));
     let mut sender = Sender::start(config).map_err(|e| anyhow!(e))?;
+    if let Some(line) = &stats_line {
+        let line = line.clone();
+        sender.set_ticker(Box::new(move |summary| line.borrow_mut().tick(summary)));
+    }
     let one_shot = !args.message.is_empty();
     let (stats, failed) = {
         let mut output = Output::Send(&mut sender);
-        feed(
-            &args,
-            &encoder,
-            &mut output,
-            args.stats.map(Duration::from_secs),
-        )?
+        feed(&args, &encoder, &mut output, stats_line.as_deref())?
     };
+    if let Some(line) = &stats_line {
+        line.borrow_mut().relay = stats;
+    }
     let summary = sender.finish();
     let undelivered = summary.dropped + summary.undelivered;
     if !one_shot || undelivered > 0 || stats.errors > 0 {
@@ -673,7 +691,7 @@ fn feed(
     args: &SendArgs,
     encoder: &MessageEncoder,
     output: &mut Output<'_>,
-    stats_every: Option<Duration>,
+    stats_line: Option<&RefCell<StatsLine>>,
 ) -> anyhow::Result<(RelayStats, bool)> {
     if !args.message.is_empty() {
         let message = args.message.join(" ");
@@ -714,7 +732,6 @@ fn feed(
         }
         _ => None,
     };
-    let mut last_stats = Instant::now();
     let result = relay::relay(
         input,
         encoder,
@@ -724,16 +741,13 @@ fn feed(
         |s| {
             if let Some(bar) = &progress {
                 bar.set_position(s.bytes_read);
-                bar.set_message(format!("{} messages", s.messages));
+                // Called after every message: format the text only now and then.
+                if s.lines % 1024 == 0 {
+                    bar.set_message(format!("{} messages", s.messages));
+                }
             }
-            if let Some(every) = stats_every
-                && last_stats.elapsed() >= every
-            {
-                eprintln!(
-                    "syslogkit send: stats: {} lines, {} messages, {} bad lines, {} truncated",
-                    s.lines, s.messages, s.errors, s.truncated
-                );
-                last_stats = Instant::now();
+            if let Some(line) = stats_line {
+                line.borrow_mut().relay = *s;
             }
         },
     );
@@ -747,6 +761,52 @@ fn feed(
             eprintln!("syslogkit send: cannot read {name}: {e}");
             Ok((RelayStats::default(), true))
         }
+    }
+}
+
+/// `--stats`: a counters line on stderr every `every`, from the input side's counts (updated
+/// by the relay) and the sender's (given by its ticker, which runs also while send blocks).
+struct StatsLine {
+    start: Instant,
+    every: Duration,
+    last: Instant,
+    relay: RelayStats,
+}
+
+impl StatsLine {
+    fn new(every: Duration) -> StatsLine {
+        let now = Instant::now();
+        StatsLine {
+            start: now,
+            every,
+            last: now,
+            relay: RelayStats::default(),
+        }
+    }
+
+    /// Prints the line when it is due.
+    fn tick(&mut self, summary: &Summary) {
+        let relay = &self.relay;
+        let now = Instant::now();
+        if now.duration_since(self.last) < self.every {
+            return;
+        }
+        self.last = now;
+        let up = summary.destinations.iter().filter(|d| d.up).count();
+        eprintln!(
+            "syslogkit send: stats: {:.3} s: {} lines, {} messages, {} sent ({} bytes), {} dropped, {} queued, {} not delivered, {} truncated, {} bad lines, {up} of {} destinations up",
+            now.duration_since(self.start).as_secs_f64(),
+            relay.lines,
+            relay.messages,
+            summary.sent,
+            summary.bytes,
+            summary.dropped,
+            summary.queued,
+            summary.undelivered,
+            relay.truncated,
+            relay.errors,
+            summary.destinations.len(),
+        );
     }
 }
 

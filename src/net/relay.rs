@@ -213,8 +213,8 @@ pub fn send_one(
 
 /// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
 /// to `output`. `on_error` gets the line number (from 1) of every line skipped;
-/// `on_tick` is called at least every 100 ms with the counts so far (for progress and
-/// `--stats`).
+/// `on_tick` is called with the counts so far after every message handed over, and at least
+/// every 100 ms while waiting for input (for progress and `--stats`): keep it cheap.
 pub fn relay<R: Read + Send + 'static>(
     input: R,
     encoder: &MessageEncoder,
@@ -284,6 +284,9 @@ pub fn relay<R: Read + Send + 'static>(
                         output.put(f)?;
                         stats.messages += 1;
                     }
+                    // A chunk can take long to hand over when the sender blocks (throttle,
+                    // backpressure): the counts stay current meanwhile.
+                    on_tick(&stats);
                 }
                 Err(e) => {
                     stats.errors += 1;
@@ -303,19 +306,24 @@ pub fn relay<R: Read + Send + 'static>(
         let chunk = match rx.try_recv() {
             Ok(chunk) => Some(chunk),
             Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => loop {
-                output.idle(Duration::ZERO)?;
-                match rx.recv_timeout(Duration::from_millis(20)) {
-                    Ok(chunk) => break Some(chunk),
-                    Err(RecvTimeoutError::Disconnected) => break None,
-                    Err(RecvTimeoutError::Timeout) => {
-                        if last_tick.elapsed() >= Duration::from_millis(100) {
-                            on_tick(&stats);
-                            last_tick = Instant::now();
+            Err(TryRecvError::Empty) => {
+                // Caught up with the input: the counts are current while the sender works.
+                on_tick(&stats);
+                last_tick = Instant::now();
+                loop {
+                    output.idle(Duration::ZERO)?;
+                    match rx.recv_timeout(Duration::from_millis(20)) {
+                        Ok(chunk) => break Some(chunk),
+                        Err(RecvTimeoutError::Disconnected) => break None,
+                        Err(RecvTimeoutError::Timeout) => {
+                            if last_tick.elapsed() >= Duration::from_millis(100) {
+                                on_tick(&stats);
+                                last_tick = Instant::now();
+                            }
                         }
                     }
                 }
-            },
+            }
         };
         match chunk {
             Some(chunk) => {

@@ -39,6 +39,8 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// The disk queue is handed to the OS at least this often.
 const QUEUE_FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// How often [`Sender::set_ticker`]'s function gets the counters.
+const TICK_EVERY: Duration = Duration::from_millis(100);
 /// At the end, how long a receiver gets to close its end after `send` closed its own (at most
 /// `--write-timeout`).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -238,8 +240,12 @@ struct Destination {
     first_start: usize,
     last_progress: Instant,
     /// Messages written on the current connection: the ones a receiver that resets it at the
-    /// end may not have read.
+    /// end, or stops reading (`--write-timeout`), may not have read.
     conn_messages: u64,
+    /// Bytes written on the current connection.
+    conn_bytes: u64,
+    /// Timed out after the end of input: not reconnected, its messages count as not delivered.
+    given_up: bool,
     backoff: Duration,
     retry_at: Instant,
     stats: DestinationStats,
@@ -257,7 +263,8 @@ impl Destination {
             host: target.host.clone(),
             port: target.port,
             addr,
-            active: true,
+            // `resolve` chooses the active ones (--max-connections).
+            active: false,
             load: Load::new(target.weight),
             conn: Conn::Down,
             buf: Vec::new(),
@@ -266,6 +273,8 @@ impl Destination {
             first_start: 0,
             last_progress: now,
             conn_messages: 0,
+            conn_bytes: 0,
+            given_up: false,
             backoff: MIN_BACKOFF,
             retry_at: now,
             stats: DestinationStats {
@@ -347,6 +356,9 @@ impl Destination {
     }
 }
 
+/// What [`Sender::set_ticker`] calls with the counters.
+pub type Ticker = Box<dyn FnMut(&Summary)>;
+
 /// Sends framed messages; see the module documentation.
 pub struct Sender {
     config: SenderConfig,
@@ -362,6 +374,11 @@ pub struct Sender {
     last_queue_flush: Instant,
     /// Records taken from the queue are in flight until every buffer is written.
     queue_in_flight: bool,
+    /// The input has ended ([`Sender::finish`]).
+    finishing: bool,
+    /// Gets the counters every [`TICK_EVERY`], also while `send` blocks (`--stats`).
+    ticker: Option<Ticker>,
+    last_tick: Instant,
 }
 
 impl Sender {
@@ -388,6 +405,9 @@ impl Sender {
             undelivered: 0,
             last_queue_flush: now,
             queue_in_flight: false,
+            finishing: false,
+            ticker: None,
+            last_tick: now,
         };
         sender.resolve(true)?;
         // Wait for the first connections (bounded by the connect timeout).
@@ -452,7 +472,16 @@ impl Sender {
             };
             let before = wanted.len();
             for addr in addrs {
-                if own.contains(&addr.ip()) || wanted.iter().any(|(_, a)| *a == addr) {
+                if own.contains(&addr.ip()) {
+                    if first {
+                        (self.config.notice)(&format!(
+                            "--exclude-self: leaving out {}:{} ({addr}), an address of this machine",
+                            target.host, target.port
+                        ));
+                    }
+                    continue;
+                }
+                if wanted.iter().any(|(_, a)| *a == addr) {
                     continue;
                 }
                 wanted.push((t, addr));
@@ -466,7 +495,7 @@ impl Sender {
         }
         if wanted.is_empty() {
             return Err(StartError(
-                "no destination left after --exclude-self: leave it out or give other hosts".into(),
+                "no destination left: every address of every --to is this machine's and --exclude-self drops them; leave out --exclude-self or give other hosts".into(),
             ));
         }
         for d in &mut self.destinations {
@@ -509,6 +538,12 @@ impl Sender {
             }
         }
         Ok(())
+    }
+
+    /// Calls `ticker` with the counters every 100 ms from now on, also while waiting for a
+    /// destination or the throttle, and while [`finish`](Self::finish) delivers the rest.
+    pub fn set_ticker(&mut self, ticker: Ticker) {
+        self.ticker = Some(ticker);
     }
 
     /// Sends one framed message (or queues or drops it, as `--backpressure` says).
@@ -597,6 +632,10 @@ impl Sender {
                 },
             }
             return;
+        }
+        if d.unwritten() == 0 {
+            // The write timeout counts from when the connection has something to take.
+            d.last_progress = Instant::now();
         }
         d.buf.extend_from_slice(framed);
         d.ends.push_back(d.buf.len());
@@ -687,6 +726,13 @@ impl Sender {
     /// One round of I/O: timers, connects, EOF detection, writes; waits at most `wait`.
     fn pump(&mut self, wait: Duration) {
         let now = Instant::now();
+        if now.duration_since(self.last_tick) >= TICK_EVERY
+            && let Some(mut ticker) = self.ticker.take()
+        {
+            ticker(&self.summary());
+            self.ticker = Some(ticker);
+            self.last_tick = now;
+        }
         if self.lb_periods.due(now) {
             self.destinations.iter_mut().for_each(|d| d.load.roll());
         }
@@ -704,7 +750,7 @@ impl Sender {
         }
         for i in 0..self.destinations.len() {
             let d = &self.destinations[i];
-            if d.active && matches!(d.conn, Conn::Down) && d.retry_at <= now {
+            if d.active && !d.given_up && matches!(d.conn, Conn::Down) && d.retry_at <= now {
                 self.connect(i);
             }
         }
@@ -736,15 +782,13 @@ impl Sender {
             });
             index.push(i);
         }
-        let any_down = self
-            .destinations
-            .iter()
-            .any(|d| d.active && matches!(d.conn, Conn::Down));
+        let retrying = |d: &&Destination| d.active && !d.given_up && matches!(d.conn, Conn::Down);
+        let any_down = self.destinations.iter().any(|d| retrying(&d));
         let wait = if any_down {
             let next = self
                 .destinations
                 .iter()
-                .filter(|d| d.active && matches!(d.conn, Conn::Down))
+                .filter(retrying)
                 .map(|d| d.retry_at.saturating_duration_since(now))
                 .min()
                 .unwrap_or(wait);
@@ -774,11 +818,7 @@ impl Sender {
                 && d.ready()
                 && now.duration_since(d.last_progress) > self.config.write_timeout
             {
-                let timeout = self.config.write_timeout;
-                self.fail(
-                    i,
-                    &format!("nothing could be written for {timeout:?} (--write-timeout)"),
-                );
+                self.write_timed_out(i);
             }
         }
         if self.queue_in_flight && self.destinations.iter().all(|d| d.unwritten() == 0) {
@@ -886,6 +926,7 @@ impl Sender {
         d.backoff = MIN_BACKOFF;
         d.last_progress = now;
         d.conn_messages = 0;
+        d.conn_bytes = 0;
         if d.stats.connects > 1 || d.stats.failures > 0 {
             let name = d.stats.name.clone();
             (self.config.notice)(&format!("connected to {name}"));
@@ -993,11 +1034,44 @@ impl Sender {
         let d = &mut self.destinations[i];
         if d.written > before {
             d.stats.bytes += (d.written - before) as u64;
+            d.conn_bytes += (d.written - before) as u64;
             d.last_progress = Instant::now();
         }
         // With TLS, a message counts as sent once rustls has it; what it has not yet written
         // goes out on the next POLLOUT.
         d.count_written();
+    }
+
+    /// `--write-timeout`: the receiver took nothing for the whole timeout, so it has stopped
+    /// reading, and what was written on this connection may sit unread in the kernels'
+    /// buffers. The connection is reset rather than closed, so that none of it trickles in
+    /// later, and those messages count as not delivered (an upper bound: the receiver may
+    /// have read some before it stalled). The ones not completely written go elsewhere. After
+    /// the end of input the destination is given up instead of reconnected.
+    fn write_timed_out(&mut self, i: usize) {
+        let timeout = self.config.write_timeout;
+        let d = &mut self.destinations[i];
+        if let Conn::Tcp(s) | Conn::Tls(s, _, _) = &d.conn {
+            let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
+        }
+        let lost = d.conn_messages;
+        d.stats.messages = d.stats.messages.saturating_sub(lost);
+        d.stats.bytes = d.stats.bytes.saturating_sub(d.conn_bytes);
+        d.conn_messages = 0;
+        d.conn_bytes = 0;
+        d.given_up = self.finishing;
+        self.undelivered += lost;
+        let lost = if lost > 0 {
+            format!(
+                "; {lost} messages written on this connection may not have been read, and count as not delivered"
+            )
+        } else {
+            String::new()
+        };
+        self.fail(
+            i,
+            &format!("nothing could be written for {timeout:?} (--write-timeout){lost}"),
+        );
     }
 
     /// Closes a destination's connection, schedules a reconnect and re-routes its messages.
@@ -1011,6 +1085,7 @@ impl Sender {
         d.backoff = (d.backoff * 2).min(MAX_BACKOFF);
         let orphans = d.take_unwritten();
         let name = d.stats.name.clone();
+        let given_up = d.given_up;
         let lost = orphans.len();
         self.orphans.extend(orphans);
         let moved = if lost > 0 {
@@ -1019,13 +1094,23 @@ impl Sender {
             String::new()
         };
         let hint = self.close_hint(reason);
-        (self.config.notice)(&format!(
-            "{name}: {reason}{hint}; reconnecting in {backoff:?}{moved}"
-        ));
+        let next = if given_up {
+            "; the input has ended, so it is not retried".to_string()
+        } else {
+            format!("; reconnecting in {backoff:?}")
+        };
+        (self.config.notice)(&format!("{name}: {reason}{hint}{next}{moved}"));
     }
 
     /// Ends the run: sends (or queues) everything, closes connections cleanly.
+    ///
+    /// With `--backpressure block` it waits for the destinations to take what is buffered, but
+    /// not for ever: it gives up once none could take anything for `--write-timeout`, or every
+    /// destination timed out after the end of input. What was not sent then counts as not
+    /// delivered.
     pub fn finish(mut self) -> Summary {
+        self.finishing = true;
+        let mut last_up = Instant::now();
         loop {
             self.idle(Duration::from_millis(10));
             let buffered = !self.orphans.is_empty()
@@ -1041,9 +1126,32 @@ impl Sender {
                 .destinations
                 .iter()
                 .any(|d| d.can_take() || d.unwritten() > 0);
-            if none_up {
+            let now = Instant::now();
+            if !none_up {
+                last_up = now;
+            } else {
                 match self.config.backpressure {
-                    Backpressure::Block => {}
+                    Backpressure::Block => {
+                        let all_given_up = self
+                            .destinations
+                            .iter()
+                            .filter(|d| d.active)
+                            .all(|d| d.given_up);
+                        let waited = now.duration_since(last_up);
+                        if all_given_up || waited >= self.config.write_timeout {
+                            let left = self.orphans.len()
+                                + self
+                                    .destinations
+                                    .iter()
+                                    .map(|d| d.ends.len())
+                                    .sum::<usize>();
+                            let timeout = self.config.write_timeout;
+                            (self.config.notice)(&format!(
+                                "giving up: no destination took anything for {timeout:?} (--write-timeout) after the end of input; {left} messages not delivered"
+                            ));
+                            break;
+                        }
+                    }
                     Backpressure::Drop => {
                         self.dropped += self.orphans.len() as u64;
                         self.orphans.clear();
@@ -1068,11 +1176,12 @@ impl Sender {
         for i in 0..self.destinations.len() {
             let d = &mut self.destinations[i];
             self.undelivered += d.ends.len() as u64;
-            if let Err(reason) = close_cleanly(&mut d.conn, linger) {
+            if let Err(reason) = close_cleanly(&mut d.conn, linger, self.config.write_timeout) {
                 // The receiver stopped reading before it saw the end of the stream: what it
                 // had not read is lost, and which messages those are cannot be known.
                 let lost = d.conn_messages;
                 d.stats.messages -= lost;
+                d.stats.bytes = d.stats.bytes.saturating_sub(d.conn_bytes);
                 d.stats.failures += 1;
                 self.undelivered += lost;
                 let name = d.stats.name.clone();
@@ -1200,14 +1309,23 @@ fn check_peer(conn: &mut Conn) -> Result<(), String> {
 /// then FIN) it must close in turn without a reset or an alert. A receiver that closes with
 /// unread data makes its kernel send a reset; that is how a TLS receiver that refused the
 /// client certificate after the handshake shows. Waits at most `linger` for the receiver's
-/// close; one that keeps its end open is given the benefit of the doubt.
-fn close_cleanly(conn: &mut Conn, linger: Duration) -> Result<(), String> {
-    let result = close_and_wait(conn, linger);
+/// close; one that keeps its end open is given the benefit of the doubt once its kernel has
+/// acknowledged every byte, and is waited for while it still takes them. One that takes
+/// nothing for `stall` (--write-timeout) has stopped reading: that is an error.
+fn close_cleanly(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<(), String> {
+    let result = close_and_wait(conn, linger, stall);
+    if result.is_err()
+        && let Conn::Tcp(s) | Conn::Tls(s, _, _) = conn
+    {
+        // What the receiver did not take counts as not delivered: make sure it is not
+        // delivered later either.
+        let _ = socket2::SockRef::from(&*s).set_linger(Some(Duration::ZERO));
+    }
     close(conn);
     result
 }
 
-fn close_and_wait(conn: &mut Conn, linger: Duration) -> Result<(), String> {
+fn close_and_wait(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<(), String> {
     let (stream, mut tls) = match conn {
         Conn::Tcp(stream) => (stream, None),
         Conn::Tls(stream, tls, _) => (stream, Some(tls)),
@@ -1248,12 +1366,31 @@ fn close_and_wait(conn: &mut Conn, linger: Duration) -> Result<(), String> {
         }
     }
     stream.shutdown(std::net::Shutdown::Write).map_err(io)?;
+    let mut unacked = unacknowledged(stream);
+    let mut last_progress = Instant::now();
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
-            return Ok(());
+            let still = unacknowledged(stream);
+            if still == 0 {
+                return Ok(());
+            }
+            if still < unacked {
+                unacked = still;
+                last_progress = now;
+            } else if now.duration_since(last_progress) >= stall {
+                return Err(format!(
+                    "the receiver took nothing for {stall:?} (--write-timeout) and left {still} bytes unread"
+                ));
+            }
         }
-        stream.set_read_timeout(Some(left)).map_err(io)?;
+        let slice = if left.is_zero() {
+            Duration::from_millis(50)
+        } else {
+            left
+        };
+        stream.set_read_timeout(Some(slice)).map_err(io)?;
         let read = match tls.as_mut() {
             Some(tls) => tls.read_tls(stream),
             None => stream.read(&mut buf),
@@ -1266,9 +1403,7 @@ fn close_and_wait(conn: &mut Conn, linger: Duration) -> Result<(), String> {
                     while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
                 }
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Ok(());
-            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(reset_reason(&e)),
         }
@@ -1278,6 +1413,15 @@ fn close_and_wait(conn: &mut Conn, linger: Duration) -> Result<(), String> {
         Ok(Some(e)) => Err(reset_reason(&e)),
         _ => Ok(()),
     }
+}
+
+/// Bytes written to the socket that the receiver's kernel has not acknowledged (0 when the OS
+/// cannot tell).
+fn unacknowledged(stream: &TcpStream) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ) stores one int for a TCP socket.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+    if rc == 0 { n.max(0) as usize } else { 0 }
 }
 
 fn reset_reason(e: &io::Error) -> String {

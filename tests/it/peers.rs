@@ -268,26 +268,39 @@ impl Capture {
 /// stopped (every connection closed at once, as a killed daemon's would be, unread bytes
 /// lost) and started again on the same port.
 pub struct LineReceiver {
+    ip: std::net::IpAddr,
     port: u16,
     lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl LineReceiver {
     pub fn new() -> LineReceiver {
+        LineReceiver::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).unwrap()
+    }
+
+    /// A receiver on `addr` (port 0: one the OS picks); fails when the address is taken.
+    pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<LineReceiver> {
         let mut r = LineReceiver {
-            port: 0,
+            ip: addr.ip(),
+            port: addr.port(),
             lines: Default::default(),
+            accepted: Default::default(),
             stop: None,
             thread: None,
         };
-        r.start();
-        r
+        r.try_start()?;
+        Ok(r)
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn ip(&self) -> std::net::IpAddr {
+        self.ip
     }
 
     /// Lines received so far.
@@ -299,14 +312,23 @@ impl LineReceiver {
         self.lines.lock().unwrap().len()
     }
 
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Starts listening (again, on the same port once it had one).
     pub fn start(&mut self) {
+        self.try_start().unwrap();
+    }
+
+    fn try_start(&mut self) -> std::io::Result<()> {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        let listener = TcpListener::bind((self.ip, self.port))?;
         self.port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let (lines, flag) = (self.lines.clone(), stop.clone());
+        let (lines, flag, accepted) = (self.lines.clone(), stop.clone(), self.accepted.clone());
         self.stop = Some(stop);
         self.thread = Some(thread::spawn(move || {
             let mut connections: Vec<(TcpStream, Vec<u8>)> = Vec::new();
@@ -314,6 +336,7 @@ impl LineReceiver {
             while !flag.load(Ordering::SeqCst) {
                 while let Ok((s, _)) = listener.accept() {
                     s.set_nonblocking(true).unwrap();
+                    accepted.fetch_add(1, Ordering::SeqCst);
                     connections.push((s, Vec::new()));
                 }
                 let mut idle = true;
@@ -340,6 +363,7 @@ impl LineReceiver {
                 }
             }
         }));
+        Ok(())
     }
 
     /// Closes the listener and every connection at once.
@@ -370,5 +394,60 @@ impl LineReceiver {
 impl Drop for LineReceiver {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A TCP receiver on 127.0.0.1 that accepts every connection and never reads from it: the
+/// kernel buffers fill and then the sender's writes stall, as with a hung daemon.
+pub struct StuckReceiver {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl StuckReceiver {
+    pub fn new() -> StuckReceiver {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, flag) = (accepted.clone(), stop.clone());
+        let thread = thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                while let Ok((s, _)) = listener.accept() {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    held.push(s);
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        StuckReceiver {
+            port,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for StuckReceiver {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `syslogkit send`: into real rsyslog and syslog-ng (fields compared with what was sent), the
 //! same message as `logger`, load balancing over counting receivers with one killed and
-//! restarted, the disk queue (receiver down, SIGKILL, gzip, full), and bad input.
+//! restarted, the disk queue (receiver down, SIGKILL, gzip, full), and bad input; the delivery
+//! flags in [`delivery`].
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -10,6 +11,8 @@ use serde_json::Value;
 
 use crate::peers::{self, LineReceiver, PEER_TIMEOUT};
 use crate::util::syslogkit;
+
+mod delivery;
 
 const RSYSLOG_FIELDS: &str = r#"
 global(parser.escapeControlCharactersOnReceive="off")
