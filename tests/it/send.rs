@@ -221,11 +221,16 @@ fn lines(n: usize) -> String {
 
 /// Runs `send --format raw` with the given input and extra args; returns (status, stderr).
 fn send_raw(args: &[&str], input: String) -> (i32, String) {
+    send_within(args, input, PEER_TIMEOUT)
+}
+
+/// Runs `send --format raw ARGS` on `input`, at most `limit`; returns (status, stderr).
+fn send_within(args: &[&str], input: String, limit: Duration) -> (i32, String) {
     let out = syslogkit()
         .args(["send", "--format", "raw"])
         .args(args)
         .write_stdin(input)
-        .timeout(PEER_TIMEOUT)
+        .timeout(limit)
         .output()
         .unwrap();
     (

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::peers::{self, LineReceiver, PEER_TIMEOUT, StuckReceiver};
 use crate::util::syslogkit;
 
-use super::{lines, queue_args};
+use super::{lines, queue_args, send_within};
 
 /// The counters of a summary or `--stats` line.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -172,21 +172,6 @@ impl Drop for SendChild {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Runs `send --format raw ARGS` on `input`, at most `limit`; returns (status, stderr).
-fn send_within(args: &[&str], input: String, limit: Duration) -> (i32, String) {
-    let out = syslogkit()
-        .args(["send", "--format", "raw"])
-        .args(args)
-        .write_stdin(input)
-        .timeout(limit)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// How long a run that has to hit a 1 s write timeout a few times may take.
@@ -407,27 +392,27 @@ fn exclude_self_leaves_out_this_machines_addresses_and_says_so() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
+    // Refused before anything is sent: exit status 2, the reasons on stderr.
+    let refused = |to: &[&str]| {
+        let out = syslogkit()
+            .arg("send")
+            .args(to.iter().flat_map(|t| ["--to", t]))
+            .args(["--exclude-self", "hi"])
+            .timeout(PEER_TIMEOUT)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     let one = format!("127.0.0.1:{port}");
-    let out = syslogkit()
-        .args(["send", "--to", &one, "--exclude-self", "hi"])
-        .timeout(PEER_TIMEOUT)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&[&one]);
     assert!(
         stderr.contains(&format!("--exclude-self: leaving out {one}"))
             && stderr.contains("every address of 127.0.0.1 is this machine's"),
         "{stderr}"
     );
     let two = format!("localhost:{port}");
-    let out = syslogkit()
-        .args(["send", "--to", &one, "--to", &two, "--exclude-self", "hi"])
-        .timeout(PEER_TIMEOUT)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&[&one, &two]);
     assert!(
         stderr.contains(&format!("--exclude-self: leaving out {two}"))
             && stderr.contains("no destination left"),
