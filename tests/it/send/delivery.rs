@@ -614,25 +614,21 @@ fn dry_run_prints_the_framed_bytes_and_connects_to_nothing() {
     assert!(listener.accept().is_err(), "--dry-run connected");
 }
 
+/// What `send --dry-run ARGS` prints for `stdin`, to a port nobody listens on.
+fn dry_run(args: &[&str], stdin: &str) -> String {
+    let out = syslogkit()
+        .args(["send", "--to", "127.0.0.1:9", "--dry-run"])
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn skip_empty_leaves_out_blank_lines() {
-    let run = |extra: &[&str]| {
-        let out = syslogkit()
-            .args([
-                "send",
-                "--to",
-                "127.0.0.1:9",
-                "--dry-run",
-                "--format",
-                "raw",
-            ])
-            .args(extra)
-            .write_stdin("a\n\n \nb\n")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |extra: &[&str]| dry_run(&[&["--format", "raw"], extra].concat(), "a\n\n \nb\n");
     assert_eq!(run(&[]), "a\n\n \nb\n");
     assert_eq!(run(&["-e"]), "a\nb\n");
     assert_eq!(run(&["--skip-empty"]), "a\nb\n");
@@ -641,22 +637,10 @@ fn skip_empty_leaves_out_blank_lines() {
 #[test]
 fn id_puts_a_procid_into_text_messages() {
     let run = |args: &[&str]| {
-        let out = syslogkit()
-            .args([
-                "send",
-                "--to",
-                "127.0.0.1:9",
-                "--dry-run",
-                "--hostname",
-                "h",
-            ])
-            .args(["-t", "app"])
-            .args(args)
-            .arg("hi")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap()
+        dry_run(
+            &[&["--hostname", "h", "-t", "app"], args, &["hi"]].concat(),
+            "",
+        )
     };
     // RFC 5424: HOSTNAME APP-NAME PROCID are the 3rd to 5th fields after the PRI/VERSION.
     let procid = |out: &str| out.split(' ').nth(4).unwrap().to_string();
