@@ -20,7 +20,8 @@ pub struct ConnStats {
     pub last_seq: u64,
     /// Messages whose last byte the receiving TCP acknowledged (`TCP_INFO.tcpi_bytes_acked`):
     /// they reached the receiver's kernel, which does not mean its program read them.
-    /// `None` over UDP or where the OS does not say.
+    /// `None` over UDP, over TLS (the kernel counts encrypted bytes) or where the OS does not
+    /// say.
     pub acknowledged: Option<u64>,
     pub reconnects: u64,
     pub connect_errors: u64,

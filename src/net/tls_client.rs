@@ -179,12 +179,19 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, TlsError> {
 }
 
 /// A failed handshake (a rustls error inside `e`, or the socket's), with what to do about the
-/// usual causes: an unknown CA, an expired or misnamed certificate, a refused client certificate.
+/// usual causes: an unknown CA, a self-signed or expired or misnamed certificate, a refused
+/// client certificate.
 pub fn handshake_error(e: &std::io::Error) -> String {
     use rustls::{AlertDescription as Alert, CertificateError as Cert, Error};
     let hint = match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
         Some(Error::InvalidCertificate(Cert::UnknownIssuer)) => {
             "; the receiver's certificate is not signed by a CA given with --tls-ca (or the system's), or use --tls-insecure to skip the check"
+        }
+        // webpki's error is not rustls's to name; its Debug form is stable.
+        Some(Error::InvalidCertificate(Cert::Other(other)))
+            if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+        {
+            "; the receiver presents a CA certificate as its own (a self-signed one, as 'openssl req -x509' makes): give it a certificate signed by the CA given with --tls-ca, or use --tls-insecure to skip the check"
         }
         Some(Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. })) => {
             "; the receiver's certificate has expired: renew it (or use --tls-insecure to skip the check)"

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::certs;
 use crate::listener::{Listen, WAIT};
 use crate::peers;
 use crate::util::syslogkit;
@@ -112,14 +113,29 @@ fn verify_of_a_file_without_markers_fails_instead_of_saying_nothing_is_missing()
 
 /// Runs bench against a fresh `syslogkit listen --output FILE` and verifies the file.
 fn through_listen(protocol: &str, bench_args: &[&str]) -> (Value, Value) {
+    through_listen_with(protocol, &[], bench_args)
+}
+
+/// As [`through_listen`], with more arguments for listen (TLS: its certificate).
+fn through_listen_with(
+    protocol: &str,
+    listen_args: &[&str],
+    bench_args: &[&str],
+) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
     let flag = format!("--{protocol}");
-    let listen = Listen::start(&[&flag, "127.0.0.1:0", "--output", events.to_str().unwrap()]);
-    let port = if protocol == "udp" {
-        listen.udp_port()
-    } else {
-        listen.tcp_port()
+    let listen = Listen::start(
+        &[
+            &[&flag, "127.0.0.1:0", "--output", events.to_str().unwrap()],
+            listen_args,
+        ]
+        .concat(),
+    );
+    let port = match protocol {
+        "udp" => listen.udp_port(),
+        "tls" => listen.tls.expect("a --tls listener").port().to_string(),
+        _ => listen.tcp_port(),
     };
     let to = format!("127.0.0.1:{port}");
     let (sent, code, stderr) =
@@ -191,6 +207,94 @@ fn bench_to_listen_over_udp_at_a_modest_rate_arrives_complete() {
     assert_eq!(sent["messages"], 1000);
     assert_eq!(sent["acknowledged"], Value::Null);
     assert_eq!((&v["received"], &v["missing"]), (&1000.into(), &0.into()));
+}
+
+/// `listen --tls` arguments with the server certificate and key of `certs`.
+fn tls_listen_args(certs: &Path, name: &str) -> [String; 4] {
+    let d = |f: &str| certs.join(f).to_str().unwrap().to_string();
+    [
+        "--tls-cert".into(),
+        d(&format!("{name}.pem")),
+        "--tls-key".into(),
+        d(&format!("{name}.key")),
+    ]
+}
+
+#[test]
+fn bench_to_listen_over_tls_arrives_complete_with_reconnects_and_idle_sessions() {
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let listen_args = tls_listen_args(certs.path(), "server");
+    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+    let ca = certs.path().join("ca.pem");
+    let (sent, v) = through_listen_with(
+        "tls",
+        &listen_args,
+        &[
+            "--tls-ca",
+            ca.to_str().unwrap(),
+            "--count",
+            "4000",
+            "--connections",
+            "2",
+            "--reconnect-every",
+            "900",
+            "--idle-connections",
+            "2",
+        ],
+    );
+    assert_eq!(sent["protocol"], "tls");
+    assert_eq!(sent["messages"], 4000);
+    // The kernel counts TLS bytes, not messages: no acknowledged count rather than a wrong one.
+    assert_eq!(sent["acknowledged"], Value::Null);
+    assert_eq!(sent["reconnects"], 4); // at 900 and 1800 of each connection's 2000
+    assert_eq!(
+        (&v["received"], &v["missing"], &v["duplicated"]),
+        (&4000.into(), &0.into(), &0.into())
+    );
+    assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bench_over_tls_to_a_certificate_the_ca_does_not_sign_is_a_clear_error() {
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let d = |f: &str| certs.path().join(f).to_str().unwrap().to_string();
+    let cases = [
+        // The receiver's certificate from the test CA, checked against another one.
+        (
+            "server",
+            d("rogue.pem"),
+            "not signed by a CA given with --tls-ca",
+        ),
+        // A self-signed receiver certificate, checked against the test CA.
+        ("rogue", d("ca.pem"), "presents a CA certificate as its own"),
+    ];
+    for (server, ca, want) in cases {
+        let listen_args = tls_listen_args(certs.path(), server);
+        let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+        let listen = Listen::start(&[&["--tls", "127.0.0.1:0"], listen_args.as_slice()].concat());
+        let to = listen.tls.unwrap().to_string();
+        let out = syslogkit()
+            .args(["bench", "--to", &to, "--protocol", "tls", "--count", "10"])
+            .args(["--tls-ca", &ca])
+            .timeout(WAIT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{server}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no report of a run that never started"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "cannot connect to {to} over TLS: TLS handshake failed"
+            )) && stderr.contains(want),
+            "{server}: {stderr}"
+        );
+        assert_eq!(listen.stop().events.len(), 0);
+    }
 }
 
 #[test]
