@@ -27,11 +27,15 @@ use super::tls_args::TlsClientArgs;
 /// counts from 1 per connection, across reconnects; run is drawn per run; t is the send time),
 /// padded with PADD… to --size bytes of syslog message (header included, framing excluded).
 /// The report gives messages, bytes, seconds, messages/s, MB/s per connection and in total,
-/// connect errors, reconnects, and over TCP the messages the receiving kernel
+/// write errors, connect errors, reconnects, and over TCP the messages the receiving kernel
 /// acknowledged (TCP_INFO bytes_acked: they reached the receiver's socket, which does not prove
 /// its program read them). Over TLS the kernel counts encrypted bytes, which do not map onto
-/// messages, so "acknowledged" is null (n/a); over UDP there is nothing to acknowledge. Exit
-/// status 1 when a connection stopped on an error.
+/// messages, so "acknowledged" is null (n/a); over UDP there is nothing to acknowledge.
+///
+/// A connection whose write fails (the receiver went away or restarted) is opened again, after
+/// 50 ms and then twice as long each time up to 1 s, for at most --reconnect-timeout; its
+/// sequence numbers go on, so 'bench verify' shows the messages lost with the old connection
+/// as a gap. Exit status 1 when a write failed or a connection stopped on an error.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 #[command(after_long_help = "EXAMPLES:
@@ -115,6 +119,10 @@ pub struct BenchArgs {
     /// Close and reopen each connection after every N messages.
     #[arg(long, value_name = "N")]
     reconnect_every: Option<u64>,
+
+    /// How long a lost connection keeps trying to open again before it stops (0: one try).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    reconnect_timeout: Duration,
 
     #[command(flatten)]
     tls: TlsClientArgs,
@@ -225,6 +233,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         template,
         idle_connections: args.idle_connections,
         reconnect_every: args.reconnect_every,
+        reconnect_timeout: args.reconnect_timeout,
         run: loadgen::new_run_id(),
     };
     let bar = progress_bar(stop);
@@ -238,14 +247,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let report = report?;
     print_report(args.json, || report.to_json(), || report.to_text())?;
-    Ok(if report.errors().next().is_some() {
-        for (conn, e) in report.errors() {
-            eprintln!("syslogkit bench: conn {conn}: {e}");
+    for c in &report.connections {
+        if let Some(e) = &c.write_error {
+            eprintln!(
+                "syslogkit bench: conn {}: {} write errors, the last: {e}; messages were lost, check with 'bench verify --sent'",
+                c.conn, c.write_errors
+            );
         }
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+        if let Some(e) = &c.error {
+            eprintln!("syslogkit bench: conn {}: stopped: {e}", c.conn);
+        }
+    }
+    Ok(
+        if report.errors().next().is_some() || report.write_errors() > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 fn progress_bar(stop: Stop) -> Option<ProgressBar> {

@@ -3,6 +3,10 @@
 //! per message over UDP), paced by its share of the total rate ([`Pacer`]). Connections are
 //! opened before the clock starts, so a refused or unreachable target is an error before any
 //! load, not a report of zeros.
+//!
+//! A connection whose write fails (the receiver restarted, reset it) is opened again, retrying
+//! with a backoff for at most `reconnect_timeout`; its sequence numbers go on where they were,
+//! so `bench verify` shows exactly the messages lost with the old connection.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -32,8 +36,10 @@ pub const MAX_DATAGRAM_SIZE: usize = 65_507;
 /// far more than a kernel send queue holds, so anything before is acknowledged.
 const ACK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How often a lost connection is tried again during `--reconnect-every`.
-const RECONNECT_ATTEMPTS: u32 = 3;
+/// The first wait before opening a lost connection again; it doubles up to
+/// [`RECONNECT_BACKOFF_MAX`].
+const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -90,6 +96,9 @@ pub struct LoadConfig {
     pub idle_connections: u32,
     /// Close and reopen each connection after this many messages.
     pub reconnect_every: Option<u64>,
+    /// How long a lost (or `reconnect_every`-closed) connection keeps trying to open again
+    /// before it stops with an error; at least one attempt is made.
+    pub reconnect_timeout: Duration,
     /// The `run=` of the markers.
     pub run: u32,
 }
@@ -543,11 +552,21 @@ impl Worker<'_> {
                     self.live.store(stats.messages, Ordering::Relaxed);
                     // The kernel keeps the acknowledged count of a reset connection.
                     add_acked(acked, socket.bytes_acked().map(|a| acks.take(a)));
-                    stats.error = Some(format!(
-                        "write failed after {} messages on this connection: {e}",
-                        stats.messages
+                    stats.write_errors += 1;
+                    stats.write_error = Some(format!(
+                        "write failed after {} messages (seq {}): {e}",
+                        stats.messages, stats.last_seq
                     ));
-                    return last_write;
+                    offset = 0;
+                    since_connect = 0;
+                    // The messages of the lost connection are gone; the next ones carry on
+                    // with the next sequence numbers, so the loss shows as a gap.
+                    match self.reconnect(connect, stats) {
+                        Some(s) => socket = s,
+                        None => return last_write,
+                    }
+                    stats.reconnects += 1;
+                    continue;
                 }
             }
             last_write = Instant::now();
@@ -558,28 +577,40 @@ impl Worker<'_> {
         last_write
     }
 
+    /// Opens the connection again, retrying after 50 ms, then twice as long each time up to
+    /// 1 s, for at most `reconnect_timeout`. `None`: given up (with `stats.error` saying why),
+    /// or the run's time ran out meanwhile.
     fn reconnect(
         &self,
         connect: &impl Fn() -> Result<Socket, ConnectError>,
         stats: &mut ConnStats,
     ) -> Option<Socket> {
-        let mut last = None;
-        for attempt in 0..RECONNECT_ATTEMPTS {
-            if attempt > 0 {
-                thread::sleep(Duration::from_millis(100));
-            }
-            match connect() {
+        let started = Instant::now();
+        let give_up = started + self.config.reconnect_timeout;
+        let mut backoff = RECONNECT_BACKOFF_MIN;
+        let mut attempts = 0;
+        let last = loop {
+            attempts += 1;
+            let e = match connect() {
                 Ok(s) => return Some(s),
-                Err(e) => {
-                    stats.connect_errors += 1;
-                    last = Some(e);
-                }
+                Err(e) => e,
+            };
+            stats.connect_errors += 1;
+            let next = Instant::now() + backoff;
+            if self.deadline.is_some_and(|d| next >= d) {
+                return None;
             }
-        }
-        let e = last.expect("at least one attempt");
+            if next > give_up {
+                break e;
+            }
+            thread::sleep(backoff);
+            backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+        };
         stats.error = Some(format!(
-            "reconnecting to {} failed {RECONNECT_ATTEMPTS} times: {e}",
-            self.config.target
+            "reconnecting to {} failed {attempts} times in {:.1}s (--reconnect-timeout {:?}): {last}",
+            self.config.target,
+            started.elapsed().as_secs_f64(),
+            self.config.reconnect_timeout
         ));
         None
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::certs;
-use crate::listener::{Listen, WAIT};
+use crate::listener::{Listen, WAIT, signal};
 use crate::peers;
 use crate::util::syslogkit;
 
@@ -426,14 +426,35 @@ fn receiver_dying_mid_run_shows_as_missing_consistent_with_tcp_acknowledgements(
     let out = dir.path().join("received.log");
     let (port, receiver) = dying_receiver(1000, &out);
     let to = format!("127.0.0.1:{port}");
-    // Far more than the socket buffers hold, so the reset reaches the sender mid-run.
-    let (sent, code, stderr) = bench_json(&["--to", &to, "--count", "500000", "--size", "200"]);
+    // Far more than the socket buffers hold, so the reset reaches the sender mid-run. The
+    // receiver stops listening too, so the one attempt to reconnect is refused.
+    let (sent, code, stderr) = bench_json(&[
+        "--to",
+        &to,
+        "--count",
+        "500000",
+        "--size",
+        "200",
+        "--reconnect-timeout",
+        "0",
+    ]);
     receiver.join().unwrap();
     assert_eq!(code, 1, "a connection stopped on an error: {stderr}");
     let conn = &sent["connections"][0];
     assert!(
-        conn["error"].as_str().unwrap().contains("write failed"),
+        conn["write_error"]
+            .as_str()
+            .unwrap()
+            .contains("write failed"),
         "{sent}"
+    );
+    assert!(
+        conn["error"].as_str().unwrap().contains("reconnecting"),
+        "{sent}"
+    );
+    assert_eq!(
+        (&conn["write_errors"], &conn["connect_errors"]),
+        (&1.into(), &1.into())
     );
     let written = sent["messages"].as_u64().unwrap();
     let acked = sent["acknowledged"].as_u64().unwrap();
@@ -454,6 +475,107 @@ fn receiver_dying_mid_run_shows_as_missing_consistent_with_tcp_acknowledgements(
         "{v} {sent}"
     );
     assert_eq!(v["runs"][0]["connections"][0]["missing_ranges"][0][0], 1001);
+}
+
+/// Runs `bench ARGS --json` in the background.
+fn spawn_bench(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (bounded) for a background bench: (report, exit status, stderr).
+fn wait_bench(mut child: std::process::Child) -> (Value, i32, String) {
+    let deadline = Instant::now() + 3 * WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("bench did not finish within {:?}", 3 * WAIT);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {:?} stderr {stderr}", out.stdout));
+    (report, out.status.code().unwrap(), stderr)
+}
+
+// See: #9 ("a receiver killed and restarted mid-run").
+#[test]
+fn listen_killed_and_restarted_mid_run_loses_one_gap_per_connection_and_verify_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.jsonl");
+    let second = dir.path().join("second.jsonl");
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--output", first.to_str().unwrap()]);
+    let addr = listen.tcp.unwrap().to_string();
+    // Paced, so that the run is still going when listen is killed and when it is back.
+    let bench = spawn_bench(&[
+        "--to",
+        &addr,
+        "--count",
+        "40000",
+        "--connections",
+        "2",
+        "--rate",
+        "8000",
+        "--reconnect-timeout",
+        "60s",
+    ]);
+    wait_for(|| count_lines(&first) >= 2000);
+    assert!(count_lines(&first) >= 2000, "listen wrote too little");
+    signal(listen.pid(), libc::SIGKILL);
+    drop(listen);
+    let listen = Listen::start(&["--tcp", &addr, "--output", second.to_str().unwrap()]);
+    let (sent, code, stderr) = wait_bench(bench);
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(code, 1, "writes failed: {stderr}");
+    assert!(stderr.contains("write errors"), "{stderr}");
+
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (v, code) = verify_json(&[
+        "--sent",
+        report.to_str().unwrap(),
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let missing = v["missing"].as_u64().unwrap();
+    assert_eq!(v["received"].as_u64().unwrap() + missing, 40000, "{v}");
+    assert_eq!(v["duplicated"], 0, "{v}");
+    // What the killed listen's kernel had not acknowledged is lost at least; never "0 missing".
+    let (written, acked) = (
+        sent["messages"].as_u64().unwrap(),
+        sent["acknowledged"].as_u64().unwrap(),
+    );
+    assert!(missing >= 1 && missing >= written - acked, "{v} {sent}");
+    for (i, conn) in sent["connections"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(conn["last_seq"], 20000, "{sent}");
+        assert!(conn["reconnects"].as_u64().unwrap() >= 1, "{sent}");
+        // The loss is one gap that ends with the message whose write failed; the new
+        // connection carried on after it, and all of that arrived.
+        let error = conn["write_error"].as_str().unwrap();
+        let failed_seq: u64 = error
+            .split("(seq ")
+            .nth(1)
+            .and_then(|s| s.split(')').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no seq in {error}"));
+        let verified = &v["runs"][0]["connections"][i];
+        assert_eq!(
+            verified["missing_ranges"].as_array().unwrap().len(),
+            1,
+            "{verified}"
+        );
+        assert_eq!(verified["missing_ranges"][0][1], failed_seq, "{verified}");
+    }
 }
 
 #[test]
