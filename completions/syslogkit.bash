@@ -100,7 +100,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__bench)
-            opts="-c -n -I -r -s -h -V --to --protocol --connections --count --duration --rate --rate-per-connection --size --format --framing --template --json --idle-connections --reconnect-every --help --version verify help"
+            opts="-c -n -I -r -s -h -V --to --protocol --connections --count --duration --rate --rate-per-connection --size --format --framing --template --json --idle-connections --reconnect-every --reconnect-timeout --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --help --version verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,7 +111,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "tcp udp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tcp tls udp" -- "${cur}"))
                     return 0
                     ;;
                 --connections)
@@ -171,6 +171,38 @@ _syslogkit() {
                     return 0
                     ;;
                 --reconnect-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-max-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key-passphrase)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -31,7 +31,7 @@ complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "frame" -d 'Form
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
-complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "bench" -d 'Load-test a syslog receiver over TCP or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "bench" -d 'Load-test a syslog receiver over TCP, TLS or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s F -l format -d 'How to read each line: \'auto\' takes RFC 5424 when the line starts \'<PRI>VERSION \', else RFC 3164, and adds the netfilter fields when the message is an iptables/nftables LOG line; \'iptables\' wants a LOG line in every line (behind a syslog header, or bare as dmesg and journalctl write them) and makes any other line an error; \'raw\' does not parse (message = line)' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
@@ -219,7 +219,8 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dry-run -d 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l to -d 'The receiver: HOST:PORT' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l protocol -d 'tcp or udp' -r -f -a "tcp\t''
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l protocol -d 'tcp, tls or udp' -r -f -a "tcp\t''
+tls\t''
 udp\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s c -l connections -d 'Connections sending at once (UDP: sockets)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s n -l count -d 'Messages to send over all connections' -r
@@ -229,13 +230,22 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fis
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l format -d 'rfc3164, rfc5424 or raw (the message text alone)' -r -f -a "rfc3164\t''
 rfc5424\t''
 raw\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l framing -d 'lf or octet-counting (TCP)' -r -f -a "lf\t''
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l framing -d 'lf or octet-counting (TCP and TLS)' -r -f -a "lf\t''
 octet-counting\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l template -d 'Replay the lines of FILE, cycled, the marker put at the start of each one\'s message text (syslog lines keep their header fields, other lines become the message text)' -r -F
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l idle-connections -d 'TCP connections opened and held open without sending' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l idle-connections -d 'TCP connections opened and held open without sending (TLS: after the handshake)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l reconnect-every -d 'Close and reopen each connection after every N messages' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l reconnect-timeout -d 'How long a lost connection keeps trying to open again before it stops (0: one try)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-ca -d 'CA certificates (PEM) to check the receiver\'s certificate [default: the system\'s]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-servername -d 'Name sent as SNI and checked in the certificate [default: the host]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l rate-per-connection -d '--rate is per connection, as loggen\'s'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l json -d 'Print the report as one JSON object on stdout (the input of \'bench verify --sent\')'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-insecure -d 'Do not check the receiver\'s certificate (anyone can then read and change the traffic)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Read a receiver\'s output and report, per run and connection, which bench messages arrived'
@@ -254,7 +264,7 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "bench" -d 'Load-test a syslog receiver over TCP or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "bench" -d 'Load-test a syslog receiver over TCP, TLS or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "verify" -d 'Read a receiver\'s output and report, per run and connection, which bench messages arrived'

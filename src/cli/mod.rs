@@ -9,6 +9,7 @@ mod iptables_rule_gen;
 mod listen;
 mod parse;
 mod send;
+mod tls_args;
 
 use std::process::ExitCode;
 

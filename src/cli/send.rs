@@ -18,13 +18,14 @@ use syslogkit::framing::{self, DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framin
 use syslogkit::net::disk_queue::{Compression, DiskQueue, QueueConfig};
 use syslogkit::net::relay::{self, MessageEncoder, Output, RelayStats, TextFields};
 use syslogkit::net::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
-use syslogkit::net::tls_client::{self, TlsOptions, TlsVersion};
+use syslogkit::net::tls_client;
 use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 
 use super::listen::parse_duration;
 use super::parse::parse_zone;
+use super::tls_args::TlsClientArgs;
 
 /// Largest UDP payload over IPv4.
 const MAX_UDP_RECORD_BYTES: usize = 65_507;
@@ -333,44 +334,8 @@ pub struct SendArgs {
     #[arg(long, help_heading = "Disk queue")]
     queue_clear: bool,
 
-    // ---- TLS.
-    /// CA certificates (PEM) to check the receiver's certificate [default: the system's].
-    #[arg(long, value_name = "FILE", help_heading = "TLS")]
-    tls_ca: Option<String>,
-
-    /// Do not check the receiver's certificate (anyone can then read and change the traffic).
-    #[arg(long, help_heading = "TLS")]
-    tls_insecure: bool,
-
-    /// Name sent as SNI and checked in the certificate [default: the host].
-    #[arg(long, value_name = "NAME", help_heading = "TLS")]
-    tls_servername: Option<String>,
-
-    /// Lowest TLS version: 1.2 or 1.3.
-    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
-    tls_min_version: Option<TlsVersion>,
-
-    /// Highest TLS version: 1.2 or 1.3.
-    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
-    tls_max_version: Option<TlsVersion>,
-
-    /// Client certificate chain (PEM) for mutual TLS.
-    #[arg(long, value_name = "FILE", requires = "tls_key", help_heading = "TLS")]
-    tls_cert: Option<String>,
-
-    /// Its private key (PEM; encrypted PKCS#8 needs a passphrase).
-    #[arg(long, value_name = "FILE", requires = "tls_cert", help_heading = "TLS")]
-    tls_key: Option<String>,
-
-    /// Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE].
-    #[arg(
-        long,
-        value_name = "PASSPHRASE",
-        env = "SYSLOGKIT_TLS_KEY_PASSPHRASE",
-        hide_env_values = true,
-        help_heading = "TLS"
-    )]
-    tls_key_passphrase: Option<String>,
+    #[command(flatten)]
+    tls: TlsClientArgs,
 
     // ---- Output.
     /// A counters line on stderr this often (10s, 500ms; a number alone is seconds), while
@@ -605,34 +570,9 @@ fn sender_config(
     targets: Vec<Target>,
 ) -> anyhow::Result<SenderConfig> {
     let tls = if protocol == Protocol::Tls {
-        let path = |p: &Option<String>| -> anyhow::Result<Option<PathBuf>> {
-            p.as_deref()
-                .map(|p| {
-                    tls_client::expand_vars(p)
-                        .map(PathBuf::from)
-                        .map_err(|e| anyhow!(e))
-                })
-                .transpose()
-        };
-        if args.tls_insecure {
-            eprintln!(
-                "syslogkit send: WARNING: --tls-insecure: the receiver's certificate is NOT checked; anyone on the path can read and change these messages"
-            );
-        }
-        let options = TlsOptions {
-            ca: path(&args.tls_ca)?,
-            insecure: args.tls_insecure,
-            min_version: args.tls_min_version,
-            max_version: args.tls_max_version,
-            cert: path(&args.tls_cert)?,
-            key: path(&args.tls_key)?,
-            key_passphrase: args.tls_key_passphrase.clone(),
-        };
-        Some(tls_client::client_config(&options).map_err(|e| anyhow!(e))?)
+        Some(args.tls.client_config("send")?)
     } else {
-        if args.tls_ca.is_some() || args.tls_cert.is_some() || args.tls_insecure {
-            bail!("--tls-* options need --protocol tls");
-        }
+        args.tls.refuse_without_tls()?;
         None
     };
     let queue = match (args.backpressure, &args.queue_dir) {
@@ -671,7 +611,7 @@ fn sender_config(
         targets,
         protocol,
         tls,
-        tls_servername: args.tls_servername.clone(),
+        tls_servername: args.tls.tls_servername.clone(),
         connect_timeout: Duration::from_millis(args.connect_timeout.max(1)),
         write_timeout: Duration::from_millis(args.write_timeout.max(1)),
         lb_stats_period: Duration::from_secs(args.lb_stats_period.max(1)),

@@ -1,7 +1,12 @@
 //! The load: one thread per connection with a blocking socket, each writing batches of about
-//! [`BATCH_BYTES`] (one `write` per batch over TCP, one `send` per message over UDP), paced by
-//! its share of the total rate ([`Pacer`]). Connections are opened before the clock starts, so
-//! a refused or unreachable target is an error before any load, not a report of zeros.
+//! [`BATCH_BYTES`] (one `write` per batch over TCP, one per 16 KiB record over TLS, one `send`
+//! per message over UDP), paced by its share of the total rate ([`Pacer`]). Connections are
+//! opened before the clock starts, so a refused or unreachable target is an error before any
+//! load, not a report of zeros.
+//!
+//! A connection whose write fails (the receiver restarted, reset it) is opened again, retrying
+//! with a backoff for at most `reconnect_timeout`; its sequence numbers go on where they were,
+//! so `bench verify` shows exactly the messages lost with the old connection.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -14,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::marker::{self, MARKER_LEN, Marker};
 use super::rate::Pacer;
 use super::report::{ConnStats, Report};
-use super::socket::{CONNECT_TIMEOUT, Socket};
+use super::socket::{self, CONNECT_TIMEOUT, ConnectError, Socket, TlsClient};
 use crate::framing::Framing;
 use crate::framing::encode::{Encoder, Escape};
 use crate::syslog::format::{Formatter, OutputFormat};
@@ -31,13 +36,17 @@ pub const MAX_DATAGRAM_SIZE: usize = 65_507;
 /// far more than a kernel send queue holds, so anything before is acknowledged.
 const ACK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How often a lost connection is tried again during `--reconnect-every`.
-const RECONNECT_ATTEMPTS: u32 = 3;
+/// The first wait before opening a lost connection again; it doubles up to
+/// [`RECONNECT_BACKOFF_MAX`].
+const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
     Tcp,
     Udp,
+    /// TLS over TCP; [`LoadConfig::tls`] says how.
+    Tls,
 }
 
 impl Protocol {
@@ -45,7 +54,13 @@ impl Protocol {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
+            Protocol::Tls => "tls",
         }
+    }
+
+    /// TCP or TLS: a byte stream with framing.
+    fn is_stream(self) -> bool {
+        self != Protocol::Udp
     }
 }
 
@@ -63,6 +78,8 @@ pub enum Stop {
 pub struct LoadConfig {
     pub target: SocketAddr,
     pub protocol: Protocol,
+    /// The client configuration and server name for [`Protocol::Tls`].
+    pub tls: Option<TlsClient>,
     pub connections: u32,
     pub stop: Stop,
     /// Total messages per second over all connections; `None`: as fast as possible.
@@ -70,14 +87,18 @@ pub struct LoadConfig {
     /// Bytes of each syslog message, header included, framing excluded; ignored with a template.
     pub size: usize,
     pub formatter: Formatter,
-    /// [`Framing::Lf`] or [`Framing::OctetCounting`] over TCP; UDP sends one message per datagram.
+    /// [`Framing::Lf`] or [`Framing::OctetCounting`] over TCP and TLS; UDP sends one message per
+    /// datagram.
     pub framing: Framing,
     /// Lines to replay, cycled, the marker put before their message text. Empty: padding.
     pub template: Vec<Vec<u8>>,
-    /// TCP connections opened and held without sending.
+    /// TCP connections (TLS: with the handshake done) opened and held without sending.
     pub idle_connections: u32,
     /// Close and reopen each connection after this many messages.
     pub reconnect_every: Option<u64>,
+    /// How long a lost (or `reconnect_every`-closed) connection keeps trying to open again
+    /// before it stops with an error; at least one attempt is made.
+    pub reconnect_timeout: Duration,
     /// The `run=` of the markers.
     pub run: u32,
 }
@@ -89,6 +110,17 @@ pub enum LoadError {
     Config(String),
     /// The target refused, did not answer or cannot be reached.
     Connect { addr: SocketAddr, source: io::Error },
+    /// The TLS handshake failed; the reason says why and what to do.
+    Handshake { addr: SocketAddr, reason: String },
+}
+
+impl LoadError {
+    fn connect(addr: SocketAddr, e: ConnectError) -> LoadError {
+        match e {
+            ConnectError::Connect(source) => LoadError::Connect { addr, source },
+            ConnectError::Handshake(reason) => LoadError::Handshake { addr, reason },
+        }
+    }
 }
 
 impl fmt::Display for LoadError {
@@ -110,6 +142,9 @@ impl fmt::Display for LoadError {
                     "cannot connect to {addr}: {source}; check --to (HOST:PORT of a syslog receiver)"
                 ),
             },
+            LoadError::Handshake { addr, reason } => {
+                write!(f, "cannot connect to {addr} over TLS: {reason}")
+            }
         }
     }
 }
@@ -234,34 +269,37 @@ impl AckTracker {
 /// Runs the load, calling `progress` with the messages sent so far about every 100 ms.
 pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, LoadError> {
     check(&config)?;
-    let connect = |addr| match config.protocol {
-        Protocol::Tcp => Socket::connect_tcp(addr),
-        Protocol::Udp => Socket::connect_udp(addr),
+    let connect = || match (config.protocol, &config.tls) {
+        (Protocol::Tls, Some(tls)) => Socket::connect_tls(config.target, tls),
+        (Protocol::Udp, _) => Socket::connect_udp(config.target).map_err(ConnectError::Connect),
+        _ => Socket::connect_tcp(config.target).map_err(ConnectError::Connect),
     };
     let mut sockets = Vec::new();
     for _ in 0..config.connections {
-        sockets.push(connect(config.target).map_err(|source| LoadError::Connect {
-            addr: config.target,
-            source,
-        })?);
+        sockets.push(connect().map_err(|e| LoadError::connect(config.target, e))?);
     }
+    // Idle connections only hold a connection (TLS: a session) open.
     let mut idle = Vec::new();
     for _ in 0..config.idle_connections {
-        idle.push(
-            TcpStream::connect_timeout(&config.target, CONNECT_TIMEOUT).map_err(|source| {
-                LoadError::Connect {
-                    addr: config.target,
-                    source,
-                }
-            })?,
-        );
+        idle.push(match config.protocol {
+            Protocol::Tls => connect().map_err(|e| LoadError::connect(config.target, e))?,
+            _ => Socket::Tcp(
+                TcpStream::connect_timeout(&config.target, CONNECT_TIMEOUT).map_err(|source| {
+                    LoadError::Connect {
+                        addr: config.target,
+                        source,
+                    }
+                })?,
+            ),
+        });
     }
-    let encoder = match config.protocol {
-        Protocol::Tcp => Some(
+    let encoder = if config.protocol.is_stream() {
+        Some(
             Encoder::new(&config.framing, Escape::ControlCharacters)
                 .map_err(|e| LoadError::Config(format!("--framing: {e}")))?,
-        ),
-        Protocol::Udp => None,
+        )
+    } else {
+        None
     };
     let writer = MessageWriter {
         formatter: config.formatter.clone(),
@@ -295,7 +333,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
                     deadline,
                     live: &live[i],
                 };
-                scope.spawn(move || worker.run(socket, connect))
+                scope.spawn(move || worker.run(socket, &connect))
             })
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
@@ -307,7 +345,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
             .map(|h| h.join().expect("a bench connection panicked"))
             .collect()
     });
-    drop(idle);
+    socket::finish_idle(idle);
     let end = results.iter().map(|r| r.1).max().unwrap_or(start);
     Ok(Report {
         run: config.run,
@@ -328,6 +366,9 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
 /// Values that cannot work, refused before connecting.
 fn check(config: &LoadConfig) -> Result<(), LoadError> {
     let bad = |s: String| Err(LoadError::Config(s));
+    if config.protocol == Protocol::Tls && config.tls.is_none() {
+        return bad("TLS without a client configuration (--tls-ca, --tls-insecure…)".into());
+    }
     if config.connections == 0 {
         return bad("--connections 0: at least 1 connection sends (use --idle-connections for ones that only stay open)".into());
     }
@@ -396,15 +437,29 @@ impl Worker<'_> {
     /// Sends this connection's share; returns its counts and when its last write ended.
     fn run(
         self,
-        mut socket: Socket,
-        connect: impl Fn(SocketAddr) -> io::Result<Socket>,
+        socket: Socket,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
     ) -> (ConnStats, Instant) {
         let mut stats = ConnStats {
             conn: self.conn,
             ..ConnStats::default()
         };
-        let tcp = self.config.protocol == Protocol::Tcp;
-        let mut acked_total: Option<u64> = tcp.then_some(0);
+        // Over TLS the kernel's count is of encrypted bytes, which do not map onto messages.
+        let mut acked = (self.config.protocol == Protocol::Tcp).then_some(0);
+        let last_write = self.send(socket, connect, &mut stats, &mut acked);
+        stats.acknowledged = acked;
+        (stats, last_write)
+    }
+
+    /// The sending loop; `acked` adds up each socket's acknowledged messages.
+    fn send(
+        &self,
+        mut socket: Socket,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
+        stats: &mut ConnStats,
+        acked: &mut Option<u64>,
+    ) -> Instant {
+        let stream = self.config.protocol.is_stream();
         let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
         // Template lines' RFC 3164 stamps need a year; their time is replaced anyway.
         let time = TimeContext::default();
@@ -426,16 +481,13 @@ impl Worker<'_> {
             if let Some(every) = self.config.reconnect_every
                 && since_connect >= every
             {
-                let acked = socket.finish(offset);
-                add_acked(&mut acked_total, acked.map(|a| acks.take(a)));
+                let socket_acked = socket.finish(offset);
+                add_acked(acked, socket_acked.map(|a| acks.take(a)));
                 offset = 0;
                 since_connect = 0;
-                match self.reconnect(&connect, &mut stats) {
+                match self.reconnect(connect, stats) {
                     Some(s) => socket = s,
-                    None => {
-                        stats.acknowledged = acked_total;
-                        return (stats, last_write);
-                    }
+                    None => return last_write,
                 }
                 stats.reconnects += 1;
             }
@@ -484,11 +536,13 @@ impl Worker<'_> {
                     },
                 }
             }
-            if tcp {
+            if stream {
                 let (written, error) = socket.write_stream(&batch);
                 let whole = ends.partition_point(|&e| e <= written);
-                for &end in &ends[..whole] {
-                    acks.push(offset + end as u64);
+                if acked.is_some() {
+                    for &end in &ends[..whole] {
+                        acks.push(offset + end as u64);
+                    }
                 }
                 stats.messages += whole as u64;
                 stats.bytes += written as u64;
@@ -497,46 +551,66 @@ impl Worker<'_> {
                     last_write = Instant::now();
                     self.live.store(stats.messages, Ordering::Relaxed);
                     // The kernel keeps the acknowledged count of a reset connection.
-                    add_acked(&mut acked_total, socket.bytes_acked().map(|a| acks.take(a)));
-                    stats.acknowledged = acked_total;
-                    stats.error = Some(format!(
-                        "write failed after {} messages on this connection: {e}",
-                        stats.messages
+                    add_acked(acked, socket.bytes_acked().map(|a| acks.take(a)));
+                    stats.write_errors += 1;
+                    stats.write_error = Some(format!(
+                        "write failed after {} messages (seq {}): {e}",
+                        stats.messages, stats.last_seq
                     ));
-                    return (stats, last_write);
+                    offset = 0;
+                    since_connect = 0;
+                    // The messages of the lost connection are gone; the next ones carry on
+                    // with the next sequence numbers, so the loss shows as a gap.
+                    match self.reconnect(connect, stats) {
+                        Some(s) => socket = s,
+                        None => return last_write,
+                    }
+                    stats.reconnects += 1;
+                    continue;
                 }
             }
             last_write = Instant::now();
             self.live.store(stats.messages, Ordering::Relaxed);
         }
-        let acked = socket.finish(offset);
-        add_acked(&mut acked_total, acked.map(|a| acks.take(a)));
-        stats.acknowledged = acked_total;
-        (stats, last_write)
+        let socket_acked = socket.finish(offset);
+        add_acked(acked, socket_acked.map(|a| acks.take(a)));
+        last_write
     }
 
+    /// Opens the connection again, retrying after 50 ms, then twice as long each time up to
+    /// 1 s, for at most `reconnect_timeout`. `None`: given up (with `stats.error` saying why),
+    /// or the run's time ran out meanwhile.
     fn reconnect(
         &self,
-        connect: &impl Fn(SocketAddr) -> io::Result<Socket>,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
         stats: &mut ConnStats,
     ) -> Option<Socket> {
-        let mut last = None;
-        for attempt in 0..RECONNECT_ATTEMPTS {
-            if attempt > 0 {
-                thread::sleep(Duration::from_millis(100));
-            }
-            match connect(self.config.target) {
+        let started = Instant::now();
+        let give_up = started + self.config.reconnect_timeout;
+        let mut backoff = RECONNECT_BACKOFF_MIN;
+        let mut attempts = 0;
+        let last = loop {
+            attempts += 1;
+            let e = match connect() {
                 Ok(s) => return Some(s),
-                Err(e) => {
-                    stats.connect_errors += 1;
-                    last = Some(e);
-                }
+                Err(e) => e,
+            };
+            stats.connect_errors += 1;
+            let next = Instant::now() + backoff;
+            if self.deadline.is_some_and(|d| next >= d) {
+                return None;
             }
-        }
-        let e = last.expect("at least one attempt");
+            if next > give_up {
+                break e;
+            }
+            thread::sleep(backoff);
+            backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+        };
         stats.error = Some(format!(
-            "reconnecting to {} failed {RECONNECT_ATTEMPTS} times: {e}",
-            self.config.target
+            "reconnecting to {} failed {attempts} times in {:.1}s (--reconnect-timeout {:?}): {last}",
+            self.config.target,
+            started.elapsed().as_secs_f64(),
+            self.config.reconnect_timeout
         ));
         None
     }

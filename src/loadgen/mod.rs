@@ -5,8 +5,8 @@
 //! - [`marker`]: `seq=… conn=… run=… t=…` at the start of each message text, and finding it.
 //! - [`verify`]: bitmaps per connection over receiver output → received, missing, duplicated,
 //!   out of order, latency.
-//! - [`load`]: the connections and their threads; [`rate`]: pacing; [`report`]: what was sent
-//!   and acknowledged.
+//! - [`load`]: the connections and their threads (TCP, TLS, UDP), reconnecting after a failed
+//!   write; [`rate`]: pacing; [`report`]: what was sent and acknowledged.
 
 pub mod load;
 pub mod marker;
@@ -17,3 +17,4 @@ pub mod verify;
 
 pub use self::load::{LoadConfig, LoadError, Protocol, Stop, new_run_id, run};
 pub use self::report::{ConnStats, Report};
+pub use self::socket::TlsClient;

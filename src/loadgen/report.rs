@@ -1,5 +1,5 @@
-//! What a `bench` run did, as the sender saw it: totals, per connection, and how much of it the
-//! receiving TCP acknowledged.
+//! What a `bench` run did, as the sender saw it: totals, per connection, lost connections, and
+//! how much of it the receiving TCP acknowledged.
 
 use std::fmt::Write;
 
@@ -20,10 +20,18 @@ pub struct ConnStats {
     pub last_seq: u64,
     /// Messages whose last byte the receiving TCP acknowledged (`TCP_INFO.tcpi_bytes_acked`):
     /// they reached the receiver's kernel, which does not mean its program read them.
-    /// `None` over UDP or where the OS does not say.
+    /// `None` over UDP, over TLS (the kernel counts encrypted bytes) or where the OS does not
+    /// say.
     pub acknowledged: Option<u64>,
+    /// Connections opened again: after `--reconnect-every` messages or a failed write.
     pub reconnects: u64,
+    /// Failed attempts to open the connection again (refused, timed out, TLS handshake).
     pub connect_errors: u64,
+    /// Writes that failed (the receiver closed or reset the connection); each loses what the
+    /// kernel had not delivered yet, and the connection is opened again.
+    pub write_errors: u64,
+    /// The last of those failures.
+    pub write_error: Option<String>,
     /// Datagrams the kernel refused (UDP: an ICMP port unreachable came back).
     pub send_errors: u64,
     /// Why the connection stopped early.
@@ -65,6 +73,10 @@ impl Report {
         self.connections.iter().map(|c| c.reconnects).sum()
     }
 
+    pub fn write_errors(&self) -> u64 {
+        self.connections.iter().map(|c| c.write_errors).sum()
+    }
+
     pub fn send_errors(&self) -> u64 {
         self.connections.iter().map(|c| c.send_errors).sum()
     }
@@ -98,6 +110,8 @@ impl Report {
                     "messages_per_second": round(rate(c.messages as f64, self.seconds)),
                     "reconnects": c.reconnects,
                     "connect_errors": c.connect_errors,
+                    "write_errors": c.write_errors,
+                    "write_error": c.write_error,
                     "send_errors": c.send_errors,
                     "error": c.error,
                 })
@@ -117,6 +131,7 @@ impl Report {
             "acknowledged": self.acknowledged(),
             "connect_errors": self.connect_errors(),
             "reconnects": self.reconnects(),
+            "write_errors": self.write_errors(),
             "send_errors": self.send_errors(),
             "idle_connections": self.idle_connections,
             "connections": conns,
@@ -143,7 +158,8 @@ impl Report {
             .map_or("n/a".to_string(), |a| a.to_string());
         let _ = writeln!(
             s,
-            "acknowledged by TCP: {acked}, connect errors: {}, reconnects: {}, send errors: {}, idle connections: {}",
+            "acknowledged by TCP: {acked}, write errors: {}, connect errors: {}, reconnects: {}, send errors: {}, idle connections: {}",
+            self.write_errors(),
             self.connect_errors(),
             self.reconnects(),
             self.send_errors(),
@@ -160,6 +176,9 @@ impl Report {
                 c.bytes,
                 rate(c.messages as f64, self.seconds)
             );
+            if let Some(e) = &c.write_error {
+                let _ = write!(s, ", {} write errors, the last: {e}", c.write_errors);
+            }
             if let Some(e) = &c.error {
                 let _ = write!(s, ", stopped: {e}");
             }

@@ -1,10 +1,19 @@
-//! The sockets `bench` writes to: blocking std TCP and UDP, kept small and private so that
-//! `send`'s client can replace them later. On Linux, a TCP socket also tells how many of the
-//! bytes written its peer acknowledged (`TCP_INFO.tcpi_bytes_acked`), which survives a reset.
+//! The sockets `bench` writes to: blocking std TCP and UDP, and TLS over TCP (rustls, with the
+//! configuration `send` uses), kept small and private so that `send`'s client can replace them
+//! later. On Linux, a TCP socket also tells how many of the bytes written its peer acknowledged
+//! (`TCP_INFO.tcpi_bytes_acked`), which survives a reset. Over TLS that count is of encrypted
+//! bytes (records, handshake), which do not map onto messages, so TLS sockets do not say.
 
-use std::io::{self, Write};
+use std::fmt;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
+
+use crate::net::tls_client;
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -12,16 +21,73 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a finished TCP connection waits for its peer to acknowledge what was written.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Plaintext bytes handed to rustls at a time: one record's worth, written out before the
+/// next, so that after an error the bytes that went out are known to a record.
+const TLS_RECORD_BYTES: usize = 16 * 1024;
+
+/// How to speak TLS to the receiver: the client configuration from the `--tls-*` options and
+/// the name its certificate must carry.
+#[derive(Clone, Debug)]
+pub struct TlsClient {
+    pub config: Arc<rustls::ClientConfig>,
+    pub server_name: ServerName<'static>,
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The TCP connection: refused, timed out, unreachable.
+    Connect(io::Error),
+    /// The TLS handshake, explained ([`tls_client::handshake_error`]).
+    Handshake(String),
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Connect(e) => write!(f, "{e}"),
+            ConnectError::Handshake(reason) => f.write_str(reason),
+        }
+    }
+}
+
 pub enum Socket {
     Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
     Udp(UdpSocket),
 }
 
 impl Socket {
     pub fn connect_tcp(addr: SocketAddr) -> io::Result<Socket> {
-        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
-        stream.set_nodelay(true)?;
-        Ok(Socket::Tcp(stream))
+        Ok(Socket::Tcp(tcp_stream(addr)?))
+    }
+
+    /// A TCP connection and a completed TLS handshake, both within [`CONNECT_TIMEOUT`] each.
+    pub fn connect_tls(addr: SocketAddr, tls: &TlsClient) -> Result<Socket, ConnectError> {
+        let mut stream = tcp_stream(addr).map_err(ConnectError::Connect)?;
+        let handshake = |e: io::Error| {
+            ConnectError::Handshake(match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+                    "TLS handshake failed: no answer within {}s; is {addr} a TLS receiver (not plain TCP)?",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+                _ => tls_client::handshake_error(&e),
+            })
+        };
+        let mut conn = ClientConnection::new(tls.config.clone(), tls.server_name.clone())
+            .map_err(|e| ConnectError::Handshake(format!("TLS: {e}")))?;
+        stream
+            .set_read_timeout(Some(CONNECT_TIMEOUT))
+            .and_then(|()| stream.set_write_timeout(Some(CONNECT_TIMEOUT)))
+            .map_err(ConnectError::Connect)?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut stream).map_err(handshake)?;
+        }
+        stream
+            .set_read_timeout(None)
+            .and_then(|()| stream.set_write_timeout(None))
+            .map_err(ConnectError::Connect)?;
+        Ok(Socket::Tls(Box::new(StreamOwned::new(conn, stream))))
     }
 
     pub fn connect_udp(addr: SocketAddr) -> io::Result<Socket> {
@@ -41,8 +107,10 @@ impl Socket {
     // batch went out, and the count of messages sent must be exact. Short writes loop.
     #[allow(clippy::disallowed_methods)]
     pub fn write_stream(&mut self, buf: &[u8]) -> (usize, Option<io::Error>) {
-        let Socket::Tcp(stream) = self else {
-            unreachable!("stream writes on a TCP socket only")
+        let stream = match self {
+            Socket::Tcp(stream) => stream,
+            Socket::Tls(tls) => return write_tls(tls, buf),
+            Socket::Udp(_) => unreachable!("stream writes on a TCP or TLS socket only"),
         };
         let mut written = 0;
         while written < buf.len() {
@@ -72,29 +140,136 @@ impl Socket {
         socket.send(message).map(|_| ())
     }
 
-    /// Bytes of this TCP connection its peer acknowledged; `None` over UDP or where the OS
-    /// does not say.
+    /// Bytes of this TCP connection its peer acknowledged; `None` over UDP, over TLS (the
+    /// count is of encrypted bytes) or where the OS does not say.
     pub fn bytes_acked(&self) -> Option<u64> {
         match self {
             Socket::Tcp(stream) => tcp_bytes_acked(stream),
-            Socket::Udp(_) => None,
+            Socket::Tls(_) | Socket::Udp(_) => None,
         }
     }
 
     /// Ends a TCP connection cleanly: FIN, then a bounded wait until the peer acknowledged
-    /// `written` bytes (or stops answering). Returns the bytes acknowledged.
+    /// `written` bytes (or stops answering). Returns the bytes acknowledged. A TLS connection
+    /// sends close_notify and FIN, then reads until the receiver closes in turn (or the wait
+    /// ends): it has then read everything, and what it sent (session tickets) is read, so that
+    /// closing does not reset the connection under data the receiver has not read yet.
     pub fn finish(self, written: u64) -> Option<u64> {
-        let Socket::Tcp(stream) = &self else {
-            return None;
+        let stream = match self {
+            Socket::Tcp(stream) => stream,
+            Socket::Tls(tls) => {
+                finish_tls(*tls);
+                return None;
+            }
+            Socket::Udp(_) => return None,
         };
         let _ = stream.shutdown(Shutdown::Write);
         let deadline = Instant::now() + DRAIN_TIMEOUT;
         loop {
-            let acked = self.bytes_acked()?.min(written);
+            let acked = tcp_bytes_acked(&stream)?.min(written);
             if acked >= written || Instant::now() >= deadline {
                 return Some(acked);
             }
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+fn tcp_stream(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Writes `buf` a record at a time, each record out to the kernel before the next, and returns
+/// the plaintext bytes whose records went out whole.
+// `write` rather than `write_all`, as in `write_stream`: what rustls took is counted exactly.
+#[allow(clippy::disallowed_methods)]
+fn write_tls(
+    tls: &mut StreamOwned<ClientConnection, TcpStream>,
+    buf: &[u8],
+) -> (usize, Option<io::Error>) {
+    let (conn, sock) = (&mut tls.conn, &mut tls.sock);
+    let mut written = 0;
+    while written < buf.len() {
+        let end = (written + TLS_RECORD_BYTES).min(buf.len());
+        let taken = match conn.writer().write(&buf[written..end]) {
+            Ok(0) => {
+                let e = io::Error::new(io::ErrorKind::WriteZero, "rustls took nothing");
+                return (written, Some(e));
+            }
+            Ok(n) => n,
+            Err(e) => return (written, Some(e)),
+        };
+        while conn.wants_write() {
+            match conn.write_tls(sock) {
+                Ok(0) => {
+                    let e = io::Error::new(io::ErrorKind::WriteZero, "peer took nothing");
+                    return (written, Some(e));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (written, Some(e)),
+            }
+        }
+        written += taken;
+    }
+    (written, None)
+}
+
+fn finish_tls(mut tls: StreamOwned<ClientConnection, TcpStream>) {
+    if close_tls(&mut tls) {
+        drain(&mut tls.sock, Instant::now() + DRAIN_TIMEOUT);
+    }
+}
+
+/// Ends held connections: all are closed first (TLS: close_notify, then FIN), then each is read
+/// until the receiver closes in turn, within one shared wait.
+pub fn finish_idle(sockets: Vec<Socket>) {
+    let mut open = Vec::new();
+    for socket in sockets {
+        match socket {
+            Socket::Tls(mut tls) => {
+                if close_tls(&mut tls) {
+                    open.push(tls);
+                }
+            }
+            Socket::Tcp(stream) => {
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            Socket::Udp(_) => {}
+        }
+    }
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    for mut tls in open {
+        drain(&mut tls.sock, deadline);
+    }
+}
+
+/// Sends close_notify and FIN; false when the connection is gone already.
+fn close_tls(tls: &mut StreamOwned<ClientConnection, TcpStream>) -> bool {
+    tls.conn.send_close_notify();
+    while tls.conn.wants_write() {
+        if tls.conn.write_tls(&mut tls.sock).is_err() {
+            return false;
+        }
+    }
+    tls.sock.shutdown(Shutdown::Write).is_ok()
+}
+
+/// Reads and discards until the peer closes, an error, or `deadline`.
+fn drain(stream: &mut TcpStream, deadline: Instant) {
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
         }
     }
 }

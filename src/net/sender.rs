@@ -888,7 +888,7 @@ impl Sender {
             }
             Conn::Tls(stream, tls, since) if tls.is_handshaking() => {
                 if let Err(e) = drive_tls(stream, tls) {
-                    let e = tls_error(&e);
+                    let e = tls_client::handshake_error(&e);
                     self.fail(i, &e);
                     return;
                 }
@@ -1289,7 +1289,7 @@ fn check_peer(conn: &mut Conn) -> Result<(), String> {
                 Ok(_) => {
                     let state = tls
                         .process_new_packets()
-                        .map_err(|e| tls_error(&io::Error::other(e)))?;
+                        .map_err(|e| tls_client::handshake_error(&io::Error::other(e)))?;
                     if state.peer_has_closed() {
                         return Err("the receiver closed the TLS session".into());
                     }
@@ -1482,34 +1482,6 @@ fn connect_error(e: &io::Error) -> String {
         }
         _ => format!("cannot connect: {e}"),
     }
-}
-
-fn tls_error(e: &io::Error) -> String {
-    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error};
-    let hint = match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
-        Some(Error::InvalidCertificate(Cert::UnknownIssuer)) => {
-            "; the receiver's certificate is not signed by a CA given with --tls-ca (or the system's), or use --tls-insecure to skip the check"
-        }
-        Some(Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. })) => {
-            "; the receiver's certificate has expired: renew it (or use --tls-insecure to skip the check)"
-        }
-        Some(Error::InvalidCertificate(
-            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
-        )) => {
-            "; the certificate does not name the host: connect by a name it has, or give --tls-servername NAME"
-        }
-        Some(Error::AlertReceived(
-            Alert::CertificateRequired
-            | Alert::HandshakeFailure
-            | Alert::BadCertificate
-            | Alert::UnknownCA
-            | Alert::CertificateUnknown,
-        )) => {
-            "; the receiver did not accept the client certificate (--tls-cert, --tls-key), or requires one"
-        }
-        _ => "",
-    };
-    format!("TLS handshake failed: {e}{hint}")
 }
 
 /// This machine's addresses, for `--exclude-self`.

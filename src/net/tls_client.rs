@@ -1,4 +1,4 @@
-//! The TLS client of `send`: a rustls [`ClientConfig`] from the `--tls-*` options.
+//! The TLS client of `send` and `bench`: a rustls [`ClientConfig`] from the `--tls-*` options.
 //!
 //! The server's certificate is verified against `--tls-ca` or, without it, the system's roots
 //! (rustls-native-certs); `--tls-insecure` skips verification. Client certificates for mutual
@@ -8,8 +8,8 @@
 //! OpenSSL form (`Proc-Type: 4,ENCRYPTED` inside `BEGIN RSA PRIVATE KEY`) is not supported, and
 //! the error says how to convert it. rustls speaks TLS 1.2 and 1.3 only.
 //!
-//! The connection itself (non-blocking, driven by the sender's poll loop) is in
-//! [`crate::net::sender`].
+//! The connections themselves are in [`crate::net::sender`] (non-blocking, driven by the
+//! sender's poll loop) and in `loadgen`'s sockets (blocking).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -176,6 +176,43 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, TlsError> {
             "{name:?} is not a valid TLS server name: give --tls-servername NAME (the name in the receiver's certificate)"
         ))
     })
+}
+
+/// A failed handshake (a rustls error inside `e`, or the socket's), with what to do about the
+/// usual causes: an unknown CA, a self-signed or expired or misnamed certificate, a refused
+/// client certificate.
+pub fn handshake_error(e: &std::io::Error) -> String {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error};
+    let hint = match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+        Some(Error::InvalidCertificate(Cert::UnknownIssuer)) => {
+            "; the receiver's certificate is not signed by a CA given with --tls-ca (or the system's), or use --tls-insecure to skip the check"
+        }
+        // webpki's error is not rustls's to name; its Debug form is stable.
+        Some(Error::InvalidCertificate(Cert::Other(other)))
+            if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+        {
+            "; the receiver presents a CA certificate as its own (a self-signed one, as 'openssl req -x509' makes): give it a certificate signed by the CA given with --tls-ca, or use --tls-insecure to skip the check"
+        }
+        Some(Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. })) => {
+            "; the receiver's certificate has expired: renew it (or use --tls-insecure to skip the check)"
+        }
+        Some(Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        )) => {
+            "; the certificate does not name the host: connect by a name it has, or give --tls-servername NAME"
+        }
+        Some(Error::AlertReceived(
+            Alert::CertificateRequired
+            | Alert::HandshakeFailure
+            | Alert::BadCertificate
+            | Alert::UnknownCA
+            | Alert::CertificateUnknown,
+        )) => {
+            "; the receiver did not accept the client certificate (--tls-cert, --tls-key), or requires one"
+        }
+        _ => "",
+    };
+    format!("TLS handshake failed: {e}{hint}")
 }
 
 fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::listener::{Listen, WAIT};
+use crate::certs;
+use crate::listener::{Listen, WAIT, signal};
 use crate::peers;
 use crate::util::syslogkit;
 
@@ -112,14 +113,29 @@ fn verify_of_a_file_without_markers_fails_instead_of_saying_nothing_is_missing()
 
 /// Runs bench against a fresh `syslogkit listen --output FILE` and verifies the file.
 fn through_listen(protocol: &str, bench_args: &[&str]) -> (Value, Value) {
+    through_listen_with(protocol, &[], bench_args)
+}
+
+/// As [`through_listen`], with more arguments for listen (TLS: its certificate).
+fn through_listen_with(
+    protocol: &str,
+    listen_args: &[&str],
+    bench_args: &[&str],
+) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
     let flag = format!("--{protocol}");
-    let listen = Listen::start(&[&flag, "127.0.0.1:0", "--output", events.to_str().unwrap()]);
-    let port = if protocol == "udp" {
-        listen.udp_port()
-    } else {
-        listen.tcp_port()
+    let listen = Listen::start(
+        &[
+            &[&flag, "127.0.0.1:0", "--output", events.to_str().unwrap()],
+            listen_args,
+        ]
+        .concat(),
+    );
+    let port = match protocol {
+        "udp" => listen.udp_port(),
+        "tls" => listen.tls.expect("a --tls listener").port().to_string(),
+        _ => listen.tcp_port(),
     };
     let to = format!("127.0.0.1:{port}");
     let (sent, code, stderr) =
@@ -191,6 +207,94 @@ fn bench_to_listen_over_udp_at_a_modest_rate_arrives_complete() {
     assert_eq!(sent["messages"], 1000);
     assert_eq!(sent["acknowledged"], Value::Null);
     assert_eq!((&v["received"], &v["missing"]), (&1000.into(), &0.into()));
+}
+
+/// `listen --tls` arguments with the server certificate and key of `certs`.
+fn tls_listen_args(certs: &Path, name: &str) -> [String; 4] {
+    let d = |f: &str| certs.join(f).to_str().unwrap().to_string();
+    [
+        "--tls-cert".into(),
+        d(&format!("{name}.pem")),
+        "--tls-key".into(),
+        d(&format!("{name}.key")),
+    ]
+}
+
+#[test]
+fn bench_to_listen_over_tls_arrives_complete_with_reconnects_and_idle_sessions() {
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let listen_args = tls_listen_args(certs.path(), "server");
+    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+    let ca = certs.path().join("ca.pem");
+    let (sent, v) = through_listen_with(
+        "tls",
+        &listen_args,
+        &[
+            "--tls-ca",
+            ca.to_str().unwrap(),
+            "--count",
+            "4000",
+            "--connections",
+            "2",
+            "--reconnect-every",
+            "900",
+            "--idle-connections",
+            "2",
+        ],
+    );
+    assert_eq!(sent["protocol"], "tls");
+    assert_eq!(sent["messages"], 4000);
+    // The kernel counts TLS bytes, not messages: no acknowledged count rather than a wrong one.
+    assert_eq!(sent["acknowledged"], Value::Null);
+    assert_eq!(sent["reconnects"], 4); // at 900 and 1800 of each connection's 2000
+    assert_eq!(
+        (&v["received"], &v["missing"], &v["duplicated"]),
+        (&4000.into(), &0.into(), &0.into())
+    );
+    assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bench_over_tls_to_a_certificate_the_ca_does_not_sign_is_a_clear_error() {
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let d = |f: &str| certs.path().join(f).to_str().unwrap().to_string();
+    let cases = [
+        // The receiver's certificate from the test CA, checked against another one.
+        (
+            "server",
+            d("rogue.pem"),
+            "not signed by a CA given with --tls-ca",
+        ),
+        // A self-signed receiver certificate, checked against the test CA.
+        ("rogue", d("ca.pem"), "presents a CA certificate as its own"),
+    ];
+    for (server, ca, want) in cases {
+        let listen_args = tls_listen_args(certs.path(), server);
+        let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+        let listen = Listen::start(&[&["--tls", "127.0.0.1:0"], listen_args.as_slice()].concat());
+        let to = listen.tls.unwrap().to_string();
+        let out = syslogkit()
+            .args(["bench", "--to", &to, "--protocol", "tls", "--count", "10"])
+            .args(["--tls-ca", &ca])
+            .timeout(WAIT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{server}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no report of a run that never started"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "cannot connect to {to} over TLS: TLS handshake failed"
+            )) && stderr.contains(want),
+            "{server}: {stderr}"
+        );
+        assert_eq!(listen.stop().events.len(), 0);
+    }
 }
 
 #[test]
@@ -322,14 +426,35 @@ fn receiver_dying_mid_run_shows_as_missing_consistent_with_tcp_acknowledgements(
     let out = dir.path().join("received.log");
     let (port, receiver) = dying_receiver(1000, &out);
     let to = format!("127.0.0.1:{port}");
-    // Far more than the socket buffers hold, so the reset reaches the sender mid-run.
-    let (sent, code, stderr) = bench_json(&["--to", &to, "--count", "500000", "--size", "200"]);
+    // Far more than the socket buffers hold, so the reset reaches the sender mid-run. The
+    // receiver stops listening too, so the one attempt to reconnect is refused.
+    let (sent, code, stderr) = bench_json(&[
+        "--to",
+        &to,
+        "--count",
+        "500000",
+        "--size",
+        "200",
+        "--reconnect-timeout",
+        "0",
+    ]);
     receiver.join().unwrap();
     assert_eq!(code, 1, "a connection stopped on an error: {stderr}");
     let conn = &sent["connections"][0];
     assert!(
-        conn["error"].as_str().unwrap().contains("write failed"),
+        conn["write_error"]
+            .as_str()
+            .unwrap()
+            .contains("write failed"),
         "{sent}"
+    );
+    assert!(
+        conn["error"].as_str().unwrap().contains("reconnecting"),
+        "{sent}"
+    );
+    assert_eq!(
+        (&conn["write_errors"], &conn["connect_errors"]),
+        (&1.into(), &1.into())
     );
     let written = sent["messages"].as_u64().unwrap();
     let acked = sent["acknowledged"].as_u64().unwrap();
@@ -350,6 +475,107 @@ fn receiver_dying_mid_run_shows_as_missing_consistent_with_tcp_acknowledgements(
         "{v} {sent}"
     );
     assert_eq!(v["runs"][0]["connections"][0]["missing_ranges"][0][0], 1001);
+}
+
+/// Runs `bench ARGS --json` in the background.
+fn spawn_bench(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (bounded) for a background bench: (report, exit status, stderr).
+fn wait_bench(mut child: std::process::Child) -> (Value, i32, String) {
+    let deadline = Instant::now() + 3 * WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("bench did not finish within {:?}", 3 * WAIT);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {:?} stderr {stderr}", out.stdout));
+    (report, out.status.code().unwrap(), stderr)
+}
+
+// See: #9 ("a receiver killed and restarted mid-run").
+#[test]
+fn listen_killed_and_restarted_mid_run_loses_one_gap_per_connection_and_verify_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.jsonl");
+    let second = dir.path().join("second.jsonl");
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--output", first.to_str().unwrap()]);
+    let addr = listen.tcp.unwrap().to_string();
+    // Paced, so that the run is still going when listen is killed and when it is back.
+    let bench = spawn_bench(&[
+        "--to",
+        &addr,
+        "--count",
+        "40000",
+        "--connections",
+        "2",
+        "--rate",
+        "8000",
+        "--reconnect-timeout",
+        "60s",
+    ]);
+    wait_for(|| count_lines(&first) >= 2000);
+    assert!(count_lines(&first) >= 2000, "listen wrote too little");
+    signal(listen.pid(), libc::SIGKILL);
+    drop(listen);
+    let listen = Listen::start(&["--tcp", &addr, "--output", second.to_str().unwrap()]);
+    let (sent, code, stderr) = wait_bench(bench);
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(code, 1, "writes failed: {stderr}");
+    assert!(stderr.contains("write errors"), "{stderr}");
+
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (v, code) = verify_json(&[
+        "--sent",
+        report.to_str().unwrap(),
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{v}");
+    let missing = v["missing"].as_u64().unwrap();
+    assert_eq!(v["received"].as_u64().unwrap() + missing, 40000, "{v}");
+    assert_eq!(v["duplicated"], 0, "{v}");
+    // What the killed listen's kernel had not acknowledged is lost at least; never "0 missing".
+    let (written, acked) = (
+        sent["messages"].as_u64().unwrap(),
+        sent["acknowledged"].as_u64().unwrap(),
+    );
+    assert!(missing >= 1 && missing >= written - acked, "{v} {sent}");
+    for (i, conn) in sent["connections"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(conn["last_seq"], 20000, "{sent}");
+        assert!(conn["reconnects"].as_u64().unwrap() >= 1, "{sent}");
+        // The loss is one gap that ends with the message whose write failed; the new
+        // connection carried on after it, and all of that arrived.
+        let error = conn["write_error"].as_str().unwrap();
+        let failed_seq: u64 = error
+            .split("(seq ")
+            .nth(1)
+            .and_then(|s| s.split(')').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no seq in {error}"));
+        let verified = &v["runs"][0]["connections"][i];
+        assert_eq!(
+            verified["missing_ranges"].as_array().unwrap().len(),
+            1,
+            "{verified}"
+        );
+        assert_eq!(verified["missing_ranges"][0][1], failed_seq, "{verified}");
+    }
 }
 
 #[test]

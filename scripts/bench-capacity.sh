@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# How many messages/s rsyslog (imtcp -> omfile) and `syslogkit listen` (parsing, JSON events to a
+# file) take from `syslogkit bench` with 0 loss, one after another on loopback. For each receiver,
+# 1 and 4 connections, 100-byte RFC 3164 messages, LF framing: bench sends a fixed count as fast
+# as it can, the script waits (bounded) until the receiver's output stops growing, stops the
+# receiver and runs `bench verify --sent` on the output. Reports:
+#   bench msg/s       = what bench reports (messages written / its sending time)
+#   e2e msg/s         = lines in the output / (time the last line was written - bench start)
+#   missing           = bench verify's count (messages sent that the output lacks)
+#   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
+# Ramp (RAMP=1, the default): a receiver that lost messages at full speed is run again with
+# --rate, from 90 % of its end-to-end rate and 20 % lower each time, until a rate with 0 missing
+# (at most RAMP_STEPS runs); that rate is its capacity without loss.
+# Usage: scripts/bench-capacity.sh [MESSAGES_PER_RUN]   (default 2000000)
+#   RECEIVERS='syslogkit rsyslog'   CONNS='1 4'   RAMP=0 skips the ramp   RAMP_STEPS=6
+#   SK=PATH        measure this syslogkit binary instead of building one
+# Needs: rsyslogd (scripts/install-peers.sh), bc, ss, python3. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-2000000}
+receivers=${RECEIVERS:-syslogkit rsyslog}
+conns_list=${CONNS:-1 4}
+ramp=${RAMP:-1}
+ramp_steps=${RAMP_STEPS:-6}
+port=${BENCH_PORT:-27514}
+work=${BENCH_DIR:-/tmp/syslogkit-bench-capacity}
+rm -rf "$work" && mkdir -p "$work"
+for tool in rsyslogd bc ss python3; do
+  command -v $tool >/dev/null || { echo "needs $tool: run scripts/install-peers.sh" >&2; exit 1; }
+done
+
+if [ -n "${SK:-}" ]; then
+  sk=$SK
+else
+  cargo build --release --locked --bin syslogkit
+  sk=$PWD/target/release/syslogkit
+fi
+clk=$(getconf CLK_TCK)
+
+echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 100 B per run, LF"
+
+pid=
+start_receiver() { # name out -> sets pid
+  local name=$1 out=$2
+  case $name in
+    syslogkit)
+      "$sk" listen --tcp 127.0.0.1:$port --recv-buffer-size 8MiB --timezone UTC \
+        --output "$out" 2>"$work/$name.err" &
+      pid=$! ;;
+    rsyslog)
+      cat > "$work/rsyslog.conf" <<EOF
+global(workDirectory="$work")
+module(load="imtcp" MaxSessions="1000")
+input(type="imtcp" address="127.0.0.1" port="$port")
+if \$inputname == "imtcp" then action(type="omfile" file="$out" asyncWriting="on" ioBufferSize="1m" flushOnTXEnd="off")
+EOF
+      rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslog.pid" 2>"$work/$name.err" &
+      pid=$! ;;
+    *) echo "unknown receiver $name (syslogkit or rsyslog)" >&2; exit 1 ;;
+  esac
+  for _ in $(seq 100); do
+    ss -ltn "sport = :$port" | grep -q LISTEN && return 0
+    sleep 0.05
+  done
+  echo "$name did not listen on $port" >&2; cat "$work/$name.err" >&2; exit 1
+}
+stop_receiver() { [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; pid=; }
+trap stop_receiver EXIT
+
+cpu_s() { awk -v clk="$clk" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+# run NAME CONNS [RATE]: one bench run into a fresh receiver; prints a table row, sets $missing
+# and $e2e.
+run() {
+  local name=$1 conns=$2 rate=${3:-} out="$work/out-$1-$2.log"
+  rm -f "$out"
+  start_receiver "$name" "$out"
+  local args=(--to 127.0.0.1:$port --connections "$conns" --count "$n" --size 100 --framing lf --json)
+  [ -n "$rate" ] && args+=(--rate "$rate")
+  local t0 t_last last=-1 now sent quiet=0
+  t0=$(date +%s.%N); t_last=$t0
+  "$sk" bench "${args[@]}" > "$work/sent.json" 2> "$work/bench.err" \
+    || { echo "syslogkit bench failed:" >&2; cat "$work/bench.err" >&2; exit 1; }
+  sent=$(json "$work/sent.json" messages)
+  # Until every message is written, or the output stopped growing for 2 s (rsyslog's async
+  # writer flushes every second); at most 10 min, polled every 50 ms.
+  for _ in $(seq 12000); do
+    now=$(lines "$out")
+    if [ "$now" != "$last" ]; then last=$now; t_last=$(date +%s.%N); quiet=0; else quiet=$((quiet + 1)); fi
+    [ "$now" -ge "$sent" ] && break
+    [ $quiet -ge 40 ] && break
+    sleep 0.05
+  done
+  local cpu rss
+  cpu=$(cpu_s "$pid"); rss=$(rss_mib "$pid")
+  stop_receiver
+  "$sk" bench verify --json --sent "$work/sent.json" "$out" > "$work/verify.json" || true
+  missing=$(json "$work/verify.json" missing)
+  local late=$(( $(lines "$out") - last ))
+  e2e=0
+  [ "$last" -gt 0 ] && e2e=$(echo "$last / ($t_last - $t0)" | bc)
+  printf '| %-9s | %d | %9s | %9s | %9s | %7s | %6s | %4s |\n' "$name" "$conns" "${rate:-unlimited}" \
+    "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" "$missing" "$cpu" "$rss"
+  if [ "$late" -gt 0 ]; then echo "  ($late lines were written only when $name was stopped)"; fi
+  rm -f "$out"
+}
+
+echo "| receiver  | conns | --rate | bench msg/s | e2e msg/s | missing | CPU s | max RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|"
+for name in $receivers; do
+  for conns in $conns_list; do
+    run "$name" "$conns"
+    if [ "$ramp" = 1 ] && [ "$missing" -gt 0 ]; then
+      rate=$(( e2e * 9 / 10 ))
+      for _ in $(seq "$ramp_steps"); do
+        [ "$rate" -gt 0 ] || break
+        run "$name" "$conns" "$rate"
+        [ "$missing" -eq 0 ] && break
+        rate=$(( rate * 8 / 10 ))
+      done
+      if [ "$missing" -gt 0 ]; then echo "  ($name, $conns conns: no rate without loss in $ramp_steps steps)"; fi
+    fi
+  done
+done
