@@ -272,6 +272,7 @@ pub struct LineReceiver {
     port: u16,
     lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    discarded: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -288,6 +289,7 @@ impl LineReceiver {
             port: addr.port(),
             lines: Default::default(),
             accepted: Default::default(),
+            discarded: Default::default(),
             stop: None,
             thread: None,
         };
@@ -317,6 +319,12 @@ impl LineReceiver {
         self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Lines that stops threw away: those that had reached this receiver's kernel buffers (or
+    /// its half-read last line) but not its list when every connection was closed.
+    pub fn discarded(&self) -> usize {
+        self.discarded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Starts listening (again, on the same port once it had one).
     pub fn start(&mut self) {
         self.try_start().unwrap();
@@ -329,6 +337,7 @@ impl LineReceiver {
         listener.set_nonblocking(true).unwrap();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let (lines, flag, accepted) = (self.lines.clone(), stop.clone(), self.accepted.clone());
+        let discarded = self.discarded.clone();
         self.stop = Some(stop);
         self.thread = Some(thread::spawn(move || {
             let mut connections: Vec<(TcpStream, Vec<u8>)> = Vec::new();
@@ -361,6 +370,17 @@ impl LineReceiver {
                 if idle {
                     thread::sleep(Duration::from_millis(2));
                 }
+            }
+            // Closing a socket with unread bytes resets it and the bytes are gone: count the
+            // lines among them (peeked, not read, so that the close still resets).
+            let mut queued = vec![0u8; 32 << 20];
+            for (c, partial) in &connections {
+                let n = c.peek(&mut queued).unwrap_or(0);
+                let queued = &queued[..n];
+                let cut = !queued.is_empty() && !queued.ends_with(b"\n")
+                    || queued.is_empty() && !partial.is_empty();
+                let lost = queued.iter().filter(|&&b| b == b'\n').count() + usize::from(cut);
+                discarded.fetch_add(lost, Ordering::SeqCst);
             }
         }));
         Ok(())
