@@ -125,12 +125,14 @@ fn bench_in_place(
             |buf| {
                 let mut codec = FrameCodec::new(framing, MAX_LEN);
                 let mut frames = 0;
-                let used = codec.decode_in_place(buf, true, |item| {
-                    black_box(item);
-                    frames += 1;
-                    true
-                });
-                buf.advance(used);
+                for eof in [false, true] {
+                    let used = codec.decode_in_place(buf, eof, |item| {
+                        black_box(item.bytes());
+                        frames += 1;
+                        true
+                    });
+                    buf.advance(used);
+                }
                 assert_eq!(frames, n);
             },
             BatchSize::LargeInput,
