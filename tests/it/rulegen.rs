@@ -11,9 +11,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use assert_cmd::cargo::cargo_bin_cmd;
+
+use crate::util::netns_args;
 use tempfile::TempDir;
 
 /// `syslogkit iptables-rule-gen`.
@@ -56,30 +57,6 @@ fn require(tool: &str) {
         "the iptables-rule-gen tests need `{tool}`, which is not installed: run \
          scripts/install-peers.sh (apt-get install iptables nftables rsyslog, syslog-ng unpacked)"
     );
-}
-
-/// The `unshare` arguments that give a fresh network namespace here, or why there is none.
-fn netns_args() -> Result<&'static [&'static str], &'static str> {
-    static ARGS: OnceLock<Result<&'static [&'static str], String>> = OnceLock::new();
-    let found = ARGS.get_or_init(|| {
-        require("unshare");
-        let candidates: [&'static [&'static str]; 2] =
-            [&["--user", "--map-root-user", "--net"], &["--net"]];
-        let mut errors = Vec::new();
-        for args in candidates {
-            match Command::new("unshare").args(args).arg("true").output() {
-                Ok(out) if out.status.success() => return Ok(args),
-                Ok(out) => errors.push(format!(
-                    "unshare {}: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )),
-                Err(e) => errors.push(format!("unshare: {e}")),
-            }
-        }
-        Err(errors.join("; "))
-    });
-    found.as_ref().copied().map_err(|e| e.as_str())
 }
 
 /// Runs `script` with `sh -eu` inside a fresh network namespace, in `dir`; fails the test when

@@ -451,6 +451,38 @@ fn a_full_queue_drops_and_says_so() {
 }
 
 #[test]
+fn an_unreachable_host_fails_at_once_naming_the_destination() {
+    // In a fresh network namespace there is no route anywhere, so nothing leaves this machine.
+    let args = crate::util::netns_args()
+        .unwrap_or_else(|why| panic!("cannot create a network namespace to test in: {why}"));
+    for protocol in ["tcp", "udp"] {
+        let out = Command::new("unshare")
+            .args(args)
+            .arg(assert_cmd::cargo::cargo_bin!("syslogkit"))
+            .args([
+                "send",
+                "--to",
+                "192.0.2.1:514",
+                "--protocol",
+                protocol,
+                "hi",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{protocol}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("192.0.2.1:514") && stderr.contains("Network is unreachable"),
+            "{protocol}: {stderr}"
+        );
+        assert!(
+            stderr.contains("cannot connect to 192.0.2.1:514"),
+            "{protocol}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_refused_port_fails_at_once_naming_the_destination() {
     let mut r = LineReceiver::new();
     r.stop();

@@ -1,5 +1,7 @@
 //! Shared helpers: the binary under test, JSON-lines decoding.
 
+use std::sync::OnceLock;
+
 use assert_cmd::Command;
 
 /// `syslogkit` from this build.
@@ -14,4 +16,32 @@ pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect()
+}
+
+/// The `unshare` arguments that give a fresh network namespace here (one with nothing but a
+/// loopback device that is down), or why there is none.
+pub fn netns_args() -> Result<&'static [&'static str], &'static str> {
+    static ARGS: OnceLock<Result<&'static [&'static str], String>> = OnceLock::new();
+    let found = ARGS.get_or_init(|| {
+        let candidates: [&'static [&'static str]; 2] =
+            [&["--user", "--map-root-user", "--net"], &["--net"]];
+        let mut errors = Vec::new();
+        for args in candidates {
+            match std::process::Command::new("unshare")
+                .args(args)
+                .arg("true")
+                .output()
+            {
+                Ok(out) if out.status.success() => return Ok(args),
+                Ok(out) => errors.push(format!(
+                    "unshare {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )),
+                Err(e) => errors.push(format!("unshare (util-linux): {e}")),
+            }
+        }
+        Err(errors.join("; "))
+    });
+    found.as_ref().copied().map_err(|e| e.as_str())
 }
