@@ -210,6 +210,12 @@ pub fn handshake_error(e: &std::io::Error) -> String {
         )) => {
             "; the receiver did not accept the client certificate (--tls-cert, --tls-key), or requires one"
         }
+        Some(
+            Error::AlertReceived(Alert::ProtocolVersion)
+            | Error::PeerIncompatible(rustls::PeerIncompatible::SupportedVersionsExtensionRequired),
+        ) => {
+            "; the receiver accepts no TLS version between --tls-min-version and --tls-max-version (this side speaks 1.2 and 1.3)"
+        }
         _ => "",
     };
     format!("TLS handshake failed: {e}{hint}")

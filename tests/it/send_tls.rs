@@ -306,6 +306,10 @@ fn a_wrong_or_missing_passphrase_is_a_clear_error() {
 }
 
 fn listen_tls(certs: &Path, client_ca: bool) -> Listen {
+    listen_tls_with(certs, client_ca, &[])
+}
+
+fn listen_tls_with(certs: &Path, client_ca: bool, extra: &[&str]) -> Listen {
     let d = |name: &str| certs.join(name).to_str().unwrap().to_string();
     let mut args = vec![
         "--tls".to_string(),
@@ -318,6 +322,7 @@ fn listen_tls(certs: &Path, client_ca: bool) -> Listen {
     if client_ca {
         args.extend(["--tls-client-ca".into(), d("ca.pem")]);
     }
+    args.extend(extra.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     Listen::start(&args)
 }
@@ -378,4 +383,48 @@ fn send_to_listen_over_tls_and_mutual_tls() {
     );
     let stopped = listen.stop();
     assert_eq!(stopped.events.len(), 1, "{:#?}", stopped.events);
+}
+
+#[test]
+fn tls_version_bounds_are_negotiated_and_a_mismatch_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    certs::make(dir.path());
+    let ca = dir.path().join("ca.pem").to_str().unwrap().to_string();
+
+    // Either version against a receiver that takes both: the session says which was used.
+    let listen = listen_tls(dir.path(), false);
+    let port = listen.tls.unwrap().port();
+    for (bound, want) in [("--tls-max-version", "1.2"), ("--tls-min-version", "1.3")] {
+        let (status, stderr) = send_tls("127.0.0.1", port, &["--tls-ca", &ca, bound, want], want);
+        assert_eq!(status, 0, "{stderr}");
+    }
+    let events = listen.events(2);
+    for (event, want) in events.iter().zip(["1.2", "1.3"]) {
+        assert_fields(event, &json!({"message": want, "tls": {"version": want}}));
+    }
+
+    // A client that stops at 1.2 and a receiver that starts at 1.3 have nothing in common.
+    let strict = listen_tls_with(dir.path(), false, &["--tls-min-version", "1.3"]);
+    let port = strict.tls.unwrap().port();
+    let (status, stderr) = send_tls(
+        "127.0.0.1",
+        port,
+        &["--tls-ca", &ca, "--tls-max-version", "1.2"],
+        "old",
+    );
+    assert_ne!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("TLS handshake failed")
+            && stderr
+                .contains("accepts no TLS version between --tls-min-version and --tls-max-version"),
+        "{stderr}"
+    );
+    assert_eq!(strict.stop().events.len(), 0);
+
+    let (status, stderr) = send_tls("127.0.0.1", 9, &["--tls-min-version", "1.1"], "x");
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains("TLS 1.0 and 1.1 are not supported") && stderr.contains("use 1.2"),
+        "{stderr}"
+    );
 }
