@@ -256,7 +256,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__bench__subcmd__verify)
-            opts="-h -V --run --sent --json --help --version"
+            opts="-h -V --run --sent --json --receive-time-first --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -154,14 +154,16 @@ enum BenchCommand {
 ///
 /// Reads raw syslog lines (as rsyslog or syslog-ng write them) and 'syslogkit listen' JSON
 /// events, '-' for stdin. Reports received, missing (with the first missing ranges),
-/// duplicated, out of order within a connection, and, for JSON events, the latency from the
-/// marker's send time to event.created. Lines without a marker are counted. Messages lost after
+/// duplicated, out of order within a connection, and the latency from the marker's send time
+/// to event.created (JSON events) or to the receive time at the start of raw lines
+/// (--receive-time-first). Lines without a marker are counted. Messages lost after
 /// the last one that arrived show only with --sent. Exit status 1 when anything is missing or
 /// no marker was found.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     syslogkit bench verify --sent sent.json events.jsonl
-    syslogkit bench verify --run 1a2b3c4d --json /var/log/bench.log | jq .missing")]
+    syslogkit bench verify --run 1a2b3c4d --json /var/log/bench.log | jq .missing
+    syslogkit bench verify --receive-time-first /var/log/bench-received.log")]
 struct VerifyArgs {
     /// Receiver output files ('-': stdin).
     #[arg(value_name = "FILE", required = true)]
@@ -178,6 +180,14 @@ struct VerifyArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
+
+    /// Raw lines start with the receiver's own receive time (RFC 3339, then a space), for
+    /// latency percentiles: rsyslog template "%timegenerated:::date-rfc3339% %rawmsg%\n",
+    /// syslog-ng template("${R_ISODATE} ${MSGHDR}${MSG}\n") with frac-digits(6). Without it
+    /// only JSON events (event.created) give latencies: the stamp that starts a default
+    /// rsyslog or syslog-ng line is the sender's.
+    #[arg(long)]
+    receive_time_first: bool,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -318,6 +328,9 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut verifier = Verifier::new(args.run);
+    if args.receive_time_first {
+        verifier = verifier.receive_time_first();
+    }
     for path in &args.files {
         if path.as_os_str() == "-" {
             verifier.add_reader(io::stdin().lock())

@@ -213,6 +213,8 @@ struct RunState {
 #[derive(Debug, Default)]
 pub struct Verifier {
     only_run: Option<u32>,
+    /// See [`Verifier::receive_time_first`].
+    receive_time_first: bool,
     runs: BTreeMap<u32, RunState>,
     lines: u64,
     without_marker: u64,
@@ -228,11 +230,22 @@ impl Verifier {
         }
     }
 
+    /// Raw lines start with the time the receiver got the message (RFC 3339, then a space), as
+    /// a template with rsyslog's `%timegenerated:::date-rfc3339%` or syslog-ng's `${R_ISODATE}`
+    /// writes it: it gives the latency. Off by default, because the stamp at the start of a
+    /// line is usually the sender's own (rsyslog's and syslog-ng's default file formats).
+    pub fn receive_time_first(mut self) -> Verifier {
+        self.receive_time_first = true;
+        self
+    }
+
     /// One line of receiver output, without its line terminator.
     pub fn add_line(&mut self, line: &[u8]) {
         self.lines += 1;
         let (found, received_us) = if line.first() == Some(&b'{') {
             json_marker(line)
+        } else if self.receive_time_first {
+            (marker::find(line), leading_stamp(line))
         } else {
             (marker::find(line), None)
         };
@@ -325,6 +338,14 @@ impl Verifier {
             runs,
         }
     }
+}
+
+/// The RFC 3339 time before the first space of `line`, in microseconds since the epoch.
+fn leading_stamp(line: &[u8]) -> Option<u64> {
+    let end = memchr::memchr(b' ', line)?;
+    let stamp = std::str::from_utf8(&line[..end]).ok()?;
+    let t = chrono::DateTime::parse_from_rfc3339(stamp).ok()?;
+    u64::try_from(t.timestamp_micros()).ok()
 }
 
 /// The marker in a JSON event's `message`, and its `event.created` in microseconds.
@@ -612,6 +633,24 @@ mod tests {
             assert!((got - want).abs() / want < 0.02, "q{q}: {got}");
         }
         assert_eq!(h.max(), 100_000);
+    }
+
+    #[test]
+    fn raw_lines_give_latency_only_when_told_their_first_field_is_the_receive_time() {
+        let line = b"2023-11-14T22:13:20.002500+00:00 host app: seq=000000001 conn=001 run=0000abcd t=1700000000000000 PADD";
+        let mut v = Verifier::new(None);
+        v.add_line(line);
+        assert!(v.finish(None).runs[0].latency.is_none());
+        let mut v = Verifier::new(None).receive_time_first();
+        v.add_line(line);
+        // A line whose first field is not a time still counts, without a latency.
+        v.add_line(b"Nov 14 22:13:20 host app: seq=000000002 conn=001 run=0000abcd t=1700000000000000 PADD");
+        let r = v.finish(None);
+        assert_eq!(r.runs[0].received, 2);
+        let h = r.runs[0].latency.as_ref().unwrap();
+        assert_eq!(h.count(), 1);
+        // 2.5 ms, within the histogram's 2 %.
+        assert!((2450..=2550).contains(&h.max()), "{}", h.max());
     }
 
     #[test]

@@ -334,8 +334,31 @@ fn bench_template_lines_carry_the_marker_at_the_start_of_their_message() {
 const RSYSLOG_FILE: &str = r#"
 module(load="imtcp")
 input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{dir}/port")
-if $inputname == "imtcp" then action(type="omfile" file="{dir}/out.log")
+template(name="received" type="string" string="%timegenerated:::date-rfc3339% %rawmsg%\n")
+if $inputname == "imtcp" then {
+  action(type="omfile" file="{dir}/out.log")
+  action(type="omfile" file="{dir}/timed.log" template="received")
+}
 "#;
+
+/// `bench verify --receive-time-first` of a file whose lines start with the receiver's own
+/// time: complete, and every message has a latency (the default file's lines give none).
+fn assert_latencies(timed: &std::path::Path, plain: &std::path::Path, messages: &Value) {
+    let (v, code) = verify_json(&["--receive-time-first", timed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!((&v["received"], &v["missing"]), (messages, &0.into()));
+    let latency = &v["runs"][0]["latency_us"];
+    assert_eq!(&latency["count"], messages, "{v}");
+    // Received after sent (a stamp of whole seconds would give mostly 0), within the test's
+    // own bounds (the markers carry the send time).
+    let (p50, max) = (
+        latency["p50"].as_u64().unwrap(),
+        latency["max"].as_u64().unwrap(),
+    );
+    assert!(p50 > 0 && max < WAIT.as_micros() as u64, "{v}");
+    let (v, _) = verify_json(&[plain.to_str().unwrap()]);
+    assert!(v["runs"][0]["latency_us"].is_null(), "{v}");
+}
 
 #[test]
 fn bench_to_rsyslog_imtcp_writing_a_file_arrives_complete() {
@@ -361,6 +384,9 @@ fn bench_to_rsyslog_imtcp_writing_a_file_arrives_complete() {
         (&v["received"], &v["missing"]),
         (&sent["messages"], &0.into())
     );
+    let timed = rsyslog.path("timed.log");
+    rsyslog.wait_for_lines(&timed, 4000);
+    assert_latencies(&timed, &out, &sent["messages"]);
 }
 
 #[test]
@@ -370,7 +396,8 @@ fn bench_to_syslog_ng_writing_a_file_arrives_complete() {
         r#"options {{ stats-freq(0); }};
 source s {{ network(ip("127.0.0.1") port({port}) transport("tcp")); }};
 destination d {{ file("{{dir}}/out.log"); }};
-log {{ source(s); destination(d); }};
+destination timed {{ file("{{dir}}/timed.log" template("${{R_ISODATE}} ${{MSGHDR}}${{MSG}}\n") frac-digits(6)); }};
+log {{ source(s); destination(d); destination(timed); }};
 "#
     );
     let mut ng = peers::syslog_ng(&config);
@@ -386,6 +413,9 @@ log {{ source(s); destination(d); }};
         (&v["received"], &v["missing"]),
         (&sent["messages"], &0.into())
     );
+    let timed = ng.path("timed.log");
+    ng.wait_for_lines(&timed, 4000);
+    assert_latencies(&timed, &out, &sent["messages"]);
 }
 
 /// A receiver that writes the first `keep` lines it reads to `out`, then closes the connection
