@@ -523,18 +523,16 @@ impl Worker<'_> {
                 message.clear();
                 self.writer.write(&prefix, &m, &time, &mut message);
                 match self.encoder {
-                    Some(encoder) => {
-                        encoder.encode(&message, &mut batch);
-                        ends.push(batch.len());
-                    }
-                    None => match socket.send_datagram(&message) {
-                        Ok(()) => {
-                            stats.messages += 1;
-                            stats.bytes += message.len() as u64;
-                        }
-                        Err(_) => stats.send_errors += 1,
-                    },
+                    Some(encoder) => encoder.encode(&message, &mut batch),
+                    None => batch.extend_from_slice(&message),
                 }
+                ends.push(batch.len());
+            }
+            if !stream {
+                let sent = socket.send_datagrams(&batch, &ends);
+                stats.messages += sent.datagrams;
+                stats.bytes += sent.bytes;
+                stats.send_errors += sent.errors;
             }
             if stream {
                 let (written, error) = socket.write_stream(&batch);
