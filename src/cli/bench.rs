@@ -32,6 +32,10 @@ use super::tls_args::TlsClientArgs;
 /// its program read them). Over TLS the kernel counts encrypted bytes, which do not map onto
 /// messages, so "acknowledged" is null (n/a); over UDP there is nothing to acknowledge.
 ///
+/// Over UDP on Linux, messages of one size go out up to 64 a system call with segmentation
+/// offload (UDP_SEGMENT); the receiver still gets one datagram per message. Without --rate
+/// that outruns most receivers: UDP has no backpressure, so give --rate to measure loss.
+///
 /// A connection whose write fails (the receiver went away or restarted) is opened again, after
 /// 50 ms and then twice as long each time up to 1 s, for at most --reconnect-timeout; its
 /// sequence numbers go on, so 'bench verify' shows the messages lost with the old connection
