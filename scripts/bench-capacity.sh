@@ -36,6 +36,8 @@ else
   sk=$PWD/target/release/syslogkit
 fi
 clk=$(getconf CLK_TCK)
+# shellcheck source=scripts/lib/receiver.sh
+. scripts/lib/receiver.sh
 
 echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 100 B per run, LF"
 
@@ -58,18 +60,11 @@ EOF
       pid=$! ;;
     *) echo "unknown receiver $name (syslogkit or rsyslog)" >&2; exit 1 ;;
   esac
-  for _ in $(seq 100); do
-    ss -ltn "sport = :$port" | grep -q LISTEN && return 0
-    sleep 0.05
-  done
-  echo "$name did not listen on $port" >&2; cat "$work/$name.err" >&2; exit 1
+  wait_listening "$name" "$port" "$pid" "$work/$name.err"
 }
 stop_receiver() { [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; pid=; }
 trap stop_receiver EXIT
 
-cpu_s() { awk -v clk="$clk" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # run NAME CONNS [RATE]: one bench run into a fresh receiver; prints a table row, sets $missing
@@ -80,20 +75,14 @@ run() {
   start_receiver "$name" "$out"
   local args=(--to 127.0.0.1:$port --connections "$conns" --count "$n" --size 100 --framing lf --json)
   [ -n "$rate" ] && args+=(--rate "$rate")
-  local t0 t_last last=-1 now sent quiet=0
+  local t0 t_last last sent
   t0=$(date +%s.%N); t_last=$t0
   "$sk" bench "${args[@]}" > "$work/sent.json" 2> "$work/bench.err" \
     || { echo "syslogkit bench failed:" >&2; cat "$work/bench.err" >&2; exit 1; }
   sent=$(json "$work/sent.json" messages)
   # Until every message is written, or the output stopped growing for 2 s (rsyslog's async
   # writer flushes every second); at most 10 min, polled every 50 ms.
-  for _ in $(seq 12000); do
-    now=$(lines "$out")
-    if [ "$now" != "$last" ]; then last=$now; t_last=$(date +%s.%N); quiet=0; else quiet=$((quiet + 1)); fi
-    [ "$now" -ge "$sent" ] && break
-    [ $quiet -ge 40 ] && break
-    sleep 0.05
-  done
+  wait_output "$out" "$sent" 40 12000
   local cpu rss
   cpu=$(cpu_s "$pid"); rss=$(rss_mib "$pid")
   stop_receiver

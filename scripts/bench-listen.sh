@@ -34,6 +34,8 @@ fi
 port=${BENCH_PORT:-25514}      # TCP LF / auto, UDP
 octet_port=$((port + 1))       # syslog-ng's syslog() source (octet counting)
 clk=$(getconf CLK_TCK)
+# shellcheck source=scripts/lib/receiver.sh
+. scripts/lib/receiver.sh
 
 echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages per TCP run, UDP at $udp_rate msg/s"
 
@@ -69,17 +71,10 @@ EOF
         -c "$work/sng.ctl" 2>"$work/$name.err" &
       pid=$! ;;
   esac
-  for _ in $(seq 100); do
-    ss -ltn "sport = :$port" | grep -q LISTEN && return 0
-    sleep 0.05
-  done
-  echo "$name did not listen on $port" >&2; cat "$work/$name.err" >&2; exit 1
+  wait_listening "$name" "$port" "$pid" "$work/$name.err"
 }
 
-cpu_s() { awk -v clk="$clk" '{printf "%.2f", ($14 + $15) / clk}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
-lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 
 run() { # receiver size conns framing(lf|octet|udp)
   local name=$1 size=$2 conns=$3 framing=$4 out="$work/out-$1-$2-$3-$4.log"
@@ -91,20 +86,13 @@ run() { # receiver size conns framing(lf|octet|udp)
   esac
   local per=$(( n / conns ))
   [ "$framing" = udp ] && per=$(( n / 4 ))
-  local t0 t_last=0 last=-1 now sent
+  local t0 t_last=0 last sent
   t0=$(date +%s.%N)
   loggen "${args[@]}" --number "$per" 127.0.0.1 "$target" > "$work/loggen.out" 2>&1 || true
   sent=$(grep -o 'count=[0-9]*' "$work/loggen.out" | tail -1 | cut -d= -f2)
   [ -n "$sent" ] || sent=$(( per * (framing == "udp" ? 1 : conns) ))
   # Wait until every message arrived or the file stopped growing for 1 s (at most 60 s; polled every 50 ms).
-  local quiet=0
-  for _ in $(seq 1200); do
-    now=$(lines "$out")
-    if [ "$now" != "$last" ]; then last=$now; t_last=$(date +%s.%N); quiet=0; else quiet=$((quiet + 1)); fi
-    [ "$now" -ge "$sent" ] && break
-    [ $quiet -ge 20 ] && break
-    sleep 0.05
-  done
+  wait_output "$out" "$sent" 20 1200
   local cpu rss
   cpu=$(cpu_s "$pid"); rss=$(rss_mib "$pid")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
