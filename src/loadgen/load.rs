@@ -489,7 +489,6 @@ impl Worker<'_> {
                     Some(s) => socket = s,
                     None => return last_write,
                 }
-                stats.reconnects += 1;
             }
             let mut max = per_batch;
             if let Some(q) = self.quota {
@@ -563,7 +562,6 @@ impl Worker<'_> {
                         Some(s) => socket = s,
                         None => return last_write,
                     }
-                    stats.reconnects += 1;
                     continue;
                 }
             }
@@ -577,7 +575,7 @@ impl Worker<'_> {
 
     /// Opens the connection again, retrying after 50 ms, then twice as long each time up to
     /// 1 s, for at most `reconnect_timeout`. `None`: given up (with `stats.error` saying why),
-    /// or the run's time ran out meanwhile.
+    /// or the run's time ran out meanwhile. A connection opened counts in `stats.reconnects`.
     fn reconnect(
         &self,
         connect: &impl Fn() -> Result<Socket, ConnectError>,
@@ -590,7 +588,10 @@ impl Worker<'_> {
         let last = loop {
             attempts += 1;
             let e = match connect() {
-                Ok(s) => return Some(s),
+                Ok(s) => {
+                    stats.reconnects += 1;
+                    return Some(s);
+                }
                 Err(e) => e,
             };
             stats.connect_errors += 1;
