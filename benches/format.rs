@@ -11,7 +11,8 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat};
+use syslogkit::egress::{FormatOptions, Formatter};
+use syslogkit::syslog::format::OutputFormat;
 use syslogkit::syslog::timestamp::{TimeContext, Zone};
 use syslogkit::syslog::{Message, rfc5424};
 

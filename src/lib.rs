@@ -12,7 +12,10 @@
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //! - [`egress`]: the way back: JSON events or text lines in, framed syslog messages out.
-//! - [`net`]: `listen`'s sockets (TCP, UDP, TLS), connections, the writer and shutdown.
+//! - [`listen`]: the receiver: TCP, UDP and TLS sockets, connections, the writer, shutdown.
+//! - [`send`]: the sender: destinations, balancing, the disk queue, the throttle, client TLS.
+//! - [`transport`]: what `listen` and `send` share: protocol names, TLS versions and
+//!   certificate files, socket counters.
 //! - [`loadgen`]: what `bench` drives: markers, rate control, counting, the report, and
 //!   `bench verify` over a receiver's output.
 //!
@@ -23,6 +26,8 @@ pub mod egress;
 pub mod framing;
 pub mod ingest;
 pub mod iptables;
+pub mod listen;
 pub mod loadgen;
-pub mod net;
+pub mod send;
 pub mod syslog;
+pub mod transport;

@@ -11,11 +11,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::framing::Framing;
 use syslogkit::loadgen::verify::{Expected, Verifier};
 use syslogkit::loadgen::{self, LoadConfig, Protocol, Stop, TlsClient, marker};
-use syslogkit::net::tls_client;
-use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat};
+use syslogkit::send::tls as tls_client;
+use syslogkit::syslog::format::OutputFormat;
 
 use super::listen::{parse_addr, parse_duration};
 use super::tls_args::TlsClientArgs;

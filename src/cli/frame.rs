@@ -10,9 +10,10 @@ use anyhow::{Context, anyhow};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args};
 use syslogkit::egress::{self, EncodeStats, InputKind, LineEncoder};
+use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::framing::{Encoder, Escape, Framing};
 use syslogkit::ingest::stream::{self, StreamError};
-use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, TimestampFormat};
+use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use syslogkit::framing::{Framing, parse_size};
-use syslogkit::net::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
+use syslogkit::listen::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
 
 use super::parse::{FormatArg, ParseOptionArgs, parse_zone};
 use syslogkit::syslog::timestamp::Zone;
@@ -104,7 +104,7 @@ pub struct ListenArgs {
 
     /// Most TCP and TLS connections open at once; beyond it new ones are closed at once and
     /// counted, the open ones untouched.
-    #[arg(long, value_name = "N", default_value_t = net::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, value_name = "N", default_value_t = listen::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
 
     /// Close a connection that sent nothing for this long (300s, 5m, 500ms; 0: never).
@@ -204,7 +204,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         stats_interval: args.stats.filter(|d| !d.is_zero()),
         threads: 0,
     };
-    let summary = net::listen(config, |addrs| {
+    let summary = listen::listen(config, |addrs| {
         for (protocol, addr) in addrs {
             eprintln!("syslogkit listen: listening on {addr}/{protocol}");
         }

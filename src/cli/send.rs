@@ -1,5 +1,5 @@
 //! `syslogkit send`: logger's flags, Cribl Stream's Syslog destination behind them. Flags
-//! become a [`SenderConfig`] and a [`MessageEncoder`]; `net::relay` and `net::sender` do the
+//! become a [`SenderConfig`] and a [`MessageEncoder`]; `send::relay` and `send::sender` do the
 //! work.
 
 use std::cell::RefCell;
@@ -13,13 +13,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::egress::{InputKind, LineEncoder};
+use syslogkit::egress::{MessageEncoder, TextFields};
 use syslogkit::framing::{self, DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing};
-use syslogkit::net::disk_queue::{Compression, DiskQueue, QueueConfig};
-use syslogkit::net::relay::{self, MessageEncoder, Output, RelayStats, TextFields};
-use syslogkit::net::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
-use syslogkit::net::tls_client;
-use syslogkit::syslog::format::{FormatOptions, Formatter, OutputFormat, TimestampFormat};
+use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
+use syslogkit::send::relay::{self, Output, RelayStats};
+use syslogkit::send::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
+use syslogkit::send::tls as tls_client;
+use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use syslogkit::net::tls_client::{self, TlsOptions, TlsVersion};
+use syslogkit::send::tls::{self as tls_client, TlsOptions, TlsVersion};
 
 #[derive(Debug, Args)]
 pub(super) struct TlsClientArgs {

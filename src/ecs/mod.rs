@@ -337,7 +337,7 @@ mod tests {
         // The example Elastic documents, the same value the formatter's tests start from.
         assert_eq!(
             to_value(&event),
-            crate::syslog::format::tests::elastic_example()
+            crate::egress::format::tests::elastic_example()
         );
     }
 

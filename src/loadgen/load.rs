@@ -20,9 +20,10 @@ use super::marker::{self, MARKER_LEN, Marker};
 use super::rate::Pacer;
 use super::report::{ConnStats, Report};
 use super::socket::{self, CONNECT_TIMEOUT, ConnectError, Socket, TlsClient};
+use crate::egress::Formatter;
 use crate::framing::Framing;
 use crate::framing::encode::{Encoder, Escape};
-use crate::syslog::format::{Formatter, OutputFormat};
+use crate::syslog::format::OutputFormat;
 use crate::syslog::timestamp::TimeContext;
 use crate::syslog::{Message, looks_like_rfc5424, rfc3164, rfc5424};
 

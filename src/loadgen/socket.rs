@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
-use crate::net::tls_client;
+use crate::send::tls as tls_client;
+use crate::transport::socket::{bytes_acked as tcp_bytes_acked, gso_refused, set_udp_segment};
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -114,51 +115,6 @@ impl Udp {
         }
         self.socket.send(message).map(|_| ())
     }
-}
-
-/// Errors with which the kernel refuses a GSO send it cannot do on this path.
-fn gso_refused(e: &io::Error) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        matches!(
-            e.raw_os_error(),
-            Some(libc::EIO | libc::EINVAL | libc::EOPNOTSUPP)
-        )
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = e;
-        false
-    }
-}
-
-/// `setsockopt(UDP_SEGMENT)`: the size the kernel cuts a larger send into (0: off).
-#[cfg(target_os = "linux")]
-fn set_udp_segment(socket: &UdpSocket, size: usize) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    /// From linux/udp.h (Linux 4.18); the libc crate defines it for Android only.
-    const UDP_SEGMENT: libc::c_int = 103;
-    let value = libc::c_int::try_from(size).map_err(|_| io::ErrorKind::InvalidInput)?;
-    // SAFETY: the pointer and length describe `value`, which outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::IPPROTO_UDP,
-            UDP_SEGMENT,
-            (&raw const value).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_udp_segment(_socket: &UdpSocket, _size: usize) -> io::Result<()> {
-    Err(io::ErrorKind::Unsupported.into())
 }
 
 impl Socket {
@@ -422,32 +378,6 @@ fn drain(stream: &mut TcpStream, deadline: Instant) {
             Err(_) => return,
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn tcp_bytes_acked(stream: &TcpStream) -> Option<u64> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: tcp_info is plain old data; getsockopt writes at most `len` bytes into it.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: the pointers describe `info` and `len`, which outlive the call.
-    let rc = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    // tcpi_bytes_acked arrived in Linux 4.1; an older kernel returns a shorter struct.
-    let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + 8;
-    (rc == 0 && len as usize >= needed).then_some(info.tcpi_bytes_acked)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn tcp_bytes_acked(_stream: &TcpStream) -> Option<u64> {
-    None
 }
 
 #[cfg(test)]

@@ -333,7 +333,7 @@ fn parse_then_frame_then_decode_keeps_header_fields_sd_and_message() {
                     assert_eq!(gs[field], ss[field], "{field}: {context}");
                 }
                 // Header fields the event lacks come from the flags' defaults.
-                let local = syslogkit::syslog::format::local_hostname();
+                let local = syslogkit::egress::local_hostname();
                 let (host, app) = (ss.get("hostname"), ss.get("appname"));
                 assert_eq!(gs["hostname"], *host.unwrap_or(&json!(local)), "{context}");
                 assert_eq!(
@@ -632,11 +632,7 @@ fn decode_reads_what_logger_sends_with_octet_counting() {
         let e = &events[0];
         let s = &e["log"]["syslog"];
         assert_eq!(s["priority"], 19 * 8 + 3, "{e}");
-        assert_eq!(
-            s["hostname"],
-            syslogkit::syslog::format::local_hostname(),
-            "{e}"
-        );
+        assert_eq!(s["hostname"], syslogkit::egress::local_hostname(), "{e}");
         assert_eq!(s["appname"], "app", "{e}");
         assert_eq!(s["procid"], "777", "{e}");
         assert_eq!(s["msgid"], "M1", "{e}");
@@ -675,11 +671,7 @@ fn decode_reads_what_plain_logger_sends_over_tcp() {
         for (e, text) in events.iter().zip(["line one", "line two"]) {
             let s = &e["log"]["syslog"];
             assert_eq!(s["priority"], 3 * 8 + 6, "{e}");
-            assert_eq!(
-                s["hostname"],
-                syslogkit::syslog::format::local_hostname(),
-                "{e}"
-            );
+            assert_eq!(s["hostname"], syslogkit::egress::local_hostname(), "{e}");
             assert_eq!(s["appname"], "app2", "{e}");
             assert_eq!(s["procid"], "778", "{e}");
             assert_eq!(e["message"], text, "{e}");

@@ -37,7 +37,7 @@ action(type="omfile" file="{dir}/fields.jsonl" template="fields")
 "#;
 
 pub fn hostname() -> String {
-    syslogkit::syslog::format::local_hostname()
+    syslogkit::egress::local_hostname()
 }
 
 fn rsyslog() -> (peers::Daemon, u16, u16) {

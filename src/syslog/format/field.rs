@@ -7,7 +7,7 @@ use crate::syslog::timestamp::{Timestamp, Zone};
 
 /// Which bytes a header field may carry as they are; any other character becomes `_`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Charset {
+pub enum Charset {
     /// RFC 5424 PRINTUSASCII (`!` to `~`): HOSTNAME, APP-NAME, PROCID, MSGID.
     PrintUsAscii,
     /// RFC 5424 §6.3.2 SD-NAME: PRINTUSASCII except `=`, `]` and `"`.
@@ -18,7 +18,7 @@ pub(super) enum Charset {
 }
 
 impl Charset {
-    pub(super) fn allows(self, b: u8) -> bool {
+    pub fn allows(self, b: u8) -> bool {
         let printable = (0x21..=0x7e).contains(&b);
         match self {
             Charset::PrintUsAscii => printable,
@@ -29,21 +29,21 @@ impl Charset {
 }
 
 /// RFC 5424 §6: HOSTNAME is at most 255 characters (RFC 3164 takes the same limit here).
-pub(super) const MAX_HOSTNAME_LEN: usize = 255;
+pub const MAX_HOSTNAME_LEN: usize = 255;
 /// RFC 5424 §6: APP-NAME, 48. Also the RFC 3164 TAG: RFC 3164 §4.1.3 says 32, but rsyslog
 /// and our parser take longer tags, and a message converted between the formats keeps its name.
-pub(super) const MAX_APPNAME_LEN: usize = 48;
+pub const MAX_APPNAME_LEN: usize = 48;
 /// RFC 5424 §6: PROCID, 128.
-pub(super) const MAX_PROCID_LEN: usize = 128;
+pub const MAX_PROCID_LEN: usize = 128;
 /// RFC 5424 §6: MSGID, 32.
-pub(super) const MAX_MSGID_LEN: usize = 32;
+pub const MAX_MSGID_LEN: usize = 32;
 /// RFC 5424 §6.3.2: SD-ID and PARAM-NAME, 32.
-pub(super) const MAX_SD_NAME_LEN: usize = 32;
+pub const MAX_SD_NAME_LEN: usize = 32;
 
 /// The bytes of `value` as they are sent: each character the charset does not allow (space,
 /// control, non-ASCII, an invalid UTF-8 sequence) becomes one `_`, and the result is cut to
 /// `max` bytes. Never allocates.
-pub(super) fn sanitised(value: &[u8], charset: Charset, max: usize) -> impl Iterator<Item = u8> {
+pub fn sanitised(value: &[u8], charset: Charset, max: usize) -> impl Iterator<Item = u8> {
     value
         .utf8_chunks()
         .flat_map(move |chunk| {
@@ -57,12 +57,7 @@ pub(super) fn sanitised(value: &[u8], charset: Charset, max: usize) -> impl Iter
 }
 
 /// Appends `value` sanitised (see [`sanitised`]); returns how many bytes were written.
-pub(super) fn write_sanitised(
-    out: &mut Vec<u8>,
-    value: &[u8],
-    charset: Charset,
-    max: usize,
-) -> usize {
+pub fn write_sanitised(out: &mut Vec<u8>, value: &[u8], charset: Charset, max: usize) -> usize {
     if value.len() <= max && value.iter().all(|&b| charset.allows(b)) {
         out.extend_from_slice(value);
         return value.len();
@@ -73,14 +68,14 @@ pub(super) fn write_sanitised(
 }
 
 /// Appends `<PRI>`.
-pub(super) fn write_pri(out: &mut Vec<u8>, pri: u8) {
+pub fn write_pri(out: &mut Vec<u8>, pri: u8) {
     out.push(b'<');
     out.extend_from_slice(itoa::Buffer::new().format(pri).as_bytes());
     out.push(b'>');
 }
 
 /// The wall time of `ts` in `zone`, and that zone's offset from UTC in seconds.
-pub(super) fn local_time(ts: &Timestamp, zone: &Zone) -> (NaiveDateTime, i32) {
+pub fn local_time(ts: &Timestamp, zone: &Zone) -> (NaiveDateTime, i32) {
     let utc = ts.utc.naive_utc();
     let offset = match zone {
         Zone::Local => chrono::Local
@@ -95,7 +90,7 @@ pub(super) fn local_time(ts: &Timestamp, zone: &Zone) -> (NaiveDateTime, i32) {
 /// Appends an RFC 3339 time in `zone` (RFC 5424 §6.2.3): `YYYY-MM-DDTHH:MM:SS[.f]` and `Z` for
 /// offset zero or `±HH:MM`. Keeps the stamp's fraction digits, at most 6 (`TIME-SECFRAC`).
 /// Returns false, writing nothing, for a year RFC 3339 cannot write (before 0 or after 9999).
-pub(super) fn write_rfc3339(out: &mut Vec<u8>, ts: &Timestamp, zone: &Zone) -> bool {
+pub fn write_rfc3339(out: &mut Vec<u8>, ts: &Timestamp, zone: &Zone) -> bool {
     let (local, offset) = local_time(ts, zone);
     let Ok(year @ 0..=9999) = u32::try_from(local.year()) else {
         return false;
@@ -132,7 +127,7 @@ const MONTHS: [&[u8; 3]; 12] = [
 
 /// Appends a BSD stamp in `zone` (RFC 3164 §4.1.2): `Mmm dd hh:mm:ss`, the day padded with a
 /// space (`Oct  1`), no year, no fraction, as logger(1) and glibc write it.
-pub(super) fn write_bsd(out: &mut Vec<u8>, ts: &Timestamp, zone: &Zone) {
+pub fn write_bsd(out: &mut Vec<u8>, ts: &Timestamp, zone: &Zone) {
     let (local, _) = local_time(ts, zone);
     out.extend_from_slice(MONTHS[local.month0() as usize]);
     out.push(b' ');

@@ -31,12 +31,7 @@ pub fn rfc3164(m: &Message<'_>, stamp: TimestampFormat, zone: &Zone, out: &mut V
 }
 
 /// Appends everything before the space that precedes MSG.
-pub(super) fn write_header(
-    m: &Message<'_>,
-    stamp: TimestampFormat,
-    zone: &Zone,
-    out: &mut Vec<u8>,
-) {
+pub fn write_header(m: &Message<'_>, stamp: TimestampFormat, zone: &Zone, out: &mut Vec<u8>) {
     write_pri(out, m.pri.unwrap_or(super::DEFAULT_PRI).value());
     let now;
     let ts = match &m.timestamp {

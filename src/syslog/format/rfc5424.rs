@@ -16,7 +16,7 @@ use crate::syslog::timestamp::Zone;
 use crate::syslog::{Message, SdElement};
 
 /// RFC 5424 §6.4: a UTF-8 MSG may start with a BOM, written only when asked for.
-pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Appends `m` as an RFC 5424 message (no framing, no line terminator), its time written in
 /// `zone`. VERSION is always 1; a missing PRI is 13 (user.notice); no BOM.
@@ -31,7 +31,7 @@ pub fn rfc5424(m: &Message<'_>, zone: &Zone, out: &mut Vec<u8>) {
 }
 
 /// Appends everything up to and including the space before STRUCTURED-DATA.
-pub(super) fn write_header(m: &Message<'_>, zone: &Zone, out: &mut Vec<u8>) {
+pub fn write_header(m: &Message<'_>, zone: &Zone, out: &mut Vec<u8>) {
     write_pri(out, m.pri.unwrap_or(DEFAULT_PRI).value());
     out.extend_from_slice(b"1 ");
     // A year RFC 3339 cannot write makes the time unknown rather than the message broken.
@@ -56,7 +56,7 @@ pub(super) fn write_header(m: &Message<'_>, zone: &Zone, out: &mut Vec<u8>) {
 }
 
 /// Appends ` MSG` (with the BOM when asked), or nothing when there is no message.
-pub(super) fn write_msg(msg: Option<&[u8]>, bom: bool, out: &mut Vec<u8>) {
+pub fn write_msg(msg: Option<&[u8]>, bom: bool, out: &mut Vec<u8>) {
     if let Some(msg) = msg {
         write_msg_start(bom, out);
         out.extend_from_slice(msg);
@@ -64,7 +64,7 @@ pub(super) fn write_msg(msg: Option<&[u8]>, bom: bool, out: &mut Vec<u8>) {
 }
 
 /// Appends the space before MSG and the BOM when asked; the caller appends the text.
-pub(super) fn write_msg_start(bom: bool, out: &mut Vec<u8>) {
+pub fn write_msg_start(bom: bool, out: &mut Vec<u8>) {
     out.push(b' ');
     if bom {
         out.extend_from_slice(BOM);
@@ -72,7 +72,7 @@ pub(super) fn write_msg_start(bom: bool, out: &mut Vec<u8>) {
 }
 
 /// STRUCTURED-DATA from the header model (raw values).
-pub(super) fn write_model_structured_data(elements: &[SdElement<'_>], out: &mut Vec<u8>) {
+pub fn write_model_structured_data(elements: &[SdElement<'_>], out: &mut Vec<u8>) {
     let written = write_structured_data(
         elements.iter().map(|e| (e.id, e)),
         |element, out| {
@@ -98,7 +98,7 @@ pub(super) fn write_model_structured_data(elements: &[SdElement<'_>], out: &mut 
 /// §6.3.2 forbids one SD-ID twice in a message. IDs that are distinct in the input can become
 /// equal once sanitised (`a b` and `a_b`, or two long IDs cut to 32 bytes); their parameters are
 /// then written into one element, the first, so that nothing is lost and the message stays valid.
-pub(super) fn write_structured_data<'e, E, I, Err>(
+pub fn write_structured_data<'e, E, I, Err>(
     elements: I,
     mut write_params: impl FnMut(&E, &mut Vec<u8>) -> Result<(), Err>,
     out: &mut Vec<u8>,
@@ -164,14 +164,14 @@ fn write_sd_name(name: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Appends ` NAME="`; the caller appends the escaped value and the closing `"`.
-pub(super) fn write_param_name(name: &[u8], out: &mut Vec<u8>) {
+pub fn write_param_name(name: &[u8], out: &mut Vec<u8>) {
     out.push(b' ');
     write_sd_name(name, out);
     out.extend_from_slice(b"=\"");
 }
 
 /// Appends an unescaped PARAM-VALUE escaped (§6.3.3): `"`, `\` and `]` get a backslash.
-pub(super) fn write_param_value(value: &[u8], out: &mut Vec<u8>) {
+pub fn write_param_value(value: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     for at in memchr::memchr3_iter(b'"', b'\\', b']', value) {
         out.extend_from_slice(&value[start..at]);

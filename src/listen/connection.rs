@@ -19,8 +19,8 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, timeout};
 
-use super::listener::Shared;
 use super::output::{BATCH_BYTES, EventSender};
+use super::shared::Shared;
 use super::shutdown::{DRAIN_LIMIT, DRAIN_QUIET};
 use super::stats::Counters;
 use crate::ecs::{Peer, Received};

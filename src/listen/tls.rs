@@ -6,19 +6,18 @@
 //! `WebPkiClientVerifier`, has a minimum-version knob, and needs no system OpenSSL. `send`
 //! is to use the same stack.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ServerConfig, ServerConnection, WebPkiClientVerifier};
-use rustls::{ProtocolVersion, RootCertStore, SupportedProtocolVersion};
+use rustls::{ProtocolVersion, RootCertStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::ListenError;
 use crate::ecs::TlsSession;
+use crate::transport::tls::{self, TlsVersion};
 
 /// The certificate, key and client verification of `--tls` listeners.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,38 +31,6 @@ pub struct TlsConfig {
     pub min_version: TlsVersion,
 }
 
-/// `--tls-min-version`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    #[default]
-    V1_2,
-    V1_3,
-}
-
-impl FromStr for TlsVersion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim_start_matches("TLSv").trim_start_matches("tls") {
-            "1.2" => Ok(TlsVersion::V1_2),
-            "1.3" => Ok(TlsVersion::V1_3),
-            "1.0" | "1.1" => Err(format!(
-                "TLS {s} is not supported (it is deprecated by RFC 8996): use 1.2 or 1.3"
-            )),
-            _ => Err(format!("unknown TLS version {s:?}: use 1.2 or 1.3")),
-        }
-    }
-}
-
-impl fmt::Display for TlsVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TlsVersion::V1_2 => "1.2",
-            TlsVersion::V1_3 => "1.3",
-        })
-    }
-}
-
 /// Builds the rustls server configuration; errors name the file at fault.
 pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ListenError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -74,12 +41,9 @@ pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ListenErro
             config.key.display()
         ))
     })?;
-    let versions: &[&'static SupportedProtocolVersion] = match config.min_version {
-        TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        TlsVersion::V1_3 => &[&rustls::version::TLS13],
-    };
+    let versions = TlsVersion::range(config.min_version, TlsVersion::V1_3);
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
+        .with_protocol_versions(&versions)
         .map_err(|e| ListenError::Tls(format!("TLS versions: {e}")))?;
     let builder = match &config.client_ca {
         None => builder.with_no_client_auth(),
@@ -96,16 +60,7 @@ pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ListenErro
 }
 
 fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, ListenError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| ListenError::Tls(format!("{flag} {}: {e}", path.display())))?;
-    if certs.is_empty() {
-        return Err(ListenError::Tls(format!(
-            "{flag} {}: no 'CERTIFICATE' PEM block in the file",
-            path.display()
-        )));
-    }
-    Ok(certs)
+    tls::read_certs(path, flag).map_err(ListenError::Tls)
 }
 
 fn client_verifier(
@@ -165,18 +120,6 @@ pub fn session(conn: &ServerConnection) -> TlsSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn min_version_accepts_both_spellings_and_refuses_old_ones() {
-        assert_eq!("1.3".parse(), Ok(TlsVersion::V1_3));
-        assert_eq!("TLSv1.2".parse(), Ok(TlsVersion::V1_2));
-        assert!(
-            "1.0"
-                .parse::<TlsVersion>()
-                .unwrap_err()
-                .contains("RFC 8996")
-        );
-    }
 
     #[test]
     fn missing_certificate_file_is_named() {

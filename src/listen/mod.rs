@@ -1,4 +1,5 @@
-//! Sockets. `listen`: sockets in, JSON event lines out; `send`: messages out to receivers.
+//! `listen`: syslog over TCP, UDP and TLS in, one JSON event line per message out. The way in:
+//! sockets here, frames from [`crate::framing`], events from [`crate::ingest`].
 //!
 //! - [`listener`]: binds the TCP, TLS and UDP sockets ([`Listener::bind`]), then runs the
 //!   accept loops, the UDP receive loops and the writer until SIGINT/SIGTERM
@@ -12,9 +13,7 @@
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
-//! - [`sender`], [`balance`], [`disk_queue`], [`throttle`], [`tls_client`], [`relay`]: `send`
-//!   (one thread, non-blocking sockets and poll(2)): weighted load balancing with Cribl's history
-//!   rule, the persistent queue, the byte-rate throttle, the rustls client, reading input.
+//! - [`shared`]: what every task of one `listen` reads: the parser, limits, counters, warnings.
 //!
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
@@ -22,18 +21,13 @@
 //! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
 //! one maximum-size message and one read.
 
-pub mod balance;
 pub mod connection;
-pub mod disk_queue;
 pub mod listener;
 pub mod output;
-pub mod relay;
-pub mod sender;
+pub mod shared;
 pub mod shutdown;
 pub mod stats;
-pub mod throttle;
 pub mod tls;
-pub mod tls_client;
 
 use std::fmt;
 use std::io;
@@ -44,9 +38,11 @@ use std::time::Duration;
 use crate::framing::{DEFAULT_MAX_MESSAGE_SIZE, Framing};
 use crate::ingest::ParseOptions;
 
+pub use crate::transport::Protocol;
+pub use crate::transport::tls::TlsVersion;
 pub use listener::Listener;
 pub use stats::Summary;
-pub use tls::{TlsConfig, TlsVersion};
+pub use tls::TlsConfig;
 
 /// The default address for TCP and UDP when none is given: loopback only, so that listening
 /// on a network is always an explicit choice.
@@ -114,24 +110,6 @@ pub enum Output {
     Stdout,
     /// Created or truncated.
     File(PathBuf),
-}
-
-/// A transport, as the bound-address lines and errors name it (`127.0.0.1:5514/tcp`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Tls,
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Tls => "tls",
-        })
-    }
 }
 
 /// What stops `listen` from starting or running.

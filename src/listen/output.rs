@@ -6,7 +6,7 @@
 //! flushed at once, so a pause in traffic shows its events immediately (well within the 100 ms
 //! `listen | jq` needs) while a busy stream still gets large writes. The thread blocks on the
 //! output, never the runtime: a slow reader fills the queue, and the connections stop reading
-//! (see [`crate::net`]).
+//! (see [`crate::listen`]).
 //!
 //! Written batches go back to a small pool the connections take their next batch from, so a
 //! busy stream reuses a few warm buffers instead of growing a fresh one (page faults, copies

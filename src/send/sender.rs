@@ -28,7 +28,8 @@ use socket2::{Domain, Socket, Type};
 use super::balance::{self, Load, Periods};
 use super::disk_queue::{DiskQueue, Full};
 use super::throttle::Throttle;
-use super::tls_client;
+use super::tls as tls_client;
+use crate::transport::socket::unacknowledged;
 
 /// A destination's buffer is written when it holds this much.
 pub const FLUSH_BYTES: usize = 64 * 1024;
@@ -1413,15 +1414,6 @@ fn close_and_wait(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<
         Ok(Some(e)) => Err(reset_reason(&e)),
         _ => Ok(()),
     }
-}
-
-/// Bytes written to the socket that the receiver's kernel has not acknowledged (0 when the OS
-/// cannot tell).
-fn unacknowledged(stream: &TcpStream) -> usize {
-    let mut n: libc::c_int = 0;
-    // SAFETY: TIOCOUTQ (SIOCOUTQ) stores one int for a TCP socket.
-    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
-    if rc == 0 { n.max(0) as usize } else { 0 }
 }
 
 fn reset_reason(e: &io::Error) -> String {

@@ -1,6 +1,6 @@
 //! Clean shutdown: SIGINT or SIGTERM cancels one token that every task watches. Accept loops
 //! stop accepting, UDP loops read what the kernel already holds, connections read what has
-//! already arrived (see [`crate::net::connection`]) and emit even a partial last message, and
+//! already arrived (see [`crate::listen::connection`]) and emit even a partial last message, and
 //! the writer flushes once the last of them has handed over its events.
 
 use std::io;

@@ -17,11 +17,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection;
 use super::output::{BATCH_BYTES, EventSender, Writer};
+use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, Summary, Warnings};
 use super::{ListenError, ListenerConfig, Protocol, tls};
 use crate::ecs::{Peer, Received, Transport};
-use crate::framing::{Decoder, Framing};
+use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
 use crate::syslog::timestamp::Timestamp;
 
@@ -37,18 +38,6 @@ const UDP_BATCH_DATAGRAMS: usize = 256;
 const UDP_QUEUE_WAIT: Duration = Duration::from_millis(100);
 /// The largest UDP payload.
 const UDP_MAX_DATAGRAM: usize = 65_536;
-
-/// What every task shares. The parsers are not here: a `LineParser` caches the last year it
-/// resolved in a `Cell`, so each task has its own clone.
-pub struct Shared {
-    pub framing: Framing,
-    pub max_len: usize,
-    pub idle_timeout: Option<Duration>,
-    pub max_connections: u64,
-    pub counters: Counters,
-    pub warnings: Warnings,
-    pub token: CancellationToken,
-}
 
 struct TcpBound {
     listener: std::net::TcpListener,

@@ -1,8 +1,8 @@
-//! The way back: JSON events or text lines in, framed syslog messages out. `frame` writes them
-//! to a file or stdout; `send` and `bench` hold the same [`LineEncoder`] per line.
+//! One input line to one syslog message: [`LineEncoder`]; and a whole stream for `frame`
+//! ([`encode_stream`]).
 //!
 //! A line is read by [`InputKind`] (an event, or text that becomes the message), formatted by
-//! [`crate::syslog::format::Formatter`] and framed by [`crate::framing::Encoder`]. A line that
+//! [`super::Formatter`] and framed by [`crate::framing::Encoder`]. A line that
 //! cannot be sent (not JSON, an event the formatter refuses, longer than the maximum) is a
 //! [`LineError`] handed to the caller with its line number, and the stream carries on: nothing
 //! else is dropped.
@@ -13,9 +13,9 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use super::{FormatError, Formatter};
 use crate::framing::{Decoded, Decoder, Encoder, Framing};
 use crate::ingest::stream::{StreamError, for_each_line};
-use crate::syslog::format::{FormatError, Formatter};
 
 /// Output is handed to the writer in pieces of about this size.
 const OUTPUT_FLUSH_BYTES: usize = 1 << 20;
@@ -255,8 +255,9 @@ pub fn encode_stream<R: Read, W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::egress::FormatOptions;
     use crate::framing::Escape;
-    use crate::syslog::format::{FormatOptions, OutputFormat};
+    use crate::syslog::format::OutputFormat;
     use crate::syslog::timestamp::Zone;
 
     fn encoder(format: OutputFormat, input: InputKind) -> LineEncoder {

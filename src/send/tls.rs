@@ -8,7 +8,7 @@
 //! OpenSSL form (`Proc-Type: 4,ENCRYPTED` inside `BEGIN RSA PRIVATE KEY`) is not supported, and
 //! the error says how to convert it. rustls speaks TLS 1.2 and 1.3 only.
 //!
-//! The connections themselves are in [`crate::net::sender`] (non-blocking, driven by the
+//! The connections themselves are in [`crate::send::sender`] (non-blocking, driven by the
 //! sender's poll loop) and in `loadgen`'s sockets (blocking).
 
 use std::fmt;
@@ -23,27 +23,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// A TLS protocol version rustls speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    Tls12,
-    Tls13,
-}
-
-impl std::str::FromStr for TlsVersion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().trim_start_matches("tlsv") {
-            "1.2" | "tls1.2" => Ok(TlsVersion::Tls12),
-            "1.3" | "tls1.3" => Ok(TlsVersion::Tls13),
-            "1.0" | "1.1" | "tls1.0" | "tls1.1" => Err(format!(
-                "{s}: TLS 1.0 and 1.1 are not supported (rustls speaks 1.2 and 1.3); use 1.2"
-            )),
-            _ => Err(format!("unknown TLS version {s:?}: use 1.2 or 1.3")),
-        }
-    }
-}
+use crate::transport::tls;
+pub use crate::transport::tls::TlsVersion;
 
 /// What `--tls-*` asked for. Paths have their `$VARS` expanded already.
 #[derive(Clone, Debug, Default)]
@@ -80,21 +61,14 @@ fn err(message: impl Into<String>) -> TlsError {
 /// Builds the client configuration.
 pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
     let provider = Arc::new(ring::default_provider());
-    let min = options.min_version.unwrap_or(TlsVersion::Tls12);
-    let max = options.max_version.unwrap_or(TlsVersion::Tls13);
+    let min = options.min_version.unwrap_or(TlsVersion::V1_2);
+    let max = options.max_version.unwrap_or(TlsVersion::V1_3);
     if min > max {
         return Err(err(format!(
-            "--tls-min-version {min:?} is above --tls-max-version {max:?}: lower the minimum or raise the maximum"
+            "--tls-min-version {min} is above --tls-max-version {max}: lower the minimum or raise the maximum"
         )));
     }
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = [
-        (TlsVersion::Tls12, &rustls::version::TLS12),
-        (TlsVersion::Tls13, &rustls::version::TLS13),
-    ]
-    .into_iter()
-    .filter(|(v, _)| (min..=max).contains(v))
-    .map(|(_, p)| p)
-    .collect();
+    let versions = TlsVersion::range(min, max);
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| err(format!("TLS versions: {e}")))?;
@@ -107,7 +81,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError
     };
     let config = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => {
-            let chain = read_certificates(cert)?;
+            let chain = read_certificates(cert, "--tls-cert")?;
             let key = read_key(key, options.key_passphrase.as_deref())?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
                 err(format!(
@@ -225,7 +199,7 @@ fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     match ca {
         Some(path) => {
-            for cert in read_certificates(path)? {
+            for cert in read_certificates(path, "--tls-ca")? {
                 roots.add(cert).map_err(|e| {
                     err(format!(
                         "--tls-ca {}: not a usable CA certificate: {e}",
@@ -249,22 +223,8 @@ fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
-fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| {
-            err(format!(
-                "cannot read certificates from {}: {e}",
-                path.display()
-            ))
-        })?;
-    if certs.is_empty() {
-        return Err(err(format!(
-            "{} holds no certificate: expected PEM blocks 'BEGIN CERTIFICATE'",
-            path.display()
-        )));
-    }
-    Ok(certs)
+fn read_certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    tls::read_certs(path, flag).map_err(TlsError)
 }
 
 fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
@@ -417,12 +377,5 @@ mod tests {
                 .unwrap_err()
                 .contains("SYSLOGKIT_TEST_UNSET_VAR is not set")
         );
-    }
-
-    #[test]
-    fn versions_below_1_2_are_refused_with_a_reason() {
-        assert_eq!("1.3".parse::<TlsVersion>(), Ok(TlsVersion::Tls13));
-        assert_eq!("TLSv1.2".parse::<TlsVersion>(), Ok(TlsVersion::Tls12));
-        assert!("1.0".parse::<TlsVersion>().unwrap_err().contains("use 1.2"));
     }
 }

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 
-use super::{FormatError, FormatOptions, Formatter, OutputFormat, rfc3164, rfc5424};
+use super::{FormatError, FormatOptions, Formatter};
 use crate::ecs::read::{self, Body, Found, SyslogFields};
+use crate::syslog::format::{OutputFormat, rfc3164, rfc5424};
 use crate::syslog::timestamp::{Strictness, Timestamp, parse_rfc3339};
 use crate::syslog::{Facility, Message, Pri, Severity};
 
@@ -434,11 +435,10 @@ fn write_event_param(
 
 #[cfg(test)]
 mod tests {
-    use super::super::TimestampFormat;
-    use super::super::strategies;
-    use super::super::tests::{elastic_example, fail, formatter, options, send};
+    use super::super::format::tests::{elastic_example, fail, formatter, options, send};
     use super::*;
     use crate::ecs::Event;
+    use crate::syslog::format::{TimestampFormat, strategies};
     use crate::syslog::rfc5424 as parse5424;
     use crate::syslog::timestamp::TimeContext;
     use chrono::SubsecRound;

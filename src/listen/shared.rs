@@ -1,0 +1,23 @@
+//! The state every task of one `listen` reads: framing and limits, the counters, the
+//! rate-limited warnings and the shutdown token. [`super::listener`] builds it once;
+//! [`super::connection`] and the UDP loops read it. It lives apart from both so that neither
+//! imports the other for it.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::stats::{Counters, Warnings};
+use crate::framing::Framing;
+
+/// What every task shares. The parsers are not here: a `LineParser` caches the last year it
+/// resolved in a `Cell`, so each task has its own clone.
+pub struct Shared {
+    pub framing: Framing,
+    pub max_len: usize,
+    pub idle_timeout: Option<Duration>,
+    pub max_connections: u64,
+    pub counters: Counters,
+    pub warnings: Warnings,
+    pub token: CancellationToken,
+}
