@@ -62,7 +62,7 @@ pub struct Received<'t> {
 pub struct Peer {
     pub addr: SocketAddr,
     /// `input.type`.
-    pub transport: Transport,
+    pub transport: InputType,
     /// `tls.*`, for a connection over TLS.
     pub tls: Option<TlsSession>,
     /// The IP as text (an IPv4-mapped IPv6 address as IPv4), written once per connection.
@@ -72,7 +72,7 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn new(addr: SocketAddr, transport: Transport, tls: Option<TlsSession>) -> Peer {
+    pub fn new(addr: SocketAddr, transport: InputType, tls: Option<TlsSession>) -> Peer {
         let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
         Peer {
             addr,
@@ -86,16 +86,16 @@ impl Peer {
 
 /// `input.type`: the transport a message came over (TLS is `tcp`, with `tls.established`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub enum InputType {
     Tcp,
     Udp,
 }
 
-impl Transport {
+impl InputType {
     pub fn name(self) -> &'static str {
         match self {
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
+            InputType::Tcp => "tcp",
+            InputType::Udp => "udp",
         }
     }
 }

@@ -21,7 +21,7 @@ use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, Summary, Warnings};
 use super::{ListenError, ListenerConfig, Protocol, tls};
-use crate::ecs::{Peer, Received, Transport};
+use crate::ecs::{InputType, Peer, Received};
 use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
 use crate::syslog::timestamp::Timestamp;
@@ -416,7 +416,7 @@ async fn accept_loop(
             let _guard = guard;
             match tls {
                 None => {
-                    let peer = Peer::new(addr, Transport::Tcp, None);
+                    let peer = Peer::new(addr, InputType::Tcp, None);
                     connection::serve(stream, peer, parser, shared, tx).await;
                 }
                 Some(acceptor) => serve_tls(acceptor, stream, addr, parser, shared, tx).await,
@@ -459,7 +459,7 @@ async fn serve_tls(
         }
     };
     let session = tls::session(stream.get_ref().1);
-    let peer = Peer::new(addr, Transport::Tcp, Some(session));
+    let peer = Peer::new(addr, InputType::Tcp, Some(session));
     connection::serve(stream, peer, parser, shared, tx).await;
 }
 
@@ -488,7 +488,7 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
                     Counters::add(&counters.bytes, n as u64);
                     let peer = match &mut peer {
                         Some(p) if p.addr == addr => p,
-                        slot => slot.insert(Peer::new(addr, Transport::Udp, None)),
+                        slot => slot.insert(Peer::new(addr, InputType::Udp, None)),
                     };
                     let received = Received {
                         peer,
@@ -536,7 +536,7 @@ async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx
         while let Ok((n, addr)) = socket.try_recv_from(&mut buf) {
             datagrams += 1;
             Counters::add(&counters.bytes, n as u64);
-            let peer = Peer::new(addr, Transport::Udp, None);
+            let peer = Peer::new(addr, InputType::Udp, None);
             let received = Received {
                 peer: &peer,
                 created: Timestamp::now(),

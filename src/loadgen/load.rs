@@ -26,6 +26,7 @@ use crate::framing::encode::{Encoder, Escape};
 use crate::syslog::format::OutputFormat;
 use crate::syslog::timestamp::TimeContext;
 use crate::syslog::{Message, looks_like_rfc5424, rfc3164, rfc5424};
+pub use crate::transport::Protocol;
 
 /// Bytes gathered before one TCP write.
 pub const BATCH_BYTES: usize = 64 * 1024;
@@ -41,29 +42,6 @@ const ACK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 /// [`RECONNECT_BACKOFF_MAX`].
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    /// TLS over TCP; [`LoadConfig::tls`] says how.
-    Tls,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Tls => "tls",
-        }
-    }
-
-    /// TCP or TLS: a byte stream with framing.
-    fn is_stream(self) -> bool {
-        self != Protocol::Udp
-    }
-}
 
 /// When the run ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -350,7 +328,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
     let end = results.iter().map(|r| r.1).max().unwrap_or(start);
     Ok(Report {
         run: config.run,
-        protocol: config.protocol.name(),
+        protocol: config.protocol.as_str(),
         target: config.target.to_string(),
         framing: match (config.protocol, &config.framing) {
             (Protocol::Udp, _) => "datagram",

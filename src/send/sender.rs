@@ -29,6 +29,7 @@ use super::balance::{self, Load, Periods};
 use super::disk_queue::{DiskQueue, Full};
 use super::throttle::Throttle;
 use super::tls as tls_client;
+pub use crate::transport::Protocol;
 use crate::transport::socket::unacknowledged;
 
 /// A destination's buffer is written when it holds this much.
@@ -45,30 +46,6 @@ const TICK_EVERY: Duration = Duration::from_millis(100);
 /// At the end, how long a receiver gets to close its end after `send` closed its own (at most
 /// `--write-timeout`).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Tls,
-}
-
-impl Protocol {
-    pub const NAMES: [&'static str; 3] = ["tcp", "udp", "tls"];
-}
-
-impl std::str::FromStr for Protocol {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "tcp" => Ok(Protocol::Tcp),
-            "udp" => Ok(Protocol::Udp),
-            "tls" => Ok(Protocol::Tls),
-            _ => Err(format!("unknown protocol {s:?}: use tcp, udp or tls")),
-        }
-    }
-}
 
 /// What to do with a message when no destination can take it, or the throttle is reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
