@@ -42,26 +42,14 @@ fn label(size: usize) -> String {
 /// more, then `decode_eof`) and counts the frames.
 fn decode_slice(framing: &Framing, buf: &[u8]) -> usize {
     let mut decoder = Decoder::new(framing, MAX_LEN);
-    let mut rest = buf;
     let mut frames = 0;
-    for eof in [false, true] {
-        loop {
-            let (item, used) = if eof {
-                decoder.decode_eof(rest)
-            } else {
-                decoder.decode(rest)
-            };
-            match item {
-                Some(frame) => {
-                    black_box(frame.bytes());
-                    frames += 1;
-                }
-                None if used == 0 => break,
-                None => {}
-            }
-            rest = &rest[used..];
-        }
-    }
+    let mut count = |frame: syslogkit::framing::Decoded<'_>| {
+        black_box(frame.bytes());
+        frames += 1;
+        std::ops::ControlFlow::<()>::Continue(())
+    };
+    let (used, _) = decoder.for_each(buf, false, &mut count);
+    decoder.for_each(&buf[used..], true, &mut count);
     frames
 }
 

@@ -639,8 +639,9 @@ fn feed(
         let message = args.message.join(" ");
         return match relay::send_one(message.as_bytes(), encoder, output) {
             Ok(stats) => Ok((stats, false)),
-            Err(e) => {
-                eprintln!("syslogkit send: the message cannot be sent: {e}");
+            Err(e @ relay::OneShotError::Write(_)) => Err(e.into()),
+            Err(e @ relay::OneShotError::Message(_)) => {
+                eprintln!("syslogkit send: {e}");
                 Ok((
                     RelayStats {
                         lines: 1,

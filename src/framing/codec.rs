@@ -1,12 +1,17 @@
-//! The framings as a `tokio_util::codec` pair, so that `listen` (TCP, TLS) and `send` drive the
-//! same pure decoders as `parse` and `frame` through `FramedRead`/`FramedWrite`.
+//! The framings over a `BytesMut` read buffer. `listen`'s connections (TCP, TLS) read into
+//! their own buffer and call [`FrameCodec::decode_in_place`], which hands each message out
+//! borrowed where it lies ([`Decoder::for_each`], the same loop `parse`, `frame --decode` and
+//! `send`'s input drive). `send` writes with [`super::Encoder`] directly.
 //!
-//! Decoding yields an owned [`Frame`] whose bytes are cut out of the read buffer with
+//! [`FrameCodec`] is also a `tokio_util::codec` `Decoder`/`Encoder` pair, for a library user who
+//! wants `FramedRead`/`FramedWrite` (no command uses it; the tests below drive it). Decoding
+//! that way yields an owned [`Frame`] whose bytes are cut out of the read buffer with
 //! `split_to().freeze()`: no copy, the `Bytes` shares the buffer's allocation. Hostile input is
 //! never an `Err`: a bad prefix, an oversized or a truncated message is a `Frame` with an
 //! `error`, so one bad sender cannot end a connection. The only errors are I/O errors.
 
 use std::io;
+use std::ops::ControlFlow;
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -83,55 +88,38 @@ impl FrameCodec {
         eof: bool,
         mut each: impl FnMut(Decoded<'_>) -> bool,
     ) -> usize {
-        let mut consumed = 0;
-        loop {
-            let rest = &src[consumed..];
-            let (item, used) = if eof {
-                self.decoder.decode_eof(rest)
+        let (consumed, _stopped) = self.decoder.for_each(src, eof, |item: Decoded<'_>| {
+            if each(item) {
+                ControlFlow::Continue(())
             } else {
-                self.decoder.decode(rest)
-            };
-            consumed += used;
-            let go_on = match item {
-                Some(item) => each(item),
-                None => used > 0,
-            };
-            if !go_on {
-                return consumed;
+                ControlFlow::Break(())
             }
-        }
+        });
+        consumed
     }
 
     /// Runs the slice decoder over `src` until it yields an item or needs more input, dropping
     /// skipped bytes as it goes.
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> Option<Frame> {
-        loop {
-            let (item, used) = if eof {
-                self.decoder.decode_eof(src)
-            } else {
-                self.decoder.decode(src)
-            };
-            let Some(item) = item else {
-                if used == 0 {
-                    return None;
-                }
-                src.advance(used);
-                continue;
-            };
-            // Where the item's bytes sit inside the consumed part, so they can be cut out of
-            // the buffer instead of copied.
-            let bytes = item.bytes();
-            let start = bytes.as_ptr() as usize - src.as_ptr() as usize;
-            let end = start + bytes.len();
-            let error = item.defect();
-            let mut taken = src.split_to(used);
-            taken.truncate(end);
-            taken.advance(start);
-            return Some(Frame {
-                bytes: taken.freeze(),
-                error,
-            });
-        }
+        // Where the first item's bytes sit inside the consumed part, so they can be cut out of
+        // the buffer instead of copied.
+        let base = src.as_ptr() as usize;
+        let (used, found) = self.decoder.for_each(src, eof, |item| {
+            let start = item.bytes().as_ptr() as usize - base;
+            ControlFlow::Break((start, start + item.bytes().len(), item.defect()))
+        });
+        let Some((start, end, error)) = found else {
+            // Skipped bytes (an oversized message, a bad prefix) are dropped as they go.
+            src.advance(used);
+            return None;
+        };
+        let mut taken = src.split_to(used);
+        taken.truncate(end);
+        taken.advance(start);
+        Some(Frame {
+            bytes: taken.freeze(),
+            error,
+        })
     }
 }
 

@@ -220,19 +220,15 @@ mod tests {
 
     /// Decodes a whole stream, returning the frames (panics on any other item).
     fn decode_all(framing: &Framing, input: &[u8]) -> Vec<Vec<u8>> {
-        let mut decoder = Decoder::new(framing, 1 << 16);
-        let mut rest = input;
         let mut out = Vec::new();
-        loop {
-            let (item, used) = decoder.decode_eof(rest);
+        Decoder::new(framing, 1 << 16).for_each(input, true, |item| {
             match item {
-                Some(Decoded::Frame(b)) => out.push(b.to_vec()),
-                Some(other) => panic!("unexpected {other:?}"),
-                None if used == 0 => return out,
-                None => {}
+                Decoded::Frame(b) => out.push(b.to_vec()),
+                other => panic!("unexpected {other:?}"),
             }
-            rest = &rest[used..];
-        }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        out
     }
 
     #[test]

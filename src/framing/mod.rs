@@ -22,6 +22,7 @@ pub mod encode;
 pub mod octet_counting;
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::str::FromStr;
 
 pub use codec::{Frame, FrameCodec};
@@ -308,10 +309,10 @@ pub fn escape_delimiter(bytes: &[u8]) -> String {
 
 /// The decoder for any [`Framing`]: what callers hold, whatever the command line chose.
 ///
-/// Over a reader (a file, stdin): keep a buffer of unconsumed bytes, call
-/// [`decode`](Self::decode) until it returns `(None, 0)`, drop the consumed bytes, read more
-/// behind the rest, and at the end of input call [`decode_eof`](Self::decode_eof) the same way
-/// (see `ingest::stream`). Over a socket, use [`FrameCodec`] with `tokio_util::codec::FramedRead`.
+/// Over a reader (a file, stdin) or a socket: keep a buffer of unconsumed bytes, hand it to
+/// [`for_each`](Self::for_each), drop the consumed bytes, read more behind the rest, and at the
+/// end of input call it once more with `eof` (see `ingest::stream`, and [`FrameCodec`], which
+/// `listen`'s connections use).
 /// A UDP datagram goes through [`decode_datagram`](Self::decode_datagram).
 #[derive(Clone, Debug)]
 pub struct Decoder {
@@ -365,6 +366,44 @@ impl Decoder {
         match &mut self.inner {
             Inner::Delimited(d) => d.decode_eof(buf),
             Inner::OctetCounting(d) => d.decode_eof(buf),
+        }
+    }
+
+    /// Every message of `buf` in order, borrowed where it lies, until `each` breaks or `buf`
+    /// holds no complete message (at `eof`: until everything is consumed, a last message cut
+    /// short coming out as [`Decoded::Truncated`]). Returns how many bytes were consumed (the
+    /// caller drops them, or `advance`s past them, once) and the break value, if any. Bytes a
+    /// decoder skips (an oversized message, a bad length prefix) count as consumed.
+    ///
+    /// This is the loop every reader of a byte stream drives: `parse` and `frame --decode`
+    /// (`ingest::stream`), `send`'s input, and `listen`'s connections ([`FrameCodec`]).
+    #[inline]
+    pub fn for_each<B>(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        mut each: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
+    ) -> (usize, Option<B>) {
+        let mut consumed = 0;
+        loop {
+            let rest = &buf[consumed..];
+            let (item, used) = if eof {
+                self.decode_eof(rest)
+            } else {
+                self.decode(rest)
+            };
+            consumed += used;
+            match item {
+                Some(item) => {
+                    if let ControlFlow::Break(b) = each(item) {
+                        return (consumed, Some(b));
+                    }
+                }
+                // More input is needed (or, at the end, everything is consumed).
+                None if used == 0 => return (consumed, None),
+                // Skipped bytes: look again behind them.
+                None => {}
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -84,20 +85,15 @@ pub(crate) fn for_each_line<R: Read>(
     let mut end = 0;
     let mut eof = false;
     loop {
-        loop {
-            let pending = &buf[start..end];
-            let (item, used) = if eof {
-                decoder.decode_eof(pending)
-            } else {
-                decoder.decode(pending)
-            };
-            start += used;
-            match item {
-                Some(decoded) => each(decoded)?,
-                None if used == 0 => break,
-                None => {}
-            }
+        let (used, failed) =
+            decoder.for_each(&buf[start..end], eof, |decoded| match each(decoded) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => ControlFlow::Break(e),
+            });
+        if let Some(e) = failed {
+            return Err(e);
         }
+        start += used;
         if eof {
             return Ok(());
         }

@@ -3,6 +3,7 @@
 //! sender keeps connections, timers and the disk queue moving while the input is idle.
 
 use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -54,20 +55,30 @@ impl Output<'_> {
     }
 }
 
+/// Why [`send_one`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OneShotError {
+    /// The message cannot become a syslog message (`--input json` and not JSON, too long).
+    #[error("the message cannot be sent: {0}")]
+    Message(LineError),
+    /// Writing it out (`--dry-run`) failed.
+    #[error("writing the message: {0}")]
+    Write(io::Error),
+}
+
 /// Sends the messages given as arguments (one message, as logger joins them).
 pub fn send_one(
     message: &[u8],
     encoder: &MessageEncoder,
     output: &mut Output<'_>,
-) -> Result<RelayStats, LineError> {
+) -> Result<RelayStats, OneShotError> {
     let mut scratch = Vec::new();
     let mut framed = Vec::new();
-    let truncated = encoder.encode(message, false, &mut scratch, &mut framed)?;
+    let truncated = encoder
+        .encode(message, false, &mut scratch, &mut framed)
+        .map_err(OneShotError::Message)?;
     for f in &framed {
-        output.put(f).map_err(|e| LineError::NotJson {
-            reason: e.to_string(),
-            auto: false,
-        })?;
+        output.put(f).map_err(OneShotError::Write)?;
     }
     Ok(RelayStats {
         lines: 1,
@@ -119,20 +130,7 @@ pub fn relay<R: Read + Send + 'static>(
     let mut eof = false;
     loop {
         // Cut and send every complete line in the buffer.
-        let mut start = 0;
-        loop {
-            let (item, used) = if eof {
-                decoder.decode_eof(&buf[start..])
-            } else {
-                decoder.decode(&buf[start..])
-            };
-            start += used;
-            let Some(decoded) = item else {
-                if used == 0 {
-                    break;
-                }
-                continue;
-            };
+        let (start, failed) = decoder.for_each(&buf, eof, |decoded| {
             stats.lines += 1;
             framed.clear();
             let result = match decoded {
@@ -147,7 +145,9 @@ pub fn relay<R: Read + Send + 'static>(
                 Ok(truncated) => {
                     stats.truncated += truncated;
                     for f in &framed {
-                        output.put(f)?;
+                        if let Err(e) = output.put(f) {
+                            return ControlFlow::Break(e);
+                        }
                         stats.messages += 1;
                     }
                     // A chunk can take long to hand over when the sender blocks (throttle,
@@ -159,6 +159,10 @@ pub fn relay<R: Read + Send + 'static>(
                     on_error(stats.lines, &e);
                 }
             }
+            ControlFlow::Continue(())
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
         buf.drain(..start);
         if eof {
