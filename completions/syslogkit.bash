@@ -111,7 +111,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "tcp tls udp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tcp udp tls" -- "${cur}"))
                     return 0
                     ;;
                 --connections)
@@ -159,7 +159,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --framing)
-                    COMPREPLY=($(compgen -W "lf octet-counting" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "lf delimiter octet-counting auto" -- "${cur}"))
                     return 0
                     ;;
                 --template)
@@ -643,7 +643,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --framing)
-                    COMPREPLY=($(compgen -W "auto lf octet-counting delimiter" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "lf delimiter octet-counting auto" -- "${cur}"))
                     return 0
                     ;;
                 --delimiter)
@@ -851,7 +851,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --framing)
-                    COMPREPLY=($(compgen -W "lf octet-counting" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "lf delimiter octet-counting auto" -- "${cur}"))
                     return 0
                     ;;
                 --max-record-size)

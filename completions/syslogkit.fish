@@ -49,24 +49,24 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l strict -d 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l stats -d 'Print a summary (lines, errors, bytes, rate) on stderr at the end'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l framing -d 'How messages are framed: \'lf\' (LF after each, a CR before it dropped when decoding), \'octet-counting\' (RFC 6587 \'LEN SP MSG\'), \'delimiter\' (--delimiter after each), or, to decode only, \'auto\' (octet counting when a message starts with a digit, else LF) [default: lf; with --decode: auto]' -r -f -a "lf\t''
-delimiter\t''
-octet-counting\t''
-auto\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l framing -d 'How messages are framed: \'lf\' (LF after each, a CR before it dropped when decoding), \'octet-counting\' (RFC 6587 \'LEN SP MSG\'), \'delimiter\' (--delimiter after each), or, to decode only, \'auto\' (octet counting when a message starts with a digit, else LF) [default: lf; with --decode: auto]' -r -f -a "lf\t'Each message ends with LF'
+delimiter\t'Each message ends with --delimiter'
+octet-counting\t'RFC 6587 octet counting: MSG-LEN SP MSG'
+auto\t'Decoding only: octet counting when a message starts with a digit, else LF'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l delimiter -d 'The delimiter for --framing delimiter: \'\\0\', \'\\r\\n\', \'\\x1e\', \'|\' (escapes \\0 \\n \\r \\t \\\\ \\xHH)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l timezone -d 'Zone of the times written (encoding), or of stamps without an offset (decoding): an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l format -d 'Message format: \'rfc3164\' (\'<PRI>Mmm dd hh:mm:ss HOST APP[PID]: MSG\', what logger sends), \'rfc5424\' (\'<PRI>1 TIME HOST APP PROCID MSGID SD MSG\'), \'raw\' (the message alone). With --decode, --parse picks the parser' -r -f -a "rfc3164\t''
-rfc5424\t''
-raw\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l input -d 'What the input lines are: \'auto\' (a line starting with \'{\' is a JSON event, any other line is text that becomes the message), \'json\' (every line is an event), \'raw\' (every line is text)' -r -f -a "auto\t''
-json\t''
-raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l format -d 'Message format: \'rfc3164\' (\'<PRI>Mmm dd hh:mm:ss HOST APP[PID]: MSG\', what logger sends), \'rfc5424\' (\'<PRI>1 TIME HOST APP PROCID MSGID SD MSG\'), \'raw\' (the message alone). With --decode, --parse picks the parser' -r -f -a "rfc3164\t'`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send'
+rfc5424\t'`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`'
+raw\t'The message text alone, no header'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l input -d 'What the input lines are: \'auto\' (a line starting with \'{\' is a JSON event, any other line is text that becomes the message), \'json\' (every line is an event), \'raw\' (every line is text)' -r -f -a "auto\t'A line starting with `{` (after blanks) is a JSON event, anything else is text'
+json\t'Every line is a JSON object (an event)'
+raw\t'Every line is text that becomes the message'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l facility -d 'Facility of messages whose event has none: a keyword (local0, daemon, authpriv) or 0-23 [default: user]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l severity -d 'Severity of messages whose event has none: a keyword (err, warning, warn, info) or 0-7 [default: notice]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l appname -d 'App name (RFC 3164 tag) of messages whose event has none' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l hostname -d 'Hostname of messages whose event has none [default: this machine\'s name]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\' (RFC 3339 with the offset, as rsyslog forwards). RFC 5424 always writes RFC 3339' -r -f -a "syslog\t''
-iso8601\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\' (RFC 3339 with the offset, as rsyslog forwards). RFC 5424 always writes RFC 3339' -r -f -a "syslog\t'`Mmm dd hh:mm:ss`, day padded with a space, no year (RFC 3164 §4.1.2)'
+iso8601\t'RFC 3339 with the zone\'s offset and the fraction the time has (rsyslog\'s forward format)'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l parse -d 'How to parse each decoded message: the parsers of \'syslogkit parse --format\'' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
 rfc5424\t'RFC 5424 only'
 rfc3164\t'RFC 3164 (BSD) only'
@@ -89,10 +89,10 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-cert 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1) of --tls-cert' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-client-ca -d 'CA certificates (PEM): require every TLS client to present a certificate they sign (mutual TLS); clients without one are refused' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-min-version -d 'Oldest TLS version accepted: 1.2 or 1.3' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l framing -d 'How TCP and TLS streams are cut into messages: \'auto\' takes a message starting with a digit as octet-counted (RFC 6587 "LEN SP MSG") and any other as ending with LF, message by message, as rsyslog does; \'lf\'; \'octet-counting\'; \'delimiter\' (with --delimiter). UDP is always one message per datagram' -r -f -a "auto\t''
-lf\t''
-octet-counting\t''
-delimiter\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l framing -d 'How TCP and TLS streams are cut into messages: \'auto\' takes a message starting with a digit as octet-counted (RFC 6587 "LEN SP MSG") and any other as ending with LF, message by message, as rsyslog does; \'lf\'; \'octet-counting\'; \'delimiter\' (with --delimiter). UDP is always one message per datagram' -r -f -a "lf\t'Each message ends with LF'
+delimiter\t'Each message ends with --delimiter'
+octet-counting\t'RFC 6587 octet counting: MSG-LEN SP MSG'
+auto\t'Decoding only: octet counting when a message starts with a digit, else LF'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l delimiter -d 'The delimiter of --framing delimiter: \\0, \\r\\n, \\x1e or any text' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l parse -d 'How to read each message, as \'syslogkit parse --format\'' -r -f -a "auto\t'RFC 5424 or RFC 3164 by the line\'s start, plus netfilter fields when present'
 rfc5424\t'RFC 5424 only'
@@ -166,21 +166,23 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s p -l priori
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s t -l tag -d 'App name / tag [default: syslogkit]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s i -l id -d 'Put a PROCID into text messages: \'-i\' or \'--id\' this process\'s id, \'--id=PID\' the one given' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l hostname -d 'Hostname of text messages [default: this machine\'s name]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l format -d 'Message format' -r -f -a "rfc3164\t''
-rfc5424\t''
-raw\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\'' -r -f -a "syslog\t''
-iso8601\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l format -d 'Message format' -r -f -a "rfc3164\t'`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send'
+rfc5424\t'`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`'
+raw\t'The message text alone, no header'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\'' -r -f -a "syslog\t'`Mmm dd hh:mm:ss`, day padded with a space, no year (RFC 3164 §4.1.2)'
+iso8601\t'RFC 3339 with the zone\'s offset and the fraction the time has (rsyslog\'s forward format)'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timezone -d 'Zone of the times written: IANA name, offset, UTC or \'local\'' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l msgid -d 'MSGID of text messages (RFC 5424)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-id -d 'An SD-ID for text messages (RFC 5424); repeatable, --sd-param adds to the last one' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-param -d 'A parameter NAME="VALUE" of the --sd-id before it' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l input -d 'What input lines are: \'auto\' (JSON objects are events, other lines text), \'json\', \'raw\'' -r -f -a "auto\t''
-json\t''
-raw\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l input -d 'What input lines are: \'auto\' (JSON objects are events, other lines text), \'json\', \'raw\'' -r -f -a "auto\t'A line starting with `{` (after blanks) is a JSON event, anything else is text'
+json\t'Every line is a JSON object (an event)'
+raw\t'Every line is text that becomes the message'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s S -l size -d 'Longest text message in bytes: longer lines are split into several messages, a longer argument message is cut (as logger) [default: no limit]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l framing -d 'TCP/TLS framing: \'lf\' or \'octet-counting\' (RFC 6587)' -r -f -a "lf\t''
-octet-counting\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l framing -d 'TCP/TLS framing: \'lf\' or \'octet-counting\' (RFC 6587)' -r -f -a "lf\t'Each message ends with LF'
+delimiter\t'Each message ends with --delimiter'
+octet-counting\t'RFC 6587 octet counting: MSG-LEN SP MSG'
+auto\t'Decoding only: octet counting when a message starts with a digit, else LF'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-record-size -d 'UDP: longest datagram; longer messages end in \'...\' and are counted (up to 65507; above 2048 a warning)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l lb-stats-period -d 'Load balancing: traffic is counted per period, half of it carried into the next' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dns-resolution-period -d 'Resolve names again this often; every A/AAAA record is a destination' -r
@@ -194,10 +196,10 @@ queue\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-dir -d 'Directory of the disk queue (--backpressure queue)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-file-size -d 'Size at which a queue file is closed and a new one started' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-size -d 'Most bytes the queue may hold [default: no limit but the disk]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-compression -d 'Compress closed queue files: \'none\' or \'gzip\'' -r -f -a "none\t''
-gzip\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-full -d 'With a full queue: \'block\' (wait for room) or \'drop\'' -r -f -a "block\t''
-drop\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-compression -d 'Compress closed queue files: \'none\' or \'gzip\'' -r -f -a "none\t'As written'
+gzip\t'gzip, once a file is closed'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-full -d 'With a full queue: \'block\' (wait for room) or \'drop\'' -r -f -a "block\t'Wait for room'
+drop\t'Drop the message, and count it'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-ca -d 'CA certificates (PEM) to check the receiver\'s certificate [default: the system\'s]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-servername -d 'Name sent as SNI and checked in the certificate [default: the host]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r
@@ -205,7 +207,7 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-ver
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms; a number alone is seconds), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s d -l udp -d 'Use UDP (logger\'s -d)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc3164 -d 'RFC 3164 messages (the default)'
@@ -219,19 +221,21 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dry-run -d 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l to -d 'The receiver: HOST:PORT' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l protocol -d 'tcp, tls or udp' -r -f -a "tcp\t''
-tls\t''
-udp\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l protocol -d 'The transport' -r -f -a "tcp\t''
+udp\t''
+tls\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s c -l connections -d 'Connections sending at once (UDP: sockets)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s n -l count -d 'Messages to send over all connections' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s I -l duration -d 'How long to send (10s, 1m, 500ms); the default without --count is 10s' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s r -l rate -d 'Messages per second over all connections (default: as fast as possible)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s s -l size -d 'Bytes of each syslog message, header included, framing excluded' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l format -d 'rfc3164, rfc5424 or raw (the message text alone)' -r -f -a "rfc3164\t''
-rfc5424\t''
-raw\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l framing -d 'lf or octet-counting (TCP and TLS)' -r -f -a "lf\t''
-octet-counting\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l format -d 'The message format' -r -f -a "rfc3164\t'`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send'
+rfc5424\t'`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`'
+raw\t'The message text alone, no header'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l framing -d 'lf or octet-counting (TCP and TLS; a UDP datagram is one message)' -r -f -a "lf\t'Each message ends with LF'
+delimiter\t'Each message ends with --delimiter'
+octet-counting\t'RFC 6587 octet counting: MSG-LEN SP MSG'
+auto\t'Decoding only: octet counting when a message starts with a digit, else LF'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l template -d 'Replay the lines of FILE, cycled, the marker put at the start of each one\'s message text (syslog lines keep their header fields, other lines become the message text)' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l idle-connections -d 'TCP connections opened and held open without sending (TLS: after the handshake)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l reconnect-every -d 'Close and reopen each connection after every N messages' -r

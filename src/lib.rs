@@ -21,6 +21,19 @@
 //!
 //! The `syslogkit` binary (`src/main.rs`, `src/cli/`) is a thin layer over these.
 
+/// `Display` for the enums that flags take: the name clap's `ValueEnum` gives the value, so
+/// messages, `--help` and the parser spell each value one way.
+macro_rules! display_as_flag_value {
+    ($($t:ty),* $(,)?) => {
+        $(impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let value = clap::ValueEnum::to_possible_value(self).expect("no variant is skipped");
+                f.write_str(value.get_name())
+            }
+        })*
+    };
+}
+
 pub mod ecs;
 pub mod egress;
 pub mod framing;

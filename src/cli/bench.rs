@@ -12,13 +12,13 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use syslogkit::egress::{FormatOptions, Formatter};
-use syslogkit::framing::Framing;
+use syslogkit::framing::FramingName;
 use syslogkit::loadgen::verify::{Expected, Verifier};
 use syslogkit::loadgen::{self, LoadConfig, Protocol, Stop, TlsClient, marker};
 use syslogkit::send::tls as tls_client;
 use syslogkit::syslog::format::OutputFormat;
 
-use super::listen::{parse_addr, parse_duration};
+use super::args::{self, parse_addr, parse_duration};
 use super::tls_args::TlsClientArgs;
 
 /// Load-test a syslog receiver over TCP, TLS or UDP, with a marker in every message that
@@ -65,9 +65,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_target)]
     to: Option<Target>,
 
-    /// tcp, tls or udp.
-    #[arg(long, value_name = "PROTOCOL", default_value = "tcp", value_parser = ["tcp", "tls", "udp"])]
-    protocol: String,
+    /// The transport.
+    #[arg(long, value_enum, value_name = "PROTOCOL", default_value_t = Protocol::Tcp)]
+    protocol: Protocol,
 
     /// Connections sending at once (UDP: sockets).
     #[arg(long, short = 'c', value_name = "N", default_value_t = 1)]
@@ -99,14 +99,13 @@ pub struct BenchArgs {
     )]
     size: usize,
 
-    /// rfc3164, rfc5424 or raw (the message text alone).
-    #[arg(long, value_name = "FORMAT", default_value = "rfc3164",
-          value_parser = ["rfc3164", "rfc5424", "raw"])]
-    format: String,
+    /// The message format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Rfc3164)]
+    format: OutputFormat,
 
-    /// lf or octet-counting (TCP and TLS).
-    #[arg(long, value_name = "FRAMING", default_value = "lf", value_parser = ["lf", "octet-counting"])]
-    framing: String,
+    /// lf or octet-counting (TCP and TLS; a UDP datagram is one message).
+    #[arg(long, value_enum, value_name = "FRAMING", default_value_t = FramingName::Lf)]
+    framing: FramingName,
 
     /// Replay the lines of FILE, cycled, the marker put at the start of each one's message
     /// text (syslog lines keep their header fields, other lines become the message text).
@@ -202,11 +201,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let target = args
         .to
         .context("--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514")?;
-    let protocol = match args.protocol.as_str() {
-        "udp" => Protocol::Udp,
-        "tls" => Protocol::Tls,
-        _ => Protocol::Tcp,
-    };
+    let protocol = args.protocol;
     let tls = if protocol == Protocol::Tls {
         let name = args.tls.tls_servername.as_deref().unwrap_or(&target.host);
         Some(TlsClient {
@@ -217,11 +212,21 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         args.tls.refuse_without_tls()?;
         None
     };
-    let format: OutputFormat = args.format.parse().map_err(anyhow::Error::msg)?;
     let formatter = Formatter::new(FormatOptions {
-        format,
+        format: args.format,
         ..FormatOptions::default()
     })?;
+    let framing = args::framing(
+        args.framing,
+        None,
+        &[FramingName::Lf, FramingName::OctetCounting],
+    )?;
+    if protocol == Protocol::Udp && args.framing != FramingName::Lf {
+        anyhow::bail!(
+            "--framing {} does not apply to --protocol udp: a datagram is one message; leave out --framing",
+            args.framing
+        );
+    }
     let template = match &args.template {
         Some(path) => read_template(path)?,
         None => Vec::new(),
@@ -244,7 +249,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         rate,
         size: args.size,
         formatter,
-        framing: Framing::from_args(&args.framing, None).map_err(anyhow::Error::msg)?,
+        framing,
         template,
         idle_connections: args.idle_connections,
         reconnect_every: args.reconnect_every,

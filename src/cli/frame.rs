@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args};
 use syslogkit::egress::{self, EncodeStats, InputKind, LineEncoder};
 use syslogkit::egress::{FormatOptions, Formatter};
-use syslogkit::framing::{Encoder, Escape, Framing};
+use syslogkit::framing::{Encoder, Escape, FramingName};
 use syslogkit::ingest::stream::{self, StreamError};
 use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 
-use super::parse::{FormatArg, JobsArg, ParseOptionArgs, parse_zone};
+use super::args::{self, parse_zone};
+use super::parse::{JobsArg, ParseOptionArgs};
+use syslogkit::ingest::InputFormat;
 
 /// Format events as syslog messages and frame them, or cut a syslog byte stream into events.
 ///
@@ -67,8 +68,8 @@ pub struct FrameArgs {
     /// 'octet-counting' (RFC 6587 'LEN SP MSG'), 'delimiter' (--delimiter after each), or, to
     /// decode only, 'auto' (octet counting when a message starts with a digit, else LF)
     /// [default: lf; with --decode: auto].
-    #[arg(long, value_name = "FRAMING", value_parser = PossibleValuesParser::new(Framing::NAMES))]
-    framing: Option<String>,
+    #[arg(long, value_enum, value_name = "FRAMING")]
+    framing: Option<FramingName>,
 
     /// The delimiter for --framing delimiter: '\0', '\r\n', '\x1e', '|' (escapes \0 \n \r \t
     /// \\ \xHH).
@@ -84,17 +85,25 @@ pub struct FrameArgs {
     /// Message format: 'rfc3164' ('<PRI>Mmm dd hh:mm:ss HOST APP[PID]: MSG', what logger
     /// sends), 'rfc5424' ('<PRI>1 TIME HOST APP PROCID MSGID SD MSG'), 'raw' (the message
     /// alone). With --decode, --parse picks the parser.
-    #[arg(long, conflicts_with = "decode", value_name = "FORMAT", default_value = "rfc3164",
-          value_parser = PossibleValuesParser::new(OutputFormat::NAMES)
-              .map(|s| s.parse::<OutputFormat>().expect("a possible value")))]
+    #[arg(
+        long,
+        conflicts_with = "decode",
+        value_name = "FORMAT",
+        default_value = "rfc3164",
+        value_enum
+    )]
     format: OutputFormat,
 
     /// What the input lines are: 'auto' (a line starting with '{' is a JSON event, any other
     /// line is text that becomes the message), 'json' (every line is an event), 'raw' (every
     /// line is text).
-    #[arg(long, conflicts_with = "decode", value_name = "KIND", default_value = "auto",
-          value_parser = PossibleValuesParser::new(InputKind::NAMES)
-              .map(|s| s.parse::<InputKind>().expect("a possible value")))]
+    #[arg(
+        long,
+        conflicts_with = "decode",
+        value_name = "KIND",
+        default_value = "auto",
+        value_enum
+    )]
     input: InputKind,
 
     /// Facility of messages whose event has none: a keyword (local0, daemon, authpriv) or
@@ -122,9 +131,13 @@ pub struct FrameArgs {
 
     /// RFC 3164 time: 'syslog' (Mmm dd hh:mm:ss) or 'iso8601' (RFC 3339 with the offset, as
     /// rsyslog forwards). RFC 5424 always writes RFC 3339.
-    #[arg(long, conflicts_with = "decode", value_name = "FORMAT", default_value = "syslog",
-          value_parser = PossibleValuesParser::new(TimestampFormat::NAMES)
-              .map(|s| s.parse::<TimestampFormat>().expect("a possible value")))]
+    #[arg(
+        long,
+        conflicts_with = "decode",
+        value_name = "FORMAT",
+        default_value = "syslog",
+        value_enum
+    )]
     timestamp_format: TimestampFormat,
 
     /// With lf or delimiter framing, send control characters (LF, CR, NUL...) as they are
@@ -138,8 +151,8 @@ pub struct FrameArgs {
     ignore_errors: bool,
 
     /// How to parse each decoded message: the parsers of 'syslogkit parse --format'.
-    #[arg(long, value_enum, value_name = "PARSER", default_value_t = FormatArg::Auto)]
-    parse: FormatArg,
+    #[arg(long, value_enum, value_name = "PARSER", default_value_t = InputFormat::Auto)]
+    parse: InputFormat,
 
     #[command(flatten)]
     options: ParseOptionArgs,
@@ -170,11 +183,15 @@ pub fn run(args: FrameArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn encode(args: FrameArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let framing = Framing::from_args(
-        args.framing.as_deref().unwrap_or("lf"),
+    let framing = args::framing(
+        args.framing.unwrap_or(FramingName::Lf),
         args.delimiter.as_deref(),
-    )
-    .map_err(|e| anyhow!(e))?;
+        &[
+            FramingName::Lf,
+            FramingName::OctetCounting,
+            FramingName::Delimiter,
+        ],
+    )?;
     let escape = if args.raw_control_chars {
         Escape::Raw
     } else {
@@ -240,11 +257,16 @@ fn encode(args: FrameArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 fn decode(args: &FrameArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let framing = Framing::from_args(
-        args.framing.as_deref().unwrap_or("auto"),
+    let framing = args::framing(
+        args.framing.unwrap_or(FramingName::Auto),
         args.delimiter.as_deref(),
-    )
-    .map_err(|e| anyhow!(e))?;
+        &[
+            FramingName::Auto,
+            FramingName::Lf,
+            FramingName::OctetCounting,
+            FramingName::Delimiter,
+        ],
+    )?;
     let parser = args.options.parser(args.parse, args.timezone.clone());
     let (max_len, jobs) = (args.options.max_message_size(), args.jobs.get());
 

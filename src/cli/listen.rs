@@ -1,15 +1,17 @@
 //! `syslogkit listen`: a syslog receiver over TCP, UDP and TLS writing ECS events.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use syslogkit::framing::{Framing, parse_size};
+use syslogkit::framing::FramingName;
 use syslogkit::listen::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
 
-use super::parse::{FormatArg, ParseOptionArgs, parse_zone};
+use super::args::{self, parse_addr, parse_duration, parse_size, parse_zone};
+use super::parse::ParseOptionArgs;
+use syslogkit::ingest::InputFormat;
 use syslogkit::syslog::timestamp::Zone;
 
 /// Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message.
@@ -78,17 +80,16 @@ pub struct ListenArgs {
     /// digit as octet-counted (RFC 6587 "LEN SP MSG") and any other as ending with LF,
     /// message by message, as rsyslog does; 'lf'; 'octet-counting'; 'delimiter' (with
     /// --delimiter). UDP is always one message per datagram.
-    #[arg(long, value_name = "FRAMING", default_value = "auto",
-          value_parser = ["auto", "lf", "octet-counting", "delimiter"])]
-    framing: String,
+    #[arg(long, value_enum, value_name = "FRAMING", default_value_t = FramingName::Auto)]
+    framing: FramingName,
 
     /// The delimiter of --framing delimiter: \0, \r\n, \x1e or any text.
     #[arg(long, value_name = "BYTES")]
     delimiter: Option<String>,
 
     /// How to read each message, as 'syslogkit parse --format'.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Auto)]
-    parse: FormatArg,
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = InputFormat::Auto)]
+    parse: InputFormat,
 
     /// Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC,
     /// or 'local' (the machine's zone; TZ is honoured).
@@ -126,38 +127,6 @@ pub struct ListenArgs {
     stats: Option<Duration>,
 }
 
-pub(super) fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = s.parse() {
-        return Ok(addr);
-    }
-    if !s.contains(':') {
-        return Err(format!(
-            "{s:?} has no port: write ADDR:PORT, e.g. 127.0.0.1:{s} or 0.0.0.0:5514"
-        ));
-    }
-    // A host name (localhost:5514): its first address.
-    s.to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {s:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{s:?} resolves to no address"))
-}
-
-/// `300`, `300s`, `5m`, `1h`, `500ms`.
-pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration: write e.g. 300s, 5m, 500ms or 0"))?;
-    match unit {
-        "" | "s" => Ok(Duration::from_secs(n)),
-        "ms" => Ok(Duration::from_millis(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!("unknown unit {unit:?} in {s:?}: use ms, s, m or h")),
-    }
-}
-
 fn parse_buffer_size(s: &str) -> Result<usize, String> {
     let size = parse_size(s)?;
     if size == 0 {
@@ -167,8 +136,16 @@ fn parse_buffer_size(s: &str) -> Result<usize, String> {
 }
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let framing =
-        Framing::from_args(&args.framing, args.delimiter.as_deref()).map_err(anyhow::Error::msg)?;
+    let framing = args::framing(
+        args.framing,
+        args.delimiter.as_deref(),
+        &[
+            FramingName::Auto,
+            FramingName::Lf,
+            FramingName::OctetCounting,
+            FramingName::Delimiter,
+        ],
+    )?;
     let tls_config = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig {
             cert,

@@ -2,6 +2,7 @@
 //! subcommand. Each module turns its arguments into a library configuration, calls the library
 //! and picks the exit code; no logic lives here.
 
+mod args;
 mod bench;
 mod frame;
 mod generate;

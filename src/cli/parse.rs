@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
-use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, parse_size};
+use clap::Args;
+use syslogkit::framing::DEFAULT_MAX_MESSAGE_SIZE;
+
+use super::args::{parse_size, parse_zone};
 use syslogkit::ingest::stream::{self, Stats, StreamError};
 use syslogkit::ingest::{InputFormat, LineParser, ParseOptions, validate_dataset};
 use syslogkit::syslog::timestamp::{TimeContext, Zone};
@@ -47,8 +49,8 @@ pub struct ParseArgs {
     /// line; 'iptables' wants a LOG line in every line (behind a syslog header, or bare as dmesg
     /// and journalctl write them) and makes any other line an error; 'raw' does not parse
     /// (message = line).
-    #[arg(long, short = 'F', value_enum, default_value_t = FormatArg::Auto)]
-    format: FormatArg,
+    #[arg(long, short = 'F', value_enum, default_value_t = InputFormat::Auto)]
+    format: InputFormat,
 
     /// Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC,
     /// or 'local' (the machine's zone; TZ is honoured).
@@ -97,14 +99,14 @@ pub(crate) struct ParseOptionArgs {
 impl ParseOptionArgs {
     /// The parser for these flags, reading messages as `format` with stamps without an offset
     /// in `zone`.
-    pub(crate) fn parser(&self, format: FormatArg, zone: Zone) -> LineParser {
+    pub(crate) fn parser(&self, format: InputFormat, zone: Zone) -> LineParser {
         LineParser::new(self.options(format, zone))
     }
 
     /// The library's options for these flags.
-    pub(crate) fn options(&self, format: FormatArg, zone: Zone) -> ParseOptions {
+    pub(crate) fn options(&self, format: InputFormat, zone: Zone) -> ParseOptions {
         ParseOptions {
-            format: format.into(),
+            format,
             time: TimeContext::new(zone, self.year),
             keep_original: self.keep_original,
             dataset: self.dataset.clone(),
@@ -131,37 +133,6 @@ impl JobsArg {
             .map(usize::from)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
-}
-
-/// The parsers `--format` (`parse`) and `--parse` (`frame --decode`) choose from.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub(crate) enum FormatArg {
-    /// RFC 5424 or RFC 3164 by the line's start, plus netfilter fields when present.
-    Auto,
-    /// RFC 5424 only.
-    Rfc5424,
-    /// RFC 3164 (BSD) only.
-    Rfc3164,
-    /// netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header.
-    Iptables,
-    /// No parsing: message = line.
-    Raw,
-}
-
-impl From<FormatArg> for InputFormat {
-    fn from(arg: FormatArg) -> Self {
-        match arg {
-            FormatArg::Auto => InputFormat::Auto,
-            FormatArg::Rfc5424 => InputFormat::Rfc5424,
-            FormatArg::Rfc3164 => InputFormat::Rfc3164,
-            FormatArg::Iptables => InputFormat::Iptables,
-            FormatArg::Raw => InputFormat::Raw,
-        }
-    }
-}
-
-pub(crate) fn parse_zone(s: &str) -> Result<Zone, String> {
-    s.parse()
 }
 
 fn parse_dataset(s: &str) -> Result<String, String> {

@@ -16,7 +16,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
-use syslogkit::framing::{self, DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing};
+use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
 use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
 use syslogkit::send::relay::{self, Output, RelayStats};
 use syslogkit::send::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
@@ -25,8 +25,7 @@ use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 
-use super::listen::parse_duration;
-use super::parse::parse_zone;
+use super::args::{parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;
 
 /// Largest UDP payload over IPv4.
@@ -149,9 +148,12 @@ pub struct SendArgs {
     udp: bool,
 
     /// Transport [default: udp with -n, as logger; tcp with --to, as Cribl].
-    #[arg(long, value_name = "PROTOCOL", help_heading = "Destinations",
-          value_parser = PossibleValuesParser::new(Protocol::NAMES)
-              .map(|s| s.parse::<Protocol>().expect("a possible value")))]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROTOCOL",
+        help_heading = "Destinations"
+    )]
     protocol: Option<Protocol>,
 
     // ---- Message.
@@ -184,15 +186,17 @@ pub struct SendArgs {
     rfc5424: bool,
 
     /// Message format.
-    #[arg(long, value_name = "FORMAT", help_heading = "Message",
-          value_parser = PossibleValuesParser::new(OutputFormat::NAMES)
-              .map(|s| s.parse::<OutputFormat>().expect("a possible value")))]
+    #[arg(long, value_name = "FORMAT", help_heading = "Message", value_enum)]
     format: Option<OutputFormat>,
 
     /// RFC 3164 time: 'syslog' (Mmm dd hh:mm:ss) or 'iso8601'.
-    #[arg(long, value_name = "FORMAT", default_value = "syslog", help_heading = "Message",
-          value_parser = PossibleValuesParser::new(TimestampFormat::NAMES)
-              .map(|s| s.parse::<TimestampFormat>().expect("a possible value")))]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "syslog",
+        help_heading = "Message",
+        value_enum
+    )]
     timestamp_format: TimestampFormat,
 
     /// Zone of the times written: IANA name, offset, UTC or 'local'.
@@ -217,9 +221,13 @@ pub struct SendArgs {
     sd_param: Vec<String>,
 
     /// What input lines are: 'auto' (JSON objects are events, other lines text), 'json', 'raw'.
-    #[arg(long, value_name = "KIND", default_value = "auto", help_heading = "Message",
-          value_parser = PossibleValuesParser::new(InputKind::NAMES)
-              .map(|s| s.parse::<InputKind>().expect("a possible value")))]
+    #[arg(
+        long,
+        value_name = "KIND",
+        default_value = "auto",
+        help_heading = "Message",
+        value_enum
+    )]
     input: InputKind,
 
     /// Skip empty lines.
@@ -234,9 +242,8 @@ pub struct SendArgs {
 
     // ---- Framing.
     /// TCP/TLS framing: 'lf' or 'octet-counting' (RFC 6587).
-    #[arg(long, value_name = "FRAMING", help_heading = "Framing",
-          value_parser = PossibleValuesParser::new(["lf", "octet-counting"]))]
-    framing: Option<String>,
+    #[arg(long, value_enum, value_name = "FRAMING", help_heading = "Framing")]
+    framing: Option<FramingName>,
 
     /// Octet counting (logger's --octet-count; also on UDP).
     #[arg(long, conflicts_with = "framing", help_heading = "Framing")]
@@ -250,22 +257,14 @@ pub struct SendArgs {
 
     // ---- Delivery.
     /// Load balancing: traffic is counted per period, half of it carried into the next.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value = "300",
-        help_heading = "Delivery"
-    )]
-    lb_stats_period: u64,
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration,
+          help_heading = "Delivery")]
+    lb_stats_period: Duration,
 
     /// Resolve names again this often; every A/AAAA record is a destination.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value = "600",
-        help_heading = "Delivery"
-    )]
-    dns_resolution_period: u64,
+    #[arg(long, value_name = "DURATION", default_value = "600s", value_parser = parse_duration,
+          help_heading = "Delivery")]
+    dns_resolution_period: Duration,
 
     /// Leave out this machine's own addresses.
     #[arg(long, help_heading = "Delivery")]
@@ -277,27 +276,19 @@ pub struct SendArgs {
     max_connections: usize,
 
     /// Connection (and TLS handshake) timeout.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value = "10000",
-        help_heading = "Delivery"
-    )]
-    connect_timeout: u64,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration,
+          help_heading = "Delivery")]
+    connect_timeout: Duration,
 
     /// A connection that takes nothing for this long is reset: what was written on it counts
     /// as not delivered, the rest goes elsewhere. After the end of input, send waits at most
     /// this long for destinations that take nothing.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value = "60000",
-        help_heading = "Delivery"
-    )]
-    write_timeout: u64,
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration,
+          help_heading = "Delivery")]
+    write_timeout: Duration,
 
     /// Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit.
-    #[arg(long, value_name = "RATE", default_value = "0", value_parser = framing::parse_size,
+    #[arg(long, value_name = "RATE", default_value = "0", value_parser = parse_size,
           help_heading = "Delivery")]
     throttle: u64,
 
@@ -314,23 +305,23 @@ pub struct SendArgs {
     queue_dir: Option<String>,
 
     /// Size at which a queue file is closed and a new one started.
-    #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = framing::parse_size,
+    #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = parse_size,
           help_heading = "Disk queue")]
     queue_max_file_size: u64,
 
     /// Most bytes the queue may hold [default: no limit but the disk].
-    #[arg(long, value_name = "SIZE", value_parser = framing::parse_size, help_heading = "Disk queue")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Disk queue")]
     queue_max_size: Option<u64>,
 
     /// Compress closed queue files: 'none' or 'gzip'.
-    #[arg(long, value_name = "C", default_value = "none", help_heading = "Disk queue",
-          value_parser = PossibleValuesParser::new(["none", "gzip"]))]
-    queue_compression: String,
+    #[arg(long, value_enum, value_name = "C", default_value_t = Compression::None,
+          help_heading = "Disk queue")]
+    queue_compression: Compression,
 
     /// With a full queue: 'block' (wait for room) or 'drop'.
-    #[arg(long, value_name = "MODE", default_value = "block", help_heading = "Disk queue",
-          value_parser = PossibleValuesParser::new(["block", "drop"]))]
-    queue_full: String,
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = QueueFull::Block,
+          help_heading = "Disk queue")]
+    queue_full: QueueFull,
 
     /// Delete what is queued before starting.
     #[arg(long, help_heading = "Disk queue")]
@@ -340,7 +331,7 @@ pub struct SendArgs {
     tls: TlsClientArgs,
 
     // ---- Output.
-    /// A counters line on stderr this often (10s, 500ms; a number alone is seconds), while
+    /// A counters line on stderr this often (10s, 500ms), while
     /// reading and while delivering what is left at the end: "stats: <seconds since start>
     /// s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not
     /// delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up".
@@ -352,8 +343,17 @@ pub struct SendArgs {
     dry_run: bool,
 }
 
+/// `--queue-full`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum QueueFull {
+    /// Wait for room.
+    Block,
+    /// Drop the message, and count it.
+    Drop,
+}
+
 fn parse_size_usize(s: &str) -> Result<usize, String> {
-    framing::parse_size(s).map(|n| n as usize)
+    parse_size(s).map(|n| n as usize)
 }
 
 fn parse_priority(s: &str) -> Result<(Option<Facility>, Severity), String> {
@@ -466,7 +466,7 @@ fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<Messag
         zone: args.timezone.clone(),
         bom: false,
     })?;
-    let octet = args.octet_count || args.framing.as_deref() == Some("octet-counting");
+    let octet = args.octet_count || args.framing == Some(FramingName::OctetCounting);
     let framing = match (protocol, octet) {
         (Protocol::Udp, false) => None,
         (_, true) => {
@@ -582,7 +582,7 @@ fn sender_config(
             let dir = PathBuf::from(tls_client::expand_vars(dir).map_err(|e| anyhow!(e))?);
             let framing = match (
                 protocol,
-                args.octet_count || args.framing.as_deref() == Some("octet-counting"),
+                args.octet_count || args.framing == Some(FramingName::OctetCounting),
             ) {
                 (_, true) => "octet-counting",
                 (Protocol::Udp, false) => "udp",
@@ -592,11 +592,7 @@ fn sender_config(
                 dir: dir.clone(),
                 max_file_size: args.queue_max_file_size.max(1),
                 max_size: args.queue_max_size,
-                compression: if args.queue_compression == "gzip" {
-                    Compression::Gzip
-                } else {
-                    Compression::None
-                },
+                compression: args.queue_compression,
                 clear: args.queue_clear,
                 framing: framing.to_string(),
             })
@@ -614,16 +610,16 @@ fn sender_config(
         protocol,
         tls,
         tls_servername: args.tls.tls_servername.clone(),
-        connect_timeout: Duration::from_millis(args.connect_timeout.max(1)),
-        write_timeout: Duration::from_millis(args.write_timeout.max(1)),
-        lb_stats_period: Duration::from_secs(args.lb_stats_period.max(1)),
-        dns_resolution_period: Duration::from_secs(args.dns_resolution_period.max(1)),
+        connect_timeout: args.connect_timeout.max(Duration::from_millis(1)),
+        write_timeout: args.write_timeout.max(Duration::from_millis(1)),
+        lb_stats_period: args.lb_stats_period.max(Duration::from_millis(1)),
+        dns_resolution_period: args.dns_resolution_period.max(Duration::from_millis(1)),
         exclude_self: args.exclude_self,
         max_connections: args.max_connections,
         throttle: args.throttle,
         backpressure: args.backpressure,
         queue,
-        queue_full_block: args.queue_full == "block",
+        queue_full_block: args.queue_full == QueueFull::Block,
         notice: Box::new(|m| eprintln!("syslogkit send: {m}")),
     })
 }

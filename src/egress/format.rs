@@ -394,16 +394,16 @@ pub(crate) mod tests {
             ..FormatOptions::default()
         };
         assert_eq!(Formatter::new(empty_host).unwrap_err().field, "--hostname");
-        assert_eq!("rfc5424".parse::<OutputFormat>(), Ok(OutputFormat::Rfc5424));
-        assert!(
-            "json"
-                .parse::<OutputFormat>()
-                .unwrap_err()
-                .contains("rfc3164, rfc5424, raw")
-        );
-        assert_eq!(
-            "iso8601".parse::<TimestampFormat>(),
-            Ok(TimestampFormat::Iso8601)
-        );
+    }
+
+    #[test]
+    fn format_names_are_the_flag_values_and_print_back() {
+        use clap::ValueEnum;
+        for f in OutputFormat::value_variants() {
+            assert_eq!(OutputFormat::from_str(&f.to_string(), false), Ok(*f));
+        }
+        assert_eq!(OutputFormat::Rfc5424.to_string(), "rfc5424");
+        assert_eq!(TimestampFormat::Iso8601.to_string(), "iso8601");
+        assert!(OutputFormat::from_str("json", false).is_err());
     }
 }

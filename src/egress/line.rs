@@ -7,9 +7,7 @@
 //! [`LineError`] handed to the caller with its line number, and the stream carries on: nothing
 //! else is dropped.
 
-use std::fmt;
 use std::io::{Read, Write};
-use std::str::FromStr;
 
 use serde_json::Value;
 
@@ -21,7 +19,7 @@ use crate::ingest::stream::{StreamError, for_each_line};
 const OUTPUT_FLUSH_BYTES: usize = 1 << 20;
 
 /// What the input lines are (`--input`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputKind {
     /// A line starting with `{` (after blanks) is a JSON event, anything else is text.
     #[default]
@@ -32,35 +30,7 @@ pub enum InputKind {
     Raw,
 }
 
-impl InputKind {
-    pub const NAMES: [&'static str; 3] = ["auto", "json", "raw"];
-}
-
-impl FromStr for InputKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(InputKind::Auto),
-            "json" => Ok(InputKind::Json),
-            "raw" => Ok(InputKind::Raw),
-            _ => Err(format!(
-                "unknown input {s:?}: use one of {}",
-                InputKind::NAMES.join(", ")
-            )),
-        }
-    }
-}
-
-impl fmt::Display for InputKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InputKind::Auto => "auto",
-            InputKind::Json => "json",
-            InputKind::Raw => "raw",
-        })
-    }
-}
+display_as_flag_value!(InputKind);
 
 /// Why one input line was not sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,8 +46,8 @@ pub enum LineError {
     Oversized { max_len: usize },
 }
 
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LineError::NotJson { reason, auto } => {
                 write!(f, "not valid JSON: {reason}")?;

@@ -169,39 +169,60 @@ pub enum Framing {
 }
 
 impl Framing {
-    pub const NAMES: [&'static str; 4] = ["lf", "delimiter", "octet-counting", "auto"];
-
-    /// The framing from the command line's `--framing NAME` and `--delimiter ESCAPED` (see
-    /// [`parse_delimiter`]).
-    pub fn from_args(name: &str, delimiter: Option<&str>) -> Result<Framing, String> {
+    /// The framing named `name`; `delimiter` is required exactly when the name is
+    /// [`FramingName::Delimiter`] (the command line's `--framing` and `--delimiter`).
+    pub fn new(name: FramingName, delimiter: Option<Vec<u8>>) -> Result<Framing, FramingError> {
         match (name, delimiter) {
-            ("delimiter", Some(d)) => Ok(Framing::Delimiter(parse_delimiter(d)?)),
-            ("delimiter", None) => Err(
-                "--framing delimiter needs the delimiter: add --delimiter, e.g. --delimiter '\\0' or --delimiter '\\r\\n'".into(),
-            ),
-            (name, Some(d)) => {
-                let framing: Framing = name.parse()?;
-                Err(format!(
-                    "--delimiter {d:?} only applies to --framing delimiter, not --framing {framing}: drop --delimiter or use --framing delimiter"
-                ))
-            }
-            (name, None) => name.parse(),
+            (FramingName::Delimiter, Some(d)) if !d.is_empty() => Ok(Framing::Delimiter(d)),
+            (FramingName::Delimiter, _) => Err(FramingError::DelimiterMissing),
+            (name, Some(_)) => Err(FramingError::DelimiterNotApplicable(name)),
+            (FramingName::Lf, None) => Ok(Framing::Lf),
+            (FramingName::OctetCounting, None) => Ok(Framing::OctetCounting),
+            (FramingName::Auto, None) => Ok(Framing::Auto),
         }
     }
 
     /// The name as `--framing` spells it.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> FramingName {
         match self {
-            Framing::Lf => "lf",
-            Framing::Delimiter(_) => "delimiter",
-            Framing::OctetCounting => "octet-counting",
-            Framing::Auto => "auto",
+            Framing::Lf => FramingName::Lf,
+            Framing::Delimiter(_) => FramingName::Delimiter,
+            Framing::OctetCounting => FramingName::OctetCounting,
+            Framing::Auto => FramingName::Auto,
         }
     }
 }
 
+/// The names `--framing` takes; [`Framing::new`] adds the delimiter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FramingName {
+    /// Each message ends with LF.
+    Lf,
+    /// Each message ends with --delimiter.
+    Delimiter,
+    /// RFC 6587 octet counting: MSG-LEN SP MSG.
+    OctetCounting,
+    /// Decoding only: octet counting when a message starts with a digit, else LF.
+    Auto,
+}
+
+display_as_flag_value!(FramingName);
+
+/// Why a [`Framing`] cannot be made from a name and a delimiter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FramingError {
+    #[error(
+        "--framing delimiter needs the delimiter: add --delimiter, e.g. --delimiter '\\0' or --delimiter '\\r\\n'"
+    )]
+    DelimiterMissing,
+    #[error(
+        "--delimiter only applies to --framing delimiter, not --framing {0}: drop --delimiter or use --framing delimiter"
+    )]
+    DelimiterNotApplicable(FramingName),
+}
+
 /// `lf`, `octet-counting`, `auto`, or `delimiter:ESCAPED` (e.g. `delimiter:\0`); the
-/// command line's separate `--delimiter` goes through [`Framing::from_args`].
+/// command line's separate `--delimiter` goes through [`Framing::new`].
 impl FromStr for Framing {
     type Err = String;
 
@@ -210,12 +231,10 @@ impl FromStr for Framing {
             "lf" => Ok(Framing::Lf),
             "octet-counting" => Ok(Framing::OctetCounting),
             "auto" => Ok(Framing::Auto),
-            "delimiter" => Framing::from_args(s, None),
             _ => match s.strip_prefix("delimiter:") {
                 Some(d) => Ok(Framing::Delimiter(parse_delimiter(d)?)),
                 None => Err(format!(
-                    "unknown framing {s:?}: use one of {}",
-                    Framing::NAMES.join(", ")
+                    "unknown framing {s:?}: use lf, delimiter:ESCAPED, octet-counting or auto"
                 )),
             },
         }
@@ -227,7 +246,7 @@ impl fmt::Display for Framing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Framing::Delimiter(d) => write!(f, "delimiter:{}", escape_delimiter(d)),
-            other => f.write_str(other.name()),
+            other => write!(f, "{}", other.name()),
         }
     }
 }
@@ -455,55 +474,9 @@ fn strip_matching_count(payload: &[u8]) -> &[u8] {
     }
 }
 
-/// Parses a size with an optional unit: `1048576`, `64KiB`, `1MiB`, `20MB`, `1.5MiB`.
-/// Decimal units are powers of 1000, binary ones of 1024; `K`, `M`, `G` alone are binary.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let trimmed = s.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" => 1000,
-        "mb" => 1000 * 1000,
-        "gb" => 1000 * 1000 * 1000,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "invalid size {s:?}: use a number with an optional unit, e.g. 65536, 64KiB, 1MiB, 20MB"
-            ));
-        }
-    };
-    let value: f64 = number.parse().map_err(|_| {
-        format!(
-            "invalid size {s:?}: use a number with an optional unit, e.g. 65536, 64KiB, 1MiB, 20MB"
-        )
-    })?;
-    let bytes = value * factor as f64;
-    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-        return Err(format!("size {s:?} is too large"));
-    }
-    Ok(bytes.round() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_with_units() {
-        assert_eq!(parse_size("65536"), Ok(65536));
-        assert_eq!(parse_size("64KiB"), Ok(65536));
-        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("20 MiB"), Ok(20 << 20));
-        assert_eq!(parse_size("42MB"), Ok(42_000_000));
-        assert_eq!(parse_size("1.5MiB"), Ok(1_572_864));
-        assert!(parse_size("12 parsecs").unwrap_err().contains("64KiB"));
-        assert!(parse_size("").is_err());
-    }
 
     #[test]
     fn framing_names_parse_and_print_back() {
@@ -522,20 +495,23 @@ mod tests {
             Ok(Framing::Delimiter(vec![0x1e]))
         );
         let e = "octet".parse::<Framing>().unwrap_err();
-        assert!(e.contains("lf, delimiter, octet-counting, auto"), "{e}");
+        assert!(
+            e.contains("lf, delimiter:ESCAPED, octet-counting or auto"),
+            "{e}"
+        );
     }
 
     #[test]
-    fn framing_from_two_flags_needs_a_delimiter_exactly_when_it_is_delimiter() {
+    fn a_framing_needs_a_delimiter_exactly_when_it_is_delimiter() {
         assert_eq!(
-            Framing::from_args("delimiter", Some("\\r\\n")),
+            Framing::new(FramingName::Delimiter, Some(b"\r\n".to_vec())),
             Ok(Framing::Delimiter(b"\r\n".to_vec()))
         );
-        assert_eq!(Framing::from_args("auto", None), Ok(Framing::Auto));
-        let e = Framing::from_args("delimiter", None).unwrap_err();
-        assert!(e.contains("add --delimiter"), "{e}");
-        let e = Framing::from_args("lf", Some("\\0")).unwrap_err();
-        assert!(e.contains("only applies to --framing delimiter"), "{e}");
+        assert_eq!(Framing::new(FramingName::Auto, None), Ok(Framing::Auto));
+        let e = Framing::new(FramingName::Delimiter, None).unwrap_err();
+        assert!(e.to_string().contains("add --delimiter"), "{e}");
+        let e = Framing::new(FramingName::Lf, Some(vec![0])).unwrap_err();
+        assert!(e.to_string().contains("not --framing lf"), "{e}");
     }
 
     #[test]

@@ -5,9 +5,6 @@
 
 pub mod stream;
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::ecs::{Event, Received};
 use crate::framing::Decoded;
 use crate::iptables::{self, Netfilter, NetfilterError};
@@ -15,55 +12,25 @@ use crate::syslog::timestamp::{TimeContext, Timestamp};
 use crate::syslog::{self, Message, ParseError, rfc3164, rfc5424};
 
 /// Which parser reads a message (`--format` / `--parse`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputFormat {
+    /// RFC 5424 or RFC 3164 by the line's start, plus netfilter fields when present.
+    ///
     /// RFC 5424 when the line starts `<PRI>VERSION `, else RFC 3164; netfilter LOG fields are
     /// added when the message is one, and a bare kernel LOG line is read as one.
     #[default]
     Auto,
+    /// RFC 5424 only.
     Rfc5424,
+    /// RFC 3164 (BSD) only.
     Rfc3164,
-    /// netfilter LOG lines, behind a syslog header or bare (`dmesg`, `journalctl -o cat`); any
-    /// other line is an error.
+    /// netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header.
     Iptables,
-    /// No parsing: the message is the line.
+    /// No parsing: message = line.
     Raw,
 }
 
-impl InputFormat {
-    pub const NAMES: [&'static str; 5] = ["auto", "rfc5424", "rfc3164", "iptables", "raw"];
-}
-
-impl FromStr for InputFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(InputFormat::Auto),
-            "rfc5424" => Ok(InputFormat::Rfc5424),
-            "rfc3164" => Ok(InputFormat::Rfc3164),
-            "iptables" => Ok(InputFormat::Iptables),
-            "raw" => Ok(InputFormat::Raw),
-            _ => Err(format!(
-                "unknown format {s:?}: use one of {}",
-                InputFormat::NAMES.join(", ")
-            )),
-        }
-    }
-}
-
-impl fmt::Display for InputFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            InputFormat::Auto => "auto",
-            InputFormat::Rfc5424 => "rfc5424",
-            InputFormat::Rfc3164 => "rfc3164",
-            InputFormat::Iptables => "iptables",
-            InputFormat::Raw => "raw",
-        };
-        f.write_str(name)
-    }
-}
+display_as_flag_value!(InputFormat);
 
 /// Checks an `event.dataset` name by Elastic's rule (no `-`, which separates the parts of a
 /// data stream name) and that it is not empty.
@@ -558,15 +525,15 @@ pub(crate) mod tests {
 
     #[test]
     fn format_names_round_trip() {
-        for name in InputFormat::NAMES {
-            assert_eq!(name.parse::<InputFormat>().unwrap().to_string(), name);
+        use clap::ValueEnum;
+        for format in InputFormat::value_variants() {
+            assert_eq!(
+                InputFormat::from_str(&format.to_string(), false),
+                Ok(*format)
+            );
         }
-        assert!(
-            "ulog"
-                .parse::<InputFormat>()
-                .unwrap_err()
-                .contains("iptables")
-        );
+        assert_eq!(InputFormat::Iptables.to_string(), "iptables");
+        assert!(InputFormat::from_str("ulog", false).is_err());
     }
 
     proptest::proptest! {

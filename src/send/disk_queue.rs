@@ -34,10 +34,13 @@ const WRITE_BUFFER_BYTES: usize = 64 * 1024;
 /// does not send them wrongly framed.
 const FRAMING_FILE: &str = "framing";
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How closed queue files are stored (`--queue-compression`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
+    /// As written.
     #[default]
     None,
+    /// gzip, once a file is closed.
     Gzip,
 }
 

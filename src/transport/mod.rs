@@ -6,19 +6,17 @@
 pub mod socket;
 pub mod tls;
 
-use std::fmt;
-
 /// A transport, as flags, bound-address lines and errors name it (`127.0.0.1:5514/tcp`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Protocol {
     Tcp,
     Udp,
     Tls,
 }
 
-impl Protocol {
-    pub const NAMES: [&'static str; 3] = ["tcp", "udp", "tls"];
+display_as_flag_value!(Protocol);
 
+impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -30,24 +28,5 @@ impl Protocol {
     /// A byte stream (TCP or TLS over TCP), where framing applies.
     pub fn is_stream(self) -> bool {
         self != Protocol::Udp
-    }
-}
-
-impl std::str::FromStr for Protocol {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "tcp" => Ok(Protocol::Tcp),
-            "udp" => Ok(Protocol::Udp),
-            "tls" => Ok(Protocol::Tls),
-            _ => Err(format!("unknown protocol {s:?}: use tcp, udp or tls")),
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

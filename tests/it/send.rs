@@ -352,7 +352,7 @@ fn queue_args<'a>(dir: &'a str, port: &'a str) -> Vec<String> {
         "--queue-max-file-size",
         "2KB",
         "--connect-timeout",
-        "500",
+        "500ms",
     ]
     .iter()
     .map(|s| s.to_string())

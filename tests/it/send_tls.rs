@@ -95,7 +95,7 @@ fn send_tls_env(
         "--protocol",
         "tls",
     ])
-    .args(["--connect-timeout", "5000"])
+    .args(["--connect-timeout", "5s"])
     .args(args)
     .arg(message)
     .env_remove("SYSLOGKIT_TLS_KEY_PASSPHRASE")

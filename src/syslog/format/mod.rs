@@ -14,9 +14,6 @@ pub mod rfc5424;
 #[cfg(test)]
 pub(crate) mod strategies;
 
-use std::fmt;
-use std::str::FromStr;
-
 pub use self::rfc3164::rfc3164;
 pub use self::rfc5424::rfc5424;
 use super::Pri;
@@ -25,7 +22,7 @@ use super::Pri;
 pub const DEFAULT_PRI: Pri = Pri(8 + 5);
 
 /// Which message to write (`--format`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     /// `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send.
     #[default]
@@ -36,39 +33,9 @@ pub enum OutputFormat {
     Raw,
 }
 
-impl OutputFormat {
-    pub const NAMES: [&'static str; 3] = ["rfc3164", "rfc5424", "raw"];
-}
-
-impl FromStr for OutputFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "rfc3164" => Ok(OutputFormat::Rfc3164),
-            "rfc5424" => Ok(OutputFormat::Rfc5424),
-            "raw" => Ok(OutputFormat::Raw),
-            _ => Err(format!(
-                "unknown format {s:?}: use one of {}",
-                OutputFormat::NAMES.join(", ")
-            )),
-        }
-    }
-}
-
-impl fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OutputFormat::Rfc3164 => "rfc3164",
-            OutputFormat::Rfc5424 => "rfc5424",
-            OutputFormat::Raw => "raw",
-        })
-    }
-}
-
 /// How an RFC 3164 header writes its time (`--timestamp-format`). RFC 5424 always writes
 /// RFC 3339.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TimestampFormat {
     /// `Mmm dd hh:mm:ss`, day padded with a space, no year (RFC 3164 §4.1.2).
     #[default]
@@ -77,30 +44,4 @@ pub enum TimestampFormat {
     Iso8601,
 }
 
-impl TimestampFormat {
-    pub const NAMES: [&'static str; 2] = ["syslog", "iso8601"];
-}
-
-impl FromStr for TimestampFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "syslog" => Ok(TimestampFormat::Syslog),
-            "iso8601" => Ok(TimestampFormat::Iso8601),
-            _ => Err(format!(
-                "unknown timestamp format {s:?}: use one of {}",
-                TimestampFormat::NAMES.join(", ")
-            )),
-        }
-    }
-}
-
-impl fmt::Display for TimestampFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TimestampFormat::Syslog => "syslog",
-            TimestampFormat::Iso8601 => "iso8601",
-        })
-    }
-}
+display_as_flag_value!(OutputFormat, TimestampFormat);

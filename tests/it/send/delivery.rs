@@ -185,7 +185,7 @@ fn a_receiver_that_never_reads_is_given_up_after_the_write_timeout_and_nothing_c
     let n = 6000;
     let to = format!("127.0.0.1:{}", r.port());
     let (status, stderr) = send_within(
-        &["--to", &to, "--write-timeout", "1000"],
+        &["--to", &to, "--write-timeout", "1s"],
         big_lines(n, 1000),
         TIMEOUT_RUN,
     );
@@ -210,7 +210,7 @@ fn drop_backpressure_with_a_receiver_that_never_reads_drops_counts_and_exits() {
             "--backpressure",
             "drop",
             "--write-timeout",
-            "1000",
+            "1s",
         ],
         big_lines(n, 1000),
         TIMEOUT_RUN,
@@ -525,7 +525,7 @@ fn max_connections_rotates_the_destination_every_dns_period_one_at_a_time() {
         "--max-connections",
         "1",
         "--dns-resolution-period",
-        "1",
+        "1s",
     ]);
     // Feed in small delivered steps until both have had their turn (a period is 1 s).
     let all = lines(100_000);
