@@ -49,14 +49,20 @@ pub enum Command {
     GenerateDocs(generate::GenerateArgs),
 }
 
-/// Runs the chosen subcommand.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the chosen subcommand. `matches` are the ones `cli` was made from: the order in which
+/// flags were given, which derived arguments do not keep, is read from them.
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Send(mut args) => {
+            if let Some(m) = matches.subcommand_matches("send") {
+                args.read_order(m);
+            }
+            send::run(*args)
+        }
         Command::Parse(args) => parse::run(args),
         Command::Frame(args) => frame::run(*args),
         Command::Listen(args) => listen::run(*args),
         Command::IptablesRuleGen(args) => iptables_rule_gen::run(*args),
-        Command::Send(args) => send::run(*args),
         Command::Bench(args) => bench::run(*args),
         Command::GenerateDocs(args) => generate::run(args),
     }

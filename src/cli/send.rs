@@ -220,6 +220,11 @@ pub struct SendArgs {
     )]
     sd_param: Vec<String>,
 
+    /// How --sd-id (true) and --sd-param (false) interleave on the command line: clap keeps
+    /// each flag's values but not their order between flags ([`SendArgs::read_order`]).
+    #[arg(skip)]
+    sd_order: Vec<bool>,
+
     /// What input lines are: 'auto' (JSON objects are events, other lines text), 'json', 'raw'.
     #[arg(
         long,
@@ -508,12 +513,29 @@ fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<Messag
     ))
 }
 
+impl SendArgs {
+    /// Reads what derived arguments lose from the matches they were made from: the order of
+    /// `--sd-id` and `--sd-param`.
+    pub(super) fn read_order(&mut self, matches: &clap::ArgMatches) {
+        let at = |id: &str, is_id: bool| {
+            matches
+                .indices_of(id)
+                .into_iter()
+                .flatten()
+                .map(move |i| (i, is_id))
+        };
+        let mut order: Vec<(usize, bool)> =
+            at("sd_id", true).chain(at("sd_param", false)).collect();
+        order.sort_unstable();
+        self.sd_order = order.into_iter().map(|(_, is_id)| is_id).collect();
+    }
+}
+
 /// An SD-ID and its `(name, value)` parameters.
 type SdElementArg = (String, Vec<(String, String)>);
 
 /// `--sd-id`/`--sd-param` in command-line order: each parameter belongs to the SD-ID before
-/// it. clap keeps each flag's values but not how the two interleave, so the order is read back
-/// from the command line itself.
+/// it ([`SendArgs::read_order`]).
 fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<SdElementArg>> {
     if args.sd_param.is_empty() {
         return Ok(args
@@ -522,24 +544,9 @@ fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<SdElementArg>> {
             .map(|id| (id.clone(), Vec::new()))
             .collect());
     }
-    let mut order = Vec::new();
-    let argv: Vec<String> = std::env::args().collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let a = &argv[i];
-        for (flag, is_id) in [("--sd-id", true), ("--sd-param", false)] {
-            if a == flag {
-                order.push(is_id);
-                i += 1;
-            } else if a.starts_with(&format!("{flag}=")) {
-                order.push(is_id);
-            }
-        }
-        i += 1;
-    }
     let (mut ids, mut params) = (args.sd_id.iter(), args.sd_param.iter());
     let mut out: Vec<SdElementArg> = Vec::new();
-    for is_id in order {
+    for &is_id in &args.sd_order {
         if is_id {
             if let Some(id) = ids.next() {
                 out.push((id.clone(), Vec::new()));

@@ -548,3 +548,27 @@ fn udp_messages_longer_than_the_record_size_are_cut_and_counted() {
     assert!(out.status.success());
     assert_eq!(out.stdout, b"0123456...short");
 }
+
+#[test]
+fn sd_params_belong_to_the_sd_id_before_them_in_command_line_order() {
+    let out = syslogkit()
+        .args([
+            "send",
+            "--dry-run",
+            "--rfc5424",
+            "--hostname",
+            "h",
+            "-t",
+            "app",
+        ])
+        .args(["--sd-id", "a@1", "--sd-param", "x=\"1\"", "--sd-id=b@2"])
+        .args(["--sd-param=y=\"2\"", "--sd-param", "z=\"3\"", "hello"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        line.ends_with(" h app - - [a@1 x=\"1\"][b@2 y=\"2\" z=\"3\"] hello\n"),
+        "{line}"
+    );
+}
