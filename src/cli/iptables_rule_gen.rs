@@ -133,8 +133,10 @@ pub struct IptablesRuleGenArgs {
     out_interface: Option<Interface>,
 
     /// Accept packets of established and related connections just before the jump, on every
-    /// chain it is added to, so open connections (your SSH session) survive. Without it the
-    /// generated script refuses unless the chain accepts them already or drops by policy.
+    /// chain it is added to, so open connections (your SSH session) survive; also TCP packets
+    /// other than a SYN that conntrack sees as new, which is how it picks up a connection that
+    /// was open before any stateful rule existed. Without it the generated script refuses
+    /// unless the chain accepts established traffic already or drops by policy.
     #[arg(long)]
     accept_established: bool,
 
