@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use syslogkit::iptables::rulegen::{
-    self, AcceptPort, Accepts, Action, Backend, Cidr, ForwardTarget, Forwarding, GeneratedFile,
-    Hook, Interface, Level, LogFlags, Matches, OutputOptions, PortRange, Protocol, Rate,
-    RsyslogForm, RuleOptions, RuleSpec, Transport, XtablesForm,
+    self, AcceptPort, Accepts, Action, Backend, BaseChain, Cidr, ForwardTarget, Forwarding,
+    GeneratedFile, Hook, Interface, Level, LogFlags, Matches, OutputOptions, PortRange, Protocol,
+    Rate, RsyslogForm, RuleOptions, RuleSpec, Transport, XtablesForm,
 };
 
 /// Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config.
@@ -182,12 +182,17 @@ pub struct IptablesRuleGenArgs {
     #[arg(long)]
     undo: bool,
 
-    /// nftables: your own table (family inet) whose base chains, named after their hooks
-    /// (input, forward, output), jump to the LOG chain; the LOG chain is added to it. It must
-    /// exist already: nothing here makes a base chain, because a drop in a base chain of its
-    /// own would be final, whatever your table accepts.
+    /// nftables: your own table (family inet) whose base chains (named after their hooks:
+    /// input, forward, output, unless --nft-base-chain says otherwise) jump to the LOG chain;
+    /// the LOG chain is added to it. It must exist already: nothing here makes a base chain,
+    /// because a drop in a base chain of its own would be final, whatever your table accepts.
     #[arg(long, value_name = "NAME", default_value = rulegen::DEFAULT_NFT_TABLE)]
     nft_table: String,
+
+    /// nftables: the name of your base chain on a hook when it is not named after the hook:
+    /// input=INPUT, forward=fwd, output=OUTPUT; repeat for each hook.
+    #[arg(long, value_name = "HOOK=NAME", value_parser = parse_base_chain)]
+    nft_base_chain: Vec<BaseChain>,
 
     /// Write rsyslog and syslog-ng config that forwards the logged lines to HOST:PORT
     /// (an IPv6 address in brackets: [2001:db8::10]:9001).
@@ -291,6 +296,10 @@ fn parse_accept_port(s: &str) -> Result<AcceptPort, String> {
     s.parse()
 }
 
+fn parse_base_chain(s: &str) -> Result<BaseChain, String> {
+    s.parse()
+}
+
 impl IptablesRuleGenArgs {
     fn options(&self) -> RuleOptions {
         let backend = match self.backend {
@@ -358,6 +367,7 @@ impl IptablesRuleGenArgs {
                 macdecode: self.log_macdecode,
             },
             nft_table: self.nft_table.clone(),
+            nft_base_chains: self.nft_base_chain.clone(),
             forward,
         }
     }

@@ -394,6 +394,8 @@ const NFT_CASES: &[&[&str]] = &[
         "out-log_6",
         "--nft-table",
         "fw_log",
+        "--nft-base-chain",
+        "output=OUTPUT",
         "--protocol",
         "icmp",
         "--apply-to",
@@ -443,7 +445,12 @@ fn nft_files_pass_nft_check_and_apply_twice_then_undo_leaves_the_ruleset_as_it_w
             .position(|a| *a == "--nft-table")
             .map_or("filter", |i| case[i + 1]);
         let chain = chain_of(case);
-        fs::write(dir.path().join("theirs.nft"), their_nft_table(table, "")).unwrap();
+        let mut theirs = their_nft_table(table, "");
+        for pair in case.windows(2).filter(|w| w[0] == "--nft-base-chain") {
+            let (hook, name) = pair[1].split_once('=').unwrap();
+            theirs = theirs.replace(&format!("\tchain {hook} {{"), &format!("\tchain {name} {{"));
+        }
+        fs::write(dir.path().join("theirs.nft"), theirs).unwrap();
         let script = format!(
             "nft -f theirs.nft\n\
              nft -c -f nftables.nft\n\
@@ -923,6 +930,23 @@ fn bad_addresses_ports_and_interfaces_are_refused() {
         &["--backend", "nftables", "--form", "script"],
         &["--form", "nft file"],
     );
+    refuses(
+        &["--nft-base-chain", "input=INPUT"],
+        &["--nft-base-chain 'input=INPUT'", "only --backend nftables"],
+    );
+    refuses(
+        &["--backend", "nftables", "--nft-base-chain", "output=OUTPUT"],
+        &["--apply-to OUTPUT"],
+    );
+    refuses(
+        &["--apply-to", "FORWARD", "--accept-port", "22"],
+        &["--accept-port '22/tcp'", "--apply-to INPUT"],
+    );
+    refuses(
+        &["--apply-to", "FORWARD", "--accept-loopback"],
+        &["--accept-loopback: loopback packets pass INPUT and OUTPUT"],
+    );
+    refuses(&["--accept-port", "22/icmp"], &["tcp or udp"]);
 }
 
 #[test]

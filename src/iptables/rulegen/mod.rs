@@ -33,8 +33,8 @@ pub use output::{
     GeneratedFile, OutputOptions, README_NAME, XtablesForm, generate, render_sections,
 };
 pub use values::{
-    AcceptPort, Action, Backend, Cidr, Family, ForwardTarget, Hook, Host, Interface, Level,
-    PortRange, Protocol, Rate, RateUnit, Transport,
+    AcceptPort, Action, Backend, BaseChain, Cidr, Family, ForwardTarget, Hook, Host, Interface,
+    Level, PortRange, Protocol, Rate, RateUnit, Transport,
 };
 use values::{DEFAULT_LIMIT_BURST, MAX_LIMIT_BURST};
 
@@ -131,9 +131,12 @@ pub struct RuleOptions {
     /// Accepts written before the jump.
     pub accepts: Accepts,
     pub log_flags: LogFlags,
-    /// nftables backend: the user's own `table inet` whose base chains (named after their
-    /// hooks: `input`, `forward`, `output`) jump to the LOG chain, which is created in it too.
+    /// nftables backend: the user's own `table inet` whose base chains jump to the LOG chain,
+    /// which is created in it too.
     pub nft_table: String,
+    /// nftables backend: base chains not named after their hook (`input`, `forward`,
+    /// `output`), at most one per hook.
+    pub nft_base_chains: Vec<BaseChain>,
     /// `None`: no forwarding config is written.
     pub forward: Option<Forwarding>,
 }
@@ -153,6 +156,7 @@ impl Default for RuleOptions {
             accepts: Accepts::default(),
             log_flags: LogFlags::default(),
             nft_table: DEFAULT_NFT_TABLE.to_string(),
+            nft_base_chains: Vec::new(),
             forward: None,
         }
     }
@@ -222,6 +226,7 @@ impl RuleSpec {
         }
         check_matches(&opts)?;
         check_accepts(&opts)?;
+        check_base_chains(&opts)?;
         if let Some(fwd) = &opts.forward {
             forward::check(fwd)?;
         }
@@ -281,6 +286,15 @@ impl RuleSpec {
     /// The limit and the burst to write with it.
     pub fn limit(&self) -> Option<(Rate, u32)> {
         self.opts.limit.zip(self.burst)
+    }
+
+    /// nftables: the user's base chain on `hook`, by default named after it (`input`).
+    pub fn nft_base_chain(&self, hook: Hook) -> &str {
+        self.opts
+            .nft_base_chains
+            .iter()
+            .find(|b| b.hook == hook)
+            .map_or(hook.nft_hook(), |b| b.name.as_str())
     }
 
     /// The comment on every accept (and nft jump) we add to the user's chains, so the undo can
@@ -449,6 +463,50 @@ fn check_nft_table(table: &str) -> Result<(), RuleGenError> {
         return Err(err(format!(
             "nft reads '{table}' as a keyword, not a name; {example}"
         )));
+    }
+    Ok(())
+}
+
+fn check_base_chains(opts: &RuleOptions) -> Result<(), RuleGenError> {
+    for (i, base) in opts.nft_base_chains.iter().enumerate() {
+        let value = format!("{}={}", base.hook.nft_hook(), base.name);
+        let err = |problem: String| RuleGenError::new("--nft-base-chain", &value, problem);
+        if opts.backend != Backend::Nftables {
+            return Err(err(
+                "only --backend nftables has base chains of yours to name; iptables jumps from \
+                 the built-in chains"
+                    .to_string(),
+            ));
+        }
+        if !opts.apply_to.contains(&base.hook) {
+            return Err(err(format!(
+                "nothing jumps from the {} hook; add --apply-to {}",
+                base.hook.nft_hook(),
+                base.hook.iptables_chain()
+            )));
+        }
+        if opts.nft_base_chains[..i]
+            .iter()
+            .any(|b| b.hook == base.hook)
+        {
+            return Err(err(format!(
+                "the {} hook is named twice; give one --nft-base-chain per hook",
+                base.hook.nft_hook()
+            )));
+        }
+        let problem = if base.name.is_empty() || base.name.len() > 64 {
+            Some("chain names here are 1-64 bytes".to_string())
+        } else if NFT_KEYWORDS.contains(&base.name.as_str()) {
+            Some(format!(
+                "nft reads '{}' as a keyword, not a name",
+                base.name
+            ))
+        } else {
+            identifier_problem(&base.name)
+        };
+        if let Some(problem) = problem {
+            return Err(err(format!("{problem}, e.g. --nft-base-chain input=INPUT")));
+        }
     }
     Ok(())
 }
@@ -642,6 +700,36 @@ mod tests {
         assert!(spec.warnings()[0].contains("--accept-established"));
         let log_only = spec_with(|o| o.action = Action::Return).unwrap();
         assert!(log_only.warnings().is_empty(), "{:?}", log_only.warnings());
+    }
+
+    #[test]
+    fn nft_base_chains_are_named_per_hook_and_default_to_the_hook() {
+        let input: BaseChain = "input=INPUT".parse().unwrap();
+        let spec = spec_with(|o| {
+            o.backend = Backend::Nftables;
+            o.apply_to = vec![Hook::Input, Hook::Output];
+            o.nft_base_chains = vec![input.clone()];
+        })
+        .unwrap();
+        assert_eq!(spec.nft_base_chain(Hook::Input), "INPUT");
+        assert_eq!(spec.nft_base_chain(Hook::Output), "output");
+        assert!(spec_with(|o| o.nft_base_chains = vec![input.clone()]).is_err());
+        let err = spec_with(|o| {
+            o.backend = Backend::Nftables;
+            o.nft_base_chains = vec!["output=OUT".parse().unwrap()];
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--apply-to OUTPUT"), "{err}");
+        for bad in ["input=drop", "input=", "input=in put"] {
+            assert!(
+                spec_with(|o| {
+                    o.backend = Backend::Nftables;
+                    o.nft_base_chains = vec![bad.parse().unwrap()];
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

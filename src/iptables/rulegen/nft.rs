@@ -90,7 +90,7 @@ fn ours(spec: &RuleSpec) -> Vec<(Hook, String)> {
 /// the tag, and any jump to the LOG chain.
 fn delete_ours(spec: &RuleSpec, hook: Hook) -> String {
     let table = &spec.options().nft_table;
-    let base = hook.nft_hook();
+    let base = spec.nft_base_chain(hook);
     format!(
         "nft -a list chain inet {table} {base} | sed -n -E 's/.*(jump {chain} |comment \"{tag}\").* # handle ([0-9]+)$/delete rule inet {table} {base} handle \\2/p'",
         chain = spec.chain(),
@@ -111,8 +111,9 @@ pub fn hook_script(spec: &RuleSpec, chain_file: &str) -> String {
          #     sh <this file> --force   (adds the jump anyway)\n\
          # First it reads each chain it appends to (nft list chain, changes nothing) and refuses\n\
          # when the jump would drop established connections. Then, in one nft transaction: the\n\
-         # LOG chain from {chain_file}, and the rules this adds to your chains (comment\n\
-         # \"{tag}\"), deleted where present and appended again, so they end each chain once.\n",
+         # LOG chain from {chain_file}, and the rules this adds to your chains (with the\n\
+         # comment \"{tag}\"), deleted where present and appended again, so they\n\
+         # end each chain once.\n",
         chain = spec.chain(),
         tag = spec.tag(),
     );
@@ -130,7 +131,7 @@ pub fn hook_script(spec: &RuleSpec, chain_file: &str) -> String {
     for (hook, rule) in ours(spec) {
         out.push_str(&format!(
             "    echo 'add rule inet {table} {} {rule}'\n",
-            hook.nft_hook()
+            spec.nft_base_chain(hook)
         ));
     }
     out.push_str("} | nft -f -\n");
@@ -161,7 +162,7 @@ pub fn undo_script(spec: &RuleSpec) -> String {
             "    if nft list chain inet {table} {base} >/dev/null 2>&1; then\n\
              \x20       {delete}\n\
              \x20   fi\n",
-            base = hook.nft_hook(),
+            base = spec.nft_base_chain(hook),
             delete = delete_ours(spec, hook),
         ));
     }

@@ -80,7 +80,9 @@ pub fn generate(spec: &RuleSpec, out: &OutputOptions) -> Vec<GeneratedFile> {
                 nft::undo_script(spec),
             ));
         } else {
-            check.push(format!("nft -c -f {NFT_CHAIN}"));
+            check.push(format!(
+                "nft -c -f {NFT_CHAIN}    # table inet {table} must exist"
+            ));
             apply.push(format!("sh {NFT_HOOK}"));
             files.push(GeneratedFile::new(
                 NFT_CHAIN.to_string(),
@@ -235,7 +237,7 @@ fn readme(
     }
     let rerun = if out.undo {
         "Removes exactly what applying added, and skips what is already gone, so running it again\n\
-         is not an error."
+         is not an error.\n"
             .to_string()
     } else {
         format!(
@@ -247,7 +249,7 @@ fn readme(
         &mut text,
         n,
         "Apply, as root",
-        &format!("{}\n{rerun}\n", indent(apply)),
+        &format!("{}\n{rerun}", indent(apply)),
     );
     n += 1;
     if !forwarding.is_empty() {
@@ -289,7 +291,7 @@ fn safety_notes(spec: &RuleSpec) -> String {
             "at the end of your own base chains ({}) in table inet {}",
             opts.apply_to
                 .iter()
-                .map(|h| h.nft_hook())
+                .map(|&h| spec.nft_base_chain(h))
                 .collect::<Vec<_>>()
                 .join(", "),
             opts.nft_table
@@ -321,35 +323,67 @@ fn safety_notes(spec: &RuleSpec) -> String {
         accepted.push("everything on lo".to_string());
     }
     if a.established {
-        accepted.push("established and related connections".to_string());
+        accepted.push(
+            "established and related connections (and TCP connections open before conntrack \
+             tracked them)"
+                .to_string(),
+        );
     }
     for port in &a.ports {
         accepted.push(format!("new connections to {port}"));
     }
     if !accepted.is_empty() {
         text.push_str(&format!(
-            "Just before it, the script accepts {} (rules with the comment '{}', which\n\
-             the undo removes).\n",
+            "Just before it, the script accepts {} (rules with the comment '{}', which the undo \
+             removes).\n",
             accepted.join(", "),
             spec.tag()
         ));
     }
     text.push_str(
-        "\nBefore it changes anything, the script reads each chain it appends to and refuses\n\
-         (exit 1, nothing changed, the reason and the chain's rules on stderr) when the chain's\n\
-         policy accepts and no rule in it accepts established traffic: the jump would then cut\n\
-         off every open connection, your SSH session included. It warns when no rule accepts\n\
-         tcp/22 or lo. Add the accepts you need (--accept-established, --accept-port 22,\n\
-         --accept-loopback, or your own rules) and run it again, or run it with --force to add\n\
+        "\nBefore it changes anything, the script reads each chain it appends to and refuses \
+         (exit 1, nothing changed, the reason and the chain's rules on stderr) when the chain's \
+         policy accepts and no rule in it accepts established traffic: the jump would then cut \
+         off every open connection, your SSH session included. It warns when no rule accepts \
+         tcp/22 or lo. Add the accepts you need (--accept-established, --accept-port 22, \
+         --accept-loopback, or your own rules) and run it again, or run it with --force to add \
          the jump anyway.\n",
     );
     if spec.backend() == Backend::Nftables {
         text.push_str(
-            "\nIn nftables a drop is final in any table: an accept in another table does not\n\
+            "\nIn nftables a drop is final in any table: an accept in another table does not \
              stop it. Only the rules before the jump in this table count.\n",
         );
     }
-    text
+    wrap(&text, README_WIDTH)
+}
+
+/// Width of the README's running text.
+const README_WIDTH: usize = 92;
+
+/// Refills each paragraph (lines up to a blank line) to at most `width` columns.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (i, paragraph) in text.trim_end().split("\n\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > width {
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Every file under a header line, for stdout.
@@ -424,6 +458,14 @@ mod tests {
         assert_eq!(
             names(&generate(&xtables, &out)),
             ["iptables-undo.sh", "README.md"]
+        );
+    }
+
+    #[test]
+    fn wrap_refills_paragraphs_to_the_width() {
+        assert_eq!(
+            wrap("one two\nthree four five\n\nsix\n", 9),
+            "one two\nthree\nfour five\n\nsix\n"
         );
     }
 

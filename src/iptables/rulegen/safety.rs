@@ -145,18 +145,21 @@ pub(super) fn nft_checks(out: &mut String, spec: &RuleSpec) {
         "# Read-only checks (changes nothing): the chains must exist in your table inet {table}.\n"
     ));
     for &hook in &opts.apply_to {
-        let chain = hook.nft_hook();
+        let chain = spec.nft_base_chain(hook);
+        let hook_name = hook.nft_hook();
         out.push_str(&format!(
             "if ! rules=$(nft list chain inet {table} {chain} 2>&1); then\n\
              \x20   echo \"$0: table inet {table} has no chain {chain} ($(printf '%s' \"$rules\" | head -n 1)). This adds a LOG \
              chain to your own nftables ruleset and does not make one: load yours first (Debian: \
              /etc/nftables.conf, 'systemctl enable --now nftables'), or name its table with \
-             --nft-table. Nothing was changed.\" >&2\n\
+             --nft-table and the chain with --nft-base-chain {hook_name}=NAME. Nothing was \
+             changed.\" >&2\n\
              \x20   exit 1\n\
              fi\n\
-             if ! printf '%s\\n' \"$rules\" | grep -q 'type filter hook {chain} '; then\n\
+             if ! printf '%s\\n' \"$rules\" | grep -q 'type filter hook {hook_name} '; then\n\
              \x20   echo \"$0: chain {chain} in table inet {table} is not a base chain on the \
-             {chain} hook, so nothing would ever reach the jump. Nothing was changed.\" >&2\n\
+             {hook_name} hook, so nothing would ever reach the jump (name yours with \
+             --nft-base-chain {hook_name}=NAME). Nothing was changed.\" >&2\n\
              \x20   exit 1\n\
              fi\n"
         ));

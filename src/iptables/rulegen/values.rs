@@ -461,6 +461,38 @@ impl FromStr for PortRange {
     }
 }
 
+/// `--nft-base-chain input=INPUT`: the name of the user's base chain on one hook, where it is not
+/// named after the hook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseChain {
+    pub hook: Hook,
+    pub name: String,
+}
+
+impl FromStr for BaseChain {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let Some((hook, name)) = s.split_once('=') else {
+            return Err("expected HOOK=NAME, e.g. input=INPUT".to_string());
+        };
+        let hook = match hook.to_ascii_lowercase().as_str() {
+            "input" => Hook::Input,
+            "forward" => Hook::Forward,
+            "output" => Hook::Output,
+            _ => {
+                return Err(format!(
+                    "'{hook}' is not a hook; use input, forward or output, e.g. input=INPUT"
+                ));
+            }
+        };
+        Ok(BaseChain {
+            hook,
+            name: name.to_string(),
+        })
+    }
+}
+
 /// A port to accept before the jump (`--accept-port`): `22` (TCP), `53/udp`, `6000:6010/tcp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AcceptPort {
@@ -802,6 +834,24 @@ mod tests {
         assert!("65536".parse::<PortRange>().is_err());
         assert!("ssh".parse::<PortRange>().is_err());
         assert!("20:10".parse::<PortRange>().unwrap_err().contains("10:20"));
+    }
+
+    #[test]
+    fn base_chain_is_hook_equals_name() {
+        let b: BaseChain = "Input=INPUT".parse().unwrap();
+        assert_eq!((b.hook, b.name.as_str()), (Hook::Input, "INPUT"));
+        assert!(
+            "INPUT"
+                .parse::<BaseChain>()
+                .unwrap_err()
+                .contains("HOOK=NAME")
+        );
+        assert!(
+            "prerouting=x"
+                .parse::<BaseChain>()
+                .unwrap_err()
+                .contains("not a hook")
+        );
     }
 
     #[test]
