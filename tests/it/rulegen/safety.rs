@@ -391,3 +391,41 @@ fn issue_14_nft_hook_refuses_when_the_hosts_table_is_missing() {
     s.rc(1, 1);
     assert_eq!(read(dir.path(), "after.txt"), "");
 }
+
+#[test]
+fn issue_14_policy_drop_passes_the_check_and_ssh_and_lo_accepts_silence_the_warnings() {
+    // See: #14. With policy DROP the jump only logs what is dropped anyway, so there is nothing
+    // to refuse; SSH in a port list and lo accepted leave nothing to warn about.
+    require("iptables");
+    require("nft");
+    let iptables = generate(&[]);
+    let out = in_fresh_netns(
+        iptables.path(),
+        "iptables -w -P INPUT DROP\n\
+         iptables -w -A INPUT -i lo -j ACCEPT\n\
+         iptables -w -A INPUT -p tcp -m multiport --dports 80,22 -j ACCEPT\n\
+         sh iptables-hook.sh\n\
+         iptables -w -S INPUT\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("iptables-hook.sh:"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("-A INPUT -j LOG_AND_DROP\n"));
+
+    let nft = generate(&["--backend", "nftables"]);
+    std::fs::write(
+        nft.path().join("theirs.nft"),
+        "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tiif \"lo\" accept\n\t\ttcp dport { 80, 22 } accept\n\t}\n}\n",
+    )
+    .unwrap();
+    let out = in_fresh_netns(
+        nft.path(),
+        "nft -f theirs.nft\nsh nftables-hook.sh\nnft list chain inet filter input\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("nftables-hook.sh:"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("jump LOG_AND_DROP comment"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
