@@ -510,7 +510,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__iptables__subcmd__rule__subcmd__gen)
-            opts="-h -V --backend --chain --prefix --log-level --limit --no-limit --limit-burst --action --apply-to --protocol --dport --sport --source --in-interface --out-interface --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode --form --undo --nft-table --forward-to --forward-protocol --rsyslog-form --syslog-ng-source --output-dir --help --version"
+            opts="-h -V --backend --chain --prefix --log-level --limit --no-limit --limit-burst --action --apply-to --protocol --dport --sport --source --in-interface --out-interface --accept-established --accept-port --accept-loopback --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode --form --undo --nft-table --nft-base-chain --forward-to --forward-protocol --rsyslog-form --syslog-ng-source --output-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,11 +572,19 @@ _syslogkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --accept-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --form)
                     COMPREPLY=($(compgen -W "restore script" -- "${cur}"))
                     return 0
                     ;;
                 --nft-table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nft-base-chain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

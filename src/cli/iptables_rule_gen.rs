@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use syslogkit::iptables::rulegen::{
-    self, Action, Backend, Cidr, ForwardTarget, Forwarding, GeneratedFile, Hook, Interface, Level,
-    LogFlags, Matches, OutputOptions, PortRange, Protocol, Rate, RsyslogForm, RuleOptions,
-    RuleSpec, Transport, XtablesForm,
+    self, AcceptPort, Accepts, Action, Backend, BaseChain, Cidr, ForwardTarget, Forwarding,
+    GeneratedFile, Hook, Interface, Level, LogFlags, Matches, OutputOptions, PortRange, Protocol,
+    Rate, RsyslogForm, RuleOptions, RuleSpec, Transport, XtablesForm,
 };
 
 /// Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config.
@@ -23,29 +23,41 @@ use syslogkit::iptables::rulegen::{
 /// Every value is checked against the limits of the tools that will read it (a prefix iptables
 /// would silently cut is refused) before anything is written.
 ///
+/// The jump goes at the end of your own chains (nftables: the base chains of your own table),
+/// so the LOG chain only ever drops what your rules did not accept. The script that adds it
+/// first reads those chains and refuses, changing nothing, when they do not accept
+/// established connections (a fresh Debian host accepts nothing explicitly, so the jump would
+/// drop every packet, SSH included); --accept-established, --accept-port and --accept-loopback
+/// write those accepts just before the jump, and the script's own --force overrides it.
+///
 /// Nothing is applied to this machine: the output is files to read, check and apply yourself.
 /// Without --output-dir everything goes to stdout, each file under a '######## NAME' header;
 /// warnings go to stderr.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     The Elastic integration's recipe: log (5/min) and drop what reaches the end of INPUT,
-    forward over TCP, all files and a README in ./fw:
-        syslogkit iptables-rule-gen --forward-to 192.0.2.10:9001 --output-dir fw
+    accepting established connections and SSH just before, forward over TCP, all files and a
+    README in ./fw (apply as root with: sh fw/iptables-hook.sh):
+        syslogkit iptables-rule-gen --accept-established --accept-port 22 \\
+            --forward-to 192.0.2.10:9001 --output-dir fw
 
     Log and reject telnet arriving on eth0, IPv4 and IPv6, as a shell script:
         syslogkit iptables-rule-gen --backend both --chain LOG_TELNET \\
             --prefix 'telnet-rejected: ' --protocol tcp --dport 23 --in-interface eth0 \\
             --action reject --form script
 
-    Native nftables, forwarded over UDP with rsyslog's short selector form:
-        syslogkit iptables-rule-gen --backend nftables --protocol tcp --dport 22 \\
-            --forward-to logs.example.com:514 --forward-protocol udp --rsyslog-form selector
+    Native nftables: a LOG chain in your table inet filter, jumped to from the end of its
+    input chain, forwarded over UDP with rsyslog's short selector form:
+        syslogkit iptables-rule-gen --backend nftables --accept-established \\
+            --accept-port 22 --accept-loopback --forward-to logs.example.com:514 \\
+            --forward-protocol udp --rsyslog-form selector
 
-    What removes the first example's rules again:
-        syslogkit iptables-rule-gen --undo --output-dir fw-undo
+    What removes the first example's rules again (sh fw-undo/iptables-undo.sh):
+        syslogkit iptables-rule-gen --accept-established --accept-port 22 --undo \\
+            --output-dir fw-undo
 
     Check a restore file without touching this machine's firewall (a throwaway namespace):
-        syslogkit iptables-rule-gen --output-dir fw
+        syslogkit iptables-rule-gen --accept-established --output-dir fw
         unshare -rn iptables-restore --test --noflush fw/iptables.rules")]
 pub struct IptablesRuleGenArgs {
     /// Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same
@@ -120,6 +132,24 @@ pub struct IptablesRuleGenArgs {
     #[arg(long, value_name = "IFACE", value_parser = parse_interface)]
     out_interface: Option<Interface>,
 
+    /// Accept packets of established and related connections just before the jump, on every
+    /// chain it is added to, so open connections (your SSH session) survive; also TCP packets
+    /// other than a SYN that conntrack sees as new, which is how it picks up a connection that
+    /// was open before any stateful rule existed. Without it the generated script refuses
+    /// unless the chain accepts established traffic already or drops by policy.
+    #[arg(long)]
+    accept_established: bool,
+
+    /// Accept new connections to this port on INPUT just before the jump: 22 (TCP),
+    /// 53/udp, 6000:6010/tcp; repeat or separate with commas.
+    #[arg(long, value_name = "PORT[/PROTO]", value_delimiter = ',', value_parser = parse_accept_port)]
+    accept_port: Vec<AcceptPort>,
+
+    /// Accept everything on the loopback interface (INPUT -i lo, OUTPUT -o lo) just before
+    /// the jump, so local services talking over 127.0.0.1 are not dropped.
+    #[arg(long)]
+    accept_loopback: bool,
+
     /// Log TCP sequence numbers (a risk if users can read the log).
     #[arg(long)]
     log_tcp_sequence: bool,
@@ -141,9 +171,10 @@ pub struct IptablesRuleGenArgs {
     log_macdecode: bool,
 
     /// iptables / ip6tables output: 'restore', a file for iptables-restore --noflush plus a
-    /// script that adds each jump only when missing (atomic, safe to rerun), or 'script',
-    /// plain iptables commands, each guarded so rerunning is safe [default: restore].
-    /// nftables always gets an nft file.
+    /// script that checks the chains, then loads it and adds the jumps in one transaction
+    /// (atomic, safe to rerun), or 'script', plain iptables commands after the same checks
+    /// [default: restore]. nftables always gets an nft file and a script; an undo is always a
+    /// script.
     #[arg(long, value_enum)]
     form: Option<FormArg>,
 
@@ -151,9 +182,17 @@ pub struct IptablesRuleGenArgs {
     #[arg(long)]
     undo: bool,
 
-    /// nftables: the table (family inet) that holds all the rules.
+    /// nftables: your own table (family inet) whose base chains (named after their hooks:
+    /// input, forward, output, unless --nft-base-chain says otherwise) jump to the LOG chain;
+    /// the LOG chain is added to it. It must exist already: nothing here makes a base chain,
+    /// because a drop in a base chain of its own would be final, whatever your table accepts.
     #[arg(long, value_name = "NAME", default_value = rulegen::DEFAULT_NFT_TABLE)]
     nft_table: String,
+
+    /// nftables: the name of your base chain on a hook when it is not named after the hook:
+    /// input=INPUT, forward=fwd, output=OUTPUT; repeat for each hook.
+    #[arg(long, value_name = "HOOK=NAME", value_parser = parse_base_chain)]
+    nft_base_chain: Vec<BaseChain>,
 
     /// Write rsyslog and syslog-ng config that forwards the logged lines to HOST:PORT
     /// (an IPv6 address in brackets: [2001:db8::10]:9001).
@@ -253,6 +292,14 @@ fn parse_interface(s: &str) -> Result<Interface, String> {
     s.parse()
 }
 
+fn parse_accept_port(s: &str) -> Result<AcceptPort, String> {
+    s.parse()
+}
+
+fn parse_base_chain(s: &str) -> Result<BaseChain, String> {
+    s.parse()
+}
+
 impl IptablesRuleGenArgs {
     fn options(&self) -> RuleOptions {
         let backend = match self.backend {
@@ -307,6 +354,11 @@ impl IptablesRuleGenArgs {
                 in_interface: self.in_interface.clone(),
                 out_interface: self.out_interface.clone(),
             },
+            accepts: Accepts {
+                established: self.accept_established,
+                loopback: self.accept_loopback,
+                ports: self.accept_port.clone(),
+            },
             log_flags: LogFlags {
                 tcp_sequence: self.log_tcp_sequence,
                 tcp_options: self.log_tcp_options,
@@ -315,6 +367,7 @@ impl IptablesRuleGenArgs {
                 macdecode: self.log_macdecode,
             },
             nft_table: self.nft_table.clone(),
+            nft_base_chains: self.nft_base_chain.clone(),
             forward,
         }
     }

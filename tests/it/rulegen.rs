@@ -17,6 +17,8 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use crate::util::netns_args;
 use tempfile::TempDir;
 
+mod safety;
+
 /// `syslogkit iptables-rule-gen`.
 fn rulegen() -> assert_cmd::Command {
     let mut cmd = cargo_bin_cmd!("syslogkit");
@@ -125,11 +127,17 @@ fn without_comments(text: &str) -> String {
         .join("\n")
 }
 
-/// How many jumps the generated hook or script adds: one per guarded `-C … || … -A` line.
-fn guarded_jumps(script: &str, chain: &str) -> usize {
+/// How many rules with `needle` the generated hook or script appends to the built-in chains:
+/// `echo '-A INPUT …'` lines in a hook script, `iptables -w -A INPUT …` in a shell script.
+fn appended(script: &str, needle: &str) -> usize {
     script
         .lines()
-        .filter(|l| l.contains(" 2>/dev/null || ") && l.ends_with(&format!(" -j {chain}")))
+        .filter(|l| {
+            ["INPUT", "FORWARD", "OUTPUT"]
+                .iter()
+                .any(|c| l.contains(&format!("-A {c} ")))
+        })
+        .filter(|l| l.trim_end_matches('\'').ends_with(needle))
         .count()
 }
 
@@ -139,6 +147,10 @@ const XTABLES_CASES: &[&[&str]] = &[
     &[
         "--backend",
         "both",
+        "--accept-established",
+        "--accept-loopback",
+        "--accept-port",
+        "2222",
         "--apply-to",
         "INPUT",
         "--apply-to",
@@ -216,16 +228,17 @@ fn restore_files_pass_iptables_restore_test_and_apply_twice_with_one_jump_then_u
         let chain = chain_of(case);
         for cmd in families(&dir) {
             check_restore_file(dir.path(), &format!("{cmd}.rules"), cmd);
-            let jumps = guarded_jumps(&read(dir.path(), &format!("{cmd}-hook.sh")), &chain);
-            let undo_file = undo.path().join(format!("{cmd}-undo.rules"));
-            let apply = format!("{cmd}-restore --noflush {cmd}.rules && sh {cmd}-hook.sh");
-            let saved = idempotence_run(
-                dir.path(),
-                cmd,
-                &apply,
-                &format!("{cmd}-restore --noflush {}", undo_file.display()),
+            let hook = read(dir.path(), &format!("{cmd}-hook.sh"));
+            let jumps = appended(&hook, &format!(" -j {chain}"));
+            let accepts = appended(&hook, " -j ACCEPT");
+            // The undo script runs twice: the second run finds nothing and must not fail.
+            let undo_twice = format!(
+                "sh {u} && sh {u}",
+                u = undo.path().join(format!("{cmd}-undo.sh")).display()
             );
-            saved.assert_one_set_of_jumps(&chain, jumps, case);
+            let apply = format!("sh {cmd}-hook.sh");
+            let saved = idempotence_run(dir.path(), cmd, &apply, &undo_twice);
+            saved.assert_one_set_of_jumps(&chain, jumps, accepts, case);
         }
     }
 }
@@ -237,12 +250,14 @@ fn shell_scripts_apply_twice_with_one_jump_and_their_undo_restores_the_ruleset()
         let undo = generate(&[case, &["--form", "script", "--undo"][..]].concat());
         let chain = chain_of(case);
         for cmd in families(&dir) {
-            let jumps = guarded_jumps(&read(dir.path(), &format!("{cmd}.sh")), &chain);
+            let script = read(dir.path(), &format!("{cmd}.sh"));
+            let jumps = appended(&script, &format!(" -j {chain}"));
+            let accepts = appended(&script, " -j ACCEPT");
             let undo_script = undo.path().join(format!("{cmd}-undo.sh"));
             // The undo script runs twice: the second run finds nothing and must not fail.
             let undo_twice = format!("sh {u} && sh {u}", u = undo_script.display());
             let saved = idempotence_run(dir.path(), cmd, &format!("sh {cmd}.sh"), &undo_twice);
-            saved.assert_one_set_of_jumps(&chain, jumps, case);
+            saved.assert_one_set_of_jumps(&chain, jumps, accepts, case);
         }
     }
 }
@@ -276,7 +291,7 @@ struct Saved {
 }
 
 impl Saved {
-    fn assert_one_set_of_jumps(&self, chain: &str, expected: usize, case: &[&str]) {
+    fn assert_one_set_of_jumps(&self, chain: &str, expected: usize, accepts: usize, case: &[&str]) {
         let jumps = self
             .applied
             .lines()
@@ -285,6 +300,15 @@ impl Saved {
         assert_eq!(
             jumps, expected,
             "{case:?}: applying twice must leave exactly the generated jumps once:\n{}",
+            self.applied
+        );
+        assert_eq!(
+            self.applied
+                .lines()
+                .filter(|l| l.contains(&format!("--comment \"syslogkit:{chain}\"")))
+                .count(),
+            accepts,
+            "{case:?}: applying twice must leave each --accept-* rule once:\n{}",
             self.applied
         );
         assert!(
@@ -304,13 +328,17 @@ impl Saved {
     }
 }
 
-/// In ONE fresh namespace: a rule of someone else's, then `apply` twice, then `undo`, saving
-/// the ruleset at each step.
+/// In ONE fresh namespace: rules of someone else's (SSH and established connections accepted,
+/// so the scripts' safety checks pass), then `apply` twice, then `undo`, saving the ruleset at
+/// each step.
 fn idempotence_run(dir: &Path, cmd: &str, apply: &str, undo: &str) -> Saved {
     require(cmd);
     require(&format!("{cmd}-save"));
     let script = format!(
         "{cmd} -A INPUT -p tcp --dport 22 -j ACCEPT\n\
+         for c in INPUT FORWARD OUTPUT; do\n\
+         \x20   {cmd} -A $c -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n\
+         done\n\
          {cmd}-save > before.txt\n\
          {apply}\n\
          {apply}\n\
@@ -331,6 +359,10 @@ fn idempotence_run(dir: &Path, cmd: &str, apply: &str, undo: &str) -> Saved {
 const NFT_CASES: &[&[&str]] = &[
     &[],
     &[
+        "--accept-established",
+        "--accept-loopback",
+        "--accept-port",
+        "2222,53/udp",
         "--apply-to",
         "INPUT",
         "--apply-to",
@@ -362,6 +394,8 @@ const NFT_CASES: &[&[&str]] = &[
         "out-log_6",
         "--nft-table",
         "fw_log",
+        "--nft-base-chain",
+        "output=OUTPUT",
         "--protocol",
         "icmp",
         "--apply-to",
@@ -409,38 +443,51 @@ fn nft_files_pass_nft_check_and_apply_twice_then_undo_leaves_the_ruleset_as_it_w
         let table = case
             .iter()
             .position(|a| *a == "--nft-table")
-            .map_or("syslogkit", |i| case[i + 1]);
+            .map_or("filter", |i| case[i + 1]);
         let chain = chain_of(case);
-        fs::write(
-            dir.path().join("theirs.nft"),
-            "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 accept\n\t}\n}\n",
-        )
-        .unwrap();
-        let undo_file = undo.path().join(format!("{table}-undo.nft"));
+        let mut theirs = their_nft_table(table, "");
+        for pair in case.windows(2).filter(|w| w[0] == "--nft-base-chain") {
+            let (hook, name) = pair[1].split_once('=').unwrap();
+            theirs = theirs.replace(&format!("\tchain {hook} {{"), &format!("\tchain {name} {{"));
+        }
+        fs::write(dir.path().join("theirs.nft"), theirs).unwrap();
         let script = format!(
-            "nft -c -f {table}.nft\n\
-             nft -f theirs.nft\n\
+            "nft -f theirs.nft\n\
+             nft -c -f nftables.nft\n\
              nft list ruleset > before.txt\n\
-             nft -f {table}.nft\n\
-             nft -f {table}.nft\n\
+             sh nftables-hook.sh\n\
+             sh nftables-hook.sh\n\
              nft list ruleset > applied.txt\n\
-             nft -f {u}\n\
-             nft -f {u}\n\
+             sh {u}\n\
+             sh {u}\n\
              nft list ruleset > after.txt\n",
-            u = undo_file.display()
+            u = undo.path().join("nftables-undo.sh").display()
         );
         in_fresh_netns(dir.path(), &script);
         let applied = read(dir.path(), "applied.txt");
-        let expected_jumps = read(dir.path(), &format!("{table}.nft"))
-            .matches(&format!("jump {chain}\n"))
+        let hook = read(dir.path(), "nftables-hook.sh");
+        let added: Vec<&str> = hook
+            .lines()
+            .filter(|l| l.starts_with("    echo 'add rule"))
+            .collect();
+        let expected_jumps = added
+            .iter()
+            .filter(|l| l.contains(&format!("jump {chain} ")))
             .count();
         assert!(expected_jumps > 0);
         assert_eq!(
-            applied.matches(&format!("jump {chain}\n")).count(),
+            applied.matches(&format!("jump {chain} comment")).count(),
             expected_jumps,
             "{case:?}: applying twice must leave the jumps once:\n{applied}"
         );
-        assert!(applied.contains("tcp dport 22 accept"), "{applied}");
+        assert_eq!(
+            applied
+                .matches(&format!("accept comment \"syslogkit:{chain}\""))
+                .count(),
+            added.len() - expected_jumps,
+            "{case:?}: applying twice must leave each --accept-* rule once:\n{applied}"
+        );
+        assert!(applied.contains("tcp dport 22 accept\n"), "{applied}");
         assert_eq!(
             read(dir.path(), "before.txt"),
             read(dir.path(), "after.txt"),
@@ -449,18 +496,41 @@ fn nft_files_pass_nft_check_and_apply_twice_then_undo_leaves_the_ruleset_as_it_w
     }
 }
 
+/// Someone's own `table inet NAME` with the base chains of Debian's /etc/nftables.conf, SSH
+/// and established connections accepted (so the hook's checks pass), plus `extra` in input.
+fn their_nft_table(table: &str, extra: &str) -> String {
+    let chain = |hook: &str, rules: &str| {
+        format!(
+            "\tchain {hook} {{\n\t\ttype filter hook {hook} priority filter; policy accept;\n{rules}\t}}\n"
+        )
+    };
+    let established = "\t\tct state established,related accept\n";
+    format!(
+        "table inet {table} {{\n{}{}{}}}\n",
+        chain(
+            "input",
+            &format!("{established}\t\ttcp dport 22 accept\n{extra}")
+        ),
+        chain("forward", established),
+        chain("output", established),
+    )
+}
+
 #[test]
 fn nft_check_rejects_what_the_generator_refuses() {
     // The negative control: the namespace check is not a rubber stamp. A 128-byte prefix,
     // which the generator refuses, is refused by the kernel too.
     require("nft");
     let dir = generate(&["--backend", "nftables"]);
-    let text = read(dir.path(), "syslogkit.nft")
+    let text = read(dir.path(), "nftables.nft")
         .replace("iptables-dropped: ", &format!("{}: ", "a".repeat(126)));
     fs::write(dir.path().join("long.nft"), text).unwrap();
+    fs::write(dir.path().join("theirs.nft"), their_nft_table("filter", "")).unwrap();
     in_fresh_netns(
         dir.path(),
-        "if nft -c -f long.nft 2>err.txt; then echo 'nft accepted it' >&2; exit 1; fi",
+        "nft -f theirs.nft\n\
+         nft -c -f nftables.nft\n\
+         if nft -c -f long.nft 2>err.txt; then echo 'nft accepted it' >&2; exit 1; fi",
     );
     assert!(read(dir.path(), "err.txt").contains("out of range"));
 }
@@ -724,7 +794,9 @@ fn output_dir_gets_every_file_a_readme_and_executable_scripts() {
     let readme = read(dir.path(), "README.md");
     for needle in [
         "Nothing has been applied",
-        "iptables-restore --noflush iptables.rules && sh iptables-hook.sh",
+        "    sh iptables-hook.sh\n",
+        "refuses",
+        "--force",
         "ip6tables-restore --test --noflush ip6tables.rules",
         "/etc/rsyslog.d/10-syslogkit-iptables.conf",
         "netfilter-persistent save",
@@ -858,6 +930,23 @@ fn bad_addresses_ports_and_interfaces_are_refused() {
         &["--backend", "nftables", "--form", "script"],
         &["--form", "nft file"],
     );
+    refuses(
+        &["--nft-base-chain", "input=INPUT"],
+        &["--nft-base-chain 'input=INPUT'", "only --backend nftables"],
+    );
+    refuses(
+        &["--backend", "nftables", "--nft-base-chain", "output=OUTPUT"],
+        &["--apply-to OUTPUT"],
+    );
+    refuses(
+        &["--apply-to", "FORWARD", "--accept-port", "22"],
+        &["--accept-port '22/tcp'", "--apply-to INPUT"],
+    );
+    refuses(
+        &["--apply-to", "FORWARD", "--accept-loopback"],
+        &["--accept-loopback: loopback packets pass INPUT and OUTPUT"],
+    );
+    refuses(&["--accept-port", "22/icmp"], &["tcp or udp"]);
 }
 
 #[test]

@@ -5,10 +5,16 @@
 //! [`RuleOptions`] is what a caller asks for; [`RuleSpec::new`] checks every value against the
 //! limits of the tools that will read it (netfilter-log.md §3: prefix 1–29 bytes for iptables,
 //! ≤ 127 for nft, rates, bursts, chain names) and refuses before anything is written.
-//! [`generate`] turns a spec into files: [`iptables`] (restore file, guarded shell script,
-//! undo), [`nft`] (one `table inet`), [`forward`] (rsyslog, syslog-ng), [`persist`] (how to keep
-//! the rules across reboots) and a README. This module never runs iptables or nft: applying
-//! the files is left to the user.
+//! [`generate`] turns a spec into files: [`iptables`] (restore file, hook script, shell
+//! script, undo), [`nft`] (a LOG chain in the user's own `table inet`, hook script, undo),
+//! [`forward`] (rsyslog, syslog-ng), [`persist`] (how to keep the rules across reboots) and a
+//! README. This module never runs iptables or nft: applying the files is left to the user.
+//!
+//! Safety (issue #14): a drop is only ever added at the end of the user's own chains, after
+//! their accepts, never in a base chain of our own (in nftables a drop in any base chain is
+//! final, whatever other tables accept). The scripts that add the jump first read the chain
+//! and refuse when it does not accept established traffic ([`safety`]); `--accept-established`,
+//! `--accept-loopback` and `--accept-port` write those accepts just before the jump.
 
 pub mod forward;
 pub mod iptables;
@@ -16,6 +22,7 @@ mod names;
 pub mod nft;
 mod output;
 pub mod persist;
+mod safety;
 pub mod values;
 
 use std::fmt;
@@ -26,8 +33,8 @@ pub use output::{
     GeneratedFile, OutputOptions, README_NAME, XtablesForm, generate, render_sections,
 };
 pub use values::{
-    Action, Backend, Cidr, Family, ForwardTarget, Hook, Host, Interface, Level, PortRange,
-    Protocol, Rate, RateUnit, Transport,
+    AcceptPort, Action, Backend, BaseChain, Cidr, Family, ForwardTarget, Hook, Host, Interface,
+    Level, PortRange, Protocol, Rate, RateUnit, Transport,
 };
 use values::{DEFAULT_LIMIT_BURST, MAX_LIMIT_BURST};
 
@@ -40,8 +47,9 @@ pub const DEFAULT_LIMIT: Rate = Rate {
     count: 5,
     unit: RateUnit::Minute,
 };
-/// The nft table that holds everything the nftables backend writes.
-pub const DEFAULT_NFT_TABLE: &str = "syslogkit";
+/// The user's own nft table (family inet) that gets the LOG chain and whose base chains jump
+/// to it: the table of Debian's and Fedora's stock /etc/nftables.conf and of the nft wiki.
+pub const DEFAULT_NFT_TABLE: &str = "filter";
 /// Longest iptables chain name: "must be under 29 chars" (iptables 1.8.9, tested).
 pub const MAX_CHAIN_BYTES: usize = 28;
 /// Most ports one `-m multiport` match takes; a range counts as two.
@@ -83,6 +91,28 @@ impl Matches {
     }
 }
 
+/// Accept rules written just before the jump, so that what they accept never reaches the LOG
+/// chain's drop. Each carries the comment [`RuleSpec::tag`], so the undo removes exactly these
+/// and never an identical rule of the user's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accepts {
+    /// Packets of connections already accepted (conntrack ESTABLISHED, RELATED), on every
+    /// hook; and TCP packets other than a SYN that conntrack sees as NEW, which is how it picks
+    /// up a connection opened before it tracked anything (an SSH session open while the first
+    /// stateful rule goes in): without that their next packet would be dropped.
+    pub established: bool,
+    /// Everything on `lo`: INPUT `-i lo`, OUTPUT `-o lo`.
+    pub loopback: bool,
+    /// New connections to these ports, on INPUT.
+    pub ports: Vec<AcceptPort>,
+}
+
+impl Accepts {
+    pub fn is_empty(&self) -> bool {
+        *self == Accepts::default()
+    }
+}
+
 /// What the caller asks for; [`RuleSpec::new`] checks it.
 #[derive(Clone, Debug)]
 pub struct RuleOptions {
@@ -98,9 +128,15 @@ pub struct RuleOptions {
     /// Built-in chains that jump to the LOG chain; empty means INPUT.
     pub apply_to: Vec<Hook>,
     pub matches: Matches,
+    /// Accepts written before the jump.
+    pub accepts: Accepts,
     pub log_flags: LogFlags,
-    /// nftables backend: the `table inet` that holds everything.
+    /// nftables backend: the user's own `table inet` whose base chains jump to the LOG chain,
+    /// which is created in it too.
     pub nft_table: String,
+    /// nftables backend: base chains not named after their hook (`input`, `forward`,
+    /// `output`), at most one per hook.
+    pub nft_base_chains: Vec<BaseChain>,
     /// `None`: no forwarding config is written.
     pub forward: Option<Forwarding>,
 }
@@ -117,8 +153,10 @@ impl Default for RuleOptions {
             action: Action::default(),
             apply_to: vec![Hook::Input],
             matches: Matches::default(),
+            accepts: Accepts::default(),
             log_flags: LogFlags::default(),
             nft_table: DEFAULT_NFT_TABLE.to_string(),
+            nft_base_chains: Vec::new(),
             forward: None,
         }
     }
@@ -144,6 +182,10 @@ impl RuleGenError {
 
 impl fmt::Display for RuleGenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A switch (--accept-loopback) has no value to show.
+        if self.value.is_empty() && !self.flag.is_empty() && self.flag != "--prefix" {
+            return write!(f, "{}: {}", self.flag, self.problem);
+        }
         write!(
             f,
             "{} '{}': {}",
@@ -183,6 +225,8 @@ impl RuleSpec {
             opts.apply_to.push(Hook::Input);
         }
         check_matches(&opts)?;
+        check_accepts(&opts)?;
+        check_base_chains(&opts)?;
         if let Some(fwd) = &opts.forward {
             forward::check(fwd)?;
         }
@@ -193,24 +237,27 @@ impl RuleSpec {
                     .to_string(),
             );
         }
-        if opts.action.is_terminal_block() && opts.matches.is_empty() {
-            if opts.backend == Backend::Nftables {
-                warnings.push(format!(
-                    "with no match options, table inet {} will {} every packet on {}: in \
-                     nftables an accept in another table does not stop it; add --protocol, \
-                     --dport, --source or --in-interface to say what to log",
-                    opts.nft_table,
-                    opts.action.nft_verdict(),
-                    hook_list(&opts.apply_to)
-                ));
-            } else if opts.apply_to.contains(&Hook::Output) {
-                warnings.push(format!(
-                    "--apply-to OUTPUT with --action {} and no match options blocks every \
-                     packet this machine sends that no earlier OUTPUT rule accepted, the \
-                     forwarded log lines included",
-                    opts.action.nft_verdict()
-                ));
-            }
+        if opts.action.is_terminal_block() && !opts.accepts.established {
+            warnings.push(format!(
+                "the jump {}s whatever reaches the end of {}, so the generated script refuses \
+                 to add it while a chain does not accept established connections (on a fresh \
+                 Debian host nothing is accepted: every packet, SSH included, would be \
+                 dropped); add --accept-established and --accept-port 22, or accept them in \
+                 your own rules first",
+                opts.action.nft_verdict(),
+                hook_list(&opts.apply_to)
+            ));
+        }
+        if opts.action.is_terminal_block()
+            && opts.matches.is_empty()
+            && opts.apply_to.contains(&Hook::Output)
+        {
+            warnings.push(format!(
+                "--apply-to OUTPUT with --action {} and no match options blocks every packet \
+                 this machine sends that no earlier OUTPUT rule accepted, the forwarded log \
+                 lines included",
+                opts.action.nft_verdict()
+            ));
         }
         Ok(RuleSpec {
             opts,
@@ -241,6 +288,21 @@ impl RuleSpec {
         self.opts.limit.zip(self.burst)
     }
 
+    /// nftables: the user's base chain on `hook`, by default named after it (`input`).
+    pub fn nft_base_chain(&self, hook: Hook) -> &str {
+        self.opts
+            .nft_base_chains
+            .iter()
+            .find(|b| b.hook == hook)
+            .map_or(hook.nft_hook(), |b| b.name.as_str())
+    }
+
+    /// The comment on every accept (and nft jump) we add to the user's chains, so the undo can
+    /// tell ours from the user's own: `syslogkit:LOG_AND_DROP`.
+    pub fn tag(&self) -> String {
+        format!("syslogkit:{}", self.opts.chain)
+    }
+
     /// Things that are allowed but probably not meant, for stderr.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
@@ -250,7 +312,7 @@ impl RuleSpec {
 fn hook_list(hooks: &[Hook]) -> String {
     hooks
         .iter()
-        .map(|h| h.nft_hook())
+        .map(|h| h.iptables_chain())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -405,6 +467,50 @@ fn check_nft_table(table: &str) -> Result<(), RuleGenError> {
     Ok(())
 }
 
+fn check_base_chains(opts: &RuleOptions) -> Result<(), RuleGenError> {
+    for (i, base) in opts.nft_base_chains.iter().enumerate() {
+        let value = format!("{}={}", base.hook.nft_hook(), base.name);
+        let err = |problem: String| RuleGenError::new("--nft-base-chain", &value, problem);
+        if opts.backend != Backend::Nftables {
+            return Err(err(
+                "only --backend nftables has base chains of yours to name; iptables jumps from \
+                 the built-in chains"
+                    .to_string(),
+            ));
+        }
+        if !opts.apply_to.contains(&base.hook) {
+            return Err(err(format!(
+                "nothing jumps from the {} hook; add --apply-to {}",
+                base.hook.nft_hook(),
+                base.hook.iptables_chain()
+            )));
+        }
+        if opts.nft_base_chains[..i]
+            .iter()
+            .any(|b| b.hook == base.hook)
+        {
+            return Err(err(format!(
+                "the {} hook is named twice; give one --nft-base-chain per hook",
+                base.hook.nft_hook()
+            )));
+        }
+        let problem = if base.name.is_empty() || base.name.len() > 64 {
+            Some("chain names here are 1-64 bytes".to_string())
+        } else if NFT_KEYWORDS.contains(&base.name.as_str()) {
+            Some(format!(
+                "nft reads '{}' as a keyword, not a name",
+                base.name
+            ))
+        } else {
+            identifier_problem(&base.name)
+        };
+        if let Some(problem) = problem {
+            return Err(err(format!("{problem}, e.g. --nft-base-chain input=INPUT")));
+        }
+    }
+    Ok(())
+}
+
 /// Returns the burst to write.
 fn check_limit(opts: &RuleOptions) -> Result<Option<u32>, RuleGenError> {
     let Some(rate) = opts.limit else {
@@ -446,6 +552,30 @@ fn check_limit(opts: &RuleOptions) -> Result<Option<u32>, RuleGenError> {
         ));
     }
     Ok(Some(burst))
+}
+
+fn check_accepts(opts: &RuleOptions) -> Result<(), RuleGenError> {
+    let a = &opts.accepts;
+    if let (Some(port), false) = (a.ports.first(), opts.apply_to.contains(&Hook::Input)) {
+        return Err(RuleGenError::new(
+            "--accept-port",
+            port,
+            "accepts new connections to this host, so it goes on INPUT; add --apply-to INPUT",
+        ));
+    }
+    let on_lo = opts
+        .apply_to
+        .iter()
+        .any(|h| matches!(h, Hook::Input | Hook::Output));
+    if a.loopback && !on_lo {
+        return Err(RuleGenError::new(
+            "--accept-loopback",
+            "",
+            "loopback packets pass INPUT and OUTPUT, never FORWARD; add --apply-to INPUT or \
+             drop --accept-loopback",
+        ));
+    }
+    Ok(())
 }
 
 fn check_matches(opts: &RuleOptions) -> Result<(), RuleGenError> {
@@ -554,11 +684,77 @@ mod tests {
 
     #[test]
     fn defaults_are_the_elastic_recipe() {
-        let spec = spec_with(|_| {}).unwrap();
+        let spec = spec_with(|o| o.accepts.established = true).unwrap();
         assert_eq!(spec.chain(), "LOG_AND_DROP");
         assert_eq!(spec.prefix(), "iptables-dropped: ");
         assert_eq!(spec.limit(), Some((DEFAULT_LIMIT, 5)));
+        assert_eq!(spec.tag(), "syslogkit:LOG_AND_DROP");
         assert!(spec.warnings().is_empty(), "{:?}", spec.warnings());
+    }
+
+    #[test]
+    fn issue_14_dropping_without_accept_established_warns_of_the_refusal() {
+        // See: #14
+        let spec = spec_with(|_| {}).unwrap();
+        assert_eq!(spec.warnings().len(), 1, "{:?}", spec.warnings());
+        assert!(spec.warnings()[0].contains("--accept-established"));
+        let log_only = spec_with(|o| o.action = Action::Return).unwrap();
+        assert!(log_only.warnings().is_empty(), "{:?}", log_only.warnings());
+    }
+
+    #[test]
+    fn nft_base_chains_are_named_per_hook_and_default_to_the_hook() {
+        let input: BaseChain = "input=INPUT".parse().unwrap();
+        let spec = spec_with(|o| {
+            o.backend = Backend::Nftables;
+            o.apply_to = vec![Hook::Input, Hook::Output];
+            o.nft_base_chains = vec![input.clone()];
+        })
+        .unwrap();
+        assert_eq!(spec.nft_base_chain(Hook::Input), "INPUT");
+        assert_eq!(spec.nft_base_chain(Hook::Output), "output");
+        assert!(spec_with(|o| o.nft_base_chains = vec![input.clone()]).is_err());
+        let err = spec_with(|o| {
+            o.backend = Backend::Nftables;
+            o.nft_base_chains = vec!["output=OUT".parse().unwrap()];
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--apply-to OUTPUT"), "{err}");
+        for bad in ["input=drop", "input=", "input=in put"] {
+            assert!(
+                spec_with(|o| {
+                    o.backend = Backend::Nftables;
+                    o.nft_base_chains = vec![bad.parse().unwrap()];
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_port_needs_input_and_accept_loopback_input_or_output() {
+        let ssh: AcceptPort = "22".parse().unwrap();
+        let err = spec_with(|o| {
+            o.apply_to = vec![Hook::Forward];
+            o.accepts.ports = vec![ssh];
+        })
+        .unwrap_err();
+        assert_eq!(err.flag, "--accept-port");
+        assert!(
+            spec_with(|o| {
+                o.apply_to = vec![Hook::Forward];
+                o.accepts.loopback = true;
+            })
+            .is_err()
+        );
+        assert!(
+            spec_with(|o| {
+                o.apply_to = vec![Hook::Output];
+                o.accepts.loopback = true;
+            })
+            .is_ok()
+        );
     }
 
     #[test]
@@ -607,15 +803,22 @@ mod tests {
 
     #[test]
     fn prefix_without_separator_warns() {
-        let spec = spec_with(|o| o.prefix = "DROPPED".into()).unwrap();
+        let spec = spec_with(|o| {
+            o.prefix = "DROPPED".into();
+            o.accepts.established = true;
+        })
+        .unwrap();
         assert_eq!(spec.warnings().len(), 1);
         assert!(spec.warnings()[0].contains("separator"));
         for ok in ["DROPPED: ", "[FW DROP] ", "DROP:"] {
             assert!(
-                spec_with(|o| o.prefix = ok.into())
-                    .unwrap()
-                    .warnings()
-                    .is_empty()
+                spec_with(|o| {
+                    o.prefix = ok.into();
+                    o.accepts.established = true;
+                })
+                .unwrap()
+                .warnings()
+                .is_empty()
             );
         }
     }
@@ -739,12 +942,6 @@ mod tests {
             })
             .is_ok()
         );
-    }
-
-    #[test]
-    fn nftables_drop_without_matches_warns() {
-        let spec = spec_with(|o| o.backend = Backend::Nftables).unwrap();
-        assert!(spec.warnings().iter().any(|w| w.contains("every packet")));
     }
 
     #[test]

@@ -1,59 +1,180 @@
-//! Native nftables: everything in one `table inet` of our own, for IPv4 and IPv6 at once.
+//! Native nftables: a LOG chain in the user's own `table inet` (default `filter`, the table of
+//! Debian's and Fedora's stock /etc/nftables.conf), jumped to from the end of their base chains
+//! `input`, `forward`, `output`.
 //!
-//! The file declares the table, deletes it and writes it anew, all in one transaction
-//! (`nft -f` is atomic), so rerunning it replaces the table instead of adding rules twice, and
-//! nothing outside the table is touched. Base chains of our own hook into input / forward /
-//! output at the standard `filter` priority and jump to the LOG chain.
+//! Never a base chain of our own that drops: in nftables every base chain on a hook sees the
+//! packet, and a drop in any of them is final, whatever the others accept (issue #14: a
+//! separate `table inet syslogkit` whose input chain jumped to LOG_AND_DROP cut off a host's
+//! accepted tcp/2222). At the end of the user's own chain the drop takes only what their rules
+//! did not accept.
+//!
+//! The chain file adds, empties and refills the LOG chain (`add chain` does nothing when the
+//! chain exists; `nft -f` is one transaction). nft has no "add rule if missing", so the hook
+//! script, after the checks of [`super::safety`], deletes by handle whatever it added before
+//! (each rule carries the comment [`RuleSpec::tag`]) and appends the accepts and jumps again,
+//! all in one `nft -f` transaction with the chain file; the undo deletes the same by handle.
 //!
 //! nft spells things differently from iptables (netfilter-log.md §3, tested): levels `err` and
 //! `warn`, rate units in full words, a burst of at least 1, `eth*` for the wildcard.
 
 use super::values::Family;
-use super::{Hook, Matches, RuleSpec};
+use super::{Hook, Matches, RuleSpec, safety};
 
-/// The ruleset file for `nft -f`.
-pub fn ruleset(spec: &RuleSpec) -> String {
+/// The nft file that (re)creates the LOG chain in the user's table; [`hook_script`] loads it
+/// and adds the jumps.
+pub fn chain_file(spec: &RuleSpec, hook_file: &str) -> String {
     let opts = spec.options();
     let table = &opts.nft_table;
     let chain = spec.chain();
-    let mut out = format!(
+    format!(
         "#!/usr/sbin/nft -f\n\
-         # nftables ruleset: LOG chain {chain} in table inet {table}, written by syslogkit\n\
-         # iptables-rule-gen. Nothing has been applied. Apply as root with: nft -f <this file>\n\
-         # Safe to rerun: the first two lines make sure the table exists and delete it, then it\n\
-         # is written anew, all in one transaction; nothing outside table inet {table} changes.\n\
-         table inet {table}\n\
-         delete table inet {table}\n\
-         table inet {table} {{\n\
-         \tchain {chain} {{\n\t\t{log}\n\t\t{verdict}\n\t}}\n",
+         # nftables: LOG chain {chain} in your table inet {table}, written by syslogkit\n\
+         # iptables-rule-gen. Nothing has been applied. Apply as root with: sh {hook_file}\n\
+         # (it checks your chains, then loads this file and adds the jumps). Check with:\n\
+         # nft -c -f <this file> (table inet {table} must exist).\n\
+         # Safe to rerun: the chain is added when missing, emptied and refilled, in one\n\
+         # transaction; nothing else in the table changes.\n\
+         add chain inet {table} {chain}\n\
+         flush chain inet {table} {chain}\n\
+         add rule inet {table} {chain} {log}\n\
+         add rule inet {table} {chain} {verdict}\n",
         log = log_statement(spec),
         verdict = opts.action.nft_verdict(),
-    );
+    )
+}
+
+/// Everything we add to the user's base chains, in order: per hook, the accepts, then the
+/// jumps, each without `add rule inet TABLE CHAIN` and ending in the tag comment.
+fn ours(spec: &RuleSpec) -> Vec<(Hook, String)> {
+    let opts = spec.options();
+    let a = &opts.accepts;
+    let tag = format!("comment \"{}\"", spec.tag());
+    let mut rules = Vec::new();
     for &hook in &opts.apply_to {
-        out.push_str(&format!(
-            "\n\tchain {name} {{\n\t\ttype filter hook {name} priority filter; policy accept;\n",
-            name = hook.nft_hook()
-        ));
-        for rule in jump_rules(&opts.matches, hook) {
-            out.push_str(&format!("\t\t{rule}jump {chain}\n"));
+        let lo = match hook {
+            Hook::Input => Some("iifname"),
+            Hook::Output => Some("oifname"),
+            Hook::Forward => None,
+        };
+        if let (true, Some(key)) = (a.loopback, lo) {
+            rules.push((hook, format!("{key} \"lo\" accept {tag}")));
         }
-        out.push_str("\t}\n");
+        if a.established {
+            rules.push((hook, format!("ct state established,related accept {tag}")));
+            // Mid-stream pickup of connections conntrack did not see open: see iptables.rs.
+            rules.push((
+                hook,
+                format!("tcp flags & (fin|syn|rst|ack) != syn ct state new accept {tag}"),
+            ));
+        }
+        if hook == Hook::Input {
+            for port in &a.ports {
+                rules.push((
+                    hook,
+                    format!(
+                        "{} dport {} accept {tag}",
+                        port.protocol.name(Family::V4),
+                        port.ports.nft()
+                    ),
+                ));
+            }
+        }
+        for rule in jump_rules(&opts.matches, hook) {
+            rules.push((hook, format!("{rule}jump {} {tag}", spec.chain())));
+        }
     }
-    out.push_str("}\n");
+    rules
+}
+
+/// The `sed` that turns `nft -a list chain` into `delete rule` lines for our rules: those with
+/// the tag, and any jump to the LOG chain.
+fn delete_ours(spec: &RuleSpec, hook: Hook) -> String {
+    let table = &spec.options().nft_table;
+    let base = spec.nft_base_chain(hook);
+    format!(
+        "nft -a list chain inet {table} {base} | sed -n -E 's/.*(jump {chain} |comment \"{tag}\").* # handle ([0-9]+)$/delete rule inet {table} {base} handle \\2/p'",
+        chain = spec.chain(),
+        tag = spec.tag(),
+    )
+}
+
+/// Checks the user's chains, then loads `chain_file` and moves the accepts and jumps to the end
+/// of their base chains, in one `nft -f` transaction.
+pub fn hook_script(spec: &RuleSpec, chain_file: &str) -> String {
+    let table = &spec.options().nft_table;
+    let mut out = format!(
+        "#!/bin/sh\n\
+         # Loads {chain_file} and adds the jumps to {chain} at the end of your base chains in\n\
+         # table inet {table}, written by syslogkit iptables-rule-gen. Nothing has been applied.\n\
+         # Apply as root with:\n\
+         #     sh <this file>           (refuses, changing nothing, when a check fails)\n\
+         #     sh <this file> --force   (adds the jump anyway)\n\
+         # First it reads each chain it appends to (nft list chain, changes nothing) and refuses\n\
+         # when the jump would drop established connections. Then, in one nft transaction: the\n\
+         # LOG chain from {chain_file}, and the rules this adds to your chains (with the\n\
+         # comment \"{tag}\"), deleted where present and appended again, so they\n\
+         # end each chain once.\n",
+        chain = spec.chain(),
+        tag = spec.tag(),
+    );
+    safety::prelude(&mut out);
+    safety::nft_checks(&mut out, spec);
+    safety::verdict(&mut out, spec);
+    out.push_str(&format!(
+        "here=$(dirname -- \"$0\")\n\
+         {{\n\
+         \x20   cat \"$here/{chain_file}\"\n"
+    ));
+    for &hook in &spec.options().apply_to {
+        out.push_str(&format!("    {}\n", delete_ours(spec, hook)));
+    }
+    for (hook, rule) in ours(spec) {
+        out.push_str(&format!(
+            "    echo 'add rule inet {table} {} {rule}'\n",
+            spec.nft_base_chain(hook)
+        ));
+    }
+    out.push_str("} | nft -f -\n");
     out
 }
 
-/// Removes the table and everything in it; does nothing when it is already gone.
-pub fn undo(spec: &RuleSpec) -> String {
+/// Deletes our rules from the base chains and the LOG chain, skipping whatever is gone, so
+/// running it twice is not an error.
+pub fn undo_script(spec: &RuleSpec) -> String {
     let table = &spec.options().nft_table;
-    format!(
-        "#!/usr/sbin/nft -f\n\
-         # Undo: removes table inet {table} and everything in it, written by syslogkit\n\
-         # iptables-rule-gen. Apply as root with: nft -f <this file>\n\
-         # The first line makes sure the table exists, so this also succeeds when it is gone.\n\
-         table inet {table}\n\
-         delete table inet {table}\n"
-    )
+    let chain = spec.chain();
+    let mut out = format!(
+        "#!/bin/sh\n\
+         # Undo: removes the LOG chain {chain} and the rules with the comment \"{tag}\" from\n\
+         # your table inet {table}, written by syslogkit iptables-rule-gen. Apply as root with:\n\
+         # sh <this file>. Whatever is already gone is skipped, so running it again is not an\n\
+         # error; everything else in the table stays as it is.\n\
+         set -eu\n\
+         if ! nft list table inet {table} >/dev/null 2>&1; then\n\
+         \x20   echo \"$0: there is no table inet {table}: nothing to remove\" >&2\n\
+         \x20   exit 0\n\
+         fi\n\
+         batch=$(\n",
+        tag = spec.tag(),
+    );
+    for &hook in &spec.options().apply_to {
+        out.push_str(&format!(
+            "    if nft list chain inet {table} {base} >/dev/null 2>&1; then\n\
+             \x20       {delete}\n\
+             \x20   fi\n",
+            base = spec.nft_base_chain(hook),
+            delete = delete_ours(spec, hook),
+        ));
+    }
+    out.push_str(&format!(
+        "    if nft list chain inet {table} {chain} >/dev/null 2>&1; then\n\
+         \x20       echo 'delete chain inet {table} {chain}'\n\
+         \x20   fi\n\
+         )\n\
+         # One transaction: the rules and the chain go together or not at all.\n\
+         if [ -n \"$batch\" ]; then printf '%s\\n' \"$batch\" | nft -f -; fi\n"
+    ));
+    out
 }
 
 /// `limit rate 5/minute burst 5 packets log prefix "…" level warn flags …`
@@ -178,38 +299,96 @@ mod tests {
     }
 
     #[test]
-    fn default_ruleset_uses_nft_spellings() {
-        let text = ruleset(&spec(|_| {}));
-        assert!(text.contains("\t\tlimit rate 5/minute burst 5 packets log prefix \"iptables-dropped: \" level warn\n\t\tdrop\n"), "{text}");
+    fn chain_file_uses_nft_spellings_and_touches_only_the_log_chain() {
+        let text = chain_file(&spec(|_| {}), "nftables-hook.sh");
+        let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            body,
+            [
+                "add chain inet filter LOG_AND_DROP",
+                "flush chain inet filter LOG_AND_DROP",
+                "add rule inet filter LOG_AND_DROP limit rate 5/minute burst 5 packets log prefix \"iptables-dropped: \" level warn",
+                "add rule inet filter LOG_AND_DROP drop",
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_14_no_base_chain_of_our_own() {
+        // See: #14. A drop in a base chain of our own would be final whatever the user's
+        // table accepts.
+        let s = spec(|_| {});
+        for text in [chain_file(&s, "x"), hook_script(&s, "x"), undo_script(&s)] {
+            assert!(!text.contains("type filter hook input priority"), "{text}");
+            assert!(!text.contains("table inet syslogkit"), "{text}");
+        }
+    }
+
+    #[test]
+    fn issue_14_hook_script_checks_then_appends_accepts_before_the_jump() {
+        // See: #14
+        let text = hook_script(
+            &spec(|o| {
+                o.accepts.established = true;
+                o.accepts.ports = vec!["2222".parse().unwrap()];
+            }),
+            "nftables.nft",
+        );
+        let tag = "comment \"syslogkit:LOG_AND_DROP\"";
+        let check = text
+            .find("nft list chain inet filter input 2>&1")
+            .expect(&text);
+        let change = text.find("| nft -f -").expect(&text);
+        assert!(check < change);
+        let added: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("    echo 'add rule"))
+            .collect();
+        assert_eq!(
+            added,
+            [
+                format!("    echo 'add rule inet filter input ct state established,related accept {tag}'").as_str(),
+                &format!("    echo 'add rule inet filter input tcp flags & (fin|syn|rst|ack) != syn ct state new accept {tag}'"),
+                &format!("    echo 'add rule inet filter input tcp dport 2222 accept {tag}'"),
+                &format!("    echo 'add rule inet filter input jump LOG_AND_DROP {tag}'"),
+            ]
+        );
+        assert!(text.contains("s/.*(jump LOG_AND_DROP |comment \"syslogkit:LOG_AND_DROP\").* # handle ([0-9]+)$/delete rule inet filter input handle \\2/p'"), "{text}");
+    }
+
+    #[test]
+    fn issue_14_hook_script_refuses_without_an_established_accept() {
+        // See: #14
+        let text = hook_script(&spec(|_| {}), "nftables.nft");
         assert!(
-            text.contains(
-                "type filter hook input priority filter; policy accept;\n\t\tjump LOG_AND_DROP\n"
-            ),
+            text.contains("grep -Eq 'ct state .*established.*accept'"),
             "{text}"
         );
-        assert!(text.contains(
-            "table inet syslogkit\ndelete table inet syslogkit\ntable inet syslogkit {\n"
-        ));
+        assert!(text.contains("refuse \"nft: chain input in table inet filter has policy accept"));
+        assert!(text.contains("--force) force=yes"));
     }
 
     #[test]
     fn sources_split_by_family_and_ports_become_sets() {
-        let text = ruleset(&spec(|o| {
-            o.matches.protocol = Some(Protocol::Tcp);
-            o.matches.dports = vec!["22".parse().unwrap(), "6000:6010".parse().unwrap()];
-            o.matches.sources = vec![
-                "192.0.2.0/24".parse().unwrap(),
-                "2001:db8::/32".parse().unwrap(),
-            ];
-            o.matches.in_interface = Some("eth+".parse().unwrap());
-        }));
-        assert!(text.contains("ip saddr 192.0.2.0/24 iifname \"eth*\" tcp dport { 22, 6000-6010 } jump LOG_AND_DROP\n"), "{text}");
-        assert!(text.contains("ip6 saddr 2001:db8::/32 iifname \"eth*\" tcp dport { 22, 6000-6010 } jump LOG_AND_DROP\n"), "{text}");
+        let text = hook_script(
+            &spec(|o| {
+                o.matches.protocol = Some(Protocol::Tcp);
+                o.matches.dports = vec!["22".parse().unwrap(), "6000:6010".parse().unwrap()];
+                o.matches.sources = vec![
+                    "192.0.2.0/24".parse().unwrap(),
+                    "2001:db8::/32".parse().unwrap(),
+                ];
+                o.matches.in_interface = Some("eth+".parse().unwrap());
+            }),
+            "x",
+        );
+        assert!(text.contains("ip saddr 192.0.2.0/24 iifname \"eth*\" tcp dport { 22, 6000-6010 } jump LOG_AND_DROP comment"), "{text}");
+        assert!(text.contains("ip6 saddr 2001:db8::/32 iifname \"eth*\" tcp dport { 22, 6000-6010 } jump LOG_AND_DROP comment"), "{text}");
     }
 
     #[test]
     fn icmp_without_sources_matches_both_families() {
-        let text = ruleset(&spec(|o| o.matches.protocol = Some(Protocol::Icmp)));
+        let text = hook_script(&spec(|o| o.matches.protocol = Some(Protocol::Icmp)), "x");
         assert!(
             text.contains("meta l4proto { icmp, ipv6-icmp } jump"),
             "{text}"
@@ -225,13 +404,13 @@ mod tests {
             uid: true,
             macdecode: true,
         };
-        assert!(ruleset(&spec(|o| o.log_flags = all)).contains("level warn flags all\n"));
+        assert!(chain_file(&spec(|o| o.log_flags = all), "x").contains("level warn flags all\n"));
         let some = LogFlags {
             tcp_sequence: true,
             ip_options: true,
             ..LogFlags::default()
         };
-        let text = ruleset(&spec(|o| o.log_flags = some));
+        let text = chain_file(&spec(|o| o.log_flags = some), "x");
         assert!(
             text.contains("level warn flags tcp sequence flags ip options\n"),
             "{text}"
@@ -239,9 +418,15 @@ mod tests {
     }
 
     #[test]
-    fn undo_deletes_only_our_table() {
-        let text = undo(&spec(|o| o.nft_table = "fwlog".into()));
-        let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(body, ["table inet fwlog", "delete table inet fwlog"]);
+    fn undo_deletes_our_rules_and_chain_from_their_table_and_skips_what_is_gone() {
+        let text = undo_script(&spec(|o| o.nft_table = "fwlog".into()));
+        assert!(text.contains("if ! nft list table inet fwlog >/dev/null 2>&1; then"));
+        assert!(
+            text.contains("delete rule inet fwlog input handle"),
+            "{text}"
+        );
+        assert!(text.contains("echo 'delete chain inet fwlog LOG_AND_DROP'"));
+        assert!(text.contains("if [ -n \"$batch\" ]; then"));
+        assert!(!text.contains("delete table"), "{text}");
     }
 }

@@ -4,13 +4,15 @@
 use super::values::{Backend, Family};
 use super::{RuleSpec, forward, iptables, nft, persist};
 
-/// How iptables / ip6tables rules are written (nftables always gets an nft file).
+/// How iptables / ip6tables rules are written (nftables always gets an nft file and a hook
+/// script). The undo is a shell script either way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum XtablesForm {
-    /// An `iptables-restore --noflush` file plus a guarded hook script: atomic, rerunnable.
+    /// An `iptables-restore --noflush` file plus a hook script that checks the chains, then
+    /// loads it and adds the jumps in the same transaction: atomic, rerunnable.
     #[default]
     Restore,
-    /// One shell script of plain commands, each step guarded.
+    /// One shell script of plain commands, after the same checks.
     Script,
 }
 
@@ -49,6 +51,12 @@ impl GeneratedFile {
 
 /// The README's file name; it is always the last file.
 pub const README_NAME: &str = "README.md";
+/// nftables: the LOG chain, for `nft -c -f` and the hook script.
+const NFT_CHAIN: &str = "nftables.nft";
+/// nftables: checks the user's chains, loads [`NFT_CHAIN`], adds the jumps.
+const NFT_HOOK: &str = "nftables-hook.sh";
+/// nftables: the undo.
+const NFT_UNDO: &str = "nftables-undo.sh";
 
 /// Every file for `spec`, the README last.
 pub fn generate(spec: &RuleSpec, out: &OutputOptions) -> Vec<GeneratedFile> {
@@ -59,22 +67,37 @@ pub fn generate(spec: &RuleSpec, out: &OutputOptions) -> Vec<GeneratedFile> {
         xtables_files(spec, out, family, &mut files, &mut apply, &mut check);
     }
     let table = &spec.options().nft_table;
-    let nft_name = format!("{table}{}.nft", if out.undo { "-undo" } else { "" });
     if spec.backend() == Backend::Nftables {
-        let (title, contents) = if out.undo {
-            (
-                "nft file that deletes table inet ".to_string() + table,
-                nft::undo(spec),
-            )
+        if out.undo {
+            let name = NFT_UNDO.to_string();
+            apply.push(format!("sh {name}"));
+            files.push(GeneratedFile::new(
+                name,
+                format!(
+                    "removes {} and our rules from table inet {table}",
+                    spec.chain()
+                ),
+                nft::undo_script(spec),
+            ));
         } else {
-            (
-                "nft ruleset, table inet ".to_string() + table,
-                nft::ruleset(spec),
-            )
-        };
-        check.push(format!("nft -c -f {nft_name}"));
-        apply.push(format!("nft -f {nft_name}"));
-        files.push(GeneratedFile::new(nft_name.clone(), title, contents));
+            check.push(format!(
+                "nft -c -f {NFT_CHAIN}    # table inet {table} must exist"
+            ));
+            apply.push(format!("sh {NFT_HOOK}"));
+            files.push(GeneratedFile::new(
+                NFT_CHAIN.to_string(),
+                format!("nft file: LOG chain {} in table inet {table}", spec.chain()),
+                nft::chain_file(spec, NFT_HOOK),
+            ));
+            files.push(GeneratedFile::new(
+                NFT_HOOK.to_string(),
+                format!(
+                    "checks your chains, then loads {NFT_CHAIN} and adds the jumps to {}",
+                    spec.chain()
+                ),
+                nft::hook_script(spec, NFT_CHAIN),
+            ));
+        }
     }
     let mut forwarding = String::new();
     if let (Some(fwd), false) = (&spec.options().forward, out.undo) {
@@ -101,7 +124,7 @@ pub fn generate(spec: &RuleSpec, out: &OutputOptions) -> Vec<GeneratedFile> {
             forward::syslog_ng(spec, fwd),
         ));
     }
-    let readme = readme(spec, out, &files, &check, &apply, &forwarding, &nft_name);
+    let readme = readme(spec, out, &files, &check, &apply, &forwarding);
     files.push(GeneratedFile::new(
         README_NAME.to_string(),
         "how to apply these files".to_string(),
@@ -125,7 +148,7 @@ fn xtables_files(
             let rules = format!("{cmd}.rules");
             let hook = format!("{cmd}-hook.sh");
             check.push(format!("{cmd}-restore --test --noflush {rules}"));
-            apply.push(format!("{cmd}-restore --noflush {rules} && sh {hook}"));
+            apply.push(format!("sh {hook}"));
             files.push(GeneratedFile::new(
                 rules.clone(),
                 format!("{label} restore file for {cmd}-restore --noflush"),
@@ -134,37 +157,31 @@ fn xtables_files(
             files.push(GeneratedFile::new(
                 hook,
                 format!(
-                    "{label} jumps to {}, each added only when missing",
+                    "checks the {label} chains, then loads {rules} and adds the jumps to {}",
                     spec.chain()
                 ),
                 iptables::hook_script(spec, family, &rules),
             ));
         }
-        (XtablesForm::Restore, true) => {
-            let rules = format!("{cmd}-undo.rules");
-            check.push(format!("{cmd}-restore --test --noflush {rules}"));
-            apply.push(format!("{cmd}-restore --noflush {rules}"));
+        (XtablesForm::Script, false) => {
+            let name = format!("{cmd}.sh");
+            apply.push(format!("sh {name}"));
             files.push(GeneratedFile::new(
-                rules,
-                format!("{label} undo restore file"),
-                iptables::undo_restore(spec, family),
+                name,
+                format!("{label} shell script (checks the chains first)"),
+                iptables::script(spec, family),
             ));
         }
-        (XtablesForm::Script, undo) => {
-            let name = format!("{cmd}{}.sh", if undo { "-undo" } else { "" });
+        (_, true) => {
+            // iptables-restore cannot delete "if present": a missing rule fails the whole
+            // transaction, so a second undo would be an error. Both forms get the script.
+            let name = format!("{cmd}-undo.sh");
             apply.push(format!("sh {name}"));
-            let (title, contents) = if undo {
-                (
-                    format!("{label} undo shell script"),
-                    iptables::undo_script(spec, family),
-                )
-            } else {
-                (
-                    format!("{label} shell script"),
-                    iptables::script(spec, family),
-                )
-            };
-            files.push(GeneratedFile::new(name, title, contents));
+            files.push(GeneratedFile::new(
+                name,
+                format!("{label} undo shell script"),
+                iptables::undo_script(spec, family),
+            ));
         }
     }
 }
@@ -176,7 +193,6 @@ fn readme(
     check: &[String],
     apply: &[String],
     forwarding: &str,
-    nft_name: &str,
 ) -> String {
     let opts = spec.options();
     let mut text = format!(
@@ -220,15 +236,20 @@ fn readme(
         n += 1;
     }
     let rerun = if out.undo {
-        "Removes exactly what applying added."
+        "Removes exactly what applying added, and skips what is already gone, so running it again\n\
+         is not an error.\n"
+            .to_string()
     } else {
-        "Safe to run again: it does not add anything twice."
+        format!(
+            "Safe to run again: it does not add anything twice.\n\n{}",
+            safety_notes(spec)
+        )
     };
     numbered(
         &mut text,
         n,
         "Apply, as root",
-        &format!("{}\n{rerun}\n", indent(apply)),
+        &format!("{}\n{rerun}", indent(apply)),
     );
     n += 1;
     if !forwarding.is_empty() {
@@ -244,7 +265,7 @@ fn readme(
         &mut text,
         n,
         "Keep after reboot",
-        &persist::instructions(spec, nft_name),
+        &persist::instructions(spec),
     );
     n += 1;
     let remove = if out.undo {
@@ -260,6 +281,109 @@ fn readme(
     };
     numbered(&mut text, n, "Remove", &remove);
     text
+}
+
+/// What the apply scripts check and what they add before the jump, for the README.
+fn safety_notes(spec: &RuleSpec) -> String {
+    let opts = spec.options();
+    let where_ = match spec.backend() {
+        Backend::Nftables => format!(
+            "at the end of your own base chains ({}) in table inet {}",
+            opts.apply_to
+                .iter()
+                .map(|&h| spec.nft_base_chain(h))
+                .collect::<Vec<_>>()
+                .join(", "),
+            opts.nft_table
+        ),
+        _ => format!(
+            "at the end of {}",
+            opts.apply_to
+                .iter()
+                .map(|h| h.iptables_chain())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut text = format!("The jump to {} goes {where_}", spec.chain());
+    if !opts.action.is_terminal_block() {
+        text.push_str(&format!(
+            ", and --action {} lets every packet go on, so nothing is dropped.\n",
+            opts.action.nft_verdict()
+        ));
+        return text;
+    }
+    text.push_str(&format!(
+        ", so it {}s exactly what no rule before it accepted.\n",
+        opts.action.nft_verdict()
+    ));
+    let a = &opts.accepts;
+    let mut accepted = Vec::new();
+    if a.loopback {
+        accepted.push("everything on lo".to_string());
+    }
+    if a.established {
+        accepted.push(
+            "established and related connections (and TCP connections open before conntrack \
+             tracked them)"
+                .to_string(),
+        );
+    }
+    for port in &a.ports {
+        accepted.push(format!("new connections to {port}"));
+    }
+    if !accepted.is_empty() {
+        text.push_str(&format!(
+            "Just before it, the script accepts {} (rules with the comment '{}', which the undo \
+             removes).\n",
+            accepted.join(", "),
+            spec.tag()
+        ));
+    }
+    text.push_str(
+        "\nBefore it changes anything, the script reads each chain it appends to and refuses \
+         (exit 1, nothing changed, the reason and the chain's rules on stderr) when the chain's \
+         policy accepts and no rule in it accepts established traffic: the jump would then cut \
+         off every open connection, your SSH session included. It warns when no rule accepts \
+         tcp/22 or lo. Add the accepts you need (--accept-established, --accept-port 22, \
+         --accept-loopback, or your own rules) and run it again, or run it with --force to add \
+         the jump anyway.\n",
+    );
+    if spec.backend() == Backend::Nftables {
+        text.push_str(
+            "\nIn nftables a drop is final in any table: an accept in another table does not \
+             stop it. Only the rules before the jump in this table count.\n",
+        );
+    }
+    wrap(&text, README_WIDTH)
+}
+
+/// Width of the README's running text.
+const README_WIDTH: usize = 92;
+
+/// Refills each paragraph (lines up to a blank line) to at most `width` columns.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (i, paragraph) in text.trim_end().split("\n\n").enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > width {
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Every file under a header line, for stdout.
@@ -306,9 +430,9 @@ mod tests {
             ]
         );
         let readme = &files.last().unwrap().contents;
-        assert!(
-            readme.contains("iptables-restore --noflush iptables.rules && sh iptables-hook.sh")
-        );
+        assert!(readme.contains("    sh iptables-hook.sh\n"), "{readme}");
+        assert!(readme.contains("refuses"), "{readme}");
+        assert!(readme.contains("--force"), "{readme}");
         assert!(readme.contains("netfilter-persistent save"));
         assert!(readme.contains("--undo"));
         assert!(files[1].executable && !files[0].executable);
@@ -328,7 +452,20 @@ mod tests {
         };
         assert_eq!(
             names(&generate(&spec, &out)),
-            ["syslogkit-undo.nft", "README.md"]
+            ["nftables-undo.sh", "README.md"]
+        );
+        let xtables = RuleSpec::new(RuleOptions::default()).unwrap();
+        assert_eq!(
+            names(&generate(&xtables, &out)),
+            ["iptables-undo.sh", "README.md"]
+        );
+    }
+
+    #[test]
+    fn wrap_refills_paragraphs_to_the_width() {
+        assert_eq!(
+            wrap("one two\nthree four five\n\nsix\n", 9),
+            "one two\nthree\nfour five\n\nsix\n"
         );
     }
 

@@ -1,6 +1,7 @@
 //! How to keep the rules across reboots, per distribution (netfilter-log.md §3): Debian's
-//! netfilter-persistent, RHEL's iptables-services, and an nftables include. Text only: the
-//! commands are for the user to run.
+//! netfilter-persistent, RHEL's iptables-services, and nftables' own boot file (the LOG chain
+//! lives in the user's table, so it is saved with it). Text only: the commands are for the
+//! user to run.
 
 use super::RuleSpec;
 use super::values::Backend;
@@ -15,9 +16,9 @@ pub const RHEL_IPTABLES: &str = "/etc/sysconfig/iptables";
 pub const RHEL_IP6TABLES: &str = "/etc/sysconfig/ip6tables";
 
 /// Markdown: the commands that save the applied rules (or, after an undo, save their absence).
-pub fn instructions(spec: &RuleSpec, nft_file: &str) -> String {
+pub fn instructions(spec: &RuleSpec) -> String {
     match spec.backend() {
-        Backend::Nftables => nftables(spec, nft_file),
+        Backend::Nftables => nftables(spec),
         backend => xtables(backend),
     }
 }
@@ -54,19 +55,20 @@ fn xtables(backend: Backend) -> String {
     )
 }
 
-fn nftables(spec: &RuleSpec, nft_file: &str) -> String {
+fn nftables(spec: &RuleSpec) -> String {
     let table = &spec.options().nft_table;
     format!(
-        "nft rules live in the kernel until the next boot. Keep the file and load it at boot:\n\n\
-         Debian, Ubuntu (/etc/nftables.conf starts with 'flush ruleset'; the include comes after it):\n\n\
-         \x20   install -D -m 0644 {nft_file} /etc/nftables.d/{table}.nft\n\
-         \x20   echo 'include \"/etc/nftables.d/*.nft\"' >> /etc/nftables.conf   # once\n\
-         \x20   nft -c -f /etc/nftables.conf && systemctl enable nftables\n\n\
-         RHEL, Fedora, Alma, Rocky:\n\n\
-         \x20   install -D -m 0644 {nft_file} /etc/nftables/{table}.nft\n\
-         \x20   echo 'include \"/etc/nftables/{table}.nft\"' >> /etc/sysconfig/nftables.conf   # once\n\
-         \x20   nft -c -f /etc/sysconfig/nftables.conf && systemctl enable nftables\n\n\
-         To stop loading it: delete that file (and the include line).\n"
+        "nft rules live in the kernel until the next boot. The LOG chain and the jumps are now part\n\
+         of your table inet {table}, so keep them where that table is kept: after applying (and\n\
+         after an undo), write the running ruleset over your boot file, check it, then swap it in.\n\
+         Read the diff first: this also saves anything else changed since boot.\n\n\
+         Debian, Ubuntu (/etc/nftables.conf), RHEL, Fedora, Alma, Rocky (/etc/sysconfig/nftables.conf):\n\n\
+         \x20   conf=/etc/nftables.conf   # RHEL: /etc/sysconfig/nftables.conf\n\
+         \x20   {{ echo 'flush ruleset'; nft list ruleset; }} > \"$conf.new\"\n\
+         \x20   diff -u \"$conf\" \"$conf.new\"; nft -c -f \"$conf.new\" && mv \"$conf.new\" \"$conf\"\n\
+         \x20   systemctl enable nftables\n\n\
+         On a firewalld host, table inet firewalld is rewritten on every reload: use its rich\n\
+         rules (log prefix=\"...\") instead.\n"
     )
 }
 
@@ -85,20 +87,21 @@ mod tests {
 
     #[test]
     fn iptables_persistence_names_debian_and_rhel_paths_for_its_family_only() {
-        let text = instructions(&spec(Backend::Iptables), "x");
+        let text = instructions(&spec(Backend::Iptables));
         assert!(text.contains("netfilter-persistent save"));
         assert!(text.contains("iptables-save > /etc/iptables/rules.v4"));
         assert!(text.contains("iptables-save > /etc/sysconfig/iptables"));
         assert!(!text.contains("ip6tables-save"));
-        let both = instructions(&spec(Backend::Both), "x");
+        let both = instructions(&spec(Backend::Both));
         assert!(both.contains("ip6tables-save > /etc/sysconfig/ip6tables"));
     }
 
     #[test]
-    fn nftables_persistence_includes_the_file() {
-        let text = instructions(&spec(Backend::Nftables), "syslogkit.nft");
-        assert!(text.contains("/etc/nftables.d/syslogkit.nft"));
+    fn nftables_persistence_saves_the_ruleset_that_holds_the_chain() {
+        let text = instructions(&spec(Backend::Nftables));
+        assert!(text.contains("{ echo 'flush ruleset'; nft list ruleset; }"));
         assert!(text.contains("/etc/sysconfig/nftables.conf"));
+        assert!(text.contains("nft -c -f"));
         assert!(text.contains("systemctl enable nftables"));
     }
 }

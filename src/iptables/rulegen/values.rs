@@ -461,6 +461,77 @@ impl FromStr for PortRange {
     }
 }
 
+/// `--nft-base-chain input=INPUT`: the name of the user's base chain on one hook, where it is not
+/// named after the hook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseChain {
+    pub hook: Hook,
+    pub name: String,
+}
+
+impl FromStr for BaseChain {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let Some((hook, name)) = s.split_once('=') else {
+            return Err("expected HOOK=NAME, e.g. input=INPUT".to_string());
+        };
+        let hook = match hook.to_ascii_lowercase().as_str() {
+            "input" => Hook::Input,
+            "forward" => Hook::Forward,
+            "output" => Hook::Output,
+            _ => {
+                return Err(format!(
+                    "'{hook}' is not a hook; use input, forward or output, e.g. input=INPUT"
+                ));
+            }
+        };
+        Ok(BaseChain {
+            hook,
+            name: name.to_string(),
+        })
+    }
+}
+
+/// A port to accept before the jump (`--accept-port`): `22` (TCP), `53/udp`, `6000:6010/tcp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcceptPort {
+    pub protocol: Protocol,
+    pub ports: PortRange,
+}
+
+impl FromStr for AcceptPort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (ports, protocol) = match s.rsplit_once('/') {
+            None => (s, Protocol::Tcp),
+            Some((ports, "tcp")) => (ports, Protocol::Tcp),
+            Some((ports, "udp")) => (ports, Protocol::Udp),
+            Some((_, other)) => {
+                return Err(format!(
+                    "'{other}' is not tcp or udp; use e.g. 22, 22/tcp or 53/udp"
+                ));
+            }
+        };
+        Ok(AcceptPort {
+            protocol,
+            ports: ports.parse()?,
+        })
+    }
+}
+
+impl fmt::Display for AcceptPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            self.ports.iptables(),
+            self.protocol.name(Family::V4)
+        )
+    }
+}
+
 /// An address range in CIDR form; a bare address is a single host (/32 or /128).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {
@@ -763,6 +834,46 @@ mod tests {
         assert!("65536".parse::<PortRange>().is_err());
         assert!("ssh".parse::<PortRange>().is_err());
         assert!("20:10".parse::<PortRange>().unwrap_err().contains("10:20"));
+    }
+
+    #[test]
+    fn base_chain_is_hook_equals_name() {
+        let b: BaseChain = "Input=INPUT".parse().unwrap();
+        assert_eq!((b.hook, b.name.as_str()), (Hook::Input, "INPUT"));
+        assert!(
+            "INPUT"
+                .parse::<BaseChain>()
+                .unwrap_err()
+                .contains("HOOK=NAME")
+        );
+        assert!(
+            "prerouting=x"
+                .parse::<BaseChain>()
+                .unwrap_err()
+                .contains("not a hook")
+        );
+    }
+
+    #[test]
+    fn accept_port_is_tcp_unless_it_says_udp() {
+        let ssh: AcceptPort = "22".parse().unwrap();
+        assert_eq!(
+            (ssh.protocol, ssh.ports.iptables()),
+            (Protocol::Tcp, "22".into())
+        );
+        let dns: AcceptPort = "53/udp".parse().unwrap();
+        assert_eq!(dns.protocol, Protocol::Udp);
+        assert_eq!(
+            "6000-6010/tcp".parse::<AcceptPort>().unwrap().to_string(),
+            "6000:6010/tcp"
+        );
+        assert!(
+            "22/icmp"
+                .parse::<AcceptPort>()
+                .unwrap_err()
+                .contains("tcp or udp")
+        );
+        assert!("0".parse::<AcceptPort>().is_err());
     }
 
     #[test]
