@@ -597,7 +597,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --rsyslog-form)
-                    COMPREPLY=($(compgen -W "rainerscript selector" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "selector rainerscript" -- "${cur}"))
                     return 0
                     ;;
                 --syslog-ng-source)

@@ -112,10 +112,10 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l keep-orig
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l reuse-port -d 'Open one UDP socket per core on each --udp address (SO_REUSEPORT), so the kernel spreads datagrams over them'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l backend -d 'Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same chain for each), or nftables (one native \'table inet\' for both families)' -r -f -a "iptables\t''
-ip6tables\t''
-both\t''
-nftables\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l backend -d 'Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same chain for each), or nftables (one native \'table inet\' for both families)' -r -f -a "iptables\t'`iptables` (IPv4)'
+ip6tables\t'`ip6tables` (IPv6)'
+both\t'`iptables` and `ip6tables`: the same chain for both families'
+nftables\t'Native nftables: one `table inet` for both families'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l chain -d 'Name of the LOG chain: letters, digits, \'_\' and \'-\', 1-28 bytes, not a built-in chain or target name' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l prefix -d 'Text the kernel puts before each logged packet; the forwarding filters look for exactly these bytes. iptables keeps 1-29 bytes, nftables 1-127; letters, digits, space and _ . : - [ ] / # , + ( ). End it with \': \' or \'] \'' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l log-level -d 'Syslog severity of the logged lines: 0-7 or a name (emerg, alert, crit, error/err, warning/warn, notice, info, debug), written as each backend spells it' -r
@@ -130,22 +130,22 @@ FORWARD\t''
 OUTPUT\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l protocol -d 'Jump only for this transport protocol (icmp means ICMPv6 for IPv6)' -r -f -a "tcp\t''
 udp\t''
-icmp\t''"
+icmp\t'ICMP for IPv4, ICMPv6 for IPv6'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l dport -d 'Jump only for these destination ports: 22, 6000:6010 or 6000-6010; repeat or separate with commas. Needs --protocol tcp or udp' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l sport -d 'Jump only for these source ports, as --dport' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l source -d 'Jump only for packets from these ranges: 192.0.2.0/24, 2001:db8::/32 or an address; repeat or separate with commas. With --backend both, give a range for each family' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l in-interface -d 'Jump only for packets that came in on this interface (eth0; eth+ for every name starting eth). Not with --apply-to OUTPUT' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l out-interface -d 'Jump only for packets that leave on this interface. Not with --apply-to INPUT' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l accept-port -d 'Accept new connections to this port on INPUT just before the jump: 22 (TCP), 53/udp, 6000:6010/tcp; repeat or separate with commas' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l form -d 'iptables / ip6tables output: \'restore\', a file for iptables-restore --noflush plus a script that checks the chains, then loads it and adds the jumps in one transaction (atomic, safe to rerun), or \'script\', plain iptables commands after the same checks [default: restore]. nftables always gets an nft file and a script; an undo is always a script' -r -f -a "restore\t''
-script\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l form -d 'iptables / ip6tables output: \'restore\', a file for iptables-restore --noflush plus a script that checks the chains, then loads it and adds the jumps in one transaction (atomic, safe to rerun), or \'script\', plain iptables commands after the same checks [default: restore]. nftables always gets an nft file and a script; an undo is always a script' -r -f -a "restore\t'An `iptables-restore --noflush` file plus a hook script that checks the chains, then loads it and adds the jumps in the same transaction: atomic, rerunnable'
+script\t'One shell script of plain commands, after the same checks'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l nft-table -d 'nftables: your own table (family inet) whose base chains (named after their hooks: input, forward, output, unless --nft-base-chain says otherwise) jump to the LOG chain; the LOG chain is added to it. It must exist already: nothing here makes a base chain, because a drop in a base chain of its own would be final, whatever your table accepts' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l nft-base-chain -d 'nftables: the name of your base chain on a hook when it is not named after the hook: input=INPUT, forward=fwd, output=OUTPUT; repeat for each hook' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l forward-to -d 'Write rsyslog and syslog-ng config that forwards the logged lines to HOST:PORT (an IPv6 address in brackets: [2001:db8::10]:9001)' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l forward-protocol -d 'Transport for forwarding: tcp (the sender notices outages and queues) or udp (lines sent while the receiver is down are lost)' -r -f -a "tcp\t''
-udp\t''"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l rsyslog-form -d 'rsyslog syntax: \'rainerscript\', an omfwd action with a disk-assisted queue that keeps lines through outages, or \'selector\', the short \'if … then @@host:port\' and \'& stop\'' -r -f -a "rainerscript\t''
-selector\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l forward-protocol -d 'Transport for forwarding: tcp (the sender notices outages and queues) or udp (lines sent while the receiver is down are lost)' -r -f -a "tcp\t'TCP: the sender notices a broken connection and queues; the default'
+udp\t'UDP: fire and forget; lost lines are not noticed'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l rsyslog-form -d 'rsyslog syntax: \'rainerscript\', an omfwd action with a disk-assisted queue that keeps lines through outages, or \'selector\', the short \'if … then @@host:port\' and \'& stop\'' -r -f -a "selector\t'`if … then @@host:port` and `& stop`: short, but lines are lost while the receiver is down'
+rainerscript\t'`action(type="omfwd" …)` with a disk-assisted queue that keeps lines while the receiver is down and across restarts'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l syslog-ng-source -d 'The syslog-ng source the forwarding log path reads (Debian: s_src, RHEL: s_sys)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l output-dir -d 'Write every file and a README of how to apply them into DIR (created if missing; files of the same name are replaced) instead of printing them' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -l no-limit -d 'Log every packet: no rate limit'

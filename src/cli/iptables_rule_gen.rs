@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use syslogkit::iptables::rulegen::{
     self, AcceptPort, Accepts, Action, Backend, BaseChain, Cidr, ForwardTarget, Forwarding,
     GeneratedFile, Hook, Interface, Level, LogFlags, Matches, OutputOptions, PortRange, Protocol,
@@ -62,8 +62,8 @@ use syslogkit::iptables::rulegen::{
 pub struct IptablesRuleGenArgs {
     /// Packet filter to write rules for: iptables (IPv4), ip6tables (IPv6), both (the same
     /// chain for each), or nftables (one native 'table inet' for both families).
-    #[arg(long, value_enum, default_value_t = BackendArg::Iptables)]
-    backend: BackendArg,
+    #[arg(long, value_enum, default_value_t = Backend::Iptables)]
+    backend: Backend,
 
     /// Name of the LOG chain: letters, digits, '_' and '-', 1-28 bytes, not a built-in chain
     /// or target name.
@@ -97,17 +97,17 @@ pub struct IptablesRuleGenArgs {
 
     /// What happens to a packet after it was logged (LOG itself lets it pass, so this is a
     /// second rule).
-    #[arg(long, value_enum, default_value_t = ActionArg::Drop)]
-    action: ActionArg,
+    #[arg(long, value_enum, default_value_t = Action::Drop)]
+    action: Action,
 
     /// Built-in chain that jumps to the LOG chain: INPUT, FORWARD or OUTPUT; repeat for more
     /// than one [default: INPUT]. The jump is appended at the end of the built-in chain.
     #[arg(long, value_enum, value_name = "CHAIN", ignore_case = true)]
-    apply_to: Vec<HookArg>,
+    apply_to: Vec<Hook>,
 
     /// Jump only for this transport protocol (icmp means ICMPv6 for IPv6).
     #[arg(long, value_enum)]
-    protocol: Option<ProtocolArg>,
+    protocol: Option<Protocol>,
 
     /// Jump only for these destination ports: 22, 6000:6010 or 6000-6010; repeat or separate
     /// with commas. Needs --protocol tcp or udp.
@@ -176,7 +176,7 @@ pub struct IptablesRuleGenArgs {
     /// [default: restore]. nftables always gets an nft file and a script; an undo is always a
     /// script.
     #[arg(long, value_enum)]
-    form: Option<FormArg>,
+    form: Option<XtablesForm>,
 
     /// Write what removes exactly what the same command without --undo adds.
     #[arg(long)]
@@ -201,13 +201,13 @@ pub struct IptablesRuleGenArgs {
 
     /// Transport for forwarding: tcp (the sender notices outages and queues) or udp (lines
     /// sent while the receiver is down are lost).
-    #[arg(long, value_enum, value_name = "PROTO", default_value_t = TransportArg::Tcp, requires = "forward_to")]
-    forward_protocol: TransportArg,
+    #[arg(long, value_enum, value_name = "PROTO", default_value_t = Transport::Tcp, requires = "forward_to")]
+    forward_protocol: Transport,
 
     /// rsyslog syntax: 'rainerscript', an omfwd action with a disk-assisted queue that keeps
     /// lines through outages, or 'selector', the short 'if … then @@host:port' and '& stop'.
-    #[arg(long, value_enum, value_name = "FORM", default_value_t = RsyslogFormArg::Rainerscript, requires = "forward_to")]
-    rsyslog_form: RsyslogFormArg,
+    #[arg(long, value_enum, value_name = "FORM", default_value_t = RsyslogForm::RainerScript, requires = "forward_to")]
+    rsyslog_form: RsyslogForm,
 
     /// The syslog-ng source the forwarding log path reads (Debian: s_src, RHEL: s_sys).
     #[arg(long, value_name = "NAME", default_value = rulegen::forward::DEFAULT_SYSLOG_NG_SOURCE, requires = "forward_to")]
@@ -217,55 +217,6 @@ pub struct IptablesRuleGenArgs {
     /// files of the same name are replaced) instead of printing them.
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum BackendArg {
-    Iptables,
-    Ip6tables,
-    Both,
-    Nftables,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ActionArg {
-    Drop,
-    Reject,
-    Accept,
-    Return,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-#[value(rename_all = "UPPER")]
-enum HookArg {
-    Input,
-    Forward,
-    Output,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ProtocolArg {
-    Tcp,
-    Udp,
-    Icmp,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormArg {
-    Restore,
-    Script,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum TransportArg {
-    Tcp,
-    Udp,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum RsyslogFormArg {
-    Rainerscript,
-    Selector,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -302,22 +253,14 @@ fn parse_base_chain(s: &str) -> Result<BaseChain, String> {
 
 impl IptablesRuleGenArgs {
     fn options(&self) -> RuleOptions {
-        let backend = match self.backend {
-            BackendArg::Iptables => Backend::Iptables,
-            BackendArg::Ip6tables => Backend::Ip6tables,
-            BackendArg::Both => Backend::Both,
-            BackendArg::Nftables => Backend::Nftables,
-        };
+        let backend = self.backend;
         let forward = self.forward_to.as_ref().map(|target| Forwarding {
             target: target.clone(),
             transport: match self.forward_protocol {
-                TransportArg::Tcp => Transport::Tcp,
-                TransportArg::Udp => Transport::Udp,
+                Transport::Tcp => Transport::Tcp,
+                Transport::Udp => Transport::Udp,
             },
-            rsyslog_form: match self.rsyslog_form {
-                RsyslogFormArg::Rainerscript => RsyslogForm::RainerScript,
-                RsyslogFormArg::Selector => RsyslogForm::Selector,
-            },
+            rsyslog_form: self.rsyslog_form,
             syslog_ng_source: self.syslog_ng_source.clone(),
         });
         RuleOptions {
@@ -327,27 +270,10 @@ impl IptablesRuleGenArgs {
             level: self.log_level,
             limit: (!self.no_limit).then_some(self.limit),
             limit_burst: self.limit_burst,
-            action: match self.action {
-                ActionArg::Drop => Action::Drop,
-                ActionArg::Reject => Action::Reject,
-                ActionArg::Accept => Action::Accept,
-                ActionArg::Return => Action::Return,
-            },
-            apply_to: self
-                .apply_to
-                .iter()
-                .map(|h| match h {
-                    HookArg::Input => Hook::Input,
-                    HookArg::Forward => Hook::Forward,
-                    HookArg::Output => Hook::Output,
-                })
-                .collect(),
+            action: self.action,
+            apply_to: self.apply_to.clone(),
             matches: Matches {
-                protocol: self.protocol.map(|p| match p {
-                    ProtocolArg::Tcp => Protocol::Tcp,
-                    ProtocolArg::Udp => Protocol::Udp,
-                    ProtocolArg::Icmp => Protocol::Icmp,
-                }),
+                protocol: self.protocol,
                 sports: self.sport.clone(),
                 dports: self.dport.clone(),
                 sources: self.source.clone(),
@@ -374,7 +300,7 @@ impl IptablesRuleGenArgs {
 }
 
 pub fn run(args: IptablesRuleGenArgs) -> anyhow::Result<ExitCode> {
-    if let (Some(_), BackendArg::Nftables) = (args.form, args.backend) {
+    if let (Some(_), Backend::Nftables) = (args.form, args.backend) {
         bail!(
             "--form applies to --backend iptables, ip6tables and both; nftables always gets an \
              nft file, so drop --form"
@@ -397,8 +323,8 @@ pub fn run(args: IptablesRuleGenArgs) -> anyhow::Result<ExitCode> {
         &spec,
         &OutputOptions {
             form: match args.form {
-                Some(FormArg::Script) => XtablesForm::Script,
-                Some(FormArg::Restore) | None => XtablesForm::Restore,
+                Some(form) => form,
+                None => XtablesForm::Restore,
             },
             undo: args.undo,
             command_line: Some(command_line()),

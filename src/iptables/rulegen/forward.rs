@@ -21,7 +21,7 @@ pub const SYSLOG_NG_DROP_IN: &str = "/etc/syslog-ng/conf.d/syslogkit-iptables.co
 pub const DEFAULT_SYSLOG_NG_SOURCE: &str = "s_src";
 
 /// Which rsyslog syntax to write.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum RsyslogForm {
     /// `if … then @@host:port` and `& stop`: short, but lines are lost while the receiver is
     /// down.
@@ -29,6 +29,7 @@ pub enum RsyslogForm {
     /// `action(type="omfwd" …)` with a disk-assisted queue that keeps lines while the receiver
     /// is down and across restarts.
     #[default]
+    #[value(name = "rainerscript")]
     RainerScript,
 }
 

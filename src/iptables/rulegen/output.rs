@@ -6,7 +6,7 @@ use super::{RuleSpec, forward, iptables, nft, persist};
 
 /// How iptables / ip6tables rules are written (nftables always gets an nft file and a hook
 /// script). The undo is a shell script either way.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum XtablesForm {
     /// An `iptables-restore --noflush` file plus a hook script that checks the chains, then
     /// loads it and adds the jumps in the same transaction: atomic, rerunnable.

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// Which packet filter the rules are written for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
     /// `iptables` (IPv4).
     #[default]
@@ -300,7 +300,7 @@ impl fmt::Display for Rate {
 
 /// What happens to a packet after it was logged (LOG does not end a packet's path, so the
 /// action is a second rule).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Action {
     #[default]
     Drop,
@@ -335,7 +335,8 @@ impl Action {
 }
 
 /// A built-in chain (netfilter hook) that jumps to the LOG chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
 pub enum Hook {
     Input,
     Forward,
@@ -373,7 +374,7 @@ impl Hook {
 }
 
 /// The transport protocol a rule matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Protocol {
     Tcp,
     Udp,
@@ -665,7 +666,7 @@ impl fmt::Display for Interface {
 }
 
 /// How the forwarded lines travel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Transport {
     /// TCP: the sender notices a broken connection and queues; the default.
     #[default]
