@@ -18,7 +18,7 @@ use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
 use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
 use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
-use syslogkit::send::relay::{self, Output, RelayStats};
+use syslogkit::send::relay::{self, RelayStats, Sink};
 use syslogkit::send::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
 use syslogkit::send::tls as tls_client;
 use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
@@ -402,7 +402,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         let stdout = io::stdout();
         let mut out = stdout.lock();
-        let (stats, failed) = feed(&args, &encoder, &mut Output::Write(&mut out), None)?;
+        let (stats, failed) = feed(&args, &encoder, &mut Sink::Write(&mut out), None)?;
         out.flush().context("writing to stdout")?;
         return Ok(if failed || stats.errors > 0 {
             ExitCode::FAILURE
@@ -430,7 +430,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     }
     let one_shot = !args.message.is_empty();
     let (stats, failed) = {
-        let mut output = Output::Send(&mut sender);
+        let mut output = Sink::Send(&mut sender);
         feed(&args, &encoder, &mut output, stats_line.as_deref())?
     };
     if let Some(line) = &stats_line {
@@ -635,7 +635,7 @@ fn sender_config(
 fn feed(
     args: &SendArgs,
     encoder: &MessageEncoder,
-    output: &mut Output<'_>,
+    output: &mut Sink<'_>,
     stats_line: Option<&RefCell<StatsLine>>,
 ) -> anyhow::Result<(RelayStats, bool)> {
     if !args.message.is_empty() {

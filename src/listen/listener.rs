@@ -19,7 +19,7 @@ use super::connection;
 use super::output::{BATCH_BYTES, EventSender, Writer};
 use super::shared::Shared;
 use super::shutdown::Signals;
-use super::stats::{self, Counters, Summary, Warnings};
+use super::stats::{self, Counters, ListenSummary, Warnings};
 use super::{ListenError, ListenerConfig, Protocol, tls};
 use crate::ecs::{InputType, Peer, Received};
 use crate::framing::Decoder;
@@ -77,9 +77,7 @@ impl Listener {
         let acceptor = match (&config.tls_config, config.tls.is_empty()) {
             (Some(tls_config), false) => Some(TlsAcceptor::from(tls::server_config(tls_config)?)),
             (None, false) => {
-                return Err(ListenError::Config(
-                    "--tls needs a certificate and key: add --tls-cert FILE --tls-key FILE".into(),
-                ));
+                return Err(ListenError::TlsWithoutCertificate);
             }
             (_, true) => None,
         };
@@ -206,7 +204,7 @@ impl Listener {
 
     /// Receives until SIGINT/SIGTERM (or the shutdown token), then drains every connection,
     /// flushes the output and returns the counters.
-    pub fn run(self) -> Result<Summary, ListenError> {
+    pub fn run(self) -> Result<ListenSummary, ListenError> {
         let started = Instant::now();
         let Listener {
             runtime,

@@ -29,7 +29,6 @@ pub mod shutdown;
 pub mod stats;
 pub mod tls;
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,7 +40,7 @@ use crate::ingest::ParseOptions;
 pub use crate::transport::Protocol;
 pub use crate::transport::tls::TlsVersion;
 pub use listener::Listener;
-pub use stats::Summary;
+pub use stats::ListenSummary;
 pub use tls::TlsConfig;
 
 /// The default address for TCP and UDP when none is given: loopback only, so that listening
@@ -112,77 +111,60 @@ pub enum Output {
     File(PathBuf),
 }
 
-/// What stops `listen` from starting or running.
-#[derive(Debug)]
+/// What stops `listen` from starting or running. Each error's own text says what failed and
+/// what to do; the OS error, where there is one, is its `source` (printed after it once).
+#[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     /// A socket could not be opened or bound.
+    #[error("cannot listen on {addr}/{protocol}{}", bind_hint(*addr, *protocol, source))]
     Bind {
         addr: SocketAddr,
         protocol: Protocol,
+        #[source]
         source: io::Error,
     },
     /// The TLS certificate, key or client CA could not be used.
-    Tls(String),
-    /// The configuration contradicts itself (TLS addresses without a certificate…).
-    Config(String),
+    #[error(transparent)]
+    Tls(#[from] tls::ServerTlsError),
+    /// TLS addresses without a certificate and key.
+    #[error("--tls needs a certificate and key: add --tls-cert FILE --tls-key FILE")]
+    TlsWithoutCertificate,
     /// The output file could not be created.
-    Output { path: PathBuf, source: io::Error },
+    #[error("cannot create output file {}", path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// Writing the events failed (a closed pipe, a full disk).
-    Write(io::Error),
+    #[error("writing events")]
+    Write(#[source] io::Error),
     /// The async runtime or the signal handlers could not be set up.
-    Runtime(io::Error),
+    #[error("starting the network runtime")]
+    Runtime(#[source] io::Error),
 }
 
-impl fmt::Display for ListenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ListenError::Bind {
-                addr,
-                protocol,
-                source,
-            } => {
-                write!(f, "cannot listen on {addr}/{protocol}: ")?;
-                let flag = match protocol {
-                    Protocol::Tcp => "--tcp",
-                    Protocol::Udp => "--udp",
-                    Protocol::Tls => "--tls",
-                };
-                match source.kind() {
-                    io::ErrorKind::PermissionDenied if addr.port() < 1024 => write!(
-                        f,
-                        "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, try {flag} {}",
-                        SocketAddr::new(addr.ip(), 5514)
-                    ),
-                    io::ErrorKind::AddrInUse => write!(
-                        f,
-                        "address already in use; another program listens there (see `ss -lntup 'sport = :{}'`): stop it or pick another port",
-                        addr.port()
-                    ),
-                    io::ErrorKind::AddrNotAvailable => write!(
-                        f,
-                        "no interface of this machine has address {}; use 127.0.0.1, [::1], 0.0.0.0 or [::]",
-                        addr.ip()
-                    ),
-                    _ => write!(f, "{source}"),
-                }
-            }
-            ListenError::Tls(message) | ListenError::Config(message) => f.write_str(message),
-            ListenError::Output { path, source } => {
-                write!(f, "cannot create output file {}: {source}", path.display())
-            }
-            ListenError::Write(e) => write!(f, "writing events: {e}"),
-            ListenError::Runtime(e) => write!(f, "starting the network runtime: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ListenError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ListenError::Bind { source, .. } | ListenError::Output { source, .. } => Some(source),
-            ListenError::Write(e) | ListenError::Runtime(e) => Some(e),
-            ListenError::Tls(_) | ListenError::Config(_) => None,
-        }
+/// What to do about a bind error that has a usual cause; empty otherwise.
+fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String {
+    let flag = match protocol {
+        Protocol::Tcp => "--tcp",
+        Protocol::Udp => "--udp",
+        Protocol::Tls => "--tls",
+    };
+    match source.kind() {
+        io::ErrorKind::PermissionDenied if addr.port() < 1024 => format!(
+            ": permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, try {flag} {}",
+            SocketAddr::new(addr.ip(), 5514)
+        ),
+        io::ErrorKind::AddrInUse => format!(
+            ": address already in use; another program listens there (see `ss -lntup 'sport = :{}'`): stop it or pick another port",
+            addr.port()
+        ),
+        io::ErrorKind::AddrNotAvailable => format!(
+            ": no interface of this machine has address {}; use 127.0.0.1, [::1], 0.0.0.0 or [::]",
+            addr.ip()
+        ),
+        _ => String::new(),
     }
 }
 
@@ -191,7 +173,7 @@ impl std::error::Error for ListenError {
 pub fn listen(
     config: ListenerConfig,
     on_bound: impl FnOnce(&[(Protocol, SocketAddr)]),
-) -> Result<Summary, ListenError> {
+) -> Result<ListenSummary, ListenError> {
     let listener = Listener::bind(config)?;
     on_bound(&listener.local_addrs());
     listener.run()

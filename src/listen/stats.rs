@@ -27,7 +27,7 @@ pub struct Counters {
 
 /// A copy of the counters at one moment; the final one is what `listen` returns.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct ListenSummary {
     /// Connections open now.
     pub open: u64,
     /// Connections accepted (TCP and TLS), refused ones not included.
@@ -53,7 +53,7 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
-impl Summary {
+impl ListenSummary {
     pub fn messages(&self) -> u64 {
         self.tcp_messages + self.udp_messages
     }
@@ -64,8 +64,8 @@ impl Counters {
         counter.fetch_add(n, Relaxed);
     }
 
-    pub fn snapshot(&self, started: Instant, kernel_dropped: Option<u64>) -> Summary {
-        Summary {
+    pub fn snapshot(&self, started: Instant, kernel_dropped: Option<u64>) -> ListenSummary {
+        ListenSummary {
             open: self.open.load(Relaxed),
             connections: self.connections.load(Relaxed),
             refused: self.refused.load(Relaxed),
@@ -84,7 +84,7 @@ impl Counters {
 }
 
 /// The final summary line.
-impl fmt::Display for Summary {
+impl fmt::Display for ListenSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64();
         write!(
@@ -111,7 +111,7 @@ impl fmt::Display for Summary {
 }
 
 /// One `--stats` line: the rates since `previous`.
-pub fn interval_line(now: &Summary, previous: &Summary) -> String {
+pub fn interval_line(now: &ListenSummary, previous: &ListenSummary) -> String {
     let secs = (now.elapsed - previous.elapsed).as_secs_f64().max(1e-9);
     let rate = |a: u64, b: u64| (a.saturating_sub(b)) as f64 / secs;
     format!(
@@ -240,11 +240,11 @@ mod tests {
 
     #[test]
     fn summary_names_every_counter() {
-        let s = Summary {
+        let s = ListenSummary {
             tcp_messages: 3,
             udp_messages: 2,
             kernel_dropped: Some(7),
-            ..Summary::default()
+            ..ListenSummary::default()
         };
         let text = s.to_string();
         assert!(text.starts_with("5 messages (3 tcp, 2 udp)"), "{text}");

@@ -12,10 +12,9 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ServerConfig, ServerConnection, WebPkiClientVerifier};
 use rustls::{ProtocolVersion, RootCertStore};
+use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::ListenError;
 use crate::ecs::TlsSession;
 use crate::transport::tls::{self, TlsVersion};
 
@@ -31,54 +30,90 @@ pub struct TlsConfig {
     pub min_version: TlsVersion,
 }
 
+/// Why the server's TLS material cannot be used; each names the flag and the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerTlsError {
+    #[error(transparent)]
+    Certificates(#[from] tls::CertFileError),
+    #[error(
+        "--tls-key {}: no usable private key (expected a PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY' block)",
+        path.display()
+    )]
+    Key {
+        path: PathBuf,
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error(
+        "--tls-cert {} and --tls-key {}: they cannot be used together (do the key and the certificate belong together?)",
+        cert.display(),
+        key.display()
+    )]
+    Pair {
+        cert: PathBuf,
+        key: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("--tls-client-ca {}: not a usable CA certificate", path.display())]
+    ClientCa {
+        path: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("--tls-client-ca {}: cannot verify client certificates with it", path.display())]
+    ClientVerifier {
+        path: PathBuf,
+        #[source]
+        source: rustls::server::VerifierBuilderError,
+    },
+    #[error("TLS versions")]
+    Versions(#[source] rustls::Error),
+}
+
 /// Builds the rustls server configuration; errors name the file at fault.
-pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ListenError> {
+pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, ServerTlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = read_certs(&config.cert, "--tls-cert")?;
-    let key = PrivateKeyDer::from_pem_file(&config.key).map_err(|e| {
-        ListenError::Tls(format!(
-            "--tls-key {}: no usable private key: {e} (expected a PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY' block)",
-            config.key.display()
-        ))
+    let certs = tls::read_certs(&config.cert, "--tls-cert")?;
+    let key = PrivateKeyDer::from_pem_file(&config.key).map_err(|source| ServerTlsError::Key {
+        path: config.key.clone(),
+        source,
     })?;
     let versions = TlsVersion::range(config.min_version, TlsVersion::V1_3);
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
-        .map_err(|e| ListenError::Tls(format!("TLS versions: {e}")))?;
+        .map_err(ServerTlsError::Versions)?;
     let builder = match &config.client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => builder.with_client_cert_verifier(client_verifier(path, provider)?),
     };
-    let server = builder.with_single_cert(certs, key).map_err(|e| {
-        ListenError::Tls(format!(
-            "--tls-cert {} and --tls-key {}: {e} (do the key and the certificate belong together?)",
-            config.cert.display(),
-            config.key.display()
-        ))
-    })?;
+    let server = builder
+        .with_single_cert(certs, key)
+        .map_err(|source| ServerTlsError::Pair {
+            cert: config.cert.clone(),
+            key: config.key.clone(),
+            source,
+        })?;
     Ok(Arc::new(server))
-}
-
-fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, ListenError> {
-    tls::read_certs(path, flag).map_err(ListenError::Tls)
 }
 
 fn client_verifier(
     path: &Path,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ListenError> {
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, ServerTlsError> {
     let mut roots = RootCertStore::empty();
-    for cert in read_certs(path, "--tls-client-ca")? {
-        roots.add(cert).map_err(|e| {
-            ListenError::Tls(format!(
-                "--tls-client-ca {}: not a usable CA certificate: {e}",
-                path.display()
-            ))
+    for cert in tls::read_certs(path, "--tls-client-ca")? {
+        roots.add(cert).map_err(|source| ServerTlsError::ClientCa {
+            path: path.to_path_buf(),
+            source,
         })?;
     }
     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
-        .map_err(|e| ListenError::Tls(format!("--tls-client-ca {}: {e}", path.display())))
+        .map_err(|source| ServerTlsError::ClientVerifier {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The `tls.*` fields of an established connection.

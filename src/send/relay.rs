@@ -27,30 +27,30 @@ pub struct RelayStats {
 }
 
 /// Where framed messages go.
-pub enum Output<'a> {
+pub enum Sink<'a> {
     Send(&'a mut Sender),
     /// `--dry-run`: the framed bytes, one after the other.
     Write(&'a mut dyn Write),
 }
 
-impl Output<'_> {
+impl Sink<'_> {
     fn put(&mut self, framed: &[u8]) -> io::Result<()> {
         match self {
-            Output::Send(s) => {
+            Sink::Send(s) => {
                 s.send(framed);
                 Ok(())
             }
-            Output::Write(w) => w.write_all(framed),
+            Sink::Write(w) => w.write_all(framed),
         }
     }
 
     fn idle(&mut self, wait: Duration) -> io::Result<()> {
         match self {
-            Output::Send(s) => {
+            Sink::Send(s) => {
                 s.idle(wait);
                 Ok(())
             }
-            Output::Write(w) => w.flush(),
+            Sink::Write(w) => w.flush(),
         }
     }
 }
@@ -70,7 +70,7 @@ pub enum OneShotError {
 pub fn send_one(
     message: &[u8],
     encoder: &MessageEncoder,
-    output: &mut Output<'_>,
+    output: &mut Sink<'_>,
 ) -> Result<RelayStats, OneShotError> {
     let mut scratch = Vec::new();
     let mut framed = Vec::new();
@@ -96,7 +96,7 @@ pub fn relay<R: Read + Send + 'static>(
     input: R,
     encoder: &MessageEncoder,
     max_len: usize,
-    output: &mut Output<'_>,
+    output: &mut Sink<'_>,
     mut on_error: impl FnMut(u64, &LineError),
     mut on_tick: impl FnMut(&RelayStats),
 ) -> io::Result<RelayStats> {
@@ -238,7 +238,7 @@ mod tests {
             input.as_bytes(),
             e,
             1000,
-            &mut Output::Write(&mut out),
+            &mut Sink::Write(&mut out),
             |n, _| errors.push(n),
             |_| {},
         )

@@ -223,8 +223,15 @@ fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
-fn read_certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    tls::read_certs(path, flag).map_err(TlsError)
+fn read_certificates(
+    path: &Path,
+    flag: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    tls::read_certs(path, flag).map_err(|e| {
+        use std::error::Error;
+        let cause = e.source().map(|c| format!(": {c}")).unwrap_or_default();
+        TlsError(format!("{e}{cause}"))
+    })
 }
 
 fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {

@@ -3,7 +3,7 @@
 //! [`crate::send::tls`]'s.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use rustls::SupportedProtocolVersion;
@@ -61,16 +61,40 @@ impl fmt::Display for TlsVersion {
     }
 }
 
-/// The certificates of a PEM file, in order; an error names the flag and the file.
-pub fn read_certs(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+/// A certificate file that cannot be used: which flag named it, which file, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum CertFileError {
+    #[error("{flag} {}: cannot read certificates", path.display())]
+    Unreadable {
+        flag: &'static str,
+        path: PathBuf,
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error(
+        "{flag} {}: no certificate in the file: expected PEM blocks 'BEGIN CERTIFICATE'",
+        path.display()
+    )]
+    Empty { flag: &'static str, path: PathBuf },
+}
+
+/// The certificates of a PEM file, in order.
+pub fn read_certs(
+    path: &Path,
+    flag: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, CertFileError> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{flag} {}: cannot read certificates: {e}", path.display()))?;
+        .map_err(|source| CertFileError::Unreadable {
+            flag,
+            path: path.to_path_buf(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{flag} {}: no certificate in the file: expected PEM blocks 'BEGIN CERTIFICATE'",
-            path.display()
-        ));
+        return Err(CertFileError::Empty {
+            flag,
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }
