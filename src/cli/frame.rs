@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use clap::{ArgGroup, Args};
+use clap::{ArgGroup, Args, ValueEnum};
 use syslogkit::egress::{self, EncodeStats, InputKind, LineEncoder};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::framing::{Encoder, Escape, FramingName};
@@ -260,12 +260,7 @@ fn decode(args: &FrameArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let framing = args::framing(
         args.framing.unwrap_or(FramingName::Auto),
         args.delimiter.as_deref(),
-        &[
-            FramingName::Auto,
-            FramingName::Lf,
-            FramingName::OctetCounting,
-            FramingName::Delimiter,
-        ],
+        FramingName::value_variants(),
     )?;
     let parser = args.options.parser(args.parse, args.timezone.clone());
     let (max_len, jobs) = (args.options.max_message_size(), args.jobs.get());

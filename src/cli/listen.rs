@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use syslogkit::framing::FramingName;
 use syslogkit::listen::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
 
@@ -139,12 +139,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let framing = args::framing(
         args.framing,
         args.delimiter.as_deref(),
-        &[
-            FramingName::Auto,
-            FramingName::Lf,
-            FramingName::OctetCounting,
-            FramingName::Delimiter,
-        ],
+        FramingName::value_variants(),
     )?;
     let tls_config = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig {

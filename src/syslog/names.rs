@@ -103,27 +103,14 @@ impl FromStr for Facility {
 
     /// Accepts a keyword (`local0`, `daemon`), an alias, or a number 0–23.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        if let Ok(n) = lower.parse::<u8>() {
-            return Facility::from_code(n)
-                .ok_or_else(|| format!("facility {s:?} is out of range: use 0 to 23 or a name such as user, daemon, local0"));
-        }
-        FACILITY_KEYWORDS
-            .iter()
-            .position(|k| *k == lower)
-            .map(|i| Facility(i as u8))
-            .or_else(|| {
-                FACILITY_ALIASES
-                    .iter()
-                    .find(|(name, _)| *name == lower)
-                    .map(|&(_, code)| Facility(code))
-            })
-            .ok_or_else(|| {
-                format!(
-                    "unknown facility {s:?}: use a number 0 to 23 or one of {}",
-                    FACILITY_KEYWORDS.join(", ")
-                )
-            })
+        code_named(
+            s,
+            "facility",
+            &FACILITY_KEYWORDS,
+            &FACILITY_ALIASES,
+            "user, daemon, local0",
+        )
+        .map(Facility)
     }
 }
 
@@ -189,31 +176,49 @@ impl FromStr for Severity {
 
     /// Accepts a keyword (`warning`), an alias (`warn`, `error`), or a number 0–7.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        if let Ok(n) = lower.parse::<u8>() {
-            return Severity::from_code(n).ok_or_else(|| {
-                format!(
-                    "severity {s:?} is out of range: use 0 to 7 or a name such as warning, info"
-                )
-            });
-        }
-        SEVERITY_KEYWORDS
-            .iter()
-            .position(|k| *k == lower)
-            .map(|i| Severity(i as u8))
-            .or_else(|| {
-                SEVERITY_ALIASES
-                    .iter()
-                    .find(|(name, _)| *name == lower)
-                    .map(|&(_, code)| Severity(code))
-            })
-            .ok_or_else(|| {
-                format!(
-                    "unknown severity {s:?}: use a number 0 to 7 or one of {}",
-                    SEVERITY_KEYWORDS.join(", ")
-                )
-            })
+        code_named(
+            s,
+            "severity",
+            &SEVERITY_KEYWORDS,
+            &SEVERITY_ALIASES,
+            "warning, info",
+        )
+        .map(Severity)
     }
+}
+
+/// The code `s` names, case-insensitively: a number below `keywords.len()`, a keyword (its
+/// index) or an alias. Errors say what `what` takes, with `examples` for numbers out of range.
+fn code_named(
+    s: &str,
+    what: &str,
+    keywords: &[&str],
+    aliases: &[(&str, u8)],
+    examples: &str,
+) -> Result<u8, String> {
+    let lower = s.to_ascii_lowercase();
+    let max = keywords.len() - 1;
+    if let Ok(n) = lower.parse::<u8>() {
+        return (usize::from(n) <= max).then_some(n).ok_or_else(|| {
+            format!("{what} {s:?} is out of range: use 0 to {max} or a name such as {examples}")
+        });
+    }
+    keywords
+        .iter()
+        .position(|k| *k == lower)
+        .map(|i| i as u8)
+        .or_else(|| {
+            aliases
+                .iter()
+                .find(|(name, _)| *name == lower)
+                .map(|&(_, code)| code)
+        })
+        .ok_or_else(|| {
+            format!(
+                "unknown {what} {s:?}: use a number 0 to {max} or one of {}",
+                keywords.join(", ")
+            )
+        })
 }
 
 #[cfg(test)]
