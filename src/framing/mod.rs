@@ -20,6 +20,7 @@ pub mod codec;
 pub mod delimited;
 pub mod encode;
 pub mod octet_counting;
+pub mod proxy;
 
 use std::fmt;
 use std::ops::ControlFlow;
