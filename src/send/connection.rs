@@ -1,0 +1,420 @@
+//! One connection of `send` to one receiver address, non-blocking: opening it (a TCP connect,
+//! the TLS handshake, a connected UDP socket), checking that the peer has not closed it before
+//! writing into it, writing what the socket takes, and closing it so that a receiver that did
+//! not read everything is noticed; and the texts of the errors on the way.
+//!
+//! When to do each (polling, retries, which messages go where) is [`super::sender`]'s job; the
+//! rustls configuration is [`super::tls`]'s.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::ClientConnection;
+use socket2::{Domain, Socket, Type};
+
+use super::tls as tls_client;
+use crate::transport::Protocol;
+use crate::transport::socket::unacknowledged;
+
+/// Plaintext handed to rustls at a time before its records are written out.
+const TLS_CHUNK_BYTES: usize = 64 * 1024;
+
+/// The state of one destination's connection.
+pub enum Conn {
+    Down,
+    /// A TCP connect in progress, and when it started.
+    Connecting(Socket, Instant),
+    Tcp(TcpStream),
+    /// TLS over TCP, and when the TCP connection started (the handshake shares its timeout).
+    Tls(TcpStream, Box<ClientConnection>, Instant),
+    Udp(UdpSocket),
+}
+
+impl Conn {
+    /// Connected, and for TLS with the handshake done: messages can be written.
+    pub fn ready(&self) -> bool {
+        match self {
+            Conn::Tcp(_) | Conn::Udp(_) => true,
+            Conn::Tls(_, tls, _) => !tls.is_handshaking(),
+            _ => false,
+        }
+    }
+
+    pub fn is_down(&self) -> bool {
+        matches!(self, Conn::Down)
+    }
+
+    /// A TCP connect or a TLS session (handshaking or not) on the way.
+    pub fn is_pending_or_tls(&self) -> bool {
+        matches!(self, Conn::Connecting(..) | Conn::Tls(..))
+    }
+
+    /// rustls holds records not yet written to the socket.
+    pub fn tls_pending(&self) -> bool {
+        matches!(self, Conn::Tls(_, tls, _) if tls.wants_write())
+    }
+
+    pub fn fd(&self) -> Option<RawFd> {
+        match self {
+            Conn::Down => None,
+            Conn::Connecting(s, _) => Some(s.as_raw_fd()),
+            Conn::Tcp(s) | Conn::Tls(s, _, _) => Some(s.as_raw_fd()),
+            Conn::Udp(s) => Some(s.as_raw_fd()),
+        }
+    }
+
+    /// Drops the connection (a plain close).
+    pub fn close(&mut self) {
+        *self = Conn::Down;
+    }
+
+    /// Makes the next close a reset, so that nothing written and not yet read trickles in
+    /// later.
+    pub fn reset_on_close(&self) {
+        if let Conn::Tcp(s) | Conn::Tls(s, _, _) = self {
+            let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
+/// Starts a connection to `addr`: a connected UDP socket at once, or a non-blocking TCP
+/// connect ([`Conn::Connecting`]) to be finished by [`established`] once it is writable.
+pub fn open(addr: SocketAddr, protocol: Protocol, now: Instant) -> Result<Conn, String> {
+    if protocol == Protocol::Udp {
+        let bind: SocketAddr = if addr.is_ipv4() {
+            "0.0.0.0:0".parse().expect("valid")
+        } else {
+            "[::]:0".parse().expect("valid")
+        };
+        return UdpSocket::bind(bind)
+            .and_then(|s| s.connect(addr).map(|()| s))
+            .map(Conn::Udp)
+            .map_err(|e| format!("cannot open a UDP socket: {e}"));
+    }
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        .map_err(|e| format!("cannot open a socket: {e}"))?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(connect_error(&e)),
+    }
+    Ok(Conn::Connecting(socket, now))
+}
+
+/// How to start TLS on a connection: the client configuration and the server name.
+pub struct TlsStart<'a> {
+    pub config: Arc<rustls::ClientConfig>,
+    pub server_name: &'a str,
+}
+
+/// A TCP connect that the poll reported done: its error, or the stream, with a TLS session
+/// started when `tls` says so (the handshake is then driven by [`drive_tls`]).
+pub fn established(
+    socket: Socket,
+    since: Instant,
+    tls: Option<TlsStart<'_>>,
+) -> Result<Conn, String> {
+    match socket.take_error() {
+        Ok(None) => {}
+        Ok(Some(e)) | Err(e) => return Err(connect_error(&e)),
+    }
+    let stream: TcpStream = socket.into();
+    let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        return Ok(Conn::Tcp(stream));
+    };
+    let session = tls_client::server_name(tls.server_name)
+        .map_err(|e| e.to_string())
+        .and_then(|name| ClientConnection::new(tls.config, name).map_err(|e| e.to_string()))?;
+    Ok(Conn::Tls(stream, Box::new(session), since))
+}
+
+/// One datagram; a refusal reported by ICMP for an earlier datagram makes the send fail, so
+/// this one is sent again once: UDP has no other way to know.
+pub fn send_datagram(socket: &UdpSocket, framed: &[u8]) -> io::Result<()> {
+    socket
+        .send(framed)
+        .or_else(|_| socket.send(framed))
+        .map(|_| ())
+}
+
+/// Writes as much of `bytes` as the connection takes now, and says how much that was; an
+/// error ends the connection. With TLS, bytes count as written once rustls has them; what it
+/// has not yet written goes out on the next call.
+pub fn write(conn: &mut Conn, bytes: &[u8]) -> (usize, io::Result<()>) {
+    match conn {
+        Conn::Tcp(stream) => match write_some(stream, bytes) {
+            Ok(n) => (n, Ok(())),
+            Err(e) => (0, Err(e)),
+        },
+        Conn::Tls(stream, tls, _) => write_tls(stream, tls, bytes),
+        _ => (0, Ok(())),
+    }
+}
+
+/// Hands rustls at most what it will buffer, then writes its records out.
+fn write_tls(
+    stream: &mut TcpStream,
+    tls: &mut ClientConnection,
+    bytes: &[u8],
+) -> (usize, io::Result<()>) {
+    let mut done = 0;
+    loop {
+        if done < bytes.len() && tls.wants_write() && pending_tls(tls) > TLS_CHUNK_BYTES {
+            // Its buffer is full enough: write records first.
+        } else if done < bytes.len() {
+            let end = (done + TLS_CHUNK_BYTES).min(bytes.len());
+            if let Err(e) = tls.writer().write_all(&bytes[done..end]) {
+                return (done, Err(e));
+            }
+            done = end;
+        }
+        if !tls.wants_write() {
+            if done == bytes.len() {
+                return (done, Ok(()));
+            }
+            continue;
+        }
+        match tls.write_tls(stream) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return (done, Ok(())),
+            Err(e) => return (done, Err(e)),
+        }
+    }
+}
+
+fn pending_tls(tls: &ClientConnection) -> usize {
+    // rustls does not expose its buffered size; wants_write is all we know. Treat it as full
+    // so that records are written before more plaintext is handed over.
+    if tls.wants_write() { usize::MAX } else { 0 }
+}
+
+/// One non-blocking write; `Ok(0)` when the socket takes nothing now.
+fn write_some(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < bytes.len() {
+        // `write_all` would loop on WouldBlock; here a partial write is progress.
+        #[allow(clippy::disallowed_methods)]
+        match stream.write(&bytes[done..]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Reads what the peer sent without waiting: `Err` when it closed the connection. Syslog
+/// receivers send nothing; anything else (TLS session tickets, alerts) goes to rustls.
+pub fn check_peer(conn: &mut Conn) -> Result<(), String> {
+    let mut buf = [0u8; 4096];
+    match conn {
+        Conn::Tcp(stream) => loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return Err("the receiver closed the connection".into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("connection failed: {e}")),
+            }
+        },
+        Conn::Tls(stream, tls, _) => loop {
+            match tls.read_tls(stream) {
+                Ok(0) => return Err("the receiver closed the connection".into()),
+                Ok(_) => {
+                    let state = tls
+                        .process_new_packets()
+                        .map_err(|e| tls_client::handshake_error(&io::Error::other(e)))?;
+                    if state.peer_has_closed() {
+                        return Err("the receiver closed the TLS session".into());
+                    }
+                    while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("connection failed: {e}")),
+            }
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Ends a TCP or TLS connection at the end of the run and checks that the receiver read
+/// everything: it must not have closed first, and after `send`'s close (TLS close_notify,
+/// then FIN) it must close in turn without a reset or an alert. A receiver that closes with
+/// unread data makes its kernel send a reset; that is how a TLS receiver that refused the
+/// client certificate after the handshake shows. Waits at most `linger` for the receiver's
+/// close; one that keeps its end open is given the benefit of the doubt once its kernel has
+/// acknowledged every byte, and is waited for while it still takes them. One that takes
+/// nothing for `stall` (--write-timeout) has stopped reading: that is an error.
+pub fn close_cleanly(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<(), String> {
+    let result = close_and_wait(conn, linger, stall);
+    if result.is_err() {
+        // What the receiver did not take counts as not delivered: make sure it is not
+        // delivered later either.
+        conn.reset_on_close();
+    }
+    conn.close();
+    result
+}
+
+fn close_and_wait(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<(), String> {
+    let (stream, mut tls) = match conn {
+        Conn::Tcp(stream) => (stream, None),
+        Conn::Tls(stream, tls, _) => (stream, Some(tls)),
+        _ => return Ok(()),
+    };
+    let closed_first = |reason: String| format!("{reason} before send had finished");
+    let deadline = Instant::now() + linger;
+    let mut buf = [0u8; 4096];
+    // Closed by the receiver before our close: it stopped reading.
+    loop {
+        let read = match tls.as_mut() {
+            Some(tls) => tls.read_tls(stream),
+            None => stream.read(&mut buf),
+        };
+        match read {
+            Ok(0) => return Err(closed_first("the receiver closed the connection".into())),
+            Ok(_) => {
+                if let Some(tls) = tls.as_mut() {
+                    let state = tls.process_new_packets().map_err(|e| tls_alert(&e))?;
+                    if state.peer_has_closed() {
+                        return Err(closed_first("the receiver closed the TLS session".into()));
+                    }
+                    while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(closed_first(reset_reason(&e))),
+        }
+    }
+    let io = |e: io::Error| reset_reason(&e);
+    stream.set_nonblocking(false).map_err(io)?;
+    stream.set_write_timeout(Some(linger)).map_err(io)?;
+    if let Some(tls) = tls.as_mut() {
+        tls.send_close_notify();
+        while tls.wants_write() {
+            tls.write_tls(stream).map_err(io)?;
+        }
+    }
+    stream.shutdown(std::net::Shutdown::Write).map_err(io)?;
+    let mut unacked = unacknowledged(stream);
+    let mut last_progress = Instant::now();
+    loop {
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
+        if left.is_zero() {
+            let still = unacknowledged(stream);
+            if still == 0 {
+                return Ok(());
+            }
+            if still < unacked {
+                unacked = still;
+                last_progress = now;
+            } else if now.duration_since(last_progress) >= stall {
+                return Err(format!(
+                    "the receiver took nothing for {stall:?} (--write-timeout) and left {still} bytes unread"
+                ));
+            }
+        }
+        let slice = if left.is_zero() {
+            Duration::from_millis(50)
+        } else {
+            left
+        };
+        stream.set_read_timeout(Some(slice)).map_err(io)?;
+        let read = match tls.as_mut() {
+            Some(tls) => tls.read_tls(stream),
+            None => stream.read(&mut buf),
+        };
+        match read {
+            Ok(0) => break,
+            Ok(_) => {
+                if let Some(tls) = tls.as_mut() {
+                    tls.process_new_packets().map_err(|e| tls_alert(&e))?;
+                    while tls.reader().read(&mut buf).is_ok_and(|n| n > 0) {}
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(reset_reason(&e)),
+        }
+    }
+    // A reset that came in behind the receiver's FIN (its close crossed our last data).
+    match stream.take_error() {
+        Ok(Some(e)) => Err(reset_reason(&e)),
+        _ => Ok(()),
+    }
+}
+
+fn reset_reason(e: &io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => {
+            "the receiver reset the connection (it closed it without reading everything)".into()
+        }
+        _ => format!("connection failed: {e}"),
+    }
+}
+
+fn tls_alert(e: &rustls::Error) -> String {
+    format!("the receiver ended the TLS session: {e}")
+}
+
+/// Moves a handshake forward as far as the socket allows; the error is explained
+/// ([`tls_client::handshake_error`]).
+pub fn drive_tls(stream: &mut TcpStream, tls: &mut ClientConnection) -> Result<(), String> {
+    drive_handshake(stream, tls).map_err(|e| tls_client::handshake_error(&e))
+}
+
+fn drive_handshake(stream: &mut TcpStream, tls: &mut ClientConnection) -> io::Result<()> {
+    loop {
+        let mut progressed = false;
+        while tls.wants_write() {
+            match tls.write_tls(stream) {
+                Ok(_) => progressed = true,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if tls.wants_read() {
+            match tls.read_tls(stream) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        ErrorKind::UnexpectedEof,
+                        "the receiver closed the connection during the TLS handshake",
+                    ));
+                }
+                Ok(_) => {
+                    progressed = true;
+                    if let Err(e) = tls.process_new_packets() {
+                        // Send the alert before giving up.
+                        let _ = tls.write_tls(stream);
+                        return Err(io::Error::other(e));
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !progressed || !tls.is_handshaking() {
+            return Ok(());
+        }
+    }
+}
+
+fn connect_error(e: &io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ConnectionRefused => {
+            "connection refused: nothing listens there; check the port and that the receiver runs"
+                .into()
+        }
+        _ => format!("cannot connect: {e}"),
+    }
+}
