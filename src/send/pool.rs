@@ -88,11 +88,9 @@ impl Pool {
         for target in &self.config.targets {
             let addrs = match (target.host.as_str(), target.port).to_socket_addrs() {
                 Ok(addrs) => addrs.collect::<Vec<SocketAddr>>(),
-                Err(e) if first => {
-                    return Err(StartError(format!(
-                        "cannot resolve {}: {e}; check the name, or give an IP address",
-                        target.host
-                    )));
+                Err(error) if first => {
+                    let host = target.host.clone();
+                    return Err(StartError::Resolve { host, error });
                 }
                 Err(e) => {
                     (self.notice)(&format!(
@@ -123,14 +121,12 @@ impl Pool {
             }
         }
         if chosen.wanted.is_empty() {
-            return Err(StartError(if first && self.config.targets.len() == 1 {
-                format!(
-                    "every address of {} is this machine's and --exclude-self drops them: leave out --exclude-self or give another host",
-                    self.config.targets[0].host
-                )
+            return Err(if first && self.config.targets.len() == 1 {
+                let host = self.config.targets[0].host.clone();
+                StartError::OnlySelf { host }
             } else {
-                "no destination left: every address of every --to is this machine's and --exclude-self drops them; leave out --exclude-self or give other hosts".into()
-            }));
+                StartError::NoneLeft
+            });
         }
         for d in &mut self.destinations {
             d.active = false;
@@ -276,7 +272,7 @@ impl Pool {
         if self.dns_periods.due(now)
             && let Err(e) = self.resolve(false)
         {
-            (self.notice)(&e.0);
+            (self.notice)(&e.to_string());
         }
         for i in 0..self.destinations.len() {
             let d = &self.destinations[i];
@@ -559,5 +555,85 @@ impl Pool {
                 ..d.stats.clone()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// A pool over `targets` that has not connected anything, and the notices it gives.
+    fn pool(targets: &[&str], exclude_self: bool, cap: usize) -> (Pool, Rc<RefCell<Vec<String>>>) {
+        let notices = Rc::new(RefCell::new(Vec::new()));
+        let sink = notices.clone();
+        let config = PoolConfig {
+            targets: targets.iter().map(|t| t.parse().unwrap()).collect(),
+            protocol: Protocol::Tcp,
+            tls: None,
+            tls_servername: None,
+            connect_timeout: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(1),
+            lb_stats_period: Duration::from_secs(1),
+            dns_resolution_period: Duration::from_secs(1),
+            exclude_self,
+            max_connections: cap,
+        };
+        let notice = Box::new(move |text: &str| sink.borrow_mut().push(text.to_string()));
+        (Pool::new(config, notice, Instant::now()), notices)
+    }
+
+    fn active(pool: &Pool) -> Vec<String> {
+        pool.active_names()
+    }
+
+    #[test]
+    fn exclude_self_with_only_this_machine_is_an_error_naming_the_host() {
+        let (mut p, notices) = pool(&["127.0.0.1:514"], true, 0);
+        let e = p.resolve(true).unwrap_err();
+        assert!(matches!(&e, StartError::OnlySelf { host } if host == "127.0.0.1"));
+        assert!(e.to_string().contains("leave out --exclude-self"), "{e}");
+        assert_eq!(
+            notices.borrow().as_slice(),
+            [
+                "--exclude-self: leaving out 127.0.0.1:514 (127.0.0.1:514), an address of this machine"
+            ]
+        );
+    }
+
+    #[test]
+    fn exclude_self_keeps_the_other_hosts() {
+        let (mut p, _) = pool(&["127.0.0.1:514", "192.0.2.1:514"], true, 0);
+        p.resolve(true).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:514"]);
+        let (mut p, _) = pool(&["127.0.0.1:514", "[::1]:514"], true, 0);
+        assert!(matches!(p.resolve(true), Err(StartError::NoneLeft)));
+    }
+
+    #[test]
+    fn max_connections_moves_its_window_on_every_resolution() {
+        let targets = ["192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1"];
+        let (mut p, _) = pool(&targets, false, 2);
+        p.resolve(true).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:1", "192.0.2.2:1"]);
+        p.resolve(false).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:1", "192.0.2.3:1"]);
+        p.resolve(false).unwrap();
+        assert_eq!(active(&p), ["192.0.2.2:1", "192.0.2.3:1"]);
+        // The destinations are kept (with their counters) across resolutions.
+        assert_eq!(p.destinations.len(), 3);
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_at_the_start_is_an_error_naming_it() {
+        let (mut p, _) = pool(&["no-such-host.invalid:514"], false, 0);
+        let e = p.resolve(true).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot resolve no-such-host.invalid: "),
+            "{e}"
+        );
     }
 }

@@ -17,7 +17,7 @@
 //! [`super::pool`]'s. Formatting and framing are [`crate::egress`]'s and [`crate::framing`]'s
 //! job.
 
-use std::fmt;
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,17 +62,31 @@ pub struct SenderConfig {
     pub notice: Box<dyn FnMut(&str)>,
 }
 
-/// Why [`Sender::start`] failed.
-#[derive(Debug)]
-pub struct StartError(pub String);
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why [`Sender::start`] failed; each says what to do instead.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A `--to` host has no address. (Later, when it is resolved again, a failure keeps its
+    /// previous addresses.)
+    #[error("cannot resolve {host}: {error}; check the name, or give an IP address")]
+    Resolve { host: String, error: io::Error },
+    /// `--exclude-self` left out every address of the only `--to` host.
+    #[error(
+        "every address of {host} is this machine's and --exclude-self drops them: leave out --exclude-self or give another host"
+    )]
+    OnlySelf { host: String },
+    /// `--exclude-self` left out every address of every `--to` host.
+    #[error(
+        "no destination left: every address of every --to is this machine's and --exclude-self drops them; leave out --exclude-self or give other hosts"
+    )]
+    NoneLeft,
+    /// No destination could be connected within `--connect-timeout`, and there is no queue
+    /// to hold messages meanwhile. The reasons were given as notices.
+    #[error(
+        "cannot connect to {}: see the errors above; check that the receiver runs and the address, port and --protocol are right, or use --backpressure queue to queue meanwhile",
+        .destinations.join(", ")
+    )]
+    Connect { destinations: Vec<String> },
 }
-
-impl std::error::Error for StartError {}
 
 /// Counters for the summary and `--stats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -175,10 +189,9 @@ impl Sender {
             }
         }
         if !sender.pool.any_ready() && sender.queue.is_none() {
-            return Err(StartError(format!(
-                "cannot connect to {}: see the errors above; check that the receiver runs and the address, port and --protocol are right, or use --backpressure queue to queue meanwhile",
-                sender.pool.active_names().join(", ")
-            )));
+            return Err(StartError::Connect {
+                destinations: sender.pool.active_names(),
+            });
         }
         Ok(sender)
     }
