@@ -8,7 +8,6 @@
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::balance::{self, Periods};
@@ -17,6 +16,7 @@ use super::destination::{Destination, DestinationStats};
 use super::options::Target;
 use super::resolve::{self, Rotation};
 use super::sender::StartError;
+use super::tls::ClientTls;
 use crate::transport::Protocol;
 
 /// A destination's buffer is written when it holds this much.
@@ -26,7 +26,7 @@ pub const FLUSH_BYTES: usize = 64 * 1024;
 pub struct PoolConfig {
     pub targets: Vec<Target>,
     pub protocol: Protocol,
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: Option<ClientTls>,
     pub tls_servername: Option<String>,
     pub connect_timeout: Duration,
     pub write_timeout: Duration,
@@ -361,7 +361,13 @@ impl Pool {
                     unreachable!("matched above")
                 };
                 let tls = (self.config.protocol == Protocol::Tls).then(|| TlsStart {
-                    config: self.config.tls.clone().expect("TLS has a config"),
+                    config: self
+                        .config
+                        .tls
+                        .as_ref()
+                        .expect("TLS has a config")
+                        .config
+                        .clone(),
                     server_name: self.config.tls_servername.as_deref().unwrap_or(&d.host),
                 });
                 let tls_started = tls.is_some();
@@ -539,7 +545,8 @@ impl Pool {
                 .any(|w| reason.contains(w))
         {
             ""
-        } else if super::tls::certificate_asked_for_but_none() {
+        } else if (self.config.tls.as_ref()).is_some_and(ClientTls::certificate_asked_for_but_none)
+        {
             ": the receiver asked for a client certificate and none was given (--tls-cert, --tls-key)"
         } else {
             ": a TLS receiver that closes at once may not accept the client certificate (--tls-cert)"

@@ -18,7 +18,6 @@
 //! job.
 
 use std::io;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::destination::DestinationStats;
@@ -27,6 +26,7 @@ pub use super::options::{Backpressure, Target};
 pub use super::pool::FLUSH_BYTES;
 use super::pool::{Pool, PoolConfig};
 use super::throttle::Throttle;
+use super::tls::ClientTls;
 pub use crate::transport::Protocol;
 
 /// The disk queue is handed to the OS at least this often.
@@ -42,7 +42,7 @@ pub struct SenderConfig {
     pub targets: Vec<Target>,
     pub protocol: Protocol,
     /// For [`Protocol::Tls`].
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: Option<ClientTls>,
     /// SNI and the name checked in the certificate; `None`: each target's host.
     pub tls_servername: Option<String>,
     pub connect_timeout: Duration,
