@@ -8,7 +8,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,12 +57,13 @@ impl Conn {
         matches!(self, Conn::Tls(_, tls, _) if tls.wants_write())
     }
 
-    pub fn fd(&self) -> Option<RawFd> {
+    /// The socket, to poll.
+    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match self {
             Conn::Down => None,
-            Conn::Connecting(s, _) => Some(s.as_raw_fd()),
-            Conn::Tcp(s) | Conn::Tls(s, _, _) => Some(s.as_raw_fd()),
-            Conn::Udp(s) => Some(s.as_raw_fd()),
+            Conn::Connecting(s, _) => Some(s.as_fd()),
+            Conn::Tcp(s) | Conn::Tls(s, _, _) => Some(s.as_fd()),
+            Conn::Udp(s) => Some(s.as_fd()),
         }
     }
 
@@ -99,7 +100,7 @@ pub fn open(addr: SocketAddr, protocol: Protocol, now: Instant) -> Result<Conn, 
         .map_err(|e| format!("cannot open a socket: {e}"))?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::INPROGRESS) => {}
         Err(e) => return Err(connect_error(&e)),
     }
     Ok(Conn::Connecting(socket, now))

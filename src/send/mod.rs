@@ -11,6 +11,7 @@
 //! - [`destination`]: one address of one `--to` host: its buffer of framed messages, its
 //!   backoff and counters.
 //! - [`resolve`]: which addresses: DNS, `--exclude-self`, the `--max-connections` window.
+//! - [`poll`]: poll(2) without `unsafe`, over rustix.
 //! - [`connection`]: one non-blocking connection: TCP connect, TLS handshake, UDP, writing,
 //!   noticing a closed peer, closing cleanly, and the error texts.
 //! - [`options`]: the flag values the sender acts on (`--to`, `--backpressure`).
@@ -24,6 +25,7 @@ pub mod connection;
 pub mod destination;
 pub mod disk_queue;
 pub mod options;
+pub mod poll;
 pub mod pool;
 pub mod relay;
 pub mod resolve;

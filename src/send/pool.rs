@@ -14,6 +14,7 @@ use super::balance::{self, Periods};
 use super::connection::{self, Conn, TlsStart};
 use super::destination::{Destination, DestinationStats};
 use super::options::Target;
+use super::poll::{self, Interest, Readiness};
 use super::resolve::{self, Rotation};
 use super::sender::StartError;
 use super::tls::ClientTls;
@@ -290,22 +291,18 @@ impl Pool {
                 }
             }
         }
-        let mut fds: Vec<libc::pollfd> = Vec::new();
+        let mut sockets = Vec::new();
         let mut index = Vec::new();
         for (i, d) in self.destinations.iter().enumerate() {
             let Some(fd) = d.conn.fd() else { continue };
-            let events = match &d.conn {
-                Conn::Connecting(..) => libc::POLLOUT,
+            let interest = match &d.conn {
+                Conn::Connecting(..) => Interest::Write,
                 Conn::Udp(_) => continue,
-                Conn::Tls(_, tls, _) if tls.wants_write() => libc::POLLIN | libc::POLLOUT,
-                _ if d.unwritten() > 0 => libc::POLLIN | libc::POLLOUT,
-                _ => libc::POLLIN,
+                Conn::Tls(_, tls, _) if tls.wants_write() => Interest::ReadWrite,
+                _ if d.unwritten() > 0 => Interest::ReadWrite,
+                _ => Interest::Read,
             };
-            fds.push(libc::pollfd {
-                fd,
-                events,
-                revents: 0,
-            });
+            sockets.push((fd, interest));
             index.push(i);
         }
         let next_retry = self
@@ -315,21 +312,14 @@ impl Pool {
             .map(|d| d.retry_at.saturating_duration_since(now))
             .min();
         let wait = next_retry.map_or(wait, |next| wait.min(next));
-        if fds.is_empty() {
-            if !wait.is_zero() {
-                std::thread::sleep(wait);
-            }
-        } else {
-            let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-            // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-            if n < 0 {
-                return;
-            }
-        }
+        let Ok(ready) = poll::wait(&sockets, wait) else {
+            // Interrupted: the caller comes round again.
+            return;
+        };
+        drop(sockets);
         let now = Instant::now();
-        for (pfd, &i) in fds.iter().zip(&index) {
-            self.progress(i, pfd.revents, now);
+        for (readiness, i) in ready.into_iter().zip(index) {
+            self.progress(i, readiness, now);
         }
         for i in 0..self.destinations.len() {
             let d = &self.destinations[i];
@@ -342,12 +332,12 @@ impl Pool {
         }
     }
 
-    fn progress(&mut self, i: usize, revents: i16, now: Instant) {
+    fn progress(&mut self, i: usize, ready: Readiness, now: Instant) {
         let timeout = self.config.connect_timeout;
         let d = &mut self.destinations[i];
         match &mut d.conn {
             Conn::Connecting(_, since) => {
-                if revents == 0 {
+                if ready.is_none() {
                     if now.duration_since(*since) > timeout {
                         self.fail(
                             i,
@@ -376,7 +366,7 @@ impl Pool {
                     Err(e) => return self.fail(i, &e),
                 }
                 if tls_started {
-                    self.progress(i, libc::POLLOUT, now);
+                    self.progress(i, Readiness::WRITABLE, now);
                 } else {
                     self.connected(i, now);
                 }
@@ -398,12 +388,12 @@ impl Pool {
                 }
             }
             Conn::Tcp(_) | Conn::Tls(..) => {
-                if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+                if ready.readable_or_closed()
                     && let Err(reason) = connection::check_peer(&mut d.conn)
                 {
                     return self.fail(i, &reason);
                 }
-                if revents & libc::POLLOUT != 0 && self.destinations[i].unwritten() > 0 {
+                if ready.writable() && self.destinations[i].unwritten() > 0 {
                     self.flush(i);
                 }
             }
