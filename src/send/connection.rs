@@ -3,6 +3,10 @@
 //! writing into it, writing what the socket takes, and closing it so that a receiver that did
 //! not read everything is noticed; and the texts of the errors on the way.
 //!
+//! `bench`'s blocking sockets ([`crate::loadgen`]) are opened and closed with the same pieces:
+//! [`connect_tcp`], [`udp_socket`], [`tls_session`] and [`handshake`], [`send_close`] and
+//! [`await_close`], so that both speak TLS and end connections the same way.
+//!
 //! When to do each (polling, retries, which messages go where) is [`super::sender`]'s job; the
 //! rustls configuration is [`super::tls`]'s.
 
@@ -13,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::ClientConnection;
+use rustls::pki_types::ServerName;
 use socket2::{Domain, Socket, Type};
 
 use super::tls as tls_client;
@@ -85,13 +90,7 @@ impl Conn {
 /// connect ([`Conn::Connecting`]) to be finished by [`established`] once it is writable.
 pub fn open(addr: SocketAddr, protocol: Protocol, now: Instant) -> Result<Conn, String> {
     if protocol == Protocol::Udp {
-        let bind: SocketAddr = if addr.is_ipv4() {
-            "0.0.0.0:0".parse().expect("valid")
-        } else {
-            "[::]:0".parse().expect("valid")
-        };
-        return UdpSocket::bind(bind)
-            .and_then(|s| s.connect(addr).map(|()| s))
+        return udp_socket(addr)
             .map(Conn::Udp)
             .map_err(|e| format!("cannot open a UDP socket: {e}"));
     }
@@ -128,10 +127,81 @@ pub fn established(
     let Some(tls) = tls else {
         return Ok(Conn::Tcp(stream));
     };
-    let session = tls_client::server_name(tls.server_name)
-        .map_err(|e| e.to_string())
-        .and_then(|name| ClientConnection::new(tls.config, name).map_err(|e| e.to_string()))?;
+    let name = tls_client::server_name(tls.server_name).map_err(|e| e.to_string())?;
+    let session = tls_session(tls.config, name).map_err(|e| e.to_string())?;
     Ok(Conn::Tls(stream, Box::new(session), since))
+}
+
+/// A UDP socket connected to `addr`, bound to any local port of its family.
+pub fn udp_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let bind: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse().expect("valid")
+    } else {
+        "[::]:0".parse().expect("valid")
+    };
+    let socket = UdpSocket::bind(bind)?;
+    socket.connect(addr)?;
+    Ok(socket)
+}
+
+/// A blocking TCP connection made within `timeout`, with Nagle's delay off (messages go out
+/// as they are written), for `bench`.
+pub fn connect_tcp(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// A client session for `server_name` (SNI, and the name the certificate must carry).
+pub fn tls_session(
+    config: Arc<rustls::ClientConfig>,
+    server_name: ServerName<'static>,
+) -> Result<ClientConnection, rustls::Error> {
+    ClientConnection::new(config, server_name)
+}
+
+/// Completes a TLS handshake on a blocking stream within `timeout`. `Ok(false)`: the
+/// receiver did not answer in time (it may not speak TLS); an error is explained
+/// ([`tls_client::handshake_error`]). Leaves the stream's timeouts unset.
+pub fn handshake(
+    stream: &mut TcpStream,
+    tls: &mut ClientConnection,
+    timeout: Duration,
+) -> Result<bool, String> {
+    let deadline = Instant::now() + timeout;
+    let set = |stream: &TcpStream, t: Option<Duration>| {
+        stream
+            .set_read_timeout(t)
+            .and_then(|()| stream.set_write_timeout(t))
+            .map_err(|e| format!("cannot set a timeout: {e}"))
+    };
+    let result = loop {
+        if !tls.is_handshaking() {
+            // rustls may hold the client's last flight (TLS 1.3 Finished) after the handshake
+            // is done on its side: the receiver's is not done until it has it.
+            let flushed = (|| {
+                while tls.wants_write() {
+                    tls.write_tls(stream)?;
+                }
+                Ok(())
+            })();
+            break flushed
+                .map(|()| true)
+                .map_err(|e| tls_client::handshake_error(&e));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Ok(false);
+        }
+        // Each blocking read or write waits at most what is left; one that times out is no
+        // progress, and the deadline decides.
+        set(stream, Some(left))?;
+        if let Err(e) = drive_tls(stream, tls) {
+            break Err(e);
+        }
+    };
+    set(stream, None)?;
+    result
 }
 
 /// One datagram; a refusal reported by ICMP for an earlier datagram makes the send fail, so
@@ -268,7 +338,7 @@ pub fn close_cleanly(conn: &mut Conn, linger: Duration, stall: Duration) -> Resu
 fn close_and_wait(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<(), String> {
     let (stream, mut tls) = match conn {
         Conn::Tcp(stream) => (stream, None),
-        Conn::Tls(stream, tls, _) => (stream, Some(tls)),
+        Conn::Tls(stream, tls, _) => (stream, Some(&mut **tls)),
         _ => return Ok(()),
     };
     let closed_first = |reason: String| format!("{reason} before send had finished");
@@ -296,16 +366,43 @@ fn close_and_wait(conn: &mut Conn, linger: Duration, stall: Duration) -> Result<
             Err(e) => return Err(closed_first(reset_reason(&e))),
         }
     }
+    send_close(stream, tls.as_deref_mut(), linger)?;
+    await_close(stream, tls, deadline, stall)
+}
+
+/// Ends this side of a stream: TLS close_notify, then FIN. The stream is blocking from here
+/// on, each write waiting at most `timeout`.
+pub fn send_close(
+    stream: &mut TcpStream,
+    tls: Option<&mut ClientConnection>,
+    timeout: Duration,
+) -> Result<(), String> {
     let io = |e: io::Error| reset_reason(&e);
     stream.set_nonblocking(false).map_err(io)?;
-    stream.set_write_timeout(Some(linger)).map_err(io)?;
-    if let Some(tls) = tls.as_mut() {
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    if let Some(tls) = tls {
         tls.send_close_notify();
         while tls.wants_write() {
             tls.write_tls(stream).map_err(io)?;
         }
     }
-    stream.shutdown(std::net::Shutdown::Write).map_err(io)?;
+    stream.shutdown(std::net::Shutdown::Write).map_err(io)
+}
+
+/// After [`send_close`], waits until the receiver closes its end in turn, having read
+/// everything: a reset or a TLS alert is an error. At `deadline`, one that keeps its end open
+/// is given the benefit of the doubt once its kernel has acknowledged every byte, and is
+/// waited for while it still takes them; one that takes nothing for `stall` has stopped
+/// reading. What the receiver sends meanwhile (TLS session tickets) is read, so that closing
+/// does not reset the connection under data it has not read yet.
+pub fn await_close(
+    stream: &mut TcpStream,
+    mut tls: Option<&mut ClientConnection>,
+    deadline: Instant,
+    stall: Duration,
+) -> Result<(), String> {
+    let io = |e: io::Error| reset_reason(&e);
+    let mut buf = [0u8; 4096];
     let mut unacked = unacknowledged(stream);
     let mut last_progress = Instant::now();
     loop {
@@ -380,7 +477,7 @@ fn drive_handshake(stream: &mut TcpStream, tls: &mut ClientConnection) -> io::Re
         while tls.wants_write() {
             match tls.write_tls(stream) {
                 Ok(_) => progressed = true,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if would_block(&e) => break,
                 Err(e) => return Err(e),
             }
         }
@@ -400,7 +497,9 @@ fn drive_handshake(stream: &mut TcpStream, tls: &mut ClientConnection) -> io::Re
                         return Err(io::Error::other(e));
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                // Nothing to read yet: the caller waits (poll, or a blocking stream's
+                // timeout) and comes back.
+                Err(e) if would_block(&e) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -408,6 +507,11 @@ fn drive_handshake(stream: &mut TcpStream, tls: &mut ClientConnection) -> io::Re
             return Ok(());
         }
     }
+}
+
+/// A non-blocking socket that cannot go on now, or a blocking one whose timeout ran out.
+fn would_block(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 fn connect_error(e: &io::Error) -> String {
