@@ -526,20 +526,11 @@ impl Pool {
         self.undelivered += self.orphans.len() as u64;
     }
 
-    /// What may explain a TLS receiver closing the connection: rsyslog's `x509/*` modes and
-    /// other receivers that check the client certificate after the handshake just close it.
+    /// What may explain a receiver closing the connection ([`ClientTls::close_hint`]).
     fn close_hint(&self, reason: &str) -> &'static str {
-        if self.config.protocol != Protocol::Tls
-            || !["closed", "reset", "ended the TLS session"]
-                .iter()
-                .any(|w| reason.contains(w))
-        {
-            ""
-        } else if (self.config.tls.as_ref()).is_some_and(ClientTls::certificate_asked_for_but_none)
-        {
-            ": the receiver asked for a client certificate and none was given (--tls-cert, --tls-key)"
-        } else {
-            ": a TLS receiver that closes at once may not accept the client certificate (--tls-cert)"
+        match &self.config.tls {
+            Some(tls) if self.config.protocol == Protocol::Tls => tls.close_hint(reason),
+            _ => "",
         }
     }
 

@@ -76,6 +76,23 @@ impl ClientTls {
     pub fn certificate_asked_for_but_none(&self) -> bool {
         self.certificate_asked_for_but_none.load(Ordering::Relaxed)
     }
+
+    /// What may explain a TLS receiver closing the connection, given why it failed (`reason`,
+    /// as [`super::connection`] words it): rsyslog's `x509/*` modes and other receivers that
+    /// check the client certificate after the handshake just close it. Empty for other
+    /// failures.
+    pub fn close_hint(&self, reason: &str) -> &'static str {
+        if !["closed", "reset", "ended the TLS session"]
+            .iter()
+            .any(|w| reason.contains(w))
+        {
+            ""
+        } else if self.certificate_asked_for_but_none() {
+            ": the receiver asked for a client certificate and none was given (--tls-cert, --tls-key)"
+        } else {
+            ": a TLS receiver that closes at once may not accept the client certificate (--tls-cert)"
+        }
+    }
 }
 
 /// Builds the client configuration.
@@ -393,6 +410,20 @@ mod tests {
         assert!(a.certificate_asked_for_but_none());
         assert!(a.clone().certificate_asked_for_but_none());
         assert!(!b.certificate_asked_for_but_none());
+    }
+
+    #[test]
+    fn a_closed_tls_connection_is_explained_by_the_certificate_it_lacked() {
+        let options = TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        };
+        let tls = client_config(&options).unwrap();
+        assert_eq!(tls.close_hint("write failed: broken pipe"), "");
+        let closed = "the receiver closed the connection";
+        assert!(tls.close_hint(closed).contains("may not accept"));
+        tls.config.client_auth_cert_resolver.resolve(&[], &[]);
+        assert!(tls.close_hint(closed).contains("none was given"));
     }
 
     #[test]
