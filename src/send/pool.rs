@@ -42,18 +42,18 @@ pub type Notice = Box<dyn FnMut(&str)>;
 
 pub struct Pool {
     config: PoolConfig,
-    pub destinations: Vec<Destination>,
+    destinations: Vec<Destination>,
     /// Messages of failed connections, sent before new ones.
-    pub orphans: VecDeque<Vec<u8>>,
+    orphans: VecDeque<Vec<u8>>,
     lb_periods: Periods,
     dns_periods: Periods,
     rotation: Rotation,
     /// UDP datagrams the kernel refused twice.
-    pub dropped: u64,
+    dropped: u64,
     /// Messages written that a receiver may not have read (see [`Pool::close_all`]).
-    pub undelivered: u64,
+    undelivered: u64,
     /// The input has ended: a destination that times out is given up, not reconnected.
-    pub finishing: bool,
+    finishing: bool,
     notice: Notice,
 }
 
@@ -79,6 +79,27 @@ impl Pool {
 
     pub fn write_timeout(&self) -> Duration {
         self.config.write_timeout
+    }
+
+    /// The input has ended: from now on a destination that times out is given up.
+    pub fn input_ended(&mut self) {
+        self.finishing = true;
+    }
+
+    /// UDP datagrams the kernel refused twice.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Messages written that a receiver may not have read, and (after
+    /// [`close_all`](Self::close_all)) the ones never written.
+    pub fn undelivered(&self) -> u64 {
+        self.undelivered
+    }
+
+    /// Takes the messages of failed connections that no destination has taken yet.
+    pub fn take_orphans(&mut self) -> Vec<Vec<u8>> {
+        self.orphans.drain(..).collect()
     }
 
     /// Resolves every target (all A/AAAA records), keeping destinations that are still there.

@@ -365,7 +365,7 @@ impl Sender {
     /// destination timed out after the end of input. What was not sent then counts as not
     /// delivered.
     pub fn finish(mut self) -> Summary {
-        self.pool.finishing = true;
+        self.pool.input_ended();
         let write_timeout = self.pool.write_timeout();
         let mut last_up = Instant::now();
         loop {
@@ -391,15 +391,13 @@ impl Sender {
                     }
                 }
                 Backpressure::Drop => {
-                    self.dropped += self.pool.orphans.len() as u64;
-                    self.pool.orphans.clear();
+                    self.dropped += self.pool.take_orphans().len() as u64;
                     if !queued {
                         break;
                     }
                 }
                 Backpressure::Queue => {
-                    let orphans: Vec<Vec<u8>> = self.pool.orphans.drain(..).collect();
-                    for m in orphans {
+                    for m in self.pool.take_orphans() {
                         self.enqueue(&m);
                     }
                     break;
@@ -424,10 +422,10 @@ impl Sender {
         Summary {
             sent: destinations.iter().map(|d| d.messages).sum(),
             bytes: destinations.iter().map(|d| d.bytes).sum(),
-            dropped: self.dropped + self.pool.dropped,
+            dropped: self.dropped + self.pool.dropped(),
             queued: self.queue.as_ref().map_or(0, |q| q.pushed),
             left_in_queue: self.queue.as_ref().is_some_and(|q| !q.is_empty()),
-            undelivered: self.pool.undelivered,
+            undelivered: self.pool.undelivered(),
             destinations,
         }
     }
