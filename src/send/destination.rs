@@ -123,6 +123,8 @@ impl Pending {
     }
 }
 
+/// One address of one `--to` target, kept across DNS periods (with its counters) while the
+/// target still resolves to it.
 pub struct Destination {
     pub host: String,
     pub port: u16,

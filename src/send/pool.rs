@@ -40,6 +40,8 @@ pub struct PoolConfig {
 /// A notice for the user (connection lost, reconnecting).
 pub type Notice = Box<dyn FnMut(&str)>;
 
+/// The destinations of one run; see the module documentation. Nothing connects until the
+/// first [`Pool::resolve`] and [`Pool::pump`].
 pub struct Pool {
     config: PoolConfig,
     destinations: Vec<Destination>,
@@ -73,6 +75,7 @@ impl Pool {
         }
     }
 
+    /// Tells the user something (through the `notice` given to [`Pool::new`]).
     pub fn notice(&mut self, text: &str) {
         (self.notice)(text);
     }
