@@ -523,3 +523,84 @@ fn connect_error(e: &io::Error) -> String {
         _ => format!("cannot connect: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::thread;
+
+    use super::*;
+    use crate::send::tls::{TlsOptions, client_config};
+
+    /// A non-blocking connection to a fresh listener, and the listener.
+    fn connected() -> (Conn, TcpListener) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        stream.set_nonblocking(true).unwrap();
+        (Conn::Tcp(stream), listener)
+    }
+
+    #[test]
+    fn check_peer_notices_a_receiver_that_closed() {
+        let (mut conn, listener) = connected();
+        assert_eq!(check_peer(&mut conn), Ok(()));
+        drop(listener.accept().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let result = loop {
+            match check_peer(&mut conn) {
+                Ok(()) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                other => break other,
+            }
+        };
+        assert_eq!(result, Err("the receiver closed the connection".into()));
+    }
+
+    #[test]
+    fn a_receiver_that_reads_everything_and_closes_is_a_clean_close() {
+        let (mut conn, listener) = connected();
+        let receiver = thread::spawn(move || {
+            let mut got = Vec::new();
+            listener.accept().unwrap().0.read_to_end(&mut got).unwrap();
+            got
+        });
+        let (n, result) = write(&mut conn, b"hello\n");
+        assert_eq!((n, result.is_ok()), (6, true));
+        let wait = Duration::from_secs(5);
+        assert_eq!(close_cleanly(&mut conn, wait, wait), Ok(()));
+        assert!(conn.is_down());
+        assert_eq!(receiver.join().unwrap(), b"hello\n");
+    }
+
+    #[test]
+    fn a_receiver_that_closed_first_is_reported_at_the_end() {
+        let (mut conn, listener) = connected();
+        drop(listener.accept().unwrap());
+        // Let its FIN arrive.
+        thread::sleep(Duration::from_millis(50));
+        let wait = Duration::from_secs(1);
+        let e = close_cleanly(&mut conn, wait, wait).unwrap_err();
+        assert_eq!(
+            e,
+            "the receiver closed the connection before send had finished"
+        );
+    }
+
+    #[test]
+    fn a_tls_handshake_with_a_silent_receiver_ends_without_an_error_at_the_timeout() {
+        let tls = client_config(&TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        })
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut stream = connect_tcp(addr, Duration::from_secs(5)).unwrap();
+        let _silent = listener.accept().unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut session = tls_session(tls.config, name).unwrap();
+        let timeout = Duration::from_millis(200);
+        assert_eq!(handshake(&mut stream, &mut session, timeout), Ok(false));
+        // The stream is left as it was found: blocking, without timeouts.
+        assert_eq!(stream.read_timeout().unwrap(), None);
+    }
+}
