@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 
 use super::destination::DestinationStats;
 use super::disk_queue::{DiskQueue, Full};
-pub use super::options::{Backpressure, Target};
+use super::options::{Backpressure, Target};
 pub use super::pool::FLUSH_BYTES;
 use super::pool::{Pool, PoolConfig};
 use super::throttle::Throttle;
 use super::tls::ClientTls;
-pub use crate::transport::Protocol;
+use crate::transport::Protocol;
 
 /// The disk queue is handed to the OS at least this often.
 const QUEUE_FLUSH_EVERY: Duration = Duration::from_millis(100);
