@@ -205,7 +205,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let tls = if protocol == Protocol::Tls {
         let name = args.tls.tls_servername.as_deref().unwrap_or(&target.host);
         Some(TlsClient {
-            config: args.tls.client_config("bench")?,
+            config: args.tls.client_config("bench")?.config,
             server_name: tls_client::server_name(name).map_err(|e| anyhow::anyhow!(e))?,
         })
     } else {

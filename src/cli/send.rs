@@ -18,12 +18,14 @@ use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
 use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
 use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
+use syslogkit::send::options::{Backpressure, Target};
 use syslogkit::send::relay::{self, RelayStats, Sink};
-use syslogkit::send::sender::{Backpressure, Protocol, Sender, SenderConfig, Summary, Target};
 use syslogkit::send::tls as tls_client;
+use syslogkit::send::{Sender, SenderConfig, Summary};
 use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
+use syslogkit::transport::Protocol;
 
 use super::args::{parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;

@@ -2,11 +2,10 @@
 //! translation into a [`TlsOptions`] and a rustls client configuration.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use syslogkit::send::tls::{self as tls_client, TlsOptions, TlsVersion};
+use syslogkit::send::tls::{self as tls_client, ClientTls, TlsOptions, TlsVersion};
 
 #[derive(Debug, Args)]
 pub(super) struct TlsClientArgs {
@@ -52,7 +51,7 @@ pub(super) struct TlsClientArgs {
 impl TlsClientArgs {
     /// The rustls client configuration for `--protocol tls`; warns on stderr, as `command`, when
     /// the receiver's certificate goes unchecked.
-    pub fn client_config(&self, command: &str) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    pub fn client_config(&self, command: &str) -> anyhow::Result<ClientTls> {
         if self.tls_insecure {
             eprintln!(
                 "syslogkit {command}: WARNING: --tls-insecure: the receiver's certificate is NOT checked; anyone on the path can read and change these messages"

@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -262,14 +262,10 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
     for _ in 0..config.idle_connections {
         idle.push(match config.protocol {
             Protocol::Tls => connect().map_err(|e| LoadError::connect(config.target, e))?,
-            _ => Socket::Tcp(
-                TcpStream::connect_timeout(&config.target, CONNECT_TIMEOUT).map_err(|source| {
-                    LoadError::Connect {
-                        addr: config.target,
-                        source,
-                    }
-                })?,
-            ),
+            _ => Socket::connect_tcp(config.target).map_err(|source| LoadError::Connect {
+                addr: config.target,
+                source,
+            })?,
         });
     }
     let encoder = if config.protocol.is_stream() {

@@ -1,19 +1,22 @@
-//! The sockets `bench` writes to: blocking std TCP and UDP, and TLS over TCP (rustls, with the
-//! configuration `send` uses), kept small and private so that `send`'s client can replace them
-//! later. On Linux, a TCP socket also tells how many of the bytes written its peer acknowledged
-//! (`TCP_INFO.tcpi_bytes_acked`), which survives a reset. Over TLS that count is of encrypted
-//! bytes (records, handshake), which do not map onto messages, so TLS sockets do not say.
+//! The sockets `bench` writes to: blocking TCP and UDP, and TLS over TCP. They are opened and
+//! closed by `send`'s connection code ([`crate::send::connection`]: the connect, the rustls
+//! session and its handshake errors, close_notify and the wait for the receiver's close), so
+//! both speak to receivers the same way; what is `bench`'s own is measuring. Writes here are
+//! blocking and count exactly what went out; on Linux, a TCP socket also tells how many of the
+//! bytes written its peer acknowledged (`TCP_INFO.tcpi_bytes_acked`), which survives a reset.
+//! Over TLS that count is of encrypted bytes (records, handshake), which do not map onto
+//! messages, so TLS sockets do not say. UDP batches use segmentation offload (GSO).
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rustls::ClientConnection;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConnection, StreamOwned};
 
-use crate::send::tls as tls_client;
+use crate::send::connection;
 use crate::transport::socket::{bytes_acked as tcp_bytes_acked, gso_refused, set_udp_segment};
 
 /// How long a connection attempt may take.
@@ -39,7 +42,7 @@ pub struct TlsClient {
 pub enum ConnectError {
     /// The TCP connection: refused, timed out, unreachable.
     Connect(io::Error),
-    /// The TLS handshake, explained ([`tls_client::handshake_error`]).
+    /// The TLS handshake, explained ([`crate::send::tls::handshake_error`]).
     Handshake(String),
 }
 
@@ -54,7 +57,7 @@ impl fmt::Display for ConnectError {
 
 pub enum Socket {
     Tcp(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tls(TcpStream, Box<ClientConnection>),
     Udp(Udp),
 }
 
@@ -119,47 +122,29 @@ impl Udp {
 
 impl Socket {
     pub fn connect_tcp(addr: SocketAddr) -> io::Result<Socket> {
-        Ok(Socket::Tcp(tcp_stream(addr)?))
+        Ok(Socket::Tcp(connection::connect_tcp(addr, CONNECT_TIMEOUT)?))
     }
 
     /// A TCP connection and a completed TLS handshake, both within [`CONNECT_TIMEOUT`] each.
     pub fn connect_tls(addr: SocketAddr, tls: &TlsClient) -> Result<Socket, ConnectError> {
-        let mut stream = tcp_stream(addr).map_err(ConnectError::Connect)?;
-        let handshake = |e: io::Error| {
-            ConnectError::Handshake(match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
-                    "TLS handshake failed: no answer within {}s; is {addr} a TLS receiver (not plain TCP)?",
-                    CONNECT_TIMEOUT.as_secs()
-                ),
-                _ => tls_client::handshake_error(&e),
-            })
-        };
-        let mut conn = ClientConnection::new(tls.config.clone(), tls.server_name.clone())
+        let mut stream =
+            connection::connect_tcp(addr, CONNECT_TIMEOUT).map_err(ConnectError::Connect)?;
+        let mut session = connection::tls_session(tls.config.clone(), tls.server_name.clone())
             .map_err(|e| ConnectError::Handshake(format!("TLS: {e}")))?;
-        stream
-            .set_read_timeout(Some(CONNECT_TIMEOUT))
-            .and_then(|()| stream.set_write_timeout(Some(CONNECT_TIMEOUT)))
-            .map_err(ConnectError::Connect)?;
-        while conn.is_handshaking() {
-            conn.complete_io(&mut stream).map_err(handshake)?;
+        if !connection::handshake(&mut stream, &mut session, CONNECT_TIMEOUT)
+            .map_err(ConnectError::Handshake)?
+        {
+            return Err(ConnectError::Handshake(format!(
+                "TLS handshake failed: no answer within {}s; is {addr} a TLS receiver (not plain TCP)?",
+                CONNECT_TIMEOUT.as_secs()
+            )));
         }
-        stream
-            .set_read_timeout(None)
-            .and_then(|()| stream.set_write_timeout(None))
-            .map_err(ConnectError::Connect)?;
-        Ok(Socket::Tls(Box::new(StreamOwned::new(conn, stream))))
+        Ok(Socket::Tls(stream, Box::new(session)))
     }
 
     pub fn connect_udp(addr: SocketAddr) -> io::Result<Socket> {
-        let bind: SocketAddr = if addr.is_ipv4() {
-            "0.0.0.0:0".parse().expect("address")
-        } else {
-            "[::]:0".parse().expect("address")
-        };
-        let socket = UdpSocket::bind(bind)?;
-        socket.connect(addr)?;
         Ok(Socket::Udp(Udp {
-            socket,
+            socket: connection::udp_socket(addr)?,
             gso_size: 0,
         }))
     }
@@ -172,7 +157,7 @@ impl Socket {
     pub fn write_stream(&mut self, buf: &[u8]) -> (usize, Option<io::Error>) {
         let stream = match self {
             Socket::Tcp(stream) => stream,
-            Socket::Tls(tls) => return write_tls(tls, buf),
+            Socket::Tls(stream, tls) => return write_tls(stream, tls, buf),
             Socket::Udp(_) => unreachable!("stream writes on a TCP or TLS socket only"),
         };
         let mut written = 0;
@@ -251,20 +236,21 @@ impl Socket {
     pub fn bytes_acked(&self) -> Option<u64> {
         match self {
             Socket::Tcp(stream) => tcp_bytes_acked(stream),
-            Socket::Tls(_) | Socket::Udp(_) => None,
+            Socket::Tls(..) | Socket::Udp(_) => None,
         }
     }
 
     /// Ends a TCP connection cleanly: FIN, then a bounded wait until the peer acknowledged
     /// `written` bytes (or stops answering). Returns the bytes acknowledged. A TLS connection
-    /// sends close_notify and FIN, then reads until the receiver closes in turn (or the wait
-    /// ends): it has then read everything, and what it sent (session tickets) is read, so that
-    /// closing does not reset the connection under data the receiver has not read yet.
+    /// is closed as `send` closes one ([`connection::send_close`], then
+    /// [`connection::await_close`]): close_notify and FIN, then reading until the receiver
+    /// closes in turn, or the wait ends.
     pub fn finish(self, written: u64) -> Option<u64> {
         let stream = match self {
             Socket::Tcp(stream) => stream,
-            Socket::Tls(tls) => {
-                finish_tls(*tls);
+            Socket::Tls(mut stream, mut tls) => {
+                let deadline = Instant::now() + DRAIN_TIMEOUT;
+                close_tls(&mut stream, &mut tls, deadline);
                 return None;
             }
             Socket::Udp(_) => return None,
@@ -281,21 +267,15 @@ impl Socket {
     }
 }
 
-fn tcp_stream(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
 /// Writes `buf` a record at a time, each record out to the kernel before the next, and returns
 /// the plaintext bytes whose records went out whole.
 // `write` rather than `write_all`, as in `write_stream`: what rustls took is counted exactly.
 #[allow(clippy::disallowed_methods)]
 fn write_tls(
-    tls: &mut StreamOwned<ClientConnection, TcpStream>,
+    sock: &mut TcpStream,
+    conn: &mut ClientConnection,
     buf: &[u8],
 ) -> (usize, Option<io::Error>) {
-    let (conn, sock) = (&mut tls.conn, &mut tls.sock);
     let mut written = 0;
     while written < buf.len() {
         let end = (written + TLS_RECORD_BYTES).min(buf.len());
@@ -323,9 +303,11 @@ fn write_tls(
     (written, None)
 }
 
-fn finish_tls(mut tls: StreamOwned<ClientConnection, TcpStream>) {
-    if close_tls(&mut tls) {
-        drain(&mut tls.sock, Instant::now() + DRAIN_TIMEOUT);
+/// `send`'s close of a TLS stream, its verdict unused: `bench` counts what arrived at the
+/// receiver, not what the close says.
+fn close_tls(stream: &mut TcpStream, tls: &mut ClientConnection, deadline: Instant) {
+    if connection::send_close(stream, Some(&mut *tls), DRAIN_TIMEOUT).is_ok() {
+        let _ = connection::await_close(stream, Some(tls), deadline, DRAIN_TIMEOUT);
     }
 }
 
@@ -335,9 +317,9 @@ pub fn finish_idle(sockets: Vec<Socket>) {
     let mut open = Vec::new();
     for socket in sockets {
         match socket {
-            Socket::Tls(mut tls) => {
-                if close_tls(&mut tls) {
-                    open.push(tls);
+            Socket::Tls(mut stream, mut tls) => {
+                if connection::send_close(&mut stream, Some(&mut *tls), DRAIN_TIMEOUT).is_ok() {
+                    open.push((stream, tls));
                 }
             }
             Socket::Tcp(stream) => {
@@ -347,36 +329,8 @@ pub fn finish_idle(sockets: Vec<Socket>) {
         }
     }
     let deadline = Instant::now() + DRAIN_TIMEOUT;
-    for mut tls in open {
-        drain(&mut tls.sock, deadline);
-    }
-}
-
-/// Sends close_notify and FIN; false when the connection is gone already.
-fn close_tls(tls: &mut StreamOwned<ClientConnection, TcpStream>) -> bool {
-    tls.conn.send_close_notify();
-    while tls.conn.wants_write() {
-        if tls.conn.write_tls(&mut tls.sock).is_err() {
-            return false;
-        }
-    }
-    tls.sock.shutdown(Shutdown::Write).is_ok()
-}
-
-/// Reads and discards until the peer closes, an error, or `deadline`.
-fn drain(stream: &mut TcpStream, deadline: Instant) {
-    let mut buf = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return;
-        }
-        match stream.read(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
+    for (mut stream, mut tls) in open {
+        let _ = connection::await_close(&mut stream, Some(&mut *tls), deadline, DRAIN_TIMEOUT);
     }
 }
 

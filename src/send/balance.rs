@@ -137,6 +137,77 @@ mod tests {
     }
 
     #[test]
+    fn carried_traffic_halves_every_period() {
+        let mut load = Load::new(1);
+        load.record(1000);
+        assert_eq!(load.load(), 1000);
+        load.roll();
+        assert_eq!(load.load(), 500);
+        load.roll();
+        assert_eq!(load.load(), 250);
+        // This period's traffic counts whole until the period ends, then half of it carries.
+        load.record(150);
+        assert_eq!(load.load(), 400);
+        load.roll();
+        assert_eq!(load.load(), 200);
+    }
+
+    #[test]
+    fn shares_converge_to_the_weights_from_any_start() {
+        // Destination 0 starts with a long history (it was alone for a while).
+        let mut loads = [Load::new(1), Load::new(3)];
+        loads[0].record(1_000_000);
+        let mut counts = [0u64; 2];
+        for period in 0..40 {
+            let mut in_period = [0u64; 2];
+            for _ in 0..1000 {
+                let i = pick(loads.iter().map(|l| (l, true))).unwrap();
+                loads[i].record(100);
+                in_period[i] += 1;
+            }
+            loads.iter_mut().for_each(Load::roll);
+            if period >= 30 {
+                counts[0] += in_period[0];
+                counts[1] += in_period[1];
+            }
+        }
+        // Once the history has decayed, 1:3 within a message per period.
+        assert!((2490..=2510).contains(&counts[0]), "{counts:?}");
+        assert_eq!(counts[0] + counts[1], 10_000);
+    }
+
+    #[test]
+    fn a_destination_that_blocked_catches_up_gradually() {
+        // Two equal destinations, 1000 messages a period; destination 1 blocks for the third
+        // and fourth periods, then takes messages again.
+        let mut loads = [Load::new(1), Load::new(1)];
+        let mut shares = Vec::new();
+        for period in 0..10 {
+            let blocked = (2..4).contains(&period);
+            let mut got = 0;
+            for _ in 0..1000 {
+                let i = pick(
+                    loads
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l, i == 0 || !blocked)),
+                )
+                .unwrap();
+                loads[i].record(100);
+                got += usize::from(i == 1);
+            }
+            loads.iter_mut().for_each(Load::roll);
+            shares.push(got);
+        }
+        assert_eq!(&shares[..4], &[500, 500, 0, 0]);
+        // Back, it makes up the difference in carried history (750 messages' worth, halved
+        // every period) and shares the rest evenly: more than its half, but not everything.
+        assert_eq!(shares[4], 875);
+        // Once caught up, an even split again.
+        assert_eq!(&shares[5..], &[500; 5]);
+    }
+
+    #[test]
     fn nothing_available_picks_nothing() {
         let loads = [Load::new(1)];
         assert_eq!(pick(loads.iter().map(|l| (l, false))), None);

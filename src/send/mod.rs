@@ -2,17 +2,33 @@
 //!
 //! - [`relay`]: the input side: lines (text or JSON events) in on their own thread, formatted
 //!   and framed by [`crate::egress`], handed to the [`Sender`] (or written out, `--dry-run`).
-//! - [`sender`]: one thread, non-blocking sockets and poll(2): weighted load balancing
-//!   ([`balance`], Cribl's history rule), reconnection with backoff, the byte-rate
-//!   [`throttle`], backpressure (block, drop or the [`disk_queue`]) and the counters.
+//! - [`sender`]: what happens to each message: a destination, waiting, the byte-rate
+//!   [`throttle`], backpressure (block, drop or the [`disk_queue`]), the end of the run and
+//!   the counters.
+//! - [`pool`]: the destinations and their connections on one thread with poll(2):
+//!   reconnection with backoff, weighted load balancing ([`balance`], Cribl's history rule),
+//!   write and connect timeouts, the clean close at the end.
+//! - [`destination`]: one address of one `--to` host: its buffer of framed messages, its
+//!   backoff and counters.
+//! - [`resolve`]: which addresses: DNS, `--exclude-self`, the `--max-connections` window.
+//! - [`poll`]: poll(2) without `unsafe`, over rustix.
+//! - [`connection`]: one non-blocking connection: TCP connect, TLS handshake, UDP, writing,
+//!   noticing a closed peer, closing cleanly, and the error texts.
+//! - [`options`]: the flag values the sender acts on (`--to`, `--backpressure`).
 //! - [`tls`]: the rustls client configuration from the `--tls-*` options, and handshake
 //!   errors explained.
 //! - [`disk_queue`]: the persistent queue (`--backpressure queue`): segment files of framed
 //!   messages, drained in order when a receiver takes them again.
 
 pub mod balance;
+pub mod connection;
+pub mod destination;
 pub mod disk_queue;
+pub mod options;
+pub mod poll;
+pub mod pool;
 pub mod relay;
+pub mod resolve;
 pub mod sender;
 pub mod throttle;
 pub mod tls;

@@ -8,8 +8,8 @@
 //! OpenSSL form (`Proc-Type: 4,ENCRYPTED` inside `BEGIN RSA PRIVATE KEY`) is not supported, and
 //! the error says how to convert it. rustls speaks TLS 1.2 and 1.3 only.
 //!
-//! The connections themselves are in [`crate::send::sender`] (non-blocking, driven by the
-//! sender's poll loop) and in `loadgen`'s sockets (blocking).
+//! The connections themselves are in [`crate::send::connection`] (non-blocking, driven by the
+//! pool's poll loop) and in `loadgen`'s sockets (blocking).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -58,8 +58,45 @@ fn err(message: impl Into<String>) -> TlsError {
     TlsError(message.into())
 }
 
+/// A client configuration, and what its handshakes noticed that may explain a receiver
+/// closing the connection later. Clones share both; two configurations built apart (two
+/// senders in one process) share nothing.
+#[derive(Clone, Debug)]
+pub struct ClientTls {
+    pub config: Arc<ClientConfig>,
+    /// Set by the certificate resolver of `config`.
+    certificate_asked_for_but_none: Arc<AtomicBool>,
+}
+
+impl ClientTls {
+    /// Whether a receiver asked for a client certificate that `send` did not have. With TLS
+    /// 1.3 the client's part of the handshake ends before the server has judged its
+    /// certificate, and a receiver that refuses it (rsyslog's `x509/*` modes) just closes the
+    /// connection; this lets that close be explained.
+    pub fn certificate_asked_for_but_none(&self) -> bool {
+        self.certificate_asked_for_but_none.load(Ordering::Relaxed)
+    }
+
+    /// What may explain a TLS receiver closing the connection, given why it failed (`reason`,
+    /// as [`super::connection`] words it): rsyslog's `x509/*` modes and other receivers that
+    /// check the client certificate after the handshake just close it. Empty for other
+    /// failures.
+    pub fn close_hint(&self, reason: &str) -> &'static str {
+        if !["closed", "reset", "ended the TLS session"]
+            .iter()
+            .any(|w| reason.contains(w))
+        {
+            ""
+        } else if self.certificate_asked_for_but_none() {
+            ": the receiver asked for a client certificate and none was given (--tls-cert, --tls-key)"
+        } else {
+            ": a TLS receiver that closes at once may not accept the client certificate (--tls-cert)"
+        }
+    }
+}
+
 /// Builds the client configuration.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
+pub fn client_config(options: &TlsOptions) -> Result<ClientTls, TlsError> {
     let provider = Arc::new(ring::default_provider());
     let min = options.min_version.unwrap_or(TlsVersion::V1_2);
     let max = options.max_version.unwrap_or(TlsVersion::V1_3);
@@ -99,26 +136,24 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError
         (None, Some(_)) => return Err(err("--tls-key needs --tls-cert (the client certificate)")),
     };
     let mut config = config;
-    config.client_auth_cert_resolver = Arc::new(NoteMissingCertificate(
-        config.client_auth_cert_resolver.clone(),
-    ));
-    Ok(Arc::new(config))
-}
-
-/// Set once a receiver asked for a client certificate and `--tls-cert` gave none.
-static CERTIFICATE_ASKED_FOR_BUT_NONE: AtomicBool = AtomicBool::new(false);
-
-/// Whether a receiver asked for a client certificate that `send` did not have. With TLS 1.3
-/// the client's part of the handshake ends before the server has judged its certificate, and
-/// a receiver that refuses it (rsyslog's `x509/*` modes) just closes the connection; this
-/// lets that close be explained.
-pub fn certificate_asked_for_but_none() -> bool {
-    CERTIFICATE_ASKED_FOR_BUT_NONE.load(Ordering::Relaxed)
+    let noted = Arc::new(AtomicBool::new(false));
+    config.client_auth_cert_resolver = Arc::new(NoteMissingCertificate {
+        inner: config.client_auth_cert_resolver.clone(),
+        asked_for_but_none: noted.clone(),
+    });
+    Ok(ClientTls {
+        config: Arc::new(config),
+        certificate_asked_for_but_none: noted,
+    })
 }
 
 /// Passes client certificate requests on, noting those it cannot answer.
 #[derive(Debug)]
-struct NoteMissingCertificate(Arc<dyn ResolvesClientCert>);
+struct NoteMissingCertificate {
+    inner: Arc<dyn ResolvesClientCert>,
+    /// Set once a receiver asked for a client certificate and `--tls-cert` gave none.
+    asked_for_but_none: Arc<AtomicBool>,
+}
 
 impl ResolvesClientCert for NoteMissingCertificate {
     fn resolve(
@@ -126,19 +161,19 @@ impl ResolvesClientCert for NoteMissingCertificate {
         root_hint_subjects: &[&[u8]],
         sigschemes: &[SignatureScheme],
     ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        let key = self.0.resolve(root_hint_subjects, sigschemes);
+        let key = self.inner.resolve(root_hint_subjects, sigschemes);
         if key.is_none() {
-            CERTIFICATE_ASKED_FOR_BUT_NONE.store(true, Ordering::Relaxed);
+            self.asked_for_but_none.store(true, Ordering::Relaxed);
         }
         key
     }
 
     fn only_raw_public_keys(&self) -> bool {
-        self.0.only_raw_public_keys()
+        self.inner.only_raw_public_keys()
     }
 
     fn has_certs(&self) -> bool {
-        self.0.has_certs()
+        self.inner.has_certs()
     }
 }
 
@@ -365,6 +400,38 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_client_configurations_do_not_share_the_missing_certificate_note() {
+        let options = TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        };
+        let (a, b) = (
+            client_config(&options).unwrap(),
+            client_config(&options).unwrap(),
+        );
+        // What rustls does when a receiver asks for a certificate during a handshake of `a`.
+        let asked = a.config.client_auth_cert_resolver.resolve(&[], &[]);
+        assert!(asked.is_none());
+        assert!(a.certificate_asked_for_but_none());
+        assert!(a.clone().certificate_asked_for_but_none());
+        assert!(!b.certificate_asked_for_but_none());
+    }
+
+    #[test]
+    fn a_closed_tls_connection_is_explained_by_the_certificate_it_lacked() {
+        let options = TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        };
+        let tls = client_config(&options).unwrap();
+        assert_eq!(tls.close_hint("write failed: broken pipe"), "");
+        let closed = "the receiver closed the connection";
+        assert!(tls.close_hint(closed).contains("may not accept"));
+        tls.config.client_auth_cert_resolver.resolve(&[], &[]);
+        assert!(tls.close_hint(closed).contains("none was given"));
+    }
 
     #[test]
     fn vars_in_paths_are_expanded() {

@@ -1,0 +1,651 @@
+//! The destinations of one `send` run and their connections, driven by poll(2) on one thread:
+//! resolving the targets ([`super::resolve`]), connecting and reconnecting with backoff,
+//! picking the destination for each message ([`super::balance`]), writing the buffers,
+//! noticing a peer that closed or stopped reading, and closing cleanly at the end.
+//!
+//! What happens to a message no destination can take (wait, drop, the disk queue) and the
+//! throttle are [`super::sender`]'s job; the socket protocol is [`super::connection`]'s.
+
+use std::collections::VecDeque;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use super::balance::{self, Periods};
+use super::connection::{self, Conn, TlsStart};
+use super::destination::{Destination, DestinationStats};
+use super::options::Target;
+use super::poll::{self, Interest, Readiness};
+use super::resolve::{self, Rotation};
+use super::sender::StartError;
+use super::tls::ClientTls;
+use crate::transport::Protocol;
+
+/// A destination's buffer is written when it holds this much.
+pub const FLUSH_BYTES: usize = 64 * 1024;
+
+/// What the pool needs from the flags.
+pub struct PoolConfig {
+    pub targets: Vec<Target>,
+    pub protocol: Protocol,
+    pub tls: Option<ClientTls>,
+    pub tls_servername: Option<String>,
+    pub connect_timeout: Duration,
+    pub write_timeout: Duration,
+    pub lb_stats_period: Duration,
+    pub dns_resolution_period: Duration,
+    pub exclude_self: bool,
+    pub max_connections: usize,
+}
+
+/// A notice for the user (connection lost, reconnecting).
+pub type Notice = Box<dyn FnMut(&str)>;
+
+/// The destinations of one run; see the module documentation. Nothing connects until the
+/// first [`Pool::resolve`] and [`Pool::pump`].
+pub struct Pool {
+    config: PoolConfig,
+    destinations: Vec<Destination>,
+    /// Messages of failed connections, sent before new ones.
+    orphans: VecDeque<Vec<u8>>,
+    lb_periods: Periods,
+    dns_periods: Periods,
+    rotation: Rotation,
+    /// UDP datagrams the kernel refused twice.
+    dropped: u64,
+    /// Messages written that a receiver may not have read (see [`Pool::close_all`]).
+    undelivered: u64,
+    /// The input has ended: a destination that times out is given up, not reconnected.
+    finishing: bool,
+    notice: Notice,
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig, notice: Notice, now: Instant) -> Pool {
+        Pool {
+            lb_periods: Periods::new(config.lb_stats_period, now),
+            dns_periods: Periods::new(config.dns_resolution_period, now),
+            config,
+            destinations: Vec::new(),
+            orphans: VecDeque::new(),
+            rotation: Rotation::default(),
+            dropped: 0,
+            undelivered: 0,
+            finishing: false,
+            notice,
+        }
+    }
+
+    /// Tells the user something (through the `notice` given to [`Pool::new`]).
+    pub fn notice(&mut self, text: &str) {
+        (self.notice)(text);
+    }
+
+    pub fn write_timeout(&self) -> Duration {
+        self.config.write_timeout
+    }
+
+    /// The input has ended: from now on a destination that times out is given up.
+    pub fn input_ended(&mut self) {
+        self.finishing = true;
+    }
+
+    /// UDP datagrams the kernel refused twice.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Messages written that a receiver may not have read, and (after
+    /// [`close_all`](Self::close_all)) the ones never written.
+    pub fn undelivered(&self) -> u64 {
+        self.undelivered
+    }
+
+    /// Takes the messages of failed connections that no destination has taken yet.
+    pub fn take_orphans(&mut self) -> Vec<Vec<u8>> {
+        self.orphans.drain(..).collect()
+    }
+
+    /// Resolves every target (all A/AAAA records), keeping destinations that are still there.
+    /// `first`: at the start, where a name that does not resolve is an error.
+    pub fn resolve(&mut self, first: bool) -> Result<(), StartError> {
+        let now = Instant::now();
+        let mut resolved = Vec::with_capacity(self.config.targets.len());
+        for target in &self.config.targets {
+            let addrs = match (target.host.as_str(), target.port).to_socket_addrs() {
+                Ok(addrs) => addrs.collect::<Vec<SocketAddr>>(),
+                Err(error) if first => {
+                    let host = target.host.clone();
+                    return Err(StartError::Resolve { host, error });
+                }
+                Err(e) => {
+                    (self.notice)(&format!(
+                        "cannot resolve {} again ({e}); keeping its previous addresses",
+                        target.host
+                    ));
+                    self.destinations
+                        .iter()
+                        .filter(|d| d.is_of(target))
+                        .map(|d| d.addr)
+                        .collect()
+                }
+            };
+            resolved.push(addrs);
+        }
+        let own = if self.config.exclude_self {
+            resolve::local_addresses()
+        } else {
+            Vec::new()
+        };
+        let chosen = resolve::exclude_self(&resolved, &own);
+        if first {
+            for &(t, addr) in &chosen.excluded {
+                let Target { host, port, .. } = &self.config.targets[t];
+                (self.notice)(&format!(
+                    "--exclude-self: leaving out {host}:{port} ({addr}), an address of this machine"
+                ));
+            }
+        }
+        if chosen.wanted.is_empty() {
+            return Err(if first && self.config.targets.len() == 1 {
+                let host = self.config.targets[0].host.clone();
+                StartError::OnlySelf { host }
+            } else {
+                StartError::NoneLeft
+            });
+        }
+        for d in &mut self.destinations {
+            d.active = false;
+        }
+        let mut order = Vec::new();
+        for (t, addr) in chosen.wanted {
+            let target = &self.config.targets[t];
+            let found = self
+                .destinations
+                .iter()
+                .position(|d| d.addr == addr && d.is_of(target));
+            order.push(found.unwrap_or_else(|| {
+                self.destinations.push(Destination::new(target, addr, now));
+                self.destinations.len() - 1
+            }));
+        }
+        // --max-connections: a window of the resolved destinations, moved every period.
+        for k in self
+            .rotation
+            .window(order.len(), self.config.max_connections)
+        {
+            self.destinations[order[k]].active = true;
+        }
+        // Destinations no longer wanted: their unwritten messages go elsewhere.
+        for d in &mut self.destinations {
+            if !d.active && !d.conn.is_down() {
+                self.orphans.extend(d.pending.take_unwritten());
+                d.conn.close();
+            }
+        }
+        Ok(())
+    }
+
+    /// Some active destination is ready for messages.
+    pub fn any_ready(&self) -> bool {
+        self.destinations.iter().any(|d| d.active && d.ready())
+    }
+
+    /// Some active destination is still connecting or in its TLS handshake.
+    pub fn any_connecting(&self) -> bool {
+        self.destinations
+            .iter()
+            .any(|d| d.active && d.conn.is_pending_or_tls())
+    }
+
+    pub fn any_can_take(&self) -> bool {
+        self.destinations.iter().any(Destination::can_take)
+    }
+
+    /// Every buffer is written (rustls may still hold records).
+    pub fn all_written(&self) -> bool {
+        self.destinations.iter().all(|d| d.unwritten() == 0)
+    }
+
+    /// Messages are waiting somewhere: orphans, buffers, or rustls's records.
+    pub fn buffered(&self) -> bool {
+        !self.orphans.is_empty()
+            || self
+                .destinations
+                .iter()
+                .any(|d| d.unwritten() > 0 || d.conn.tls_pending())
+    }
+
+    /// No destination can take messages, or is writing what it has.
+    pub fn none_up(&self) -> bool {
+        !self
+            .destinations
+            .iter()
+            .any(|d| d.can_take() || d.unwritten() > 0)
+    }
+
+    pub fn all_given_up(&self) -> bool {
+        self.destinations
+            .iter()
+            .filter(|d| d.active)
+            .all(|d| d.given_up)
+    }
+
+    /// Messages not delivered yet: orphans and the ones in buffers.
+    pub fn messages_left(&self) -> usize {
+        self.orphans.len()
+            + self
+                .destinations
+                .iter()
+                .map(|d| d.pending.messages())
+                .sum::<usize>()
+    }
+
+    /// The names of the active destinations.
+    pub fn active_names(&self) -> Vec<String> {
+        self.destinations
+            .iter()
+            .filter(|d| d.active)
+            .map(|d| d.stats.name.clone())
+            .collect()
+    }
+
+    /// The destination to give the next message to, if any can take one.
+    pub fn pick(&self) -> Option<usize> {
+        balance::pick(self.destinations.iter().map(|d| (&d.load, d.can_take())))
+    }
+
+    /// Gives destination `i` one framed message: a datagram at once, else into its buffer,
+    /// written once the buffer holds [`FLUSH_BYTES`].
+    pub fn put(&mut self, i: usize, framed: &[u8]) {
+        let d = &mut self.destinations[i];
+        d.load.record(framed.len());
+        if let Conn::Udp(socket) = &d.conn {
+            if connection::send_datagram(socket, framed).is_ok() {
+                d.stats.messages += 1;
+                d.stats.bytes += framed.len() as u64;
+            } else {
+                d.stats.failures += 1;
+                self.dropped += 1;
+            }
+            return;
+        }
+        if d.unwritten() == 0 {
+            // The write timeout counts from when the connection has something to take.
+            d.last_progress = Instant::now();
+        }
+        d.pending.push(framed);
+        if d.unwritten() >= FLUSH_BYTES {
+            self.flush(i);
+        }
+    }
+
+    /// Writes every buffer that holds anything.
+    pub fn flush_all(&mut self) {
+        for i in 0..self.destinations.len() {
+            if self.destinations[i].unwritten() > 0 {
+                self.flush(i);
+            }
+        }
+    }
+
+    /// One round of I/O: timers, connects, EOF detection, writes; waits at most `wait`.
+    pub fn pump(&mut self, wait: Duration) {
+        let now = Instant::now();
+        if self.lb_periods.due(now) {
+            self.destinations.iter_mut().for_each(|d| d.load.roll());
+        }
+        if self.dns_periods.due(now)
+            && let Err(e) = self.resolve(false)
+        {
+            (self.notice)(&e.to_string());
+        }
+        for i in 0..self.destinations.len() {
+            let d = &self.destinations[i];
+            if d.retrying() && d.retry_at <= now {
+                self.connect(i);
+            }
+        }
+        // Re-route what failed connections left.
+        while let Some(m) = self.orphans.pop_front() {
+            match self.pick() {
+                Some(i) => self.put(i, &m),
+                None => {
+                    self.orphans.push_front(m);
+                    break;
+                }
+            }
+        }
+        let mut sockets = Vec::new();
+        let mut index = Vec::new();
+        for (i, d) in self.destinations.iter().enumerate() {
+            let Some(fd) = d.conn.fd() else { continue };
+            let interest = match &d.conn {
+                Conn::Connecting(..) => Interest::Write,
+                Conn::Udp(_) => continue,
+                Conn::Tls(_, tls, _) if tls.wants_write() => Interest::ReadWrite,
+                _ if d.unwritten() > 0 => Interest::ReadWrite,
+                _ => Interest::Read,
+            };
+            sockets.push((fd, interest));
+            index.push(i);
+        }
+        let next_retry = self
+            .destinations
+            .iter()
+            .filter(|d| d.retrying())
+            .map(|d| d.retry_at.saturating_duration_since(now))
+            .min();
+        let wait = next_retry.map_or(wait, |next| wait.min(next));
+        let Ok(ready) = poll::wait(&sockets, wait) else {
+            // Interrupted: the caller comes round again.
+            return;
+        };
+        drop(sockets);
+        let now = Instant::now();
+        for (readiness, i) in ready.into_iter().zip(index) {
+            self.progress(i, readiness, now);
+        }
+        for i in 0..self.destinations.len() {
+            let d = &self.destinations[i];
+            if d.unwritten() > 0
+                && d.ready()
+                && now.duration_since(d.last_progress) > self.config.write_timeout
+            {
+                self.write_timed_out(i);
+            }
+        }
+    }
+
+    fn progress(&mut self, i: usize, ready: Readiness, now: Instant) {
+        let timeout = self.config.connect_timeout;
+        let d = &mut self.destinations[i];
+        match &mut d.conn {
+            Conn::Connecting(_, since) => {
+                if ready.is_none() {
+                    if now.duration_since(*since) > timeout {
+                        self.fail(
+                            i,
+                            &format!("no connection after {timeout:?} (--connect-timeout)"),
+                        );
+                    }
+                    return;
+                }
+                let Conn::Connecting(socket, since) = std::mem::replace(&mut d.conn, Conn::Down)
+                else {
+                    unreachable!("matched above")
+                };
+                let tls = (self.config.protocol == Protocol::Tls).then(|| TlsStart {
+                    config: self
+                        .config
+                        .tls
+                        .as_ref()
+                        .expect("TLS has a config")
+                        .config
+                        .clone(),
+                    server_name: self.config.tls_servername.as_deref().unwrap_or(&d.host),
+                });
+                let tls_started = tls.is_some();
+                match connection::established(socket, since, tls) {
+                    Ok(conn) => d.conn = conn,
+                    Err(e) => return self.fail(i, &e),
+                }
+                if tls_started {
+                    self.progress(i, Readiness::WRITABLE, now);
+                } else {
+                    self.connected(i, now);
+                }
+            }
+            Conn::Tls(stream, tls, since) if tls.is_handshaking() => {
+                if let Err(e) = connection::drive_tls(stream, tls) {
+                    return self.fail(i, &e);
+                }
+                if !tls.is_handshaking() {
+                    self.connected(i, now);
+                    if self.destinations[i].unwritten() > 0 {
+                        self.flush(i);
+                    }
+                } else if now.duration_since(*since) > timeout {
+                    self.fail(
+                        i,
+                        &format!("TLS handshake not done after {timeout:?} (--connect-timeout)"),
+                    );
+                }
+            }
+            Conn::Tcp(_) | Conn::Tls(..) => {
+                if ready.readable_or_closed()
+                    && let Err(reason) = connection::check_peer(&mut d.conn)
+                {
+                    return self.fail(i, &reason);
+                }
+                if ready.writable() && self.destinations[i].unwritten() > 0 {
+                    self.flush(i);
+                }
+            }
+            Conn::Down | Conn::Udp(_) => {}
+        }
+    }
+
+    fn connected(&mut self, i: usize, now: Instant) {
+        let d = &mut self.destinations[i];
+        d.connected(now);
+        if d.stats.connects > 1 || d.stats.failures > 0 {
+            let name = d.stats.name.clone();
+            (self.notice)(&format!("connected to {name}"));
+        }
+    }
+
+    fn connect(&mut self, i: usize) {
+        let d = &mut self.destinations[i];
+        match connection::open(d.addr, self.config.protocol, Instant::now()) {
+            Ok(conn) => {
+                if matches!(conn, Conn::Udp(_)) {
+                    d.stats.connects += 1;
+                }
+                d.conn = conn;
+            }
+            Err(e) => self.fail(i, &e),
+        }
+    }
+
+    /// Writes as much of a destination's buffer as the socket takes now, after checking that
+    /// the peer has not closed the connection: writing into a socket whose peer is gone would
+    /// lose the first messages (rsyslog #3929).
+    fn flush(&mut self, i: usize) {
+        let d = &mut self.destinations[i];
+        if !d.ready() {
+            return;
+        }
+        if let Err(reason) = connection::check_peer(&mut d.conn) {
+            return self.fail(i, &reason);
+        }
+        let (n, result) = connection::write(&mut d.conn, d.pending.unwritten_bytes());
+        d.pending.advance(n);
+        if let Err(e) = result {
+            return self.fail(i, &format!("write failed: {e}"));
+        }
+        if n > 0 {
+            d.stats.bytes += n as u64;
+            d.conn_bytes += n as u64;
+            d.last_progress = Instant::now();
+        }
+        // With TLS, a message counts as sent once rustls has it; what it has not yet written
+        // goes out on the next POLLOUT.
+        d.count_written();
+    }
+
+    /// `--write-timeout`: the receiver took nothing for the whole timeout, so it has stopped
+    /// reading, and what was written on this connection may sit unread in the kernels'
+    /// buffers. The connection is reset rather than closed, so that none of it trickles in
+    /// later, and those messages count as not delivered (an upper bound: the receiver may
+    /// have read some before it stalled). The ones not completely written go elsewhere. After
+    /// the end of input the destination is given up instead of reconnected.
+    fn write_timed_out(&mut self, i: usize) {
+        let timeout = self.config.write_timeout;
+        let d = &mut self.destinations[i];
+        d.conn.reset_on_close();
+        let lost = d.conn_messages;
+        d.stats.messages = d.stats.messages.saturating_sub(lost);
+        d.stats.bytes = d.stats.bytes.saturating_sub(d.conn_bytes);
+        d.conn_messages = 0;
+        d.conn_bytes = 0;
+        d.given_up = self.finishing;
+        self.undelivered += lost;
+        let lost = if lost > 0 {
+            format!(
+                "; {lost} messages written on this connection may not have been read, and count as not delivered"
+            )
+        } else {
+            String::new()
+        };
+        self.fail(
+            i,
+            &format!("nothing could be written for {timeout:?} (--write-timeout){lost}"),
+        );
+    }
+
+    /// Closes a destination's connection, schedules a reconnect and re-routes its messages.
+    fn fail(&mut self, i: usize, reason: &str) {
+        let d = &mut self.destinations[i];
+        let (orphans, backoff) = d.failed(Instant::now());
+        let name = d.stats.name.clone();
+        let given_up = d.given_up;
+        let lost = orphans.len();
+        self.orphans.extend(orphans);
+        let moved = if lost > 0 {
+            format!("; {lost} unsent messages go to other destinations")
+        } else {
+            String::new()
+        };
+        let hint = self.close_hint(reason);
+        let next = if given_up {
+            "; the input has ended, so it is not retried".to_string()
+        } else {
+            format!("; reconnecting in {backoff:?}")
+        };
+        (self.notice)(&format!("{name}: {reason}{hint}{next}{moved}"));
+    }
+
+    /// Closes every connection at the end, cleanly ([`connection::close_cleanly`], waiting at
+    /// most `linger` each); what is left in buffers and orphans counts as not delivered.
+    pub fn close_all(&mut self, linger: Duration) {
+        let stall = self.config.write_timeout;
+        for i in 0..self.destinations.len() {
+            let d = &mut self.destinations[i];
+            self.undelivered += d.pending.messages() as u64;
+            if let Err(reason) = connection::close_cleanly(&mut d.conn, linger, stall) {
+                // The receiver stopped reading before it saw the end of the stream: what it
+                // had not read is lost, and which messages those are cannot be known.
+                let lost = d.conn_messages;
+                d.stats.messages -= lost;
+                d.stats.bytes = d.stats.bytes.saturating_sub(d.conn_bytes);
+                d.stats.failures += 1;
+                self.undelivered += lost;
+                let name = d.stats.name.clone();
+                let hint = self.close_hint(&reason);
+                (self.notice)(&format!(
+                    "{name}: {reason}{hint}; up to {lost} messages written on this connection may not have been read, and count as not delivered"
+                ));
+            }
+        }
+        self.undelivered += self.orphans.len() as u64;
+    }
+
+    /// What may explain a receiver closing the connection ([`ClientTls::close_hint`]).
+    fn close_hint(&self, reason: &str) -> &'static str {
+        match &self.config.tls {
+            Some(tls) if self.config.protocol == Protocol::Tls => tls.close_hint(reason),
+            _ => "",
+        }
+    }
+
+    /// Each destination's counters.
+    pub fn stats(&self) -> Vec<DestinationStats> {
+        self.destinations
+            .iter()
+            .map(|d| DestinationStats {
+                up: d.ready(),
+                ..d.stats.clone()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// A pool over `targets` that has not connected anything, and the notices it gives.
+    fn pool(targets: &[&str], exclude_self: bool, cap: usize) -> (Pool, Rc<RefCell<Vec<String>>>) {
+        let notices = Rc::new(RefCell::new(Vec::new()));
+        let sink = notices.clone();
+        let config = PoolConfig {
+            targets: targets.iter().map(|t| t.parse().unwrap()).collect(),
+            protocol: Protocol::Tcp,
+            tls: None,
+            tls_servername: None,
+            connect_timeout: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(1),
+            lb_stats_period: Duration::from_secs(1),
+            dns_resolution_period: Duration::from_secs(1),
+            exclude_self,
+            max_connections: cap,
+        };
+        let notice = Box::new(move |text: &str| sink.borrow_mut().push(text.to_string()));
+        (Pool::new(config, notice, Instant::now()), notices)
+    }
+
+    fn active(pool: &Pool) -> Vec<String> {
+        pool.active_names()
+    }
+
+    #[test]
+    fn exclude_self_with_only_this_machine_is_an_error_naming_the_host() {
+        let (mut p, notices) = pool(&["127.0.0.1:514"], true, 0);
+        let e = p.resolve(true).unwrap_err();
+        assert!(matches!(&e, StartError::OnlySelf { host } if host == "127.0.0.1"));
+        assert!(e.to_string().contains("leave out --exclude-self"), "{e}");
+        assert_eq!(
+            notices.borrow().as_slice(),
+            [
+                "--exclude-self: leaving out 127.0.0.1:514 (127.0.0.1:514), an address of this machine"
+            ]
+        );
+    }
+
+    #[test]
+    fn exclude_self_keeps_the_other_hosts() {
+        let (mut p, _) = pool(&["127.0.0.1:514", "192.0.2.1:514"], true, 0);
+        p.resolve(true).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:514"]);
+        let (mut p, _) = pool(&["127.0.0.1:514", "[::1]:514"], true, 0);
+        assert!(matches!(p.resolve(true), Err(StartError::NoneLeft)));
+    }
+
+    #[test]
+    fn max_connections_moves_its_window_on_every_resolution() {
+        let targets = ["192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1"];
+        let (mut p, _) = pool(&targets, false, 2);
+        p.resolve(true).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:1", "192.0.2.2:1"]);
+        p.resolve(false).unwrap();
+        assert_eq!(active(&p), ["192.0.2.1:1", "192.0.2.3:1"]);
+        p.resolve(false).unwrap();
+        assert_eq!(active(&p), ["192.0.2.2:1", "192.0.2.3:1"]);
+        // The destinations are kept (with their counters) across resolutions.
+        assert_eq!(p.destinations.len(), 3);
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_at_the_start_is_an_error_naming_it() {
+        let (mut p, _) = pool(&["no-such-host.invalid:514"], false, 0);
+        let e = p.resolve(true).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot resolve no-such-host.invalid: "),
+            "{e}"
+        );
+    }
+}
