@@ -108,6 +108,11 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l max-conne
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l idle-timeout -d 'Close a connection that sent nothing for this long (300s, 5m, 500ms; 0: never)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l recv-buffer-size -d 'SO_RCVBUF of the sockets (the kernel caps it at net.core.rmem_max). Units: KiB, MiB' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l stats -d 'Print connections, messages/s, bytes/s, parse errors and drops on stderr this often (10s, 1m)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l proxy-protocol -d 'Behind an L4 balancer: read the PROXY protocol header it sends first on every TCP and TLS connection (before the TLS handshake), so that source.ip and source.port are the original client\'s and the balancer\'s address goes to source.nat.ip and source.nat.port. \'auto\' takes either version; a header is required either way, never guessed' -r -f -a "off\t'No PROXY header: the connection\'s peer is the sender'
+v1\t'The text header (haproxy send-proxy)'
+v2\t'The binary header (haproxy send-proxy-v2, AWS NLB)'
+auto\t'Either version'"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l proxy-protocol-from -d 'The balancers\' addresses (CIDR, comma-separated): only these peers may send a PROXY header; any other connection is closed, since its header could forge any source' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l reuse-port -d 'Open one UDP socket per core on each --udp address (SO_REUSEPORT), so the kernel spreads datagrams over them'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -11,7 +11,10 @@ use syslogkit::listen::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
 
 use super::args::{self, parse_addr, parse_duration, parse_size, parse_zone};
 use super::parse::ParseOptionArgs;
+use ipnet::IpNet;
+use syslogkit::framing::proxy::ProxyVersion;
 use syslogkit::ingest::InputFormat;
+use syslogkit::listen::proxy::ProxyConfig;
 use syslogkit::syslog::timestamp::Zone;
 
 /// Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message.
@@ -45,7 +48,10 @@ use syslogkit::syslog::timestamp::Zone;
         syslogkit listen --tls 0.0.0.0:6514 --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
 
     A busy UDP port: several sockets and a larger receive buffer:
-        syslogkit listen --udp 0.0.0.0:514 --reuse-port --recv-buffer-size 8MiB")]
+        syslogkit listen --udp 0.0.0.0:514 --reuse-port --recv-buffer-size 8MiB
+
+    Behind haproxy (send-proxy-v2) on 10.0.0.5, the real clients' addresses in source.ip:
+        syslogkit listen --tcp 0.0.0.0:5514 --proxy-protocol v2 --proxy-protocol-from 10.0.0.5")]
 pub struct ListenArgs {
     /// Listen for TCP on ADDR:PORT ([::1]:5514 for IPv6); repeatable.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]
@@ -125,6 +131,54 @@ pub struct ListenArgs {
     /// (10s, 1m).
     #[arg(long, value_name = "INTERVAL", value_parser = parse_duration)]
     stats: Option<Duration>,
+
+    /// Behind an L4 balancer: read the PROXY protocol header it sends first on every TCP and
+    /// TLS connection (before the TLS handshake), so that source.ip and source.port are the
+    /// original client's and the balancer's address goes to source.nat.ip and source.nat.port.
+    /// 'auto' takes either version; a header is required either way, never guessed.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = ProxyArg::Off,
+          requires = "proxy_protocol_from", help_heading = "Load balancer")]
+    proxy_protocol: ProxyArg,
+
+    /// The balancers' addresses (CIDR, comma-separated): only these peers may send a PROXY
+    /// header; any other connection is closed, since its header could forge any source.
+    #[arg(long, value_name = "CIDR,...", value_delimiter = ',', value_parser = parse_cidr,
+          help_heading = "Load balancer")]
+    proxy_protocol_from: Vec<IpNet>,
+}
+
+/// `--proxy-protocol`: a header version, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ProxyArg {
+    /// No PROXY header: the connection's peer is the sender.
+    Off,
+    /// The text header (haproxy send-proxy).
+    V1,
+    /// The binary header (haproxy send-proxy-v2, AWS NLB).
+    V2,
+    /// Either version.
+    Auto,
+}
+
+fn parse_cidr(s: &str) -> Result<IpNet, String> {
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("{s:?} is not an address or CIDR: write e.g. 10.0.0.0/8, 192.0.2.10 or ::1/128")
+        })
+}
+
+fn proxy_config(version: ProxyArg, trusted: Vec<IpNet>) -> anyhow::Result<Option<ProxyConfig>> {
+    let version = match version {
+        ProxyArg::Off if trusted.is_empty() => return Ok(None),
+        ProxyArg::Off => anyhow::bail!(
+            "--proxy-protocol-from applies to --proxy-protocol v1, v2 or auto: add one, or drop --proxy-protocol-from"
+        ),
+        ProxyArg::V1 => ProxyVersion::V1,
+        ProxyArg::V2 => ProxyVersion::V2,
+        ProxyArg::Auto => ProxyVersion::Auto,
+    };
+    Ok(Some(ProxyConfig { version, trusted }))
 }
 
 fn parse_buffer_size(s: &str) -> Result<usize, String> {
@@ -175,6 +229,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         reuse_port: args.reuse_port,
         stats_interval: args.stats.filter(|d| !d.is_zero()),
         threads: 0,
+        proxy: proxy_config(args.proxy_protocol, args.proxy_protocol_from)?,
     };
     let summary = listen::listen(config, |addrs| {
         for (protocol, addr) in addrs {

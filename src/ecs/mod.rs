@@ -69,6 +69,10 @@ pub struct Peer {
     ip_text: String,
     /// `ip:port`, for `log.source.address`.
     addr_text: String,
+    /// The L4 balancer that forwarded the connection with a PROXY header (`addr` is then the
+    /// client it named), and its IP as text: `source.nat.*` (ECS: the translated source of a
+    /// connection through a load balancer).
+    via: Option<(SocketAddr, String)>,
 }
 
 impl Peer {
@@ -80,7 +84,28 @@ impl Peer {
             tls,
             ip_text: addr.ip().to_string(),
             addr_text: addr.to_string(),
+            via: None,
         }
+    }
+
+    /// The peer named by a PROXY header: `client` is the original sender, `balancer` the
+    /// connection's own peer.
+    pub fn proxied(
+        client: SocketAddr,
+        balancer: SocketAddr,
+        transport: InputType,
+        tls: Option<TlsSession>,
+    ) -> Peer {
+        let balancer = SocketAddr::new(balancer.ip().to_canonical(), balancer.port());
+        Peer {
+            via: Some((balancer, balancer.ip().to_string())),
+            ..Peer::new(client, transport, tls)
+        }
+    }
+
+    /// The balancer a PROXY header came from, if any.
+    pub fn via(&self) -> Option<SocketAddr> {
+        self.via.as_ref().map(|(addr, _)| *addr)
     }
 }
 
@@ -282,6 +307,10 @@ fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
     w.str(&["source", "ip"], peer.ip_text.as_bytes());
     w.u64(&["source", "port"], u64::from(peer.addr.port()));
     w.str(&["source", "address"], peer.ip_text.as_bytes());
+    if let Some((via, text)) = &peer.via {
+        w.str(&["source", "nat", "ip"], text.as_bytes());
+        w.u64(&["source", "nat", "port"], u64::from(via.port()));
+    }
 }
 
 /// The sender as `log.source.*`, when `source.*` is taken by a netfilter packet.
@@ -289,6 +318,10 @@ fn write_log_source(w: &mut PathWriter<'_>, peer: &Peer) {
     w.str(&["log", "source", "address"], peer.addr_text.as_bytes());
     w.str(&["log", "source", "ip"], peer.ip_text.as_bytes());
     w.u64(&["log", "source", "port"], u64::from(peer.addr.port()));
+    if let Some((via, text)) = &peer.via {
+        w.str(&["log", "source", "nat", "ip"], text.as_bytes());
+        w.u64(&["log", "source", "nat", "port"], u64::from(via.port()));
+    }
 }
 
 /// `tls.*` of a connection.

@@ -17,11 +17,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection;
 use super::output::{BATCH_BYTES, EventSender, Writer};
+use super::proxy;
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
 use super::{ListenError, ListenerConfig, Protocol, tls};
-use crate::ecs::{InputType, Peer, Received};
+use crate::ecs::{InputType, Peer, Received, TlsSession};
 use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
 use crate::syslog::timestamp::Timestamp;
@@ -157,6 +158,7 @@ impl Listener {
             counters: Counters::default(),
             warnings: Warnings::default(),
             token: CancellationToken::new(),
+            proxy: config.proxy.clone(),
         });
         Ok(Listener {
             runtime,
@@ -412,12 +414,26 @@ async fn accept_loop(
         let (shared, tx, tls, parser) = (shared.clone(), tx.clone(), tls.clone(), parser.clone());
         tokio::spawn(async move {
             let _guard = guard;
+            let mut stream = stream;
+            // The balancer's header comes before anything else, TLS included.
+            let client = match &shared.proxy {
+                None => None,
+                Some(config) => match proxy::read_header(&mut stream, addr, config).await {
+                    Ok(client) => client,
+                    Err(e) => {
+                        Counters::add(&shared.counters.proxy_refused, 1);
+                        shared.warnings.warn(|| format!("{addr}: {e}"));
+                        return;
+                    }
+                },
+            };
+            let peer = |tls| match client {
+                Some(client) => Peer::proxied(client, addr, InputType::Tcp, tls),
+                None => Peer::new(addr, InputType::Tcp, tls),
+            };
             match tls {
-                None => {
-                    let peer = Peer::new(addr, InputType::Tcp, None);
-                    connection::serve(stream, peer, parser, shared, tx).await;
-                }
-                Some(acceptor) => serve_tls(acceptor, stream, addr, parser, shared, tx).await,
+                None => connection::serve(stream, peer(None), parser, shared, tx).await,
+                Some(acceptor) => serve_tls(acceptor, stream, peer, parser, shared, tx).await,
             }
         });
     }
@@ -426,11 +442,14 @@ async fn accept_loop(
 async fn serve_tls(
     acceptor: TlsAcceptor,
     stream: TcpStream,
-    addr: SocketAddr,
+    peer: impl FnOnce(Option<TlsSession>) -> Peer,
     parser: LineParser,
     shared: Arc<Shared>,
     tx: EventSender,
 ) {
+    let addr = stream
+        .peer_addr()
+        .map_or_else(|e| e.to_string(), |a| a.to_string());
     let handshake = tokio::select! {
         biased;
         () = shared.token.cancelled() => return,
@@ -457,8 +476,7 @@ async fn serve_tls(
         }
     };
     let session = tls::session(stream.get_ref().1);
-    let peer = Peer::new(addr, InputType::Tcp, Some(session));
-    connection::serve(stream, peer, parser, shared, tx).await;
+    connection::serve(stream, peer(Some(session)), parser, shared, tx).await;
 }
 
 /// Reads datagrams, one message each. A batch waits at most [`UDP_QUEUE_WAIT`] for room in

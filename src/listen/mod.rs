@@ -13,6 +13,7 @@
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
+//! - [`proxy`]: the PROXY header a balancer sends first, from trusted peers only.
 //! - [`shared`]: what every task of one `listen` reads: the parser, limits, counters, warnings.
 //!
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
@@ -24,6 +25,7 @@
 pub mod connection;
 pub mod listener;
 pub mod output;
+pub mod proxy;
 pub mod shared;
 pub mod shutdown;
 pub mod stats;
@@ -79,6 +81,8 @@ pub struct ListenerConfig {
     pub stats_interval: Option<Duration>,
     /// Runtime worker threads; 0: one per core.
     pub threads: usize,
+    /// Read a PROXY header first on TCP and TLS connections (`--proxy-protocol`).
+    pub proxy: Option<proxy::ProxyConfig>,
 }
 
 impl Default for ListenerConfig {
@@ -99,6 +103,7 @@ impl Default for ListenerConfig {
             reuse_port: false,
             stats_interval: None,
             threads: 0,
+            proxy: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::proxy::ProxyConfig;
 use super::stats::{Counters, Warnings};
 use crate::framing::Framing;
 
@@ -20,4 +21,6 @@ pub struct Shared {
     pub counters: Counters,
     pub warnings: Warnings,
     pub token: CancellationToken,
+    /// `--proxy-protocol` on the TCP and TLS listeners.
+    pub proxy: Option<ProxyConfig>,
 }

@@ -17,6 +17,7 @@ pub struct Counters {
     pub refused: AtomicU64,
     pub idle_closed: AtomicU64,
     pub tls_failed: AtomicU64,
+    pub proxy_refused: AtomicU64,
     pub tcp_messages: AtomicU64,
     pub udp_messages: AtomicU64,
     pub bytes: AtomicU64,
@@ -38,6 +39,9 @@ pub struct ListenSummary {
     pub idle_closed: u64,
     /// TLS handshakes that failed (no or a bad client certificate, not TLS at all…).
     pub tls_failed: u64,
+    /// Connections closed for their PROXY header: from a peer not in
+    /// `--proxy-protocol-from`, missing, malformed or too slow.
+    pub proxy_refused: u64,
     pub tcp_messages: u64,
     pub udp_messages: u64,
     /// Bytes received (TCP payload and UDP datagrams).
@@ -71,6 +75,7 @@ impl Counters {
             refused: self.refused.load(Relaxed),
             idle_closed: self.idle_closed.load(Relaxed),
             tls_failed: self.tls_failed.load(Relaxed),
+            proxy_refused: self.proxy_refused.load(Relaxed),
             tcp_messages: self.tcp_messages.load(Relaxed),
             udp_messages: self.udp_messages.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
@@ -89,7 +94,7 @@ impl fmt::Display for ListenSummary {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "{} messages ({} tcp, {} udp), {} bytes in {:.3} s; {} connections ({} refused, {} idle closed, {} failed TLS handshakes); {} parse errors, {} frame errors; {} udp datagrams dropped",
+            "{} messages ({} tcp, {} udp), {} bytes in {:.3} s; {} connections ({} refused, {} idle closed, {} failed TLS handshakes, {} refused PROXY headers); {} parse errors, {} frame errors; {} udp datagrams dropped",
             self.messages(),
             self.tcp_messages,
             self.udp_messages,
@@ -99,6 +104,7 @@ impl fmt::Display for ListenSummary {
             self.refused,
             self.idle_closed,
             self.tls_failed,
+            self.proxy_refused,
             self.parse_errors,
             self.frame_errors,
             self.udp_dropped,

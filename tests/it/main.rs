@@ -8,6 +8,7 @@ mod listen;
 mod listener;
 mod parse;
 mod peers;
+mod proxy;
 mod rulegen;
 mod send;
 mod send_tls;

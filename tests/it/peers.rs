@@ -471,3 +471,26 @@ impl Drop for StuckReceiver {
         }
     }
 }
+
+/// haproxy 2.6 in the foreground (`haproxy -db -f CONF`) with `config` after a `mode tcp`
+/// `defaults` section; `{dir}` stands for the daemon's directory.
+pub fn haproxy(config: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let config = format!(
+        "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n{}",
+        config.replace("{dir}", &d)
+    );
+    let conf = dir.path().join("haproxy.cfg");
+    fs::write(&conf, config).unwrap();
+    let program = ["/usr/sbin/haproxy", "haproxy"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("haproxy");
+    spawn(
+        "haproxy",
+        dir,
+        program,
+        &["-db", "-f", conf.to_str().unwrap()],
+    )
+}
