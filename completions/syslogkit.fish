@@ -196,6 +196,8 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-record-
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l lb-stats-period -d 'Load balancing: traffic is counted per period, half of it carried into the next' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dns-resolution-period -d 'Resolve names again this often; every A/AAAA record is a destination' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l max-connections -d 'At most N connections at once (0: one per destination); the subset rotates every DNS period' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l proxy-protocol -d 'Start every TCP or TLS connection with a PROXY protocol header naming its own endpoints, as haproxy\'s send-proxy (v1) or send-proxy-v2 (v2) does: send stands in for a balancer in front of \'listen --proxy-protocol\'' -r -f -a "v1\t'The text header'
+v2\t'The binary header'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l connect-timeout -d 'Connection (and TLS handshake) timeout' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l write-timeout -d 'A connection that takes nothing for this long is reset: what was written on it counts as not delivered, the rest goes elsewhere. After the end of input, send waits at most this long for destinations that take nothing' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l throttle -d 'Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit' -r

@@ -16,6 +16,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
+use syslogkit::framing::proxy::ProxyVersion;
 use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
 use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
 use syslogkit::send::options::{Backpressure, Target};
@@ -282,6 +283,12 @@ pub struct SendArgs {
     #[arg(long, value_name = "N", default_value = "0", help_heading = "Delivery")]
     max_connections: usize,
 
+    /// Start every TCP or TLS connection with a PROXY protocol header naming its own
+    /// endpoints, as haproxy's send-proxy (v1) or send-proxy-v2 (v2) does: send stands in for
+    /// a balancer in front of 'listen --proxy-protocol'.
+    #[arg(long, value_enum, value_name = "VERSION", help_heading = "Delivery")]
+    proxy_protocol: Option<ProxyHeaderArg>,
+
     /// Connection (and TLS handshake) timeout.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration,
           help_heading = "Delivery")]
@@ -348,6 +355,15 @@ pub struct SendArgs {
     /// Write the framed bytes to stdout instead of sending them.
     #[arg(long, help_heading = "Output")]
     dry_run: bool,
+}
+
+/// `--proxy-protocol`: the header version to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProxyHeaderArg {
+    /// The text header.
+    V1,
+    /// The binary header.
+    V2,
 }
 
 /// `--queue-full`.
@@ -625,6 +641,10 @@ fn sender_config(
         dns_resolution_period: args.dns_resolution_period.max(Duration::from_millis(1)),
         exclude_self: args.exclude_self,
         max_connections: args.max_connections,
+        proxy_header: args.proxy_protocol.map(|v| match v {
+            ProxyHeaderArg::V1 => ProxyVersion::V1,
+            ProxyHeaderArg::V2 => ProxyVersion::V2,
+        }),
         throttle: args.throttle,
         backpressure: args.backpressure,
         queue,

@@ -147,6 +147,20 @@ fn parse_v2(buf: &[u8]) -> ProxyParse {
     }
 }
 
+/// Appends a header of `version` (`Auto` writes v2) for a TCP connection from `source` to
+/// `destination`.
+pub fn write(
+    version: ProxyVersion,
+    source: SocketAddr,
+    destination: SocketAddr,
+    out: &mut Vec<u8>,
+) {
+    match version {
+        ProxyVersion::V1 => write_v1(source, destination, out),
+        ProxyVersion::V2 | ProxyVersion::Auto => write_v2(source, destination, out),
+    }
+}
+
 /// Appends a v1 header for a connection from `source` to `destination` (both of one family;
 /// otherwise `PROXY UNKNOWN`).
 pub fn write_v1(source: SocketAddr, destination: SocketAddr, out: &mut Vec<u8>) {

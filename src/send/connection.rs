@@ -21,6 +21,7 @@ use rustls::pki_types::ServerName;
 use socket2::{Domain, Socket, Type};
 
 use super::tls as tls_client;
+use crate::framing::proxy::{self, ProxyVersion};
 use crate::transport::Protocol;
 use crate::transport::socket::unacknowledged;
 
@@ -117,6 +118,7 @@ pub fn established(
     socket: Socket,
     since: Instant,
     tls: Option<TlsStart<'_>>,
+    proxy_header: Option<ProxyVersion>,
 ) -> Result<Conn, String> {
     match socket.take_error() {
         Ok(None) => {}
@@ -124,12 +126,26 @@ pub fn established(
     }
     let stream: TcpStream = socket.into();
     let _ = stream.set_nodelay(true);
+    if let Some(version) = proxy_header {
+        write_proxy_header(&stream, version)
+            .map_err(|e| format!("writing the PROXY header: {e}"))?;
+    }
     let Some(tls) = tls else {
         return Ok(Conn::Tcp(stream));
     };
     let name = tls_client::server_name(tls.server_name).map_err(|e| e.to_string())?;
     let session = tls_session(tls.config, name).map_err(|e| e.to_string())?;
     Ok(Conn::Tls(stream, Box::new(session), since))
+}
+
+/// Writes a PROXY header naming the connection's own endpoints, before anything else (TLS
+/// included). A fresh socket's send buffer takes its at most 52 bytes at once.
+pub fn write_proxy_header(stream: &TcpStream, version: ProxyVersion) -> io::Result<()> {
+    let (source, destination) = (stream.local_addr()?, stream.peer_addr()?);
+    let mut header = Vec::with_capacity(64);
+    proxy::write(version, source, destination, &mut header);
+    let mut stream = stream;
+    stream.write_all(&header)
 }
 
 /// A UDP socket connected to `addr`, bound to any local port of its family.

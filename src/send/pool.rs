@@ -18,6 +18,7 @@ use super::poll::{self, Interest, Readiness};
 use super::resolve::{self, Rotation};
 use super::sender::StartError;
 use super::tls::ClientTls;
+use crate::framing::proxy::ProxyVersion;
 use crate::transport::Protocol;
 
 /// A destination's buffer is written when it holds this much.
@@ -35,6 +36,8 @@ pub struct PoolConfig {
     pub dns_resolution_period: Duration,
     pub exclude_self: bool,
     pub max_connections: usize,
+    /// A PROXY header first on every TCP and TLS connection.
+    pub proxy_header: Option<ProxyVersion>,
 }
 
 /// A notice for the user (connection lost, reconnecting).
@@ -385,7 +388,7 @@ impl Pool {
                     server_name: self.config.tls_servername.as_deref().unwrap_or(&d.host),
                 });
                 let tls_started = tls.is_some();
-                match connection::established(socket, since, tls) {
+                match connection::established(socket, since, tls, self.config.proxy_header) {
                     Ok(conn) => d.conn = conn,
                     Err(e) => return self.fail(i, &e),
                 }
@@ -592,6 +595,7 @@ mod tests {
             dns_resolution_period: Duration::from_secs(1),
             exclude_self,
             max_connections: cap,
+            proxy_header: None,
         };
         let notice = Box::new(move |text: &str| sink.borrow_mut().push(text.to_string()));
         (Pool::new(config, notice, Instant::now()), notices)

@@ -27,6 +27,7 @@ pub use super::pool::FLUSH_BYTES;
 use super::pool::{Pool, PoolConfig};
 use super::throttle::Throttle;
 use super::tls::ClientTls;
+use crate::framing::proxy::ProxyVersion;
 use crate::transport::Protocol;
 
 /// The disk queue is handed to the OS at least this often.
@@ -52,6 +53,9 @@ pub struct SenderConfig {
     pub exclude_self: bool,
     /// At most this many connections at once (0: no limit); the subset rotates every DNS period.
     pub max_connections: usize,
+    /// Start every TCP or TLS connection with a PROXY header naming its own endpoints, as a
+    /// balancer would (`--proxy-protocol`).
+    pub proxy_header: Option<ProxyVersion>,
     /// Bytes per second; 0: no throttle.
     pub throttle: u64,
     pub backpressure: Backpressure,
@@ -141,6 +145,7 @@ impl Sender {
             dns_resolution_period,
             exclude_self,
             max_connections,
+            proxy_header,
             throttle,
             backpressure,
             mut queue,
@@ -163,6 +168,7 @@ impl Sender {
             dns_resolution_period,
             exclude_self,
             max_connections,
+            proxy_header,
         };
         let mut sender = Sender {
             pool: Pool::new(pool, notice, now),

@@ -322,3 +322,37 @@ fn proxy_flags_explain_what_they_need() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an address or CIDR"));
 }
+
+#[test]
+fn send_stands_in_for_a_balancer_with_either_header_version() {
+    let listen = Listen::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--proxy-protocol",
+        "auto",
+        "--proxy-protocol-from",
+        "127.0.0.1",
+    ]);
+    let to = format!("127.0.0.1:{}", listen.tcp_port());
+    for version in ["v1", "v2"] {
+        syslogkit()
+            .args(["send", "--to", &to, "--proxy-protocol", version])
+            .arg(format!("sent with a {version} header"))
+            .assert()
+            .success();
+    }
+    let events = listen.events(2);
+    for version in ["v1", "v2"] {
+        let e = by_message(&events, &format!("sent with a {version} header"));
+        // send names its own endpoints: the client and the peer listen sees are one.
+        assert_eq!(field(e, "source.ip"), "127.0.0.1", "{e}");
+        assert_eq!(field(e, "source.nat.ip"), "127.0.0.1", "{e}");
+        assert_eq!(field(e, "source.port"), field(e, "source.nat.port"), "{e}");
+    }
+    let stopped = listen.stop();
+    assert!(
+        stopped.stderr.contains("0 refused PROXY headers"),
+        "{}",
+        stopped.stderr
+    );
+}
