@@ -15,8 +15,9 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use crate::iptables::Netfilter;
+use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
-use crate::syslog::{Message, Pri};
+use crate::syslog::{Message, Pri, SdParam};
 use json::PathWriter;
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
@@ -239,42 +240,81 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
             }
             json::write_str(out, element.id);
             out.extend_from_slice(b":{");
-            // RFC 5424 lets a PARAM-NAME repeat (§7.2.3, origin's "ip"): a JSON object cannot,
-            // so a repeated name carries an array of its values, in order.
-            let params = &element.params;
-            let mut first = true;
-            for (j, param) in params.iter().enumerate() {
-                if params[..j].iter().any(|earlier| earlier.name == param.name) {
-                    continue; // written with the first of its name
-                }
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                json::write_str(out, param.name);
-                out.push(b':');
-                let repeats = params[j + 1..].iter().any(|later| later.name == param.name);
-                if !repeats {
-                    json::write_str(out, &param.value());
-                    continue;
-                }
-                out.push(b'[');
-                for (k, same) in params[j..]
-                    .iter()
-                    .filter(|p| p.name == param.name)
-                    .enumerate()
-                {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    json::write_str(out, &same.value());
-                }
-                out.push(b']');
-            }
+            write_sd_params(out, &element.params);
             out.push(b'}');
         }
         out.push(b'}');
     }
+}
+
+/// The members of one SD-ELEMENT's object. RFC 5424 lets a PARAM-NAME repeat (§7.2.3, origin's
+/// "ip"): a JSON object cannot, so a repeated name carries an array of its values, in order.
+fn write_sd_params(out: &mut Vec<u8>, params: &[SdParam<'_>]) {
+    if params.len() <= repeats::SCAN_MAX {
+        // A few parameters: comparing pairs needs no allocation.
+        let mut first = true;
+        for (j, param) in params.iter().enumerate() {
+            if params[..j].iter().any(|earlier| earlier.name == param.name) {
+                continue; // written with the first of its name
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let same = params[j..].iter().filter(|p| p.name == param.name);
+            write_sd_param(
+                out,
+                param.name,
+                same,
+                params[j + 1..].iter().any(|p| p.name == param.name),
+            );
+        }
+        return;
+    }
+    // Many parameters (a generated or hostile message): group the names in one pass.
+    let repeats = Repeats::new(params.iter().map(|p| p.name));
+    let mut first = true;
+    for (j, param) in params.iter().enumerate() {
+        if !repeats.is_first(j) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let repeated = repeats.chain(j).nth(1).is_some();
+        write_sd_param(
+            out,
+            param.name,
+            repeats.chain(j).map(|k| &params[k]),
+            repeated,
+        );
+    }
+}
+
+/// `"name":"value"`, or `"name":["value",…]` when the name is `repeated`.
+fn write_sd_param<'p, 'a: 'p>(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    mut values: impl Iterator<Item = &'p SdParam<'a>>,
+    repeated: bool,
+) {
+    json::write_str(out, name);
+    out.push(b':');
+    if !repeated {
+        if let Some(param) = values.next() {
+            json::write_str(out, &param.value());
+        }
+        return;
+    }
+    out.push(b'[');
+    for (k, same) in values.enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        json::write_str(out, &same.value());
+    }
+    out.push(b']');
 }
 
 /// The sender as `source.*`.
@@ -352,6 +392,63 @@ mod tests {
             to_value(&event)["log"]["syslog"]["structured_data"],
             json!({"origin": {"ip": ["192.0.2.1", "192.0.2.2"], "software": "x"}})
         );
+    }
+
+    #[test]
+    fn issue_14_a_million_sd_params_are_written_in_linear_time() {
+        // See: #14. Grouping repeated names pairwise took 14 s for 80,000 parameters.
+        let n = 1_000_000;
+        let mut line = String::from("<13>1 - h a - - [x");
+        for i in 0..n {
+            // Every tenth parameter repeats the name "r".
+            if i % 10 == 0 {
+                line.push_str(&format!(" r=\"{i}\""));
+            } else {
+                line.push_str(&format!(" p{i}=\"{i}\""));
+            }
+        }
+        line.push(']');
+        let message = rfc5424::parse(line.as_bytes(), &TimeContext::default()).unwrap();
+        assert_eq!(message.structured_data[0].params.len(), n);
+        let mut event = Event::new(Timestamp::now());
+        event.syslog = Some(message);
+        let v = to_value(&event);
+        let x = v["log"]["syslog"]["structured_data"]["x"]
+            .as_object()
+            .unwrap();
+        assert_eq!(x.len(), n - n / 10 + 1);
+        let r = x["r"].as_array().unwrap();
+        assert_eq!(r.len(), n / 10);
+        assert_eq!(
+            (&r[0], &r[1], &r[n / 10 - 1]),
+            (&json!("0"), &json!("10"), &json!("999990"))
+        );
+        assert_eq!(x["p999999"], "999999");
+        // The first key is the first name written, as with few parameters.
+        assert_eq!(x.keys().next().map(String::as_str), Some("r"));
+    }
+
+    #[test]
+    fn many_params_give_the_same_json_as_the_pairwise_scan_would() {
+        // Below and above the size where grouping switches from a scan to a hash map.
+        for n in [repeats::SCAN_MAX, repeats::SCAN_MAX + 1, 40] {
+            let mut line = String::from("<13>1 - h a - - [x");
+            for i in 0..n {
+                line.push_str(&format!(" k{}=\"{i}\"", i % 7));
+            }
+            line.push(']');
+            let message = rfc5424::parse(line.as_bytes(), &TimeContext::default()).unwrap();
+            let mut event = Event::new(Timestamp::now());
+            event.syslog = Some(message);
+            let v = to_value(&event);
+            let x = v["log"]["syslog"]["structured_data"]["x"]
+                .as_object()
+                .unwrap();
+            let keys: Vec<&str> = x.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["k0", "k1", "k2", "k3", "k4", "k5", "k6"], "{n}");
+            let k0: Vec<String> = (0..n).step_by(7).map(|i| i.to_string()).collect();
+            assert_eq!(x["k0"], json!(k0), "{n}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod names;
+pub(crate) mod repeats;
 pub mod rfc3164;
 pub mod rfc5424;
 pub mod timestamp;

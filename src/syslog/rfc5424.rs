@@ -5,8 +5,10 @@
 //! not enforced, invalid SD escapes are kept literally, while impossible dates, leap seconds,
 //! broken SD and duplicate SD-IDs are errors.
 
+use std::collections::HashSet;
+
 use super::timestamp::{Strictness, TimeContext, parse_rfc3339};
-use super::{Message, ParseError, SdElement, SdParam, parse_pri};
+use super::{Message, ParseError, SdElement, SdParam, parse_pri, repeats};
 
 const FORMAT: &str = "rfc5424";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -144,13 +146,26 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
         Some(_) => return Err(err(at, "expected '-' or '['")),
     }
     let mut elements: Vec<SdElement<'_>> = Vec::new();
+    // Duplicate SD-IDs: a scan of the few elements a message usually has, a set once there are
+    // many, so that a message with a million elements takes linear time, not hours.
+    let mut ids: Option<HashSet<&[u8]>> = None;
     while line.get(at) == Some(&b'[') {
         at += 1;
         let (id, next) = sd_name(line, at);
         if id.is_empty() {
             return Err(err(at, "empty SD-ID"));
         }
-        if elements.iter().any(|e| e.id == id) {
+        let duplicate = match &mut ids {
+            Some(ids) => !ids.insert(id),
+            None if elements.len() < repeats::SCAN_MAX => elements.iter().any(|e| e.id == id),
+            None => {
+                let mut set: HashSet<&[u8]> = elements.iter().map(|e| e.id).collect();
+                let duplicate = !set.insert(id);
+                ids = Some(set);
+                duplicate
+            }
+        };
+        if duplicate {
             return Err(err(
                 at,
                 &format!(
@@ -372,6 +387,35 @@ mod tests {
             m.timestamp.unwrap().to_string(),
             "2026-11-22T09:01:02.123456789Z"
         );
+    }
+
+    /// `[id0][id1]…` with `n` SD-IDs, then ` msg`.
+    fn many_sd_ids(n: usize) -> String {
+        let mut line = String::from("<13>1 - h a - - ");
+        for i in 0..n {
+            line.push_str(&format!("[id{i}]"));
+        }
+        line.push_str(" msg");
+        line
+    }
+
+    #[test]
+    fn issue_14_a_million_sd_ids_are_checked_for_duplicates_in_linear_time() {
+        // See: #14. The pairwise check took over a minute for a million distinct SD-IDs; it
+        // would not finish here in debug builds.
+        let n = 1_000_000;
+        let mut line = many_sd_ids(n);
+        let m = ok(&line);
+        assert_eq!(m.structured_data.len(), n);
+        assert_eq!(
+            m.structured_data[n - 1].id,
+            format!("id{}", n - 1).as_bytes()
+        );
+        assert_eq!(s(m.msg), Some("msg"));
+        // A duplicate is still found, however far apart the two are.
+        line.insert_str(line.len() - 4, "[id0 x=\"1\"]");
+        let e = parse(line.as_bytes(), &ctx()).unwrap_err();
+        assert!(e.to_string().contains("duplicate SD-ID \"id0\""), "{e}");
     }
 
     #[test]
