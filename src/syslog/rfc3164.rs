@@ -7,12 +7,30 @@
 //! hostname (glibc and haproxy write none), and a first word without `:` stays in the message.
 
 use super::timestamp::{Strictness, TimeContext, parse_bsd, parse_rfc3339};
-use super::{Message, ParseError, parse_pri};
+use super::{Extras, Message, ParseError, parse_pri};
 
 const FORMAT: &str = "rfc3164";
 
 /// Parses one RFC 3164 message (without framing or line terminator).
 pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
+    parse_with_extras(line, time).map(|(message, _)| message)
+}
+
+/// [`parse`], plus what the header model has no place for (Cisco's sequence number).
+pub fn parse_with_extras<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+) -> Result<(Message<'a>, Extras), ParseError> {
+    let mut extras = Extras::default();
+    let message = parse_header(line, time, &mut extras)?;
+    Ok((message, extras))
+}
+
+fn parse_header<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+    extras: &mut Extras,
+) -> Result<Message<'a>, ParseError> {
     let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
     let mut message = Message::default();
     let mut at = 0;
@@ -21,6 +39,19 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
         at = used;
         while line.get(at) == Some(&b' ') {
             at += 1;
+        }
+    }
+    // Cisco IOS: a sequence number ("104: ", `service sequence-numbers`) and a `*` or `.` (clock
+    // not synchronised) may come before the stamp. Taken only when a stamp follows; otherwise
+    // the text stays the message, as before.
+    if matches!(line.get(at), Some(b'0'..=b'9' | b'*' | b'.')) {
+        let (sequence, used) = cisco_prefix(&line[at..]);
+        if used > 0 {
+            let rest = &line[at + used..];
+            if looks_like_rfc3339(rest) || parse_bsd(rest).is_some() {
+                extras.sequence = sequence;
+                at += used;
+            }
         }
     }
 
@@ -59,6 +90,12 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
     }
 
     let token = next_token(&line[at..]);
+    if token.first() == Some(&b'%') && token.ends_with(b":") {
+        // Cisco's "%FACILITY-SEVERITY-MNEMONIC: text" right after the stamp is not a tag: the
+        // message starts here, as in Elastic's syslog input.
+        message.msg = Some(&line[at..]);
+        return Ok(message);
+    }
     if !is_tag_token(token) {
         message.hostname = Some(token);
         at += token.len();
@@ -82,13 +119,38 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
     Ok(message)
 }
 
-/// `YYYY-MM-DDT`: the start of an RFC 3339 stamp (rsyslog file and forward formats).
+/// `YYYY-MM-DDT` (rsyslog file and forward formats) or `YYYY-MM-DD hh:`: the start of an
+/// RFC 3339 stamp.
 fn looks_like_rfc3339(b: &[u8]) -> bool {
     b.len() >= 19
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && b[7] == b'-'
-        && matches!(b[10], b'T' | b't')
+        && (matches!(b[10], b'T' | b't') || (b[10] == b' ' && b[13] == b':'))
+}
+
+/// Cisco IOS's `SEQ: ` and `*`/`.` before a stamp: the sequence number (when it fits a u64)
+/// and the bytes both use; 0 when neither is there.
+fn cisco_prefix(b: &[u8]) -> (Option<u64>, usize) {
+    let digits = b.iter().take(21).take_while(|c| c.is_ascii_digit()).count();
+    let mut sequence = None;
+    let mut at = 0;
+    if digits > 0 && b.get(digits) == Some(&b':') && b.get(digits + 1) == Some(&b' ') {
+        sequence = std::str::from_utf8(&b[..digits])
+            .ok()
+            .and_then(|d| d.parse().ok());
+        if sequence.is_none() {
+            return (None, 0);
+        }
+        at = digits + 2;
+        while b.get(at) == Some(&b' ') {
+            at += 1;
+        }
+    }
+    if matches!(b.get(at), Some(b'*' | b'.')) {
+        at += 1;
+    }
+    (sequence, at)
 }
 
 fn next_token(b: &[u8]) -> &[u8] {
@@ -100,8 +162,15 @@ fn next_token(b: &[u8]) -> &[u8] {
 /// `name[pid]:` with the text glued on. A hostname ends in an alphanumeric (rsyslog's rule);
 /// an IPv6 host such as `2001:db8::7` contains `:` but does not end with one.
 fn is_tag_token(token: &[u8]) -> bool {
-    token.ends_with(b":")
+    (token.ends_with(b":") && !is_ipv6_ending_in_colons(token))
         || bracketed_pid(token).is_some_and(|(_, end)| end == token.len() || token[end] == b':')
+}
+
+/// An IPv6 address whose last group is zero compressed (`2001:db8::`) ends in `::` and is a
+/// hostname, not a tag `2001:db8:`.
+fn is_ipv6_ending_in_colons(token: &[u8]) -> bool {
+    token.ends_with(b"::")
+        && std::str::from_utf8(token).is_ok_and(|t| t.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 /// For `name[pid]…`, the pid and the position after `]`; `None` when the token has no such part.
@@ -327,9 +396,91 @@ mod tests {
             Some("date=2026-11-22 time=10:01:02 devname=FGT")
         );
         assert_eq!(
-            s(ok("<189>2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I").msg),
-            Some("2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I")
+            s(ok("<189>2231: not a stamp").msg),
+            Some("2231: not a stamp")
         );
+    }
+
+    #[test]
+    fn issue_15_cisco_sequence_number_and_unsynchronised_clock_markers() {
+        // See: #15. IOS `service sequence-numbers` and `service timestamps log datetime msec`;
+        // `*` and `.` mark a clock that is not (or no longer) synchronised.
+        for (line, seq) in [
+            (
+                "<189>104: Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>104: *Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>104: .Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>*Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                None,
+            ),
+        ] {
+            let (m, extras) = parse_with_extras(line.as_bytes(), &ctx()).unwrap();
+            assert_eq!(extras.sequence, seq, "{line}");
+            assert_eq!(m.timestamp.unwrap().to_string(), "2026-03-01T00:12:31.123Z");
+            assert_eq!(
+                fields(&m),
+                (
+                    None,
+                    None,
+                    None,
+                    Some("%LINK-3-UPDOWN: Interface Gi0/1, changed state to up")
+                ),
+                "{line}"
+            );
+        }
+        let (m, extras) = parse_with_extras(
+            b"<189>2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I: Configured from console by vty0",
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(
+            (extras.sequence, s(m.msg)),
+            (
+                Some(2231),
+                Some("%SYS-5-CONFIG_I: Configured from console by vty0")
+            )
+        );
+    }
+
+    #[test]
+    fn issue_15_ipv6_hostname_ending_in_double_colon() {
+        // See: #15. It used to be read as the tag "2001:db8:".
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 2001:db8:: text")),
+            (Some("2001:db8::"), None, None, Some("text"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 :: sshd[1]: x")),
+            (Some("::"), Some("sshd"), Some("1"), Some("x"))
+        );
+        // A tag that happens to end in "::" is still a tag.
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 h app:: x")),
+            (Some("h"), Some("app:"), None, Some("x"))
+        );
+    }
+
+    #[test]
+    fn issue_15_full_month_and_space_separated_iso_stamps() {
+        // See: #15.
+        let m = ok("<30>March 7 04:05:06 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2026-03-07T04:05:06Z");
+        assert_eq!(fields(&m), (Some("fw01"), Some("app"), None, Some("up")));
+        let m = ok("<30>2024-05-01 10:00:00 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2024-05-01T10:00:00Z");
+        assert_eq!(fields(&m), (Some("fw01"), Some("app"), None, Some("up")));
+        let m = ok("<30>2024-05-01T10:00:00.5Z+0000 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2024-05-01T10:00:00.5Z");
+        assert_eq!(s(m.hostname), Some("fw01"));
     }
 
     #[test]
@@ -358,8 +509,10 @@ mod tests {
         let m = ok("<134>Nov 22 10:01:02.317 lb haproxy[1]: GET /");
         assert_eq!(m.timestamp.unwrap().to_string(), "2026-11-22T10:01:02.317Z");
         let m = ok("<189>Nov 22 10:01:02: %LINK-3-UPDOWN: Interface up");
-        assert_eq!(m.hostname, None);
-        assert_eq!(s(m.appname), Some("%LINK-3-UPDOWN"));
+        assert_eq!(
+            fields(&m),
+            (None, None, None, Some("%LINK-3-UPDOWN: Interface up"))
+        );
     }
 
     #[test]
