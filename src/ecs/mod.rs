@@ -33,8 +33,13 @@ pub struct Event<'a> {
     pub original: Option<&'a [u8]>,
     /// `event.created`: when syslogkit received the message.
     pub created: Option<Timestamp>,
-    /// `event.dataset`.
+    /// `event.dataset`, and `data_stream.*` as Elastic Agent writes them (`logs`, the dataset,
+    /// `default`).
     pub dataset: Option<&'a str>,
+    /// `event.sequence`: Cisco's sequence number before the stamp.
+    pub sequence: Option<u64>,
+    /// `log.syslog.structured_data_note`: why STRUCTURED-DATA was kept in `message` as text.
+    pub structured_data_note: Option<&'static str>,
     /// `log.syslog.*`.
     pub syslog: Option<Message<'a>>,
     /// `source.*`, `destination.*`, `network.*`, `observer.*`, `rule.*`, `iptables.*` and the
@@ -125,6 +130,8 @@ impl<'a> Event<'a> {
             original: None,
             created: None,
             dataset: None,
+            sequence: None,
+            structured_data_note: None,
             syslog: None,
             netfilter: None,
             received: None,
@@ -150,8 +157,16 @@ impl<'a> Event<'a> {
         if let Some(dataset) = self.dataset {
             w.str(&["event", "dataset"], dataset.as_bytes());
         }
+        if let Some(sequence) = self.sequence {
+            w.u64(&["event", "sequence"], sequence);
+        }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
+        }
+        if let Some(dataset) = self.dataset {
+            w.str(&["data_stream", "type"], b"logs");
+            w.str(&["data_stream", "dataset"], dataset.as_bytes());
+            w.str(&["data_stream", "namespace"], b"default");
         }
         if let Some(received) = self.received {
             w.str(
@@ -163,7 +178,7 @@ impl<'a> Event<'a> {
             }
         }
         if let Some(syslog) = &self.syslog {
-            write_syslog(&mut w, syslog);
+            write_syslog(&mut w, syslog, self.structured_data_note);
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_fields(&mut w, nf, self.syslog.as_ref());
@@ -207,7 +222,7 @@ static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
 });
 
 /// `log.syslog.*` from a parsed header.
-fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
+fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: Option<&str>) {
     let header = [m.hostname, m.appname, m.procid, m.msgid];
     if m.pri.is_none()
         && header.iter().all(Option::is_none)
@@ -229,7 +244,11 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
         }
     }
     if let Some(version) = m.version {
-        members.u64("version", u64::from(version));
+        // ECS maps it as keyword, and Elastic's syslog reader writes the string "1".
+        members.str("version", itoa::Buffer::new().format(version).as_bytes());
+    }
+    if let Some(note) = structured_data_note {
+        members.str("structured_data_note", note.as_bytes());
     }
     if !m.structured_data.is_empty() {
         let out = members.key("structured_data");
@@ -368,7 +387,7 @@ mod tests {
 
     #[test]
     fn rfc5424_event_matches_elastic_shape() {
-        // The example Elastic's syslog processor documents, field for field (version as number).
+        // The example Elastic's syslog processor documents, field for field.
         let line = br#"<165>1 2022-01-11T22:14:15.003Z mymachine.example.com eventslog 1024 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] this is the message"#;
         let message = rfc5424::parse(line, &TimeContext::default()).unwrap();
         let mut event = Event::new(message.timestamp.unwrap());
@@ -470,7 +489,8 @@ mod tests {
             to_value(&event),
             json!({"@timestamp": "2026-11-22T10:00:00Z", "message": "garbage \u{FFFD}",
                    "error": {"message": "rfc3164: nope"},
-                   "event": {"original": "garbage \u{FFFD}", "dataset": "tcp.generic"}})
+                   "event": {"original": "garbage \u{FFFD}", "dataset": "tcp.generic"},
+                   "data_stream": {"type": "logs", "dataset": "tcp.generic", "namespace": "default"}})
         );
     }
 }

@@ -105,15 +105,15 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
     let expected = [
         (
             "tcp",
-            json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "udp",
-            json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "tcp",
-            json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "tcp",
@@ -121,11 +121,11 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
         ),
         (
             "tcp",
-            json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": 1, "msgid": "ID7"}))}}),
+            json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": "1", "msgid": "ID7"}))}}),
         ),
         (
             "udp",
-            json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": 1,
+            json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": "1",
             "structured_data": {"origin@32473": {"ip": "192.0.2.1"}}}))}}),
         ),
     ];
@@ -709,7 +709,7 @@ action(type="omfwd" target="127.0.0.1" port="{tls}" protocol="tcp" StreamDriver=
     // The RFC 5424 template keeps the version; the traditional one (UDP, TLS) has none.
     let versions = events
         .iter()
-        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .filter(|e| e["log"]["syslog"]["version"] == "1")
         .count();
     assert_eq!(versions, 6);
 }
@@ -755,7 +755,7 @@ log {{ source(s); destination(lf); destination(octet); destination(dgram); }};
     // syslog() writes RFC 5424 with octet counting.
     let versions = events
         .iter()
-        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .filter(|e| e["log"]["syslog"]["version"] == "1")
         .count();
     assert_eq!(versions, 2);
 }
