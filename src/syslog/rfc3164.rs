@@ -56,10 +56,13 @@ fn parse_header<'a>(
     }
 
     let rest = &line[at..];
+    let mut rsyslog_file_format = false;
     if looks_like_rfc3339(rest) {
         let (stamp, used) = parse_rfc3339(rest, Strictness::Lenient)
             .map_err(|e| err(at, format!("invalid timestamp: {e}")))?;
         message.timestamp = Some(time.resolve_rfc3339(&stamp).map_err(|e| err(at, e))?);
+        rsyslog_file_format =
+            message.pri.is_none() && is_rsyslog_file_format_stamp(&rest[..used], stamp.frac_digits);
         at += used;
     } else {
         match parse_bsd(rest) {
@@ -114,9 +117,24 @@ fn parse_header<'a>(
             }
             message.msg = Some(&rest[tag.len..]);
         }
+        None if rsyslog_file_format => {
+            // rsyslog writes its TAG here whatever it is; for a message that came in as RFC
+            // 5424 without PROCID the TAG is the bare APP-NAME, with no colon.
+            let name = next_token(rest);
+            message.appname = (!name.is_empty()).then_some(name);
+            message.msg = Some(rest.get(name.len() + 1..).unwrap_or_default());
+        }
         None => message.msg = Some(rest),
     }
     Ok(message)
+}
+
+/// RSYSLOG_FileFormat's stamp, `%TIMESTAMP:::date-rfc3339%` of a high-precision time:
+/// microseconds and a `±hh:mm` offset (`2026-11-23T18:36:45.102645+00:00`). journald writes
+/// `+0100` and syslog-ng no fraction by default, so the shape tells rsyslog's files apart, where
+/// the word after the host is always the TAG.
+fn is_rsyslog_file_format_stamp(stamp: &[u8], frac_digits: u8) -> bool {
+    frac_digits == 6 && stamp.len() == 32 && matches!(stamp[26], b'+' | b'-') && stamp[29] == b':'
 }
 
 /// `YYYY-MM-DDT` (rsyslog file and forward formats) or `YYYY-MM-DD hh:`: the start of an
@@ -449,6 +467,37 @@ mod tests {
                 Some("%SYS-5-CONFIG_I: Configured from console by vty0")
             )
         );
+    }
+
+    #[test]
+    fn issue_15_rsyslog_file_format_of_rfc_5424_input_has_a_tag_without_colon() {
+        // See: #15. rsyslog 8 RSYSLOG_FileFormat of `logger --rfc5424 -t backup 'nightly done'`
+        // (no PROCID, so TAG is the bare APP-NAME), and of the same with `-i` (TAG app[pid]).
+        let m = ok("2026-11-23T18:36:45.102645+00:00 vm backup nightly done");
+        assert_eq!(
+            fields(&m),
+            (Some("vm"), Some("backup"), None, Some("nightly done"))
+        );
+        let m = ok("2026-11-23T18:36:45.102645+00:00 vm backup[42] nightly done");
+        assert_eq!(
+            fields(&m),
+            (Some("vm"), Some("backup"), Some("42"), Some("nightly done"))
+        );
+        // Other writers' shapes keep the rule that a first word without ':' is message text:
+        // a PRI (forwarding formats), no fraction (syslog-ng ISODATE), journald's +0100,
+        // a BSD stamp (RSYSLOG_TraditionalFileFormat cannot be told from any other BSD line).
+        for line in [
+            "<13>2026-11-23T18:36:45.102645+00:00 vm Port 17 link down",
+            "2026-11-23T18:36:45+00:00 vm Port 17 link down",
+            "2026-11-23T18:36:45.102645+0000 vm Port 17 link down",
+            "Nov 23 18:36:45 vm Port 17 link down",
+        ] {
+            assert_eq!(
+                fields(&ok(line)),
+                (Some("vm"), None, None, Some("Port 17 link down")),
+                "{line}"
+            );
+        }
     }
 
     #[test]
