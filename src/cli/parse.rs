@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, parse_size};
+use syslogkit::ingest::compressed;
 use syslogkit::ingest::stream::{self, Stats, StreamError};
 use syslogkit::ingest::{InputFormat, LineParser, ParseOptions, validate_dataset};
 use syslogkit::syslog::timestamp::{TimeContext, Zone};
@@ -194,17 +195,24 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let mut total = Stats::default();
     let mut unreadable = false;
     for path in &files {
-        let result = if path.as_os_str() == "-" {
-            stream::parse_parallel(io::stdin(), &parser, max_message_size, jobs, &mut out)
+        let input: Box<dyn io::Read + Send> = if path.as_os_str() == "-" {
+            Box::new(io::stdin())
         } else {
             match File::open(path) {
-                Ok(file) => stream::parse_parallel(file, &parser, max_message_size, jobs, &mut out),
+                Ok(file) => Box::new(file),
                 Err(e) => {
                     eprintln!("syslogkit parse: cannot open {}: {e}", path.display());
                     unreadable = true;
                     continue;
                 }
             }
+        };
+        // A gzip file (found by its magic bytes) is read decompressed.
+        let result = match compressed::decompressed(input) {
+            Ok((input, _)) => {
+                stream::parse_parallel(input, &parser, max_message_size, jobs, &mut out)
+            }
+            Err(e) => Err(StreamError::Read(e)),
         };
         match result {
             Ok(stats) => total = add(total, stats),

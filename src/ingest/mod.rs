@@ -3,6 +3,7 @@
 //! `error.message` and `event.original`). `parse`, `frame --decode` and `listen` all go through
 //! [`LineParser`].
 
+pub mod compressed;
 pub mod stream;
 
 use std::fmt;

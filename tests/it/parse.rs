@@ -185,6 +185,70 @@ fn bad_flag_values_name_the_value_and_what_would_work() {
 }
 
 #[test]
+fn issue_15_gzip_input_is_read_decompressed_whatever_its_name() {
+    // See: #15. A .gz file used to give one garbage event per "line" of compressed bytes, and
+    // exit 0. gzip -c of two lines, written under a name that does not say gzip, and a file of
+    // two gzip members (`cat a.gz b.gz`, as logrotate's delaycompress can leave them).
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    let gzip = |text: &str| {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("syslog.2");
+    fs::write(
+        &one,
+        gzip("<13>Nov 22 10:01:02 h a: first\n<13>Nov 22 10:01:03 h a: second\n"),
+    )
+    .unwrap();
+    let two = dir.path().join("two-members.gz");
+    let mut both = gzip("<13>Nov 22 10:01:04 h a: third\n");
+    both.extend(gzip("<13>Nov 22 10:01:05 h a: fourth\n"));
+    fs::write(&two, both).unwrap();
+    let out = syslogkit()
+        .args(["parse", "--strict"])
+        .arg(&one)
+        .arg(&two)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let messages: Vec<Value> = json_lines(&out.stdout)
+        .into_iter()
+        .map(|e| e["message"].clone())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            json!("first"),
+            json!("second"),
+            json!("third"),
+            json!("fourth")
+        ]
+    );
+    // From stdin too.
+    let out = syslogkit()
+        .arg("parse")
+        .write_stdin(gzip("<13>Nov 22 10:01:02 h a: piped\n"))
+        .output()
+        .unwrap();
+    assert_eq!(json_lines(&out.stdout)[0]["message"], "piped");
+    // A broken gzip file is a read error named with its file, exit status 1.
+    let broken = dir.path().join("broken.gz");
+    let mut bytes = gzip("<13>Nov 22 10:01:02 h a: cut\n");
+    bytes.truncate(12);
+    fs::write(&broken, bytes).unwrap();
+    let out = syslogkit().arg("parse").arg(&broken).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.gz"));
+}
+
+#[test]
 fn line_longer_than_the_maximum_keeps_its_head_and_the_stream_goes_on() {
     let long = "x".repeat(5000);
     let input = format!("<13>Nov 22 10:01:02 h a: {long}\n<13>Nov 22 10:01:02 h a: after\n");
