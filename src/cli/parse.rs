@@ -75,9 +75,9 @@ pub struct ParseArgs {
 /// `listen` (each adds its own `--format`/`--parse` and `--timezone`).
 #[derive(Debug, Args)]
 pub(crate) struct ParseOptionArgs {
-    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
-    /// one for a stamp more than a day in the future].
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
+    /// Year for RFC 3164 stamps, which have none, 1970 to 9999 [default: the current year, or
+    /// the previous one for a stamp more than a day in the future].
+    #[arg(long, value_name = "YYYY", value_parser = parse_year)]
     year: Option<i32>,
 
     /// Add event.original (the raw line) to events that parsed; failed ones always have it.
@@ -163,6 +163,30 @@ impl From<FormatArg> for InputFormat {
 
 pub(crate) fn parse_zone(s: &str) -> Result<Zone, String> {
     s.parse()
+}
+
+/// `--year`: four digits from 1970 on. `--year 12` meant 2012, not the year 12: syslog and its
+/// stamps postdate the Unix epoch, so an earlier year is a typo, refused before it dates every
+/// event wrong.
+fn parse_year(s: &str) -> Result<i32, String> {
+    let year: i32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a year: write it with four digits, e.g. 2025"))?;
+    match year {
+        1970..=9999 => Ok(year),
+        ..1970 => Err(format!(
+            "{year} is before 1970, when no syslog stamp was written (the Unix epoch): write the full year, e.g. {}",
+            if (0..100).contains(&year) {
+                2000 + year
+            } else {
+                2025
+            }
+        )),
+        _ => Err(format!(
+            "{year} is after 9999, which RFC 3339 stamps cannot write"
+        )),
+    }
 }
 
 fn parse_dataset(s: &str) -> Result<String, String> {

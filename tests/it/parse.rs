@@ -169,6 +169,11 @@ fn bad_flag_values_name_the_value_and_what_would_work() {
         (vec!["--max-message-size", "0"], "at least 1 byte"),
         (vec!["--max-message-size", "12 parsecs"], "64KiB"),
         (vec!["--year", "0"], "0"),
+        // See: #15. "--year 12" used to date every event in the year 0012.
+        (vec!["--year", "12"], "12 is before 1970"),
+        (vec!["--year", "1969"], "e.g. 2025"),
+        (vec!["--year", "12"], "e.g. 2012"),
+        (vec!["--year", "10000"], "after 9999"),
         (vec!["--format", "json"], "rfc5424"),
         (vec!["--jobs", "0"], "0"),
     ] {
