@@ -16,16 +16,17 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
 
 /// Parse syslog lines into ECS JSON events, one event per input line.
 ///
-/// Reads the FILEs in order (none or '-': stdin) and writes one JSON object per input line to
-/// stdout, in input order. A line that does not parse still gives an event, carrying
-/// error.message and event.original with the raw line, so output lines pair with input lines.
+/// Reads the FILEs in order (none or '-': stdin; gzip input, found by its first bytes, is read
+/// decompressed) and writes one JSON object per input line to stdout, in input order. A line
+/// that does not parse still gives an event, carrying error.message and event.original with the
+/// raw line, so output lines pair with input lines.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     Follow the system log and show host, program and text:
         tail -F /var/log/syslog | syslogkit parse | jq -c '{h: .log.syslog.hostname, a: .log.syslog.appname, m: .message}'
 
-    Parse last year's rotated log written in Berlin time:
-        zcat /var/log/syslog.2.gz | syslogkit parse --year 2025 --timezone Europe/Berlin
+    Parse last year's rotated (gzip) log written in Berlin time:
+        syslogkit parse --year 2025 --timezone Europe/Berlin /var/log/syslog.2.gz
 
     Firewall drops from the kernel log, as source address and destination port:
         zcat /var/log/kern.log.*.gz | syslogkit parse --format iptables | jq -c '{src: .source.ip, dport: .destination.port, action: .event.action}'
@@ -39,7 +40,7 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
     Count what would not parse:
         syslogkit parse --stats big.log | jq -r 'select(.error) | .error.message' | sort | uniq -c")]
 pub struct ParseArgs {
-    /// Input files, read in order; '-' or none reads stdin.
+    /// Input files, read in order; '-' or none reads stdin. gzip files are read decompressed.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -84,7 +85,8 @@ pub(crate) struct ParseOptionArgs {
     #[arg(long)]
     keep_original: bool,
 
-    /// Set event.dataset on every event (Elastic's rule: no '-').
+    /// Set event.dataset and data_stream.dataset on every event (Elastic's rule: no '-');
+    /// without it, netfilter LOG events get iptables.log.
     #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
     dataset: Option<String>,
 
