@@ -257,7 +257,6 @@ impl LineParser {
         Ok((timestamp, nf))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn write_syslog_event<'a>(
         &self,
         line: &'a [u8],
