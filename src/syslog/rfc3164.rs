@@ -57,9 +57,18 @@ fn parse_header<'a>(
 
     let rest = &line[at..];
     let mut rsyslog_file_format = false;
-    if looks_like_rfc3339(rest) {
-        let (stamp, used) = parse_rfc3339(rest, Strictness::Lenient)
-            .map_err(|e| err(at, format!("invalid timestamp: {e}")))?;
+    let rfc3339 = if looks_like_rfc3339(rest) {
+        match parse_rfc3339(rest, Strictness::Lenient) {
+            Ok(found) => Some(found),
+            // With a space for the T ("2024-05-01 10:00:00,123 INFO …", log4j behind a PRI), a
+            // stamp that does not parse is text, as it was before that form was read.
+            Err(_) if rest[10] == b' ' => None,
+            Err(e) => return Err(err(at, format!("invalid timestamp: {e}"))),
+        }
+    } else {
+        None
+    };
+    if let Some((stamp, used)) = rfc3339 {
         message.timestamp = Some(time.resolve_rfc3339(&stamp).map_err(|e| err(at, e))?);
         rsyslog_file_format =
             message.pri.is_none() && is_rsyslog_file_format_stamp(&rest[..used], stamp.frac_digits);
@@ -498,6 +507,25 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn issue_15_space_separated_text_that_is_no_stamp_stays_text() {
+        // A log4j line behind a PRI kept its whole text before the space-separated stamp form
+        // was read; it still does.
+        assert_eq!(
+            fields(&ok("<13>2024-05-01 10:00:00,123 INFO app started")),
+            (
+                None,
+                None,
+                None,
+                Some("2024-05-01 10:00:00,123 INFO app started")
+            )
+        );
+        let e = parse(b"2024-05-01 10:00:00,123 INFO app started", &ctx()).unwrap_err();
+        assert!(e.to_string().contains("not syslog"), "{e}");
+        // With a T it is stamp-shaped, so a bad one is an error, as before.
+        assert!(parse(b"<13>2024-05-01T10:00:00,123 x", &ctx()).is_err());
     }
 
     #[test]
