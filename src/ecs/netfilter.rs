@@ -89,7 +89,11 @@ pub(super) fn write_fields(
         _ => {}
     }
     if let Some(id) = community_id(nf) {
-        w.str(&["network", "community_id"], &id);
+        // "1:" and base64: nothing to escape.
+        let out = w.key(&["network", "community_id"]);
+        out.push(b'"');
+        out.extend_from_slice(&id);
+        out.push(b'"');
     }
     if let Some(vlan) = nf.vlan_id {
         w.str(
