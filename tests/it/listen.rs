@@ -37,7 +37,9 @@ fn from_loopback(event: &Value, input: &str) {
         event,
         &json!({"source": {"ip": "127.0.0.1", "address": "127.0.0.1"},
                 "input": {"type": input},
-                "event": {"dataset": format!("{input}.generic")}}),
+                "event": {"dataset": format!("{input}.generic")},
+                "data_stream": {"type": "logs", "dataset": format!("{input}.generic"),
+                                "namespace": "default"}}),
     );
     assert!(event["source"]["port"].as_u64().unwrap() > 0, "{event}");
     assert!(event["event"]["created"].is_string(), "{event}");
@@ -183,7 +185,10 @@ fn netfilter_sender_goes_to_log_source() {
         event,
         &json!({"source": {"ip": "203.0.113.7", "port": 51234},
                 "log": {"source": {"ip": "127.0.0.1", "port": port,
-                                   "address": format!("127.0.0.1:{port}")}}}),
+                                   "address": format!("127.0.0.1:{port}")}},
+                // See: #15. A netfilter event is Elastic's iptables.log, not udp.generic.
+                "event": {"dataset": "iptables.log"},
+                "data_stream": {"type": "logs", "dataset": "iptables.log", "namespace": "default"}}),
     );
 }
 
