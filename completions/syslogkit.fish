@@ -40,8 +40,8 @@ rfc3164\t'RFC 3164 (BSD) only'
 iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
 raw\t'No parsing: message = line'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l timezone -d 'Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l year -d 'Year for RFC 3164 stamps, which have none, 1970 to 9999 [default: the current year, or the previous one for a stamp more than a day in the future]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l dataset -d 'Set event.dataset and data_stream.dataset on every event (Elastic\'s rule: no \'-\'); without it, netfilter LOG events get iptables.log' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -s j -l jobs -d 'Threads that parse in parallel; output keeps input order [default: number of cores]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand parse" -l keep-original -d 'Add event.original (the raw line) to events that parsed; failed ones always have it'
@@ -72,8 +72,8 @@ rfc5424\t'RFC 5424 only'
 rfc3164\t'RFC 3164 (BSD) only'
 iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
 raw\t'No parsing: message = line'"
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l year -d 'Year for RFC 3164 stamps, which have none, 1970 to 9999 [default: the current year, or the previous one for a stamp more than a day in the future]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l dataset -d 'Set event.dataset and data_stream.dataset on every event (Elastic\'s rule: no \'-\'); without it, netfilter LOG events get iptables.log' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s j -l jobs -d 'Threads that parse in parallel; output keeps input order [default: number of cores]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s d -l decode -d 'Decode: cut a syslog byte stream into messages and write one JSON event per message'
@@ -100,8 +100,8 @@ rfc3164\t'RFC 3164 (BSD) only'
 iptables\t'netfilter LOG lines (iptables, nftables, ufw, firewalld), with or without a syslog header'
 raw\t'No parsing: message = line'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l timezone -d 'Zone of stamps without an offset: an IANA name (Europe/Berlin), an offset (+02:00), UTC, or \'local\' (the machine\'s zone; TZ is honoured)' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l year -d 'Year for RFC 3164 stamps, which have none [default: the current year, or the previous one for a stamp more than a day in the future]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l dataset -d 'Set event.dataset on every event (Elastic\'s rule: no \'-\')' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l year -d 'Year for RFC 3164 stamps, which have none, 1970 to 9999 [default: the current year, or the previous one for a stamp more than a day in the future]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l dataset -d 'Set event.dataset and data_stream.dataset on every event (Elastic\'s rule: no \'-\'); without it, netfilter LOG events get iptables.log' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l max-message-size -d 'Longest message kept whole; a longer one becomes an error event with its first part (when \'frame\' encodes: a longer input line is skipped with an error). Units: KiB, MiB, KB, MB' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -s o -l output -d 'Write the events to FILE (created or truncated) instead of stdout' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l max-connections -d 'Most TCP and TLS connections open at once; beyond it new ones are closed at once and counted, the open ones untouched' -r

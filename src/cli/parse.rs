@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use syslogkit::framing::DEFAULT_MAX_MESSAGE_SIZE;
+use syslogkit::ingest::compressed;
 
 use super::args::{parse_size, parse_zone};
 use syslogkit::ingest::stream::{self, Stats, StreamError};
@@ -17,16 +18,17 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
 
 /// Parse syslog lines into ECS JSON events, one event per input line.
 ///
-/// Reads the FILEs in order (none or '-': stdin) and writes one JSON object per input line to
-/// stdout, in input order. A line that does not parse still gives an event, carrying
-/// error.message and event.original with the raw line, so output lines pair with input lines.
+/// Reads the FILEs in order (none or '-': stdin; gzip input, found by its first bytes, is read
+/// decompressed) and writes one JSON object per input line to stdout, in input order. A line
+/// that does not parse still gives an event, carrying error.message and event.original with the
+/// raw line, so output lines pair with input lines.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     Follow the system log and show host, program and text:
         tail -F /var/log/syslog | syslogkit parse | jq -c '{h: .log.syslog.hostname, a: .log.syslog.appname, m: .message}'
 
-    Parse last year's rotated log written in Berlin time:
-        zcat /var/log/syslog.2.gz | syslogkit parse --year 2025 --timezone Europe/Berlin
+    Parse last year's rotated (gzip) log written in Berlin time:
+        syslogkit parse --year 2025 --timezone Europe/Berlin /var/log/syslog.2.gz
 
     Firewall drops from the kernel log, as source address and destination port:
         zcat /var/log/kern.log.*.gz | syslogkit parse --format iptables | jq -c '{src: .source.ip, dport: .destination.port, action: .event.action}'
@@ -40,7 +42,7 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
     Count what would not parse:
         syslogkit parse --stats big.log | jq -r 'select(.error) | .error.message' | sort | uniq -c")]
 pub struct ParseArgs {
-    /// Input files, read in order; '-' or none reads stdin.
+    /// Input files, read in order; '-' or none reads stdin. gzip files are read decompressed.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -76,16 +78,17 @@ pub struct ParseArgs {
 /// `listen` (each adds its own `--format`/`--parse` and `--timezone`).
 #[derive(Debug, Args)]
 pub(crate) struct ParseOptionArgs {
-    /// Year for RFC 3164 stamps, which have none [default: the current year, or the previous
-    /// one for a stamp more than a day in the future].
-    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1..=9999))]
+    /// Year for RFC 3164 stamps, which have none, 1970 to 9999 [default: the current year, or
+    /// the previous one for a stamp more than a day in the future].
+    #[arg(long, value_name = "YYYY", value_parser = parse_year)]
     year: Option<i32>,
 
     /// Add event.original (the raw line) to events that parsed; failed ones always have it.
     #[arg(long)]
     keep_original: bool,
 
-    /// Set event.dataset on every event (Elastic's rule: no '-').
+    /// Set event.dataset and data_stream.dataset on every event (Elastic's rule: no '-');
+    /// without it, netfilter LOG events get iptables.log.
     #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
     dataset: Option<String>,
 
@@ -135,6 +138,30 @@ impl JobsArg {
     }
 }
 
+/// `--year`: four digits from 1970 on. `--year 12` meant 2012, not the year 12: syslog and its
+/// stamps postdate the Unix epoch, so an earlier year is a typo, refused before it dates every
+/// event wrong.
+fn parse_year(s: &str) -> Result<i32, String> {
+    let year: i32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a year: write it with four digits, e.g. 2025"))?;
+    match year {
+        1970..=9999 => Ok(year),
+        ..1970 => Err(format!(
+            "{year} is before 1970, when no syslog stamp was written (the Unix epoch): write the full year, e.g. {}",
+            if (0..100).contains(&year) {
+                2000 + year
+            } else {
+                2025
+            }
+        )),
+        _ => Err(format!(
+            "{year} is after 9999, which RFC 3339 stamps cannot write"
+        )),
+    }
+}
+
 fn parse_dataset(s: &str) -> Result<String, String> {
     validate_dataset(s).map(|()| s.to_string())
 }
@@ -165,17 +192,24 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let mut total = Stats::default();
     let mut unreadable = false;
     for path in &files {
-        let result = if path.as_os_str() == "-" {
-            stream::parse_parallel(io::stdin(), &parser, max_message_size, jobs, &mut out)
+        let input: Box<dyn io::Read + Send> = if path.as_os_str() == "-" {
+            Box::new(io::stdin())
         } else {
             match File::open(path) {
-                Ok(file) => stream::parse_parallel(file, &parser, max_message_size, jobs, &mut out),
+                Ok(file) => Box::new(file),
                 Err(e) => {
                     eprintln!("syslogkit parse: cannot open {}: {e}", path.display());
                     unreadable = true;
                     continue;
                 }
             }
+        };
+        // A gzip file (found by its magic bytes) is read decompressed.
+        let result = match compressed::decompressed(input) {
+            Ok((input, _)) => {
+                stream::parse_parallel(input, &parser, max_message_size, jobs, &mut out)
+            }
+            Err(e) => Err(StreamError::Read(e)),
         };
         match result {
             Ok(stats) => total = add(total, stats),

@@ -15,8 +15,9 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use crate::iptables::Netfilter;
+use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
-use crate::syslog::{Message, Pri};
+use crate::syslog::{Message, Pri, SdParam};
 use json::PathWriter;
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
@@ -32,8 +33,13 @@ pub struct Event<'a> {
     pub original: Option<&'a [u8]>,
     /// `event.created`: when syslogkit received the message.
     pub created: Option<Timestamp>,
-    /// `event.dataset`.
+    /// `event.dataset`, and `data_stream.*` as Elastic Agent writes them (`logs`, the dataset,
+    /// `default`).
     pub dataset: Option<&'a str>,
+    /// `event.sequence`: Cisco's sequence number before the stamp.
+    pub sequence: Option<u64>,
+    /// `log.syslog.structured_data_note`: why STRUCTURED-DATA was kept in `message` as text.
+    pub structured_data_note: Option<&'static str>,
     /// `log.syslog.*`.
     pub syslog: Option<Message<'a>>,
     /// `source.*`, `destination.*`, `network.*`, `observer.*`, `rule.*`, `iptables.*` and the
@@ -149,6 +155,8 @@ impl<'a> Event<'a> {
             original: None,
             created: None,
             dataset: None,
+            sequence: None,
+            structured_data_note: None,
             syslog: None,
             netfilter: None,
             received: None,
@@ -174,8 +182,18 @@ impl<'a> Event<'a> {
         if let Some(dataset) = self.dataset {
             w.str(&["event", "dataset"], dataset.as_bytes());
         }
+        if let Some(sequence) = self.sequence {
+            w.u64(&["event", "sequence"], sequence);
+        }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
+        }
+        if let Some(dataset) = self.dataset {
+            // One key and a written-out object: three members by path cost twice as much.
+            let out = w.key(&["data_stream"]);
+            out.extend_from_slice(br#"{"type":"logs","dataset":"#);
+            json::write_str(out, dataset.as_bytes());
+            out.extend_from_slice(br#","namespace":"default"}"#);
         }
         if let Some(received) = self.received {
             w.str(
@@ -187,7 +205,7 @@ impl<'a> Event<'a> {
             }
         }
         if let Some(syslog) = &self.syslog {
-            write_syslog(&mut w, syslog);
+            write_syslog(&mut w, syslog, self.structured_data_note);
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_fields(&mut w, nf, self.syslog.as_ref());
@@ -231,7 +249,7 @@ static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
 });
 
 /// `log.syslog.*` from a parsed header.
-fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
+fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: Option<&str>) {
     let header = [m.hostname, m.appname, m.procid, m.msgid];
     if m.pri.is_none()
         && header.iter().all(Option::is_none)
@@ -252,8 +270,20 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
             members.str(name, value);
         }
     }
-    if let Some(version) = m.version {
-        members.u64("version", u64::from(version));
+    match m.version {
+        // ECS maps it as keyword, and Elastic's syslog reader writes the string "1". Digits
+        // need no escaping, and the one version there is comes pre-written.
+        Some(1) => members.raw(br#""version":"1""#),
+        Some(version) => {
+            let out = members.key("version");
+            out.push(b'"');
+            out.extend_from_slice(itoa::Buffer::new().format(version).as_bytes());
+            out.push(b'"');
+        }
+        None => {}
+    }
+    if let Some(note) = structured_data_note {
+        members.str("structured_data_note", note.as_bytes());
     }
     if !m.structured_data.is_empty() {
         let out = members.key("structured_data");
@@ -264,42 +294,67 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>) {
             }
             json::write_str(out, element.id);
             out.extend_from_slice(b":{");
-            // RFC 5424 lets a PARAM-NAME repeat (§7.2.3, origin's "ip"): a JSON object cannot,
-            // so a repeated name carries an array of its values, in order.
-            let params = &element.params;
-            let mut first = true;
-            for (j, param) in params.iter().enumerate() {
-                if params[..j].iter().any(|earlier| earlier.name == param.name) {
-                    continue; // written with the first of its name
-                }
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                json::write_str(out, param.name);
-                out.push(b':');
-                let repeats = params[j + 1..].iter().any(|later| later.name == param.name);
-                if !repeats {
-                    json::write_str(out, &param.value());
-                    continue;
-                }
-                out.push(b'[');
-                for (k, same) in params[j..]
-                    .iter()
-                    .filter(|p| p.name == param.name)
-                    .enumerate()
-                {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    json::write_str(out, &same.value());
-                }
-                out.push(b']');
-            }
+            write_sd_params(out, &element.params);
             out.push(b'}');
         }
         out.push(b'}');
     }
+}
+
+/// The members of one SD-ELEMENT's object. RFC 5424 lets a PARAM-NAME repeat (§7.2.3, origin's
+/// "ip"): a JSON object cannot, so a repeated name carries an array of its values, in order.
+fn write_sd_params(out: &mut Vec<u8>, params: &[SdParam<'_>]) {
+    if params.len() <= repeats::SCAN_MAX {
+        // A few parameters: comparing pairs needs no allocation.
+        let mut first = true;
+        for (j, param) in params.iter().enumerate() {
+            if params[..j].iter().any(|earlier| earlier.name == param.name) {
+                continue; // written with the first of its name
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let later = params[j + 1..].iter().filter(|p| p.name == param.name);
+            write_sd_param(out, param, later);
+        }
+        return;
+    }
+    // Many parameters (a generated or hostile message): group the names in one pass.
+    let repeats = Repeats::new(params.iter().map(|p| p.name));
+    let mut first = true;
+    for (j, param) in params.iter().enumerate() {
+        if !repeats.is_first(j) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_sd_param(out, param, repeats.chain(j).skip(1).map(|k| &params[k]));
+    }
+}
+
+/// `"name":"value"`, or `"name":["value",…]` when `later` parameters have the same name.
+fn write_sd_param<'p, 'a: 'p>(
+    out: &mut Vec<u8>,
+    param: &'p SdParam<'a>,
+    later: impl Iterator<Item = &'p SdParam<'a>>,
+) {
+    json::write_str(out, param.name);
+    out.push(b':');
+    let mut later = later.peekable();
+    if later.peek().is_none() {
+        json::write_str(out, &param.value());
+        return;
+    }
+    out.push(b'[');
+    json::write_str(out, &param.value());
+    for same in later {
+        out.push(b',');
+        json::write_str(out, &same.value());
+    }
+    out.push(b']');
 }
 
 /// The sender as `source.*`.
@@ -361,7 +416,7 @@ mod tests {
 
     #[test]
     fn rfc5424_event_matches_elastic_shape() {
-        // The example Elastic's syslog processor documents, field for field (version as number).
+        // The example Elastic's syslog processor documents, field for field.
         let line = br#"<165>1 2022-01-11T22:14:15.003Z mymachine.example.com eventslog 1024 ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] this is the message"#;
         let message = rfc5424::parse(line, &TimeContext::default()).unwrap();
         let mut event = Event::new(message.timestamp.unwrap());
@@ -388,6 +443,86 @@ mod tests {
     }
 
     #[test]
+    fn issue_14_a_million_sd_params_are_written_in_linear_time() {
+        // See: #14. Grouping repeated names pairwise took 14 s for 80,000 parameters.
+        let n = 1_000_000;
+        let mut line = String::from("<13>1 - h a - - [x");
+        for i in 0..n {
+            // Every tenth parameter repeats the name "r".
+            if i % 10 == 0 {
+                line.push_str(&format!(" r=\"{i}\""));
+            } else {
+                line.push_str(&format!(" p{i}=\"{i}\""));
+            }
+        }
+        line.push(']');
+        let message = rfc5424::parse(line.as_bytes(), &TimeContext::default()).unwrap();
+        assert_eq!(message.structured_data[0].params.len(), n);
+        let mut event = Event::new(Timestamp::now());
+        event.syslog = Some(message);
+        let mut out = Vec::new();
+        event.write_json(&mut out);
+        // Checked on the text: a serde_json tree of a million members is slow in debug builds,
+        // and the small cases below check the same shape through serde_json.
+        let json = String::from_utf8(out).unwrap();
+        let sd = &json[json.find(r#""structured_data":{"x":{"#).unwrap()..];
+        // The first key is the first name written, as with few parameters: "r" with its array.
+        let r = sd
+            .strip_prefix(r#""structured_data":{"x":{"r":["#)
+            .expect("r first");
+        let r = &r[..r.find(']').unwrap()];
+        let values: Vec<&str> = r.split(',').collect();
+        assert_eq!(values.len(), n / 10);
+        assert_eq!(
+            (values[0], values[1], values[n / 10 - 1]),
+            (r#""0""#, r#""10""#, r#""999990""#)
+        );
+        // Every other name once, in order.
+        assert_eq!(sd.matches(r#","p"#).count(), n - n / 10);
+        assert!(
+            sd.ends_with(r#","p999999":"999999"}}}}}"#),
+            "{}",
+            &sd[sd.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn many_params_give_the_same_json_as_the_pairwise_scan_would() {
+        // Below and above the size where grouping switches from a scan to a hash map.
+        for n in [repeats::SCAN_MAX, repeats::SCAN_MAX + 1, 40] {
+            let mut line = String::from("<13>1 - h a - - [x");
+            for i in 0..n {
+                line.push_str(&format!(" k{}=\"{i}\"", i % 7));
+            }
+            line.push(']');
+            let message = rfc5424::parse(line.as_bytes(), &TimeContext::default()).unwrap();
+            let mut event = Event::new(Timestamp::now());
+            event.syslog = Some(message);
+            let v = to_value(&event);
+            let x = v["log"]["syslog"]["structured_data"]["x"]
+                .as_object()
+                .unwrap();
+            let keys: Vec<&str> = x.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["k0", "k1", "k2", "k3", "k4", "k5", "k6"], "{n}");
+            let k0: Vec<String> = (0..n).step_by(7).map(|i| i.to_string()).collect();
+            assert_eq!(x["k0"], json!(k0), "{n}");
+        }
+    }
+
+    #[test]
+    fn version_is_a_string_as_elastic_writes_it() {
+        for (line, want) in [
+            (&b"<13>1 - h a - - - m"[..], "1"),
+            (b"<13>12 - h a - - - m", "12"),
+        ] {
+            let message = rfc5424::parse(line, &TimeContext::default()).unwrap();
+            let mut event = Event::new(Timestamp::now());
+            event.syslog = Some(message);
+            assert_eq!(to_value(&event)["log"]["syslog"]["version"], want);
+        }
+    }
+
+    #[test]
     fn error_event_keeps_the_original() {
         let mut event = Event::new(
             "2026-11-22T10:00:00Z"
@@ -406,7 +541,8 @@ mod tests {
             to_value(&event),
             json!({"@timestamp": "2026-11-22T10:00:00Z", "message": "garbage \u{FFFD}",
                    "error": {"message": "rfc3164: nope"},
-                   "event": {"original": "garbage \u{FFFD}", "dataset": "tcp.generic"}})
+                   "event": {"original": "garbage \u{FFFD}", "dataset": "tcp.generic"},
+                   "data_stream": {"type": "logs", "dataset": "tcp.generic", "namespace": "default"}})
         );
     }
 }

@@ -88,6 +88,13 @@ pub(super) fn write_fields(
         Some(IpAddr::V6(_)) => w.str(&["network", "type"], b"ipv6"),
         _ => {}
     }
+    if let Some(id) = community_id(nf) {
+        // "1:" and base64: nothing to escape.
+        let out = w.key(&["network", "community_id"]);
+        out.push(b'"');
+        out.extend_from_slice(&id);
+        out.push(b'"');
+    }
     if let Some(vlan) = nf.vlan_id {
         w.str(
             &["network", "vlan", "id"],
@@ -138,8 +145,10 @@ pub(super) fn write_fields(
 
 /// `iptables.*`: the scalars, then the `tcp`, `udp`, `icmp`, `arp` and `ubiquiti` groups.
 fn write_iptables(w: &mut PathWriter<'_>, nf: &Netfilter<'_>) {
-    w.str(&[IPTABLES, "input_device"], nf.input_device);
-    w.str(&[IPTABLES, "output_device"], nf.output_device);
+    if !nf.split_tail {
+        w.str(&[IPTABLES, "input_device"], nf.input_device);
+        w.str(&[IPTABLES, "output_device"], nf.output_device);
+    }
     for (name, value) in [
         ("physin", nf.physin),
         ("physout", nf.physout),
@@ -268,6 +277,115 @@ fn write_numbers(
     }
 }
 
+/// `network.community_id`: the Community ID flow hash, version 1 with seed 0, as Elastic's
+/// `community_id` processor writes it (<https://github.com/corelight/community-id-spec>):
+/// `1:` and the base64 SHA-1 of seed, addresses, protocol, a zero byte and the two ports, the
+/// endpoints ordered so that both directions of a flow hash alike. ICMP types stand in for
+/// ports, paired with their reply type where there is one. `None` without both addresses, or
+/// for a transport whose ports the line lacks (a later fragment) or that Elastic leaves out.
+fn community_id(nf: &Netfilter<'_>) -> Option<[u8; 30]> {
+    use base64::Engine as _;
+    use sha1::{Digest as _, Sha1};
+
+    let (source, destination) = (nf.source_ip?, nf.destination_ip?);
+    // (protocol number, ports or ICMP equivalents, one way: keep the order as logged)
+    let (number, ports, one_way) = match nf.protocol? {
+        Protocol::Tcp => (6, Some((nf.source_port?, nf.destination_port?)), false),
+        Protocol::Udp => (17, Some((nf.source_port?, nf.destination_port?)), false),
+        Protocol::Icmp | Protocol::Icmpv6 => {
+            let v6 = matches!(nf.protocol, Some(Protocol::Icmpv6));
+            let r#type = nf.icmp.r#type?;
+            match icmp_counterpart(r#type, v6) {
+                Some(reply) => (
+                    if v6 { 58 } else { 1 },
+                    Some((u16::from(r#type), u16::from(reply))),
+                    false,
+                ),
+                None => (
+                    if v6 { 58 } else { 1 },
+                    Some((u16::from(r#type), u16::from(nf.icmp.code.unwrap_or(0)))),
+                    true,
+                ),
+            }
+        }
+        // The portless protocols Elastic's processor knows: IGMP, GRE, EIGRP, OSPF, PIM.
+        Protocol::Number(n @ (2 | 47 | 88 | 89 | 103)) => (n, None, false),
+        _ => return None,
+    };
+    let octets = |ip: IpAddr| -> ([u8; 16], usize) {
+        match ip {
+            IpAddr::V4(v4) => {
+                let mut b = [0; 16];
+                b[..4].copy_from_slice(&v4.octets());
+                (b, 4)
+            }
+            IpAddr::V6(v6) => (v6.octets(), 16),
+        }
+    };
+    let ((a, a_len), (b, b_len)) = (octets(source), octets(destination));
+    if a_len != b_len {
+        return None;
+    }
+    let (a, b) = (&a[..a_len], &b[..b_len]);
+    let (sport, dport) = ports.unwrap_or((0, 0));
+    let in_order = one_way || a < b || (a == b && sport < dport);
+    let (a, b, sport, dport) = if in_order {
+        (a, b, sport, dport)
+    } else {
+        (b, a, dport, sport)
+    };
+    let mut hash = Sha1::new();
+    hash.update(0u16.to_be_bytes()); // seed
+    hash.update(a);
+    hash.update(b);
+    hash.update([number, 0]);
+    if ports.is_some() {
+        hash.update(sport.to_be_bytes());
+        hash.update(dport.to_be_bytes());
+    }
+    let mut id = [0u8; 30];
+    id[..2].copy_from_slice(b"1:");
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(hash.finalize(), &mut id[2..])
+        .expect("20 bytes are 28 base64 characters");
+    debug_assert_eq!(written, 28);
+    Some(id)
+}
+
+/// The reply type of an ICMP request type, and the reverse (the spec's port equivalents).
+fn icmp_counterpart(r#type: u8, v6: bool) -> Option<u8> {
+    if v6 {
+        match r#type {
+            128 => Some(129), // echo request, reply
+            129 => Some(128),
+            133 => Some(134), // router solicitation, advertisement
+            134 => Some(133),
+            135 => Some(136), // neighbor solicitation, advertisement
+            136 => Some(135),
+            130 => Some(131), // MLD query, report
+            131 => Some(130),
+            139 => Some(140), // node information query, reply
+            140 => Some(139),
+            144 => Some(145), // home agent address discovery request, reply
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match r#type {
+            8 => Some(0), // echo, echo reply
+            0 => Some(8),
+            13 => Some(14), // timestamp, reply
+            14 => Some(13),
+            15 => Some(16), // information request, reply
+            16 => Some(15),
+            10 => Some(9), // router solicitation → advertisement (one way in the spec)
+            17 => Some(18), // address mask request, reply
+            18 => Some(17),
+            _ => None,
+        }
+    }
+}
+
 /// `network.transport` before lower-casing.
 fn transport<'a>(protocol: Protocol<'a>) -> &'a [u8] {
     match protocol {
@@ -366,6 +484,119 @@ mod tests {
     use crate::ingest::{InputFormat, LineParser, Outcome, ParseOptions};
     use crate::syslog::timestamp::{TimeContext, Zone};
 
+    #[test]
+    fn community_id_matches_the_spec_baseline() {
+        // corelight/community-id-spec baseline/baseline_deflt.json (seed 0), each checked
+        // against the reference algorithm of the spec's community-id.py.
+        use super::community_id;
+        use crate::iptables::{Netfilter, Protocol};
+        let nf = |proto: Protocol<'static>, s: &str, d: &str, sp: u16, dp: u16| {
+            let mut nf = Netfilter {
+                source_ip: Some(s.parse().unwrap()),
+                destination_ip: Some(d.parse().unwrap()),
+                protocol: Some(proto),
+                ..Netfilter::default()
+            };
+            if matches!(proto, Protocol::Icmp | Protocol::Icmpv6) {
+                nf.icmp.r#type = Some(sp as u8);
+                nf.icmp.code = Some(dp as u8);
+            } else if !matches!(proto, Protocol::Number(_)) {
+                nf.source_port = Some(sp);
+                nf.destination_port = Some(dp);
+            }
+            nf
+        };
+        for (nf, want) in [
+            (
+                nf(Protocol::Tcp, "128.232.110.120", "66.35.250.204", 34855, 80),
+                "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+            ),
+            (
+                nf(Protocol::Tcp, "66.35.250.204", "128.232.110.120", 80, 34855),
+                "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+            ),
+            (
+                nf(Protocol::Udp, "192.168.1.52", "8.8.8.8", 54585, 53),
+                "1:d/FP5EW3wiY1vCndhwleRRKHowQ=",
+            ),
+            (
+                nf(Protocol::Udp, "8.8.8.8", "192.168.1.52", 53, 54585),
+                "1:d/FP5EW3wiY1vCndhwleRRKHowQ=",
+            ),
+            (
+                nf(
+                    Protocol::Tcp,
+                    "2001:470:e5bf:dead:4957:2174:e82c:4887",
+                    "2607:f8b0:400c:c03::1a",
+                    63943,
+                    25,
+                ),
+                "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=",
+            ),
+            // ICMP echo request (type 8) and its reply (type 0), both code 0.
+            (
+                nf(Protocol::Icmp, "192.168.0.89", "192.168.0.1", 8, 0),
+                "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=",
+            ),
+            (
+                nf(Protocol::Icmp, "192.168.0.1", "192.168.0.89", 0, 0),
+                "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=",
+            ),
+            // Time exceeded: one way, type and code as they are.
+            (
+                nf(Protocol::Icmp, "10.0.0.1", "10.0.0.2", 11, 0),
+                "1:YHxtAirCG//0OzkcVAukqKQN9xM=",
+            ),
+            (
+                nf(
+                    Protocol::Icmpv6,
+                    "3ffe:507:0:1:200:86ff:fe05:80da",
+                    "3ffe:501:0:1001::2",
+                    128,
+                    0,
+                ),
+                "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=",
+            ),
+            (
+                nf(
+                    Protocol::Icmpv6,
+                    "3ffe:501:0:1001::2",
+                    "3ffe:507:0:1:200:86ff:fe05:80da",
+                    129,
+                    0,
+                ),
+                "1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=",
+            ),
+            (
+                nf(
+                    Protocol::Icmpv6,
+                    "fe80::200:86ff:fe05:80da",
+                    "fe80::260:97ff:fe07:69ea",
+                    135,
+                    0,
+                ),
+                "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=",
+            ),
+            (
+                nf(
+                    Protocol::Icmpv6,
+                    "3ffe:501:1800:2345::2",
+                    "3ffe:507:0:1:200:86ff:fe05:80da",
+                    3,
+                    0,
+                ),
+                "1:2ObVBgIn28oZvibYZhZMBgh7WdQ=",
+            ),
+        ] {
+            let got = community_id(&nf).unwrap();
+            assert_eq!(std::str::from_utf8(&got).unwrap(), want, "{nf:?}");
+        }
+        // No ports (a later fragment), or no destination: no ID.
+        let mut later_fragment = nf(Protocol::Tcp, "10.0.0.1", "10.0.0.2", 1, 2);
+        later_fragment.source_port = None;
+        assert_eq!(community_id(&later_fragment), None);
+    }
+
     /// The event written for `line`, checked to be one JSON object without duplicate keys (a
     /// group written in two pieces would repeat its key).
     fn event_with(format: InputFormat, line: &str) -> (Value, Outcome) {
@@ -376,11 +607,127 @@ mod tests {
         (serde_json::from_slice(&out).expect("valid JSON"), outcome)
     }
 
-    /// The event `--format iptables` writes for a line that parses.
+    /// The event `--format iptables` writes for a line that parses, without the fields every
+    /// netfilter event has that `community_id_*` and `dataset_*` tests check: `event.dataset`,
+    /// `data_stream` and `network.community_id`.
     fn event(line: &str) -> Value {
-        let (v, outcome) = event_with(InputFormat::Iptables, line);
+        let (mut v, outcome) = event_with(InputFormat::Iptables, line);
         assert_eq!(outcome, Outcome::Parsed, "{v}");
+        let top = v.as_object_mut().unwrap();
+        if let Some(dataset) = top
+            .get_mut("event")
+            .and_then(|e| e.as_object_mut())
+            .and_then(|e| e.remove("dataset"))
+        {
+            assert_eq!(dataset, "iptables.log");
+        }
+        top.remove("data_stream");
+        if let Some(network) = top.get_mut("network").and_then(|n| n.as_object_mut()) {
+            network.remove("community_id");
+        }
         v
+    }
+
+    #[test]
+    fn community_id_and_iptables_dataset_on_a_whole_event() {
+        // The reference's LOG_AND_DROP line; the ID from the spec's community-id.py for
+        // TCP 203.0.113.7:51234 -> 192.0.2.10:22, seed 0.
+        let (v, _) = event_with(
+            InputFormat::Iptables,
+            &format!("<4>Nov 22 10:01:02 fw01 kernel: {BODY}"),
+        );
+        assert_eq!(
+            v["network"]["community_id"],
+            "1:3EDmZZwY+p5w44RQiS4fcc95U1Q="
+        );
+        assert_eq!(v["event"]["dataset"], "iptables.log");
+        assert_eq!(
+            v["data_stream"],
+            json!({"type": "logs", "dataset": "iptables.log", "namespace": "default"})
+        );
+        // A given --dataset wins; plain syslog events get none unless given.
+        let p = LineParser::new(ParseOptions {
+            dataset: Some("fw.drops".into()),
+            ..parser(InputFormat::Iptables).options().clone()
+        });
+        let mut out = Vec::new();
+        p.write_line(
+            format!("<4>Nov 22 10:01:02 fw01 kernel: {BODY}").as_bytes(),
+            &mut out,
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["event"]["dataset"], "fw.drops");
+        assert_eq!(v["data_stream"]["dataset"], "fw.drops");
+        let (v, _) = event_with(InputFormat::Auto, "<13>Nov 22 10:01:02 h app: hello");
+        assert!(
+            v.get("event").is_none() && v.get("data_stream").is_none(),
+            "{v}"
+        );
+        // listen's generic datasets give way to iptables.log for netfilter events.
+        let p = LineParser::new(ParseOptions {
+            dataset: Some("udp.generic".into()),
+            ..parser(InputFormat::Auto).options().clone()
+        });
+        let mut out = Vec::new();
+        p.write_line(
+            format!("<4>Nov 22 10:01:02 fw01 kernel: {BODY}").as_bytes(),
+            &mut out,
+        );
+        p.write_line(b"<13>Nov 22 10:01:02 h app: hello", &mut out);
+        let events: Vec<Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(events[0]["event"]["dataset"], "iptables.log");
+        assert_eq!(events[1]["event"]["dataset"], "udp.generic");
+    }
+
+    #[test]
+    fn issue_15_unifi_split_line_second_half_gives_the_fields_it_has() {
+        // See: #15, elastic/beats#25615 (UDM Pro): the kernel line arrives in two syslog lines,
+        // the second without IN=/SRC=. Elastic's pipeline reads TTL, ID, transport and ports.
+        let line = "<4>Jun  2 08:00:00 udm kernel: TTL=126 ID=12345 DF PROTO=TCP SPT=51234 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0 ";
+        for format in [InputFormat::Auto, InputFormat::Iptables] {
+            let (v, outcome) = event_with(format, line);
+            assert_eq!(outcome, Outcome::Parsed, "{v}");
+            assert_eq!(v["iptables"]["ttl"], 126, "{v}");
+            assert_eq!(v["iptables"]["id"], 12345);
+            assert_eq!(v["iptables"]["fragment_flags"], json!(["DF"]));
+            assert_eq!(v["iptables"]["tcp"]["flags"], json!(["SYN"]));
+            assert_eq!(v["network"]["transport"], "tcp");
+            assert_eq!(
+                (&v["source"]["port"], &v["destination"]["port"]),
+                (&json!(51234), &json!(443))
+            );
+            assert_eq!(v["observer"]["name"], "udm");
+            assert_eq!(v["event"]["dataset"], "iptables.log");
+            assert!(v["iptables"].get("input_device").is_none(), "{v}");
+            assert!(
+                v["network"].get("community_id").is_none(),
+                "no addresses: {v}"
+            );
+        }
+        // The truncated key forms of the same report, behind a kernel stamp and a number.
+        let (v, _) = event_with(
+            InputFormat::Auto,
+            "<4>Jun  2 08:00:00 udm kernel: [ 12.5] 7 TL=64 ID=1 PROTO=UDP SPT=53 DPT=5353 LEN=40 ",
+        );
+        assert_eq!(
+            (&v["iptables"]["ttl"], &v["iptables"]["udp"]["length"]),
+            (&json!(64), &json!(40))
+        );
+        // Plain text stays plain: not from kernel, no PROTO=, or not starting with TTL=.
+        for plain in [
+            "<4>Jun  2 08:00:00 udm app: TTL=126 ID=1 PROTO=TCP SPT=1 DPT=2",
+            "<4>Jun  2 08:00:00 udm kernel: TTL=126 ID=1",
+            "<4>Jun  2 08:00:00 udm kernel: set TTL=126 PROTO=TCP",
+            "<4>Jun  2 08:00:00 udm kernel: TTL=abc PROTO=TCP",
+        ] {
+            let (v, outcome) = event_with(InputFormat::Auto, plain);
+            assert_eq!(outcome, Outcome::Parsed);
+            assert!(v.get("iptables").is_none(), "{plain}: {v}");
+        }
     }
 
     /// For lines without a time of their own: `@timestamp` is when they were read.
@@ -537,7 +884,7 @@ mod tests {
                 Some("2026-11-22T09:01:02.123456Z"),
                 merged(
                     json!({"message": BODY,
-                           "log": {"syslog": merged(pri4(), json!({"version": 1}))}}),
+                           "log": {"syslog": merged(pri4(), json!({"version": "1"}))}}),
                     kernel_host.clone(),
                 ),
             ),
@@ -766,7 +1113,7 @@ mod tests {
                 "@timestamp": "2026-11-22T09:01:02.123456Z",
                 "message": "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC=203.0.113.7 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=54321 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ",
                 "event": {"action": "block"},
-                "log": {"syslog": merged(pri4(), json!({"hostname": "fw01", "appname": "kernel", "version": 1}))},
+                "log": {"syslog": merged(pri4(), json!({"hostname": "fw01", "appname": "kernel", "version": "1"}))},
                 "observer": {"name": "fw01"},
                 "iptables": {"log_prefix": "[UFW BLOCK]"}
             }),

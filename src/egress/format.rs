@@ -271,7 +271,7 @@ pub(crate) mod tests {
                "log": {"syslog": {"priority": 165,
                  "facility": {"code": 20, "name": "local4"}, "severity": {"code": 5, "name": "Notice"},
                  "hostname": "mymachine.example.com", "appname": "eventslog", "procid": "1024", "msgid": "ID47",
-                 "version": 1,
+                 "version": "1",
                  "structured_data": {"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
                                      "examplePriority@32473": {"class": "high"}}}}})
     }

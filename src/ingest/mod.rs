@@ -3,13 +3,21 @@
 //! `error.message` and `event.original`). `parse`, `frame --decode` and `listen` all go through
 //! [`LineParser`].
 
+pub mod compressed;
 pub mod stream;
 
 use crate::ecs::{Event, Received};
 use crate::framing::Decoded;
 use crate::iptables::{self, Netfilter, NetfilterError};
 use crate::syslog::timestamp::{TimeContext, Timestamp};
-use crate::syslog::{self, Message, ParseError, rfc3164, rfc5424};
+use crate::syslog::{self, Extras, Message, ParseError, rfc3164, rfc5424};
+
+/// `event.dataset` of netfilter events without `--dataset` (Elastic's iptables integration).
+pub const NETFILTER_DATASET: &str = "iptables.log";
+/// What `listen` sets for TCP (and TLS) messages without `--dataset`.
+pub const GENERIC_TCP_DATASET: &str = "tcp.generic";
+/// What `listen` sets for UDP messages without `--dataset`.
+pub const GENERIC_UDP_DATASET: &str = "udp.generic";
 
 /// Which parser reads a message (`--format` / `--parse`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -136,6 +144,7 @@ impl LineParser {
         out: &mut Vec<u8>,
     ) -> Outcome {
         let time = &self.options.time;
+        let mut extras = Extras::default();
         let parsed = match self.options.format {
             InputFormat::Raw => {
                 let mut event = self.event(Timestamp::now(), rx);
@@ -148,16 +157,26 @@ impl LineParser {
                 return Outcome::Parsed;
             }
             InputFormat::Rfc5424 => rfc5424::parse(line, time),
-            InputFormat::Rfc3164 => rfc3164::parse(line, time),
             InputFormat::Auto | InputFormat::Iptables if syslog::looks_like_rfc5424(line) => {
-                rfc5424::parse(line, time)
+                rfc5424::parse_lenient(line, time).map(|(m, found)| {
+                    extras = found;
+                    m
+                })
             }
-            InputFormat::Auto | InputFormat::Iptables => rfc3164::parse(line, time),
+            InputFormat::Rfc3164 | InputFormat::Auto | InputFormat::Iptables => {
+                rfc3164::parse_with_extras(line, time).map(|(m, found)| {
+                    extras = found;
+                    m
+                })
+            }
         };
         match (self.options.format, parsed) {
             (InputFormat::Iptables, Ok(message)) => match netfilter_in_message(line, &message) {
-                Ok(nf) => self.write_syslog_event(line, message, Some(nf), rx, out),
-                Err(e) => self.write_error_from(line, e.to_string(), rx, out),
+                Ok(nf) => self.write_syslog_event(line, message, extras, Some(nf), rx, out),
+                Err(e) => match split_netfilter_in_message(&message) {
+                    Some(nf) => self.write_syslog_event(line, message, extras, Some(nf), rx, out),
+                    None => self.write_error_from(line, e.to_string(), rx, out),
+                },
             },
             // A bare, dmesg or `dmesg -T` kernel line has no syslog header.
             (InputFormat::Iptables, Err(_)) if line.is_empty() => {
@@ -172,8 +191,9 @@ impl LineParser {
                 let nf = message
                     .msg
                     .filter(|msg| iptables::looks_like_netfilter(msg))
-                    .and_then(|_| netfilter_in_message(line, &message).ok());
-                self.write_syslog_event(line, message, nf, rx, out)
+                    .and_then(|_| netfilter_in_message(line, &message).ok())
+                    .or_else(|| split_netfilter_in_message(&message));
+                self.write_syslog_event(line, message, extras, nf, rx, out)
             }
             (InputFormat::Auto, Err(e)) if iptables::looks_like_netfilter(line) => {
                 match self.netfilter_line(line) {
@@ -181,7 +201,7 @@ impl LineParser {
                     Err(_) => self.write_parse_error(line, &e, rx, out),
                 }
             }
-            (_, Ok(message)) => self.write_syslog_event(line, message, None, rx, out),
+            (_, Ok(message)) => self.write_syslog_event(line, message, extras, None, rx, out),
             (_, Err(e)) => self.write_parse_error(line, &e, rx, out),
         }
     }
@@ -208,11 +228,17 @@ impl LineParser {
         &self,
         line: &'a [u8],
         message: Message<'a>,
+        extras: Extras,
         netfilter: Option<Netfilter<'a>>,
         rx: Option<&Received<'_>>,
         out: &mut Vec<u8>,
     ) -> Outcome {
         let mut event = self.event(message.timestamp.unwrap_or_else(Timestamp::now), rx);
+        if netfilter.is_some() {
+            event.dataset = self.netfilter_dataset();
+        }
+        event.sequence = extras.sequence;
+        event.structured_data_note = extras.sd_note;
         event.message = message.msg;
         if self.options.keep_original {
             event.original = Some(line);
@@ -233,6 +259,7 @@ impl LineParser {
         out: &mut Vec<u8>,
     ) -> Outcome {
         let mut event = self.event(timestamp, rx);
+        event.dataset = self.netfilter_dataset();
         event.message = Some(netfilter.body);
         if self.options.keep_original {
             event.original = Some(line);
@@ -279,6 +306,16 @@ impl LineParser {
         Outcome::Failed
     }
 
+    /// `event.dataset` of a netfilter event: `--dataset` when given, else `iptables.log`, the
+    /// dataset of Elastic's iptables integration. `listen` fills in `tcp.generic` or
+    /// `udp.generic` for an unset `--dataset`; a netfilter event is more specific than those.
+    fn netfilter_dataset(&self) -> Option<&str> {
+        match self.options.dataset.as_deref() {
+            None | Some(GENERIC_TCP_DATASET | GENERIC_UDP_DATASET) => Some(NETFILTER_DATASET),
+            given => given,
+        }
+    }
+
     fn event<'s>(&'s self, timestamp: Timestamp, rx: Option<&'s Received<'s>>) -> Event<'s> {
         let mut event = Event::new(timestamp);
         event.dataset = self.options.dataset.as_deref();
@@ -310,6 +347,20 @@ fn netfilter_in_message<'a>(
         nf.set_log_prefix(&line[offset_in(line, appname)..msg_at]);
     }
     Ok(nf)
+}
+
+/// The second half of a kernel LOG line that UniFi OS (UDM) split in two: `HOST kernel:` then
+/// `TTL=… ID=… PROTO=… SPT=… DPT=…` with no `IN=`/`SRC=`. Only for a message from `kernel`
+/// that starts that way, so plain text never becomes a netfilter event.
+fn split_netfilter_in_message<'a>(message: &Message<'a>) -> Option<Netfilter<'a>> {
+    let msg = message.msg?;
+    // Cheapest test first: this runs for every message in --format auto.
+    if !matches!(msg.first(), Some(b'T' | b'L' | b'[' | b'0'..=b'9' | b' '))
+        || message.appname != Some(b"kernel")
+    {
+        return None;
+    }
+    iptables::parse_split_tail(msg)
 }
 
 /// Where `part`, a slice of `line`, starts in it.
@@ -357,7 +408,7 @@ pub(crate) mod tests {
             b"<34>1 2003-10-11T22:14:15.003Z host su - ID47 - hi",
         );
         assert_eq!(outcome, Outcome::Parsed);
-        assert_eq!(v["log"]["syslog"]["version"], 1);
+        assert_eq!(v["log"]["syslog"]["version"], "1");
         assert_eq!(v["message"], "hi");
         assert!(
             v.get("event").is_none(),

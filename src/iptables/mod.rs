@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use memchr::memmem;
 
-pub use parse::parse;
+pub use parse::{parse, parse_split_tail};
 
 /// Longest interface name the kernel allows (`IFNAMSIZ` 16, minus the NUL).
 pub const MAX_INTERFACE_NAME_BYTES: usize = 15;
@@ -102,6 +102,10 @@ pub struct Netfilter<'a> {
 
     /// ARP header and payload (arptables, nftables `arp`/`bridge`/`netdev` families).
     pub arp: Option<Arp>,
+
+    /// The second half of a line UniFi OS split in two ([`parse_split_tail`]): there are no
+    /// interfaces, addresses or prefix, so `input_device` and `output_device` mean nothing.
+    pub split_tail: bool,
 }
 
 impl<'a> Netfilter<'a> {

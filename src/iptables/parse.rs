@@ -67,6 +67,59 @@ pub fn parse(payload: &[u8]) -> Result<Netfilter<'_>, NetfilterError> {
     }
 }
 
+/// The second half of a netfilter LOG line that UniFi OS (UDM Pro) splits in two
+/// (elastic/beats#25615): the text after `HOST kernel:` is `[uptime] ` (optional), a number
+/// (optional), `TTL=`, or what is left of it (`TL=`, `L=`), then `ID=… [DF] PROTO=… SPT=… DPT=…`
+/// and the transport fields. The fields that are there are read, as Elastic's iptables
+/// pipeline does; `None` unless the text starts that way and has a `PROTO=`, so plain text
+/// is never taken for one.
+pub fn parse_split_tail(msg: &[u8]) -> Option<Netfilter<'_>> {
+    let mut at = skip_spaces(msg, 0);
+    if msg.get(at) == Some(&b'[') {
+        // The kernel's "[ 8123.456789]" stamp.
+        let close = at + memchr(b']', &msg[at..])?;
+        if !msg[at + 1..close]
+            .iter()
+            .all(|&c| c.is_ascii_digit() || c == b'.' || c == b' ')
+        {
+            return None;
+        }
+        at = skip_spaces(msg, close + 1);
+    }
+    let start = at;
+    let digits = msg[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && msg.get(at + digits) == Some(&b' ') {
+        at = skip_spaces(msg, at + digits);
+    }
+    let rest = &msg[at..];
+    let value_at = [&b"TTL="[..], b"TL=", b"L="]
+        .iter()
+        .find(|key| rest.starts_with(key))
+        .map(|key| at + key.len())?;
+    let value_len = msg[value_at..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if value_len == 0 || !matches!(msg.get(value_at + value_len), None | Some(b' ')) {
+        return None;
+    }
+    let mut nf = Netfilter {
+        body: &msg[start..],
+        ttl: dec(&msg[value_at..value_at + value_len]),
+        split_tail: true,
+        ..Netfilter::default()
+    };
+    read_fields(msg, value_at + value_len, &mut nf).ok()?;
+    (nf.protocol.is_some() && nf.source_ip.is_none() && nf.arp.is_none()).then_some(nf)
+}
+
+fn skip_spaces(b: &[u8], mut at: usize) -> usize {
+    while b.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    at
+}
+
 /// Where `IN=<dev> OUT=<dev> ` is.
 struct Anchor<'a> {
     in_at: usize,

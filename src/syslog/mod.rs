@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod names;
+pub(crate) mod repeats;
 pub mod rfc3164;
 pub mod rfc5424;
 pub mod timestamp;
@@ -99,6 +100,17 @@ pub struct Message<'a> {
     pub msgid: Option<&'a [u8]>,
     pub structured_data: Vec<SdElement<'a>>,
     pub msg: Option<&'a [u8]>,
+}
+
+/// What a parser read beyond the header model [`Message`], which the writers share and which
+/// therefore keeps its shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Cisco IOS's sequence number before the stamp (`<189>104: *Mar  1 …`).
+    pub sequence: Option<u64>,
+    /// Why STRUCTURED-DATA was kept as text at the start of MSG instead (Check Point's
+    /// `[key:"value"; …]`, which is not RFC 5424 structured data).
+    pub sd_note: Option<&'static str>,
 }
 
 /// Why a line is not a valid syslog message of the format asked for.

@@ -7,12 +7,30 @@
 //! hostname (glibc and haproxy write none), and a first word without `:` stays in the message.
 
 use super::timestamp::{Strictness, TimeContext, parse_bsd, parse_rfc3339};
-use super::{Message, ParseError, parse_pri};
+use super::{Extras, Message, ParseError, parse_pri};
 
 const FORMAT: &str = "rfc3164";
 
 /// Parses one RFC 3164 message (without framing or line terminator).
 pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
+    parse_with_extras(line, time).map(|(message, _)| message)
+}
+
+/// [`parse`], plus what the header model has no place for (Cisco's sequence number).
+pub fn parse_with_extras<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+) -> Result<(Message<'a>, Extras), ParseError> {
+    let mut extras = Extras::default();
+    let message = parse_header(line, time, &mut extras)?;
+    Ok((message, extras))
+}
+
+fn parse_header<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+    extras: &mut Extras,
+) -> Result<Message<'a>, ParseError> {
     let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
     let mut message = Message::default();
     let mut at = 0;
@@ -23,12 +41,37 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
             at += 1;
         }
     }
+    // Cisco IOS: a sequence number ("104: ", `service sequence-numbers`) and a `*` or `.` (clock
+    // not synchronised) may come before the stamp. Taken only when a stamp follows; otherwise
+    // the text stays the message, as before.
+    if matches!(line.get(at), Some(b'0'..=b'9' | b'*' | b'.')) {
+        let (sequence, used) = cisco_prefix(&line[at..]);
+        if used > 0 {
+            let rest = &line[at + used..];
+            if looks_like_rfc3339(rest) || parse_bsd(rest).is_some() {
+                extras.sequence = sequence;
+                at += used;
+            }
+        }
+    }
 
     let rest = &line[at..];
-    if looks_like_rfc3339(rest) {
-        let (stamp, used) = parse_rfc3339(rest, Strictness::Lenient)
-            .map_err(|e| err(at, format!("invalid timestamp: {e}")))?;
+    let mut rsyslog_file_format = false;
+    let rfc3339 = if looks_like_rfc3339(rest) {
+        match parse_rfc3339(rest, Strictness::Lenient) {
+            Ok(found) => Some(found),
+            // With a space for the T ("2024-05-01 10:00:00,123 INFO …", log4j behind a PRI), a
+            // stamp that does not parse is text, as it was before that form was read.
+            Err(_) if rest[10] == b' ' => None,
+            Err(e) => return Err(err(at, format!("invalid timestamp: {e}"))),
+        }
+    } else {
+        None
+    };
+    if let Some((stamp, used)) = rfc3339 {
         message.timestamp = Some(time.resolve_rfc3339(&stamp).map_err(|e| err(at, e))?);
+        rsyslog_file_format =
+            message.pri.is_none() && is_rsyslog_file_format_stamp(&rest[..used], stamp.frac_digits);
         at += used;
     } else {
         match parse_bsd(rest) {
@@ -59,6 +102,12 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
     }
 
     let token = next_token(&line[at..]);
+    if token.first() == Some(&b'%') && token.ends_with(b":") {
+        // Cisco's "%FACILITY-SEVERITY-MNEMONIC: text" right after the stamp is not a tag: the
+        // message starts here, as in Elastic's syslog input.
+        message.msg = Some(&line[at..]);
+        return Ok(message);
+    }
     if !is_tag_token(token) {
         message.hostname = Some(token);
         at += token.len();
@@ -77,18 +126,58 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
             }
             message.msg = Some(&rest[tag.len..]);
         }
+        None if rsyslog_file_format => {
+            // rsyslog writes its TAG here whatever it is; for a message that came in as RFC
+            // 5424 without PROCID the TAG is the bare APP-NAME, with no colon.
+            let name = next_token(rest);
+            message.appname = (!name.is_empty()).then_some(name);
+            message.msg = Some(rest.get(name.len() + 1..).unwrap_or_default());
+        }
         None => message.msg = Some(rest),
     }
     Ok(message)
 }
 
-/// `YYYY-MM-DDT`: the start of an RFC 3339 stamp (rsyslog file and forward formats).
+/// RSYSLOG_FileFormat's stamp, `%TIMESTAMP:::date-rfc3339%` of a high-precision time:
+/// microseconds and a `±hh:mm` offset (`2026-11-23T18:36:45.102645+00:00`). journald writes
+/// `+0100` and syslog-ng no fraction by default, so the shape tells rsyslog's files apart, where
+/// the word after the host is always the TAG.
+fn is_rsyslog_file_format_stamp(stamp: &[u8], frac_digits: u8) -> bool {
+    frac_digits == 6 && stamp.len() == 32 && matches!(stamp[26], b'+' | b'-') && stamp[29] == b':'
+}
+
+/// `YYYY-MM-DDT` (rsyslog file and forward formats) or `YYYY-MM-DD hh:`: the start of an
+/// RFC 3339 stamp.
 fn looks_like_rfc3339(b: &[u8]) -> bool {
     b.len() >= 19
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && b[7] == b'-'
-        && matches!(b[10], b'T' | b't')
+        && (matches!(b[10], b'T' | b't') || (b[10] == b' ' && b[13] == b':'))
+}
+
+/// Cisco IOS's `SEQ: ` and `*`/`.` before a stamp: the sequence number (when it fits a u64)
+/// and the bytes both use; 0 when neither is there.
+fn cisco_prefix(b: &[u8]) -> (Option<u64>, usize) {
+    let digits = b.iter().take(21).take_while(|c| c.is_ascii_digit()).count();
+    let mut sequence = None;
+    let mut at = 0;
+    if digits > 0 && b.get(digits) == Some(&b':') && b.get(digits + 1) == Some(&b' ') {
+        sequence = std::str::from_utf8(&b[..digits])
+            .ok()
+            .and_then(|d| d.parse().ok());
+        if sequence.is_none() {
+            return (None, 0);
+        }
+        at = digits + 2;
+        while b.get(at) == Some(&b' ') {
+            at += 1;
+        }
+    }
+    if matches!(b.get(at), Some(b'*' | b'.')) {
+        at += 1;
+    }
+    (sequence, at)
 }
 
 fn next_token(b: &[u8]) -> &[u8] {
@@ -100,8 +189,15 @@ fn next_token(b: &[u8]) -> &[u8] {
 /// `name[pid]:` with the text glued on. A hostname ends in an alphanumeric (rsyslog's rule);
 /// an IPv6 host such as `2001:db8::7` contains `:` but does not end with one.
 fn is_tag_token(token: &[u8]) -> bool {
-    token.ends_with(b":")
+    (token.ends_with(b":") && !is_ipv6_ending_in_colons(token))
         || bracketed_pid(token).is_some_and(|(_, end)| end == token.len() || token[end] == b':')
+}
+
+/// An IPv6 address whose last group is zero compressed (`2001:db8::`) ends in `::` and is a
+/// hostname, not a tag `2001:db8:`.
+fn is_ipv6_ending_in_colons(token: &[u8]) -> bool {
+    token.ends_with(b"::")
+        && std::str::from_utf8(token).is_ok_and(|t| t.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 /// For `name[pid]…`, the pid and the position after `]`; `None` when the token has no such part.
@@ -327,9 +423,141 @@ mod tests {
             Some("date=2026-11-22 time=10:01:02 devname=FGT")
         );
         assert_eq!(
-            s(ok("<189>2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I").msg),
-            Some("2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I")
+            s(ok("<189>2231: not a stamp").msg),
+            Some("2231: not a stamp")
         );
+    }
+
+    #[test]
+    fn issue_15_cisco_sequence_number_and_unsynchronised_clock_markers() {
+        // See: #15. IOS `service sequence-numbers` and `service timestamps log datetime msec`;
+        // `*` and `.` mark a clock that is not (or no longer) synchronised.
+        for (line, seq) in [
+            (
+                "<189>104: Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>104: *Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>104: .Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                Some(104),
+            ),
+            (
+                "<189>*Mar  1 00:12:31.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                None,
+            ),
+        ] {
+            let (m, extras) = parse_with_extras(line.as_bytes(), &ctx()).unwrap();
+            assert_eq!(extras.sequence, seq, "{line}");
+            assert_eq!(m.timestamp.unwrap().to_string(), "2026-03-01T00:12:31.123Z");
+            assert_eq!(
+                fields(&m),
+                (
+                    None,
+                    None,
+                    None,
+                    Some("%LINK-3-UPDOWN: Interface Gi0/1, changed state to up")
+                ),
+                "{line}"
+            );
+        }
+        let (m, extras) = parse_with_extras(
+            b"<189>2231: *Mar  1 18:46:11.117: %SYS-5-CONFIG_I: Configured from console by vty0",
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(
+            (extras.sequence, s(m.msg)),
+            (
+                Some(2231),
+                Some("%SYS-5-CONFIG_I: Configured from console by vty0")
+            )
+        );
+    }
+
+    #[test]
+    fn issue_15_rsyslog_file_format_of_rfc_5424_input_has_a_tag_without_colon() {
+        // See: #15. rsyslog 8 RSYSLOG_FileFormat of `logger --rfc5424 -t backup 'nightly done'`
+        // (no PROCID, so TAG is the bare APP-NAME), and of the same with `-i` (TAG app[pid]).
+        let m = ok("2026-11-23T18:36:45.102645+00:00 vm backup nightly done");
+        assert_eq!(
+            fields(&m),
+            (Some("vm"), Some("backup"), None, Some("nightly done"))
+        );
+        let m = ok("2026-11-23T18:36:45.102645+00:00 vm backup[42] nightly done");
+        assert_eq!(
+            fields(&m),
+            (Some("vm"), Some("backup"), Some("42"), Some("nightly done"))
+        );
+        // Other writers' shapes keep the rule that a first word without ':' is message text:
+        // a PRI (forwarding formats), no fraction (syslog-ng ISODATE), journald's +0100,
+        // a BSD stamp (RSYSLOG_TraditionalFileFormat cannot be told from any other BSD line).
+        for line in [
+            "<13>2026-11-23T18:36:45.102645+00:00 vm Port 17 link down",
+            "2026-11-23T18:36:45+00:00 vm Port 17 link down",
+            "2026-11-23T18:36:45.102645+0000 vm Port 17 link down",
+            "Nov 23 18:36:45 vm Port 17 link down",
+        ] {
+            assert_eq!(
+                fields(&ok(line)),
+                (Some("vm"), None, None, Some("Port 17 link down")),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue_15_space_separated_text_that_is_no_stamp_stays_text() {
+        // A log4j line behind a PRI kept its whole text before the space-separated stamp form
+        // was read; it still does.
+        assert_eq!(
+            fields(&ok("<13>2024-05-01 10:00:00,123 INFO app started")),
+            (
+                None,
+                None,
+                None,
+                Some("2024-05-01 10:00:00,123 INFO app started")
+            )
+        );
+        let e = parse(b"2024-05-01 10:00:00,123 INFO app started", &ctx()).unwrap_err();
+        assert!(e.to_string().contains("not syslog"), "{e}");
+        // With a T it is stamp-shaped, so a bad one is an error, as before.
+        assert!(parse(b"<13>2024-05-01T10:00:00,123 x", &ctx()).is_err());
+    }
+
+    #[test]
+    fn issue_15_ipv6_hostname_ending_in_double_colon() {
+        // See: #15. It used to be read as the tag "2001:db8:".
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 2001:db8:: text")),
+            (Some("2001:db8::"), None, None, Some("text"))
+        );
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 :: sshd[1]: x")),
+            (Some("::"), Some("sshd"), Some("1"), Some("x"))
+        );
+        // A tag that happens to end in "::" is still a tag.
+        assert_eq!(
+            fields(&ok("<13>Jun  2 08:00:00 h app:: x")),
+            (Some("h"), Some("app:"), None, Some("x"))
+        );
+    }
+
+    #[test]
+    fn issue_15_full_month_and_space_separated_iso_stamps() {
+        // See: #15.
+        let m = ok("<30>March 7 04:05:06 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2026-03-07T04:05:06Z");
+        assert_eq!(fields(&m), (Some("fw01"), Some("app"), None, Some("up")));
+        let m = ok("<30>2024-05-01 10:00:00 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2024-05-01T10:00:00Z");
+        assert_eq!(fields(&m), (Some("fw01"), Some("app"), None, Some("up")));
+        let m = ok("<30>2024-05-01T10:00:00.5Z+0000 fw01 app: up");
+        assert_eq!(m.timestamp.unwrap().to_string(), "2024-05-01T10:00:00.5Z");
+        assert_eq!(s(m.hostname), Some("fw01"));
     }
 
     #[test]
@@ -358,8 +586,10 @@ mod tests {
         let m = ok("<134>Nov 22 10:01:02.317 lb haproxy[1]: GET /");
         assert_eq!(m.timestamp.unwrap().to_string(), "2026-11-22T10:01:02.317Z");
         let m = ok("<189>Nov 22 10:01:02: %LINK-3-UPDOWN: Interface up");
-        assert_eq!(m.hostname, None);
-        assert_eq!(s(m.appname), Some("%LINK-3-UPDOWN"));
+        assert_eq!(
+            fields(&m),
+            (None, None, None, Some("%LINK-3-UPDOWN: Interface up"))
+        );
     }
 
     #[test]

@@ -5,14 +5,41 @@
 //! not enforced, invalid SD escapes are kept literally, while impossible dates, leap seconds,
 //! broken SD and duplicate SD-IDs are errors.
 
+use std::collections::HashSet;
+
 use super::timestamp::{Strictness, TimeContext, parse_rfc3339};
-use super::{Message, ParseError, SdElement, SdParam, parse_pri};
+use super::{Extras, Message, ParseError, SdElement, SdParam, parse_pri, repeats};
 
 const FORMAT: &str = "rfc5424";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Parses one RFC 5424 message (without framing or line terminator).
 pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
+    parse_header(line, time, None)
+}
+
+/// [`parse`] as `--format auto` reads: STRUCTURED-DATA in Check Point's form
+/// (`[key:"value"; key2:"value2"]`, not RFC 5424) is no error; it stays text at the start of
+/// MSG, and [`Extras::sd_note`] says why, as Elastic's syslog reader keeps it in `message`.
+/// Any other broken STRUCTURED-DATA is still an error.
+pub fn parse_lenient<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+) -> Result<(Message<'a>, Extras), ParseError> {
+    let mut extras = Extras::default();
+    let message = parse_header(line, time, Some(&mut extras))?;
+    Ok((message, extras))
+}
+
+/// Note for [`Extras::sd_note`].
+pub const CHECK_POINT_SD_NOTE: &str =
+    "STRUCTURED-DATA in Check Point's [key:\"value\"; …] form is not RFC 5424: kept in message";
+
+fn parse_header<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+    lenient: Option<&mut Extras>,
+) -> Result<Message<'a>, ParseError> {
     let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
     let (pri, mut at) = parse_pri(line, FORMAT)?
         .ok_or_else(|| ParseError::new(FORMAT, 0, "expected '<' starting the PRI"))?;
@@ -58,7 +85,27 @@ pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, Pars
     }
     let [hostname, appname, procid, msgid] = header;
 
-    let (structured_data, next) = structured_data(line, at)?;
+    let (structured_data, next) = match structured_data(line, at) {
+        Ok(found) => found,
+        Err(e) => match lenient {
+            Some(extras) if looks_like_check_point_sd(&line[at..]) => {
+                extras.sd_note = Some(CHECK_POINT_SD_NOTE);
+                let msg = Some(&line[at..]);
+                return Ok(Message {
+                    pri: Some(pri),
+                    version: Some(version),
+                    timestamp,
+                    hostname,
+                    appname,
+                    procid,
+                    msgid,
+                    structured_data: Vec::new(),
+                    msg,
+                });
+            }
+            _ => return Err(e),
+        },
+    };
     at = next;
     let msg = match line.get(at) {
         None => None,
@@ -144,13 +191,26 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
         Some(_) => return Err(err(at, "expected '-' or '['")),
     }
     let mut elements: Vec<SdElement<'_>> = Vec::new();
+    // Duplicate SD-IDs: a scan of the few elements a message usually has, a set once there are
+    // many, so that a message with a million elements takes linear time, not hours.
+    let mut ids: Option<HashSet<&[u8]>> = None;
     while line.get(at) == Some(&b'[') {
         at += 1;
         let (id, next) = sd_name(line, at);
         if id.is_empty() {
             return Err(err(at, "empty SD-ID"));
         }
-        if elements.iter().any(|e| e.id == id) {
+        let duplicate = match &mut ids {
+            Some(ids) => !ids.insert(id),
+            None if elements.len() < repeats::SCAN_MAX => elements.iter().any(|e| e.id == id),
+            None => {
+                let mut set: HashSet<&[u8]> = elements.iter().map(|e| e.id).collect();
+                let duplicate = !set.insert(id);
+                ids = Some(set);
+                duplicate
+            }
+        };
+        if duplicate {
             return Err(err(
                 at,
                 &format!(
@@ -209,6 +269,15 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
         elements.push(SdElement { id, params });
     }
     Ok((elements, at))
+}
+
+/// `[name:"`: Check Point's `[key:"value"; …]` in the place of STRUCTURED-DATA.
+fn looks_like_check_point_sd(b: &[u8]) -> bool {
+    let Some(rest) = b.strip_prefix(b"[") else {
+        return false;
+    };
+    let (name, next) = sd_name(rest, 0);
+    name.len() > 1 && name.ends_with(b":") && rest.get(next) == Some(&b'"')
 }
 
 /// SD-NAME: printable ASCII except `=`, space, `]`, `"` (§6.3.2). The 32-byte limit is not
@@ -372,6 +441,64 @@ mod tests {
             m.timestamp.unwrap().to_string(),
             "2026-11-22T09:01:02.123456789Z"
         );
+    }
+
+    /// `[id0][id1]…` with `n` SD-IDs, then ` msg`.
+    fn many_sd_ids(n: usize) -> String {
+        let mut line = String::from("<13>1 - h a - - ");
+        for i in 0..n {
+            line.push_str(&format!("[id{i}]"));
+        }
+        line.push_str(" msg");
+        line
+    }
+
+    #[test]
+    fn issue_14_a_million_sd_ids_are_checked_for_duplicates_in_linear_time() {
+        // See: #14. The pairwise check took over a minute for a million distinct SD-IDs; it
+        // would not finish here in debug builds.
+        let n = 1_000_000;
+        let mut line = many_sd_ids(n);
+        let m = ok(&line);
+        assert_eq!(m.structured_data.len(), n);
+        assert_eq!(
+            m.structured_data[n - 1].id,
+            format!("id{}", n - 1).as_bytes()
+        );
+        assert_eq!(s(m.msg), Some("msg"));
+        // A duplicate is still found, however far apart the two are.
+        line.insert_str(line.len() - 4, "[id0 x=\"1\"]");
+        let e = parse(line.as_bytes(), &ctx()).unwrap_err();
+        assert!(e.to_string().contains("duplicate SD-ID \"id0\""), "{e}");
+    }
+
+    #[test]
+    fn issue_15_check_point_sd_stays_in_the_message_when_lenient() {
+        // See: #15. Elastic's own test line ("non-compliant-sd-with-msg" in Beats'
+        // rfc5424_test.go), shortened.
+        let line = r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [action:"Drop"; flags:"278528"; ifdir:"inbound"; __policy_id_tag:"product=VPN-1 & FireWall-1[db_tag={F6212FB3};mgmt=cp-m\]"; src:"81.2.69.144"] This is a test message"#;
+        let e = parse(line.as_bytes(), &ctx()).unwrap_err();
+        assert!(e.to_string().contains("STRUCTURED-DATA"), "{e}");
+        let (m, extras) = parse_lenient(line.as_bytes(), &ctx()).unwrap();
+        assert_eq!(extras.sd_note, Some(CHECK_POINT_SD_NOTE));
+        assert_eq!(s(m.appname), Some("evntslog"));
+        assert!(m.structured_data.is_empty());
+        let msg = s(m.msg).unwrap();
+        assert!(
+            msg.starts_with("[action:\"Drop\"; flags:")
+                && msg.ends_with("] This is a test message")
+        );
+        // Other broken structured data, and duplicate SD-IDs, stay errors.
+        for bad in [
+            "<13>1 - h a - - [x a=\"1\"][x b=\"2\"] m",
+            "<13>1 - h a - - [x a=\"1\" m",
+            "<13>1 - h a - - [:\"1\"] m",
+        ] {
+            assert!(parse_lenient(bad.as_bytes(), &ctx()).is_err(), "{bad}");
+        }
+        // Valid structured data gives no note.
+        let (_, extras) = parse_lenient(br#"<13>1 - h a - - [x a="1"] m"#, &ctx()).unwrap();
+        assert_eq!(extras, Extras::default());
     }
 
     #[test]

@@ -336,6 +336,22 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Full month names, as some senders write them in BSD stamps.
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// A parsed RFC 3339 stamp before zone resolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rfc3339Stamp {
@@ -366,7 +382,7 @@ pub fn parse_rfc3339(b: &[u8], strictness: Strictness) -> Result<(Rfc3339Stamp, 
     expect(b, 7, b'-')?;
     let day = field(8..10, "a 2-digit day")?;
     match (b.get(10), strictness) {
-        (Some(b'T'), _) | (Some(b't'), Strictness::Lenient) => {}
+        (Some(b'T'), _) | (Some(b't' | b' '), Strictness::Lenient) => {}
         _ => return Err("expected 'T' between date and time at byte 10 of the timestamp".into()),
     }
     let hour = field(11..13, "a 2-digit hour")?;
@@ -393,12 +409,16 @@ pub fn parse_rfc3339(b: &[u8], strictness: Strictness) -> Result<(Rfc3339Stamp, 
         (0, 0)
     };
     let offset = match b.get(at) {
+        Some(b'Z') if strictness == Strictness::Lenient => {
+            at += 1 + redundant_offset(&b[at + 1..])?;
+            Some(FixedOffset::east_opt(0).expect("0 is valid"))
+        }
         Some(b'Z') => {
             at += 1;
             Some(FixedOffset::east_opt(0).expect("0 is valid"))
         }
         Some(b'z') if strictness == Strictness::Lenient => {
-            at += 1;
+            at += 1 + redundant_offset(&b[at + 1..])?;
             Some(FixedOffset::east_opt(0).expect("0 is valid"))
         }
         Some(b'+' | b'-') => {
@@ -435,6 +455,22 @@ pub fn parse_rfc3339(b: &[u8], strictness: Strictness) -> Result<(Rfc3339Stamp, 
     ))
 }
 
+/// After `Z`, some senders repeat the offset (`…Z+0000`, `Z+00:00`, `Z+00`): the bytes of a
+/// zero offset there, which adds nothing. Any other offset contradicts the `Z`: an error, since a
+/// stamp is never shifted silently.
+fn redundant_offset(b: &[u8]) -> Result<usize, String> {
+    if !matches!(b.first(), Some(b'+' | b'-')) {
+        return Ok(0);
+    }
+    match parse_offset(b) {
+        Some((offset, used)) if offset.local_minus_utc() == 0 => Ok(used),
+        Some((offset, _)) => Err(format!(
+            "UTC offset {offset} after 'Z' contradicts it: write one or the other"
+        )),
+        None => Err("invalid UTC offset after 'Z': expected +HH:MM, +HHMM or +HH".into()),
+    }
+}
+
 fn expect(b: &[u8], at: usize, want: u8) -> Result<(), String> {
     if b.get(at) == Some(&want) {
         Ok(())
@@ -465,11 +501,29 @@ pub struct BsdStamp {
 /// `Some(Err)`: it has the shape `Xxx d[d] [yyyy] h[h]:mm:ss` but is no real time (month `Foo`,
 /// day 32, hour 25). `Some(Ok)`: the stamp and the bytes used, including a `:` glued to it.
 pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
-    // Shape first: three letters, spaces, 1–2 digits, a space.
-    if b.len() < 14 || !b[..3].iter().all(u8::is_ascii_alphabetic) || b[3] != b' ' {
+    // Shape first: three letters (or a full month name), spaces, 1–2 digits, a space.
+    if b.len() < 14 || !b[..3].iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    let mut at = 4;
+    let month_len = if b[3] == b' ' {
+        3
+    } else {
+        // "March 7 04:05:06" (Elastic's readers take full names too): only a whole month
+        // name, in any case; another word is text, not a stamp.
+        let len = b
+            .iter()
+            .take(10)
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        let full = MONTH_NAMES
+            .iter()
+            .any(|name| name.len() == len && name.as_bytes().eq_ignore_ascii_case(&b[..len]));
+        if !full || b.get(len) != Some(&b' ') || b.len() < len + 11 {
+            return None;
+        }
+        len
+    };
+    let mut at = month_len + 1;
     if b[at] == b' ' {
         at += 1; // "Nov  2"
     }
@@ -667,6 +721,47 @@ mod tests {
             ctx.resolve_rfc3339(&stamp).unwrap().utc,
             utc("2026-07-01T10:00:00Z")
         );
+    }
+
+    #[test]
+    fn issue_15_redundant_offset_after_z_and_a_space_before_the_time() {
+        // See: #15. Elastic's syslog input reads both.
+        for input in [
+            "2024-05-01T10:00:00.5Z+0000 host",
+            "2024-05-01T10:00:00.5Z+00:00 host",
+            "2024-05-01T10:00:00.5z-00 host",
+        ] {
+            let (stamp, used) = parse_rfc3339(input.as_bytes(), Strictness::Lenient).unwrap();
+            assert_eq!(&input[used..], " host", "{input}");
+            let ts = TimeContext::default().resolve_rfc3339(&stamp).unwrap();
+            assert_eq!(written(ts), "2024-05-01T10:00:00.5Z");
+        }
+        let e = parse_rfc3339(b"2024-05-01T10:00:00Z+01:00", Strictness::Lenient).unwrap_err();
+        assert!(e.contains("contradicts"), "{e}");
+        // RFC 5424 stays strict.
+        assert!(parse_rfc3339(b"2024-05-01T10:00:00Z+00:00", Strictness::Rfc5424).is_err());
+        assert!(parse_rfc3339(b"2024-05-01 10:00:00Z", Strictness::Rfc5424).is_err());
+        let (stamp, used) =
+            parse_rfc3339(b"2024-05-01 10:00:00 host", Strictness::Lenient).unwrap();
+        assert_eq!(used, 19);
+        assert_eq!(stamp.local.to_string(), "2024-05-01 10:00:00");
+    }
+
+    #[test]
+    fn issue_15_full_month_names_in_any_case() {
+        // See: #15.
+        for (input, month, day, used) in [
+            ("March 7 04:05:06 fw01", 3, 7, 16),
+            ("MARCH  7 04:05:06 fw01", 3, 7, 17),
+            ("september 30 04:05:06 h", 9, 30, 21),
+            ("May 7 04:05:06 h", 5, 7, 14),
+        ] {
+            let (stamp, n) = parse_bsd(input.as_bytes()).unwrap().unwrap();
+            assert_eq!((stamp.month, stamp.day, n), (month, day, used), "{input}");
+        }
+        // Other words are text, as before: no stamp and no error.
+        assert!(parse_bsd(b"Marchy 7 04:05:06 h").is_none());
+        assert!(parse_bsd(b"Sept 7 04:05:06 h").is_none());
     }
 
     #[test]

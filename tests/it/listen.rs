@@ -37,7 +37,9 @@ fn from_loopback(event: &Value, input: &str) {
         event,
         &json!({"source": {"ip": "127.0.0.1", "address": "127.0.0.1"},
                 "input": {"type": input},
-                "event": {"dataset": format!("{input}.generic")}}),
+                "event": {"dataset": format!("{input}.generic")},
+                "data_stream": {"type": "logs", "dataset": format!("{input}.generic"),
+                                "namespace": "default"}}),
     );
     assert!(event["source"]["port"].as_u64().unwrap() > 0, "{event}");
     assert!(event["event"]["created"].is_string(), "{event}");
@@ -105,15 +107,15 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
     let expected = [
         (
             "tcp",
-            json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "over tcp", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "udp",
-            json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "over udp", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "tcp",
-            json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": 1}))}}),
+            json!({"message": "octet counted", "log": {"syslog": syslog(json!({"hostname": host, "version": "1"}))}}),
         ),
         (
             "tcp",
@@ -121,11 +123,11 @@ fn logger_messages_over_tcp_and_udp_match_field_by_field() {
         ),
         (
             "tcp",
-            json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": 1, "msgid": "ID7"}))}}),
+            json!({"message": "new header", "log": {"syslog": syslog(json!({"hostname": host, "version": "1", "msgid": "ID7"}))}}),
         ),
         (
             "udp",
-            json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": 1,
+            json!({"message": "with sd", "log": {"syslog": syslog(json!({"version": "1",
             "structured_data": {"origin@32473": {"ip": "192.0.2.1"}}}))}}),
         ),
     ];
@@ -183,7 +185,10 @@ fn netfilter_sender_goes_to_log_source() {
         event,
         &json!({"source": {"ip": "203.0.113.7", "port": 51234},
                 "log": {"source": {"ip": "127.0.0.1", "port": port,
-                                   "address": format!("127.0.0.1:{port}")}}}),
+                                   "address": format!("127.0.0.1:{port}")}},
+                // See: #15. A netfilter event is Elastic's iptables.log, not udp.generic.
+                "event": {"dataset": "iptables.log"},
+                "data_stream": {"type": "logs", "dataset": "iptables.log", "namespace": "default"}}),
     );
 }
 
@@ -709,7 +714,7 @@ action(type="omfwd" target="127.0.0.1" port="{tls}" protocol="tcp" StreamDriver=
     // The RFC 5424 template keeps the version; the traditional one (UDP, TLS) has none.
     let versions = events
         .iter()
-        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .filter(|e| e["log"]["syslog"]["version"] == "1")
         .count();
     assert_eq!(versions, 6);
 }
@@ -755,7 +760,7 @@ log {{ source(s); destination(lf); destination(octet); destination(dgram); }};
     // syslog() writes RFC 5424 with octet counting.
     let versions = events
         .iter()
-        .filter(|e| e["log"]["syslog"]["version"] == 1)
+        .filter(|e| e["log"]["syslog"]["version"] == "1")
         .count();
     assert_eq!(versions, 2);
 }

@@ -169,6 +169,11 @@ fn bad_flag_values_name_the_value_and_what_would_work() {
         (vec!["--max-message-size", "0"], "at least 1 byte"),
         (vec!["--max-message-size", "12 parsecs"], "64KiB"),
         (vec!["--year", "0"], "0"),
+        // See: #15. "--year 12" used to date every event in the year 0012.
+        (vec!["--year", "12"], "12 is before 1970"),
+        (vec!["--year", "1969"], "e.g. 2025"),
+        (vec!["--year", "12"], "e.g. 2012"),
+        (vec!["--year", "10000"], "after 9999"),
         (vec!["--format", "json"], "rfc5424"),
         (vec!["--jobs", "0"], "0"),
     ] {
@@ -182,6 +187,70 @@ fn bad_flag_values_name_the_value_and_what_would_work() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn issue_15_gzip_input_is_read_decompressed_whatever_its_name() {
+    // See: #15. A .gz file used to give one garbage event per "line" of compressed bytes, and
+    // exit 0. gzip -c of two lines, written under a name that does not say gzip, and a file of
+    // two gzip members (`cat a.gz b.gz`, as logrotate's delaycompress can leave them).
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    let gzip = |text: &str| {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("syslog.2");
+    fs::write(
+        &one,
+        gzip("<13>Nov 22 10:01:02 h a: first\n<13>Nov 22 10:01:03 h a: second\n"),
+    )
+    .unwrap();
+    let two = dir.path().join("two-members.gz");
+    let mut both = gzip("<13>Nov 22 10:01:04 h a: third\n");
+    both.extend(gzip("<13>Nov 22 10:01:05 h a: fourth\n"));
+    fs::write(&two, both).unwrap();
+    let out = syslogkit()
+        .args(["parse", "--strict"])
+        .arg(&one)
+        .arg(&two)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let messages: Vec<Value> = json_lines(&out.stdout)
+        .into_iter()
+        .map(|e| e["message"].clone())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            json!("first"),
+            json!("second"),
+            json!("third"),
+            json!("fourth")
+        ]
+    );
+    // From stdin too.
+    let out = syslogkit()
+        .arg("parse")
+        .write_stdin(gzip("<13>Nov 22 10:01:02 h a: piped\n"))
+        .output()
+        .unwrap();
+    assert_eq!(json_lines(&out.stdout)[0]["message"], "piped");
+    // A broken gzip file is a read error named with its file, exit status 1.
+    let broken = dir.path().join("broken.gz");
+    let mut bytes = gzip("<13>Nov 22 10:01:02 h a: cut\n");
+    bytes.truncate(12);
+    fs::write(&broken, bytes).unwrap();
+    let out = syslogkit().arg("parse").arg(&broken).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.gz"));
 }
 
 #[test]
