@@ -616,7 +616,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__listen)
-            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --idle-timeout --recv-buffer-size --reuse-port --stats --proxy-protocol --proxy-protocol-from --help --version"
+            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --idle-timeout --recv-buffer-size --reuse-port --stats --workers --metrics --shutdown-delay --proxy-protocol --proxy-protocol-from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,6 +699,18 @@ _syslogkit() {
                     return 0
                     ;;
                 --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shutdown-delay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,7 +12,7 @@ PEERS=${SYSLOGKIT_PEERS:-/opt/syslogkit-peers}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-packages=(rsyslog rsyslog-gnutls bsdutils openssl netcat-openbsd socat hyperfine iptables nftables haproxy
+packages=(rsyslog rsyslog-gnutls bsdutils openssl netcat-openbsd socat hyperfine iptables nftables haproxy curl
           util-linux procps time bc libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
 missing=()
 for p in "${packages[@]}"; do
@@ -44,6 +44,14 @@ export SYSLOGNG_PREFIX="$root/usr"
 $( [ "$name" = syslog-ng ] && echo "exec \"$root/$path\" --module-path=\"$lib/$ver\" \"\$@\"" || echo "exec \"$root/$path\" \"\$@\"" )
 WRAP
   $SUDO chmod +x "/usr/local/bin/$name"
+done
+
+# Python modules the tests use to read peers' output: Prometheus's own text-format parser.
+python_modules=(prometheus_client)
+for m in "${python_modules[@]}"; do
+  python3 -c "import $m" 2>/dev/null && continue
+  python3 -m pip install --quiet "$m" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "$m"
 done
 
 # The checks the tests rely on.

@@ -50,6 +50,10 @@ use syslogkit::syslog::timestamp::Zone;
     A busy UDP port: several sockets and a larger receive buffer:
         syslogkit listen --udp 0.0.0.0:514 --reuse-port --recv-buffer-size 8MiB
 
+    Metrics for Prometheus and a health check for the balancer:
+        syslogkit listen --tcp 0.0.0.0:5514 --metrics 127.0.0.1:9514
+        curl -s http://127.0.0.1:9514/metrics | grep syslogkit_messages_received_total
+
     Behind haproxy (send-proxy-v2) on 10.0.0.5, the real clients' addresses in source.ip:
         syslogkit listen --tcp 0.0.0.0:5514 --proxy-protocol v2 --proxy-protocol-from 10.0.0.5")]
 pub struct ListenArgs {
@@ -131,6 +135,23 @@ pub struct ListenArgs {
     /// (10s, 1m).
     #[arg(long, value_name = "INTERVAL", value_parser = parse_duration)]
     stats: Option<Duration>,
+
+    /// Threads receiving and parsing, and TCP/TLS listening sockets per address (SO_REUSEPORT:
+    /// the kernel spreads new connections over them); 0: one per core. Events of one
+    /// connection stay in order; one writer writes them all.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    workers: usize,
+
+    /// Serve Prometheus metrics at http://ADDR:PORT/metrics and a health check at /health
+    /// (200 while accepting, 503 while draining for shutdown).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]
+    metrics: Option<SocketAddr>,
+
+    /// On SIGTERM or SIGINT, answer /health with 503 but keep receiving this long (10s, 500ms)
+    /// before draining, so that a balancer's health check stops new traffic first; a second
+    /// signal cuts it short.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    shutdown_delay: Duration,
 
     /// Behind an L4 balancer: read the PROXY protocol header it sends first on every TCP and
     /// TLS connection (before the TLS handshake), so that source.ip and source.port are the
@@ -228,12 +249,19 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         recv_buffer_size: args.recv_buffer_size,
         reuse_port: args.reuse_port,
         stats_interval: args.stats.filter(|d| !d.is_zero()),
-        threads: 0,
+        threads: args.workers,
+        metrics: args.metrics,
+        shutdown_delay: args.shutdown_delay,
         proxy: proxy_config(args.proxy_protocol, args.proxy_protocol_from)?,
     };
-    let summary = listen::listen(config, |addrs| {
+    let summary = listen::listen(config, |addrs, metrics| {
         for (protocol, addr) in addrs {
             eprintln!("syslogkit listen: listening on {addr}/{protocol}");
+        }
+        if let Some(addr) = metrics {
+            eprintln!(
+                "syslogkit listen: metrics on http://{addr}/metrics, health on http://{addr}/health"
+            );
         }
     })?;
     eprintln!("syslogkit listen: stopped: {summary}");

@@ -4,6 +4,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use super::connection;
+use super::metrics::ListenMetrics;
 use super::output::{BATCH_BYTES, EventSender, Writer};
 use super::proxy;
 use super::shared::Shared;
@@ -26,6 +28,7 @@ use crate::ecs::{InputType, Peer, Received, TlsSession};
 use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
 use crate::syslog::timestamp::Timestamp;
+use crate::transport::metrics::MetricsServer;
 
 /// How long a TLS handshake may take before the connection is dropped (slowloris).
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,7 +63,7 @@ pub struct Listener {
     /// Duplicates of the UDP sockets, kept open to the end so their kernel drop counters can
     /// still be read for the summary.
     udp_keep: Vec<std::net::UdpSocket>,
-    udp_inodes: Vec<u64>,
+    udp_inodes: Arc<Vec<u64>>,
     writer: Writer,
     writer_done: oneshot::Receiver<()>,
     tx: EventSender,
@@ -68,6 +71,9 @@ pub struct Listener {
     tcp_parser: LineParser,
     udp_parser: LineParser,
     stats_interval: Option<Duration>,
+    /// `--metrics`: serving from `bind` on; dropped when `run` returns.
+    metrics: Option<MetricsServer>,
+    shutdown_delay: Duration,
 }
 
 impl Listener {
@@ -94,24 +100,34 @@ impl Listener {
             .build()
             .map_err(ListenError::Runtime)?;
 
+        // One listening socket per worker on each TCP or TLS address (SO_REUSEPORT), each with
+        // its own accept loop: the kernel spreads new connections over them.
         let mut tcp = Vec::new();
+        let per_tcp_addr = threads;
         let plain = config.tcp.iter().map(|a| (*a, Protocol::Tcp));
-        for (addr, protocol) in plain.chain(config.tls.iter().map(|a| (*a, Protocol::Tls))) {
-            let listener =
-                bind_tcp(addr, config.recv_buffer_size).map_err(|source| ListenError::Bind {
+        for (wanted, protocol) in plain.chain(config.tls.iter().map(|a| (*a, Protocol::Tls))) {
+            let mut addr = wanted;
+            for i in 0..per_tcp_addr {
+                let listener = bind_tcp(addr, config.recv_buffer_size, per_tcp_addr > 1).map_err(
+                    |source| ListenError::Bind {
+                        addr,
+                        protocol,
+                        source,
+                    },
+                )?;
+                if i == 0 {
+                    // Port 0: the others join the port the kernel chose.
+                    addr = listener.local_addr().map_err(ListenError::Runtime)?;
+                }
+                let tls = (protocol == Protocol::Tls)
+                    .then(|| acceptor.clone())
+                    .flatten();
+                tcp.push(TcpBound {
+                    listener,
                     addr,
-                    protocol,
-                    source,
-                })?;
-            let addr = listener.local_addr().map_err(ListenError::Runtime)?;
-            let tls = (protocol == Protocol::Tls)
-                .then(|| acceptor.clone())
-                .flatten();
-            tcp.push(TcpBound {
-                listener,
-                addr,
-                tls,
-            });
+                    tls,
+                });
+            }
         }
         let mut udp = Vec::new();
         let mut udp_keep = Vec::new();
@@ -158,8 +174,24 @@ impl Listener {
             counters: Counters::default(),
             warnings: Warnings::default(),
             token: CancellationToken::new(),
+            draining: AtomicBool::new(false),
             proxy: config.proxy.clone(),
         });
+        let udp_inodes = Arc::new(udp_inodes);
+        let metrics = match config.metrics {
+            None => None,
+            Some(addr) => {
+                let source = ListenMetrics {
+                    shared: shared.clone(),
+                    queue: tx.gauge(),
+                    udp_inodes: udp_inodes.clone(),
+                };
+                Some(
+                    MetricsServer::start(addr, Arc::new(source))
+                        .map_err(|source| ListenError::Metrics { addr, source })?,
+                )
+            }
+        };
         Ok(Listener {
             runtime,
             signals,
@@ -174,6 +206,8 @@ impl Listener {
             tcp_parser: parser("tcp.generic"),
             udp_parser: parser("udp.generic"),
             stats_interval: config.stats_interval,
+            metrics,
+            shutdown_delay: config.shutdown_delay,
         })
     }
 
@@ -191,12 +225,18 @@ impl Listener {
                 (protocol, t.addr)
             })
             .collect();
+        addrs.dedup();
         for u in &self.udp {
             if !addrs.contains(&(Protocol::Udp, u.addr)) {
                 addrs.push((Protocol::Udp, u.addr));
             }
         }
         addrs
+    }
+
+    /// Where `--metrics` serves, once bound.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsServer::local_addr)
     }
 
     /// A token that stops the listener like SIGTERM does, for embedding and tests.
@@ -222,9 +262,11 @@ impl Listener {
             tcp_parser,
             udp_parser,
             stats_interval,
+            metrics,
+            shutdown_delay,
         } = self;
         let token = shared.token.clone();
-        let inodes = Arc::new(udp_inodes);
+        let inodes = udp_inodes;
         runtime.block_on(async {
             for bound in tcp {
                 let listener = TcpListener::from_std(bound.listener);
@@ -256,7 +298,7 @@ impl Listener {
             }
             drop(tx);
             tokio::select! {
-                () = signals.wait(token.clone()) => {}
+                () = signals.wait(token.clone(), &shared.draining, shutdown_delay) => {}
                 _ = writer_done => token.cancel(),
             }
         });
@@ -269,12 +311,17 @@ impl Listener {
             .counters
             .snapshot(started, stats::kernel_udp_drops(&inodes));
         drop(udp_keep);
+        drop(metrics);
         written.map_err(ListenError::Write)?;
         Ok(summary)
     }
 }
 
-fn bind_tcp(addr: SocketAddr, recv_buffer: Option<usize>) -> io::Result<std::net::TcpListener> {
+fn bind_tcp(
+    addr: SocketAddr,
+    recv_buffer: Option<usize>,
+    reuse_port: bool,
+) -> io::Result<std::net::TcpListener> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::STREAM,
@@ -283,6 +330,12 @@ fn bind_tcp(addr: SocketAddr, recv_buffer: Option<usize>) -> io::Result<std::net
     // Restarting `listen` must not wait for the old connections' TIME_WAIT; a port another
     // program listens on is still refused.
     socket.set_reuse_address(true)?;
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+    let _ = reuse_port;
     if let Some(size) = recv_buffer {
         socket.set_recv_buffer_size(size)?;
     }

@@ -13,6 +13,7 @@
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
+//! - [`metrics`]: `--metrics`: the counters for Prometheus, and `/health` for balancers.
 //! - [`proxy`]: the PROXY header a balancer sends first, from trusted peers only.
 //! - [`shared`]: what every task of one `listen` reads: the parser, limits, counters, warnings.
 //!
@@ -24,6 +25,7 @@
 
 pub mod connection;
 pub mod listener;
+pub mod metrics;
 pub mod output;
 pub mod proxy;
 pub mod shared;
@@ -83,6 +85,11 @@ pub struct ListenerConfig {
     pub threads: usize,
     /// Read a PROXY header first on TCP and TLS connections (`--proxy-protocol`).
     pub proxy: Option<proxy::ProxyConfig>,
+    /// Serve `/metrics` and `/health` over HTTP here (`--metrics`).
+    pub metrics: Option<SocketAddr>,
+    /// After SIGTERM, fail health checks but keep receiving this long, so that a balancer
+    /// stops sending first (`--shutdown-delay`).
+    pub shutdown_delay: Duration,
 }
 
 impl Default for ListenerConfig {
@@ -104,6 +111,8 @@ impl Default for ListenerConfig {
             stats_interval: None,
             threads: 0,
             proxy: None,
+            metrics: None,
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
@@ -144,6 +153,13 @@ pub enum ListenError {
     /// Writing the events failed (a closed pipe, a full disk).
     #[error("writing events")]
     Write(#[source] io::Error),
+    /// The `--metrics` endpoint could not be bound.
+    #[error("cannot serve --metrics on {addr}")]
+    Metrics {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
     /// The async runtime or the signal handlers could not be set up.
     #[error("starting the network runtime")]
     Runtime(#[source] io::Error),
@@ -173,13 +189,13 @@ fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String
     }
 }
 
-/// Binds every socket of `config`, reports the bound addresses to `on_bound` (port 0 becomes
-/// the port the kernel chose), and receives until SIGINT or SIGTERM.
+/// Binds every socket of `config`, reports the bound addresses and the metrics endpoint's to
+/// `on_bound` (port 0 becomes the port the kernel chose), and receives until SIGINT or SIGTERM.
 pub fn listen(
     config: ListenerConfig,
-    on_bound: impl FnOnce(&[(Protocol, SocketAddr)]),
+    on_bound: impl FnOnce(&[(Protocol, SocketAddr)], Option<SocketAddr>),
 ) -> Result<ListenSummary, ListenError> {
     let listener = Listener::bind(config)?;
-    on_bound(&listener.local_addrs());
+    on_bound(&listener.local_addrs(), listener.metrics_addr());
     listener.run()
 }

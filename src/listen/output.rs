@@ -15,8 +15,10 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -71,6 +73,29 @@ impl Pool {
 pub struct EventSender {
     tx: mpsc::Sender<Vec<u8>>,
     pool: Arc<Pool>,
+    /// Nanoseconds tasks spent waiting for room in the queue (backpressure), all together.
+    waited: Arc<AtomicU64>,
+}
+
+/// The queue as `--metrics` sees it, without keeping the writer alive.
+#[derive(Clone, Debug)]
+pub struct QueueGauge {
+    tx: mpsc::WeakSender<Vec<u8>>,
+    waited: Arc<AtomicU64>,
+}
+
+impl QueueGauge {
+    /// Batches waiting for the writer now (0 once it has stopped).
+    pub fn depth(&self) -> usize {
+        self.tx
+            .upgrade()
+            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// Seconds tasks have waited for room in the queue, added up.
+    pub fn backpressure_seconds(&self) -> f64 {
+        self.waited.load(Relaxed) as f64 / 1e9
+    }
 }
 
 /// The writer is gone (the output failed).
@@ -81,10 +106,25 @@ impl EventSender {
     /// Hands `batch` to the writer, waiting for room in the queue (backpressure), and leaves
     /// an empty buffer without capacity in its place.
     pub async fn send(&self, batch: &mut Vec<u8>) -> Result<(), Closed> {
-        self.tx
-            .send(std::mem::take(batch))
-            .await
-            .map_err(|_| Closed)
+        match self.tx.try_send(std::mem::take(batch)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
+            Err(mpsc::error::TrySendError::Full(batch)) => {
+                let started = Instant::now();
+                let sent = self.tx.send(batch).await.map_err(|_| Closed);
+                let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.waited.fetch_add(waited, Relaxed);
+                sent
+            }
+        }
+    }
+
+    /// The queue's depth and backpressure time, for `--metrics`.
+    pub fn gauge(&self) -> QueueGauge {
+        QueueGauge {
+            tx: self.tx.downgrade(),
+            waited: self.waited.clone(),
+        }
     }
 
     /// Makes `batch` ready for events: a buffer from the pool if it has no capacity yet.
@@ -128,6 +168,7 @@ impl Writer {
         let tx = EventSender {
             tx,
             pool: pool.clone(),
+            waited: Arc::new(AtomicU64::new(0)),
         };
         let thread = thread::Builder::new()
             .name("syslogkit-writer".into())

@@ -3,6 +3,7 @@
 //! [`super::connection`] and the UDP loops read it. It lives apart from both so that neither
 //! imports the other for it.
 
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,9 @@ pub struct Shared {
     pub counters: Counters,
     pub warnings: Warnings,
     pub token: CancellationToken,
+    /// Set on SIGTERM/SIGINT, `--shutdown-delay` before the token is cancelled: `/health`
+    /// answers 503 from then on.
+    pub draining: AtomicBool,
     /// `--proxy-protocol` on the TCP and TLS listeners.
     pub proxy: Option<ProxyConfig>,
 }

@@ -4,6 +4,7 @@
 //! the writer flushes once the last of them has handed over its events.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -40,20 +41,36 @@ impl Signals {
         Ok(Signals {})
     }
 
-    /// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere), then cancels `token`. Returns early,
-    /// without cancelling, when `token` is cancelled by someone else.
-    pub async fn wait(mut self, token: CancellationToken) {
+    /// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere), sets `draining` (health checks now
+    /// fail, so a balancer stops sending), keeps going for `delay` (a second signal cuts it
+    /// short), then cancels `token`. Returns early, without cancelling, when `token` is
+    /// cancelled by someone else.
+    pub async fn wait(mut self, token: CancellationToken, draining: &AtomicBool, delay: Duration) {
+        if !self.next(&token).await {
+            return;
+        }
+        draining.store(true, Ordering::Relaxed);
+        if !delay.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = self.next(&token) => {}
+            }
+        }
+        token.cancel();
+    }
+
+    /// The next signal: true, or false when `token` was cancelled first.
+    async fn next(&mut self, token: &CancellationToken) -> bool {
         #[cfg(unix)]
         tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-            _ = token.cancelled() => return,
+            _ = self.term.recv() => true,
+            _ = self.int.recv() => true,
+            _ = token.cancelled() => false,
         }
         #[cfg(not(unix))]
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = token.cancelled() => return,
+            _ = tokio::signal::ctrl_c() => true,
+            _ = token.cancelled() => false,
         }
-        token.cancel();
     }
 }

@@ -3,6 +3,7 @@
 //! read ([`tls`]), and small socket helpers ([`socket`]). Neither side's sockets live here:
 //! `listen`'s are in [`crate::listen`], `send`'s in [`crate::send`].
 
+pub mod metrics;
 pub mod socket;
 pub mod tls;
 

@@ -6,6 +6,7 @@ mod frame;
 mod generated;
 mod listen;
 mod listener;
+mod metrics;
 mod parse;
 mod peers;
 mod proxy;
