@@ -776,7 +776,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__send)
-            opts="-f -n -P -T -d -p -t -i -e -S -h -V --file --server --port --to --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --stats --dry-run --help --version"
+            opts="-f -n -P -T -d -p -t -i -e -S -h -V --file --server --port --to --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --stats --metrics --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -967,6 +967,10 @@ _syslogkit() {
                     return 0
                     ;;
                 --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

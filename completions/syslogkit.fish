@@ -222,6 +222,7 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l metrics -d 'Serve the delivery counters for Prometheus at http://ADDR:PORT/metrics and a health check at /health (200 while a destination is up)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s d -l udp -d 'Use UDP (logger\'s -d)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc3164 -d 'RFC 3164 messages (the default)'

@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -19,6 +20,7 @@ use syslogkit::egress::{MessageEncoder, TextFields};
 use syslogkit::framing::proxy::ProxyVersion;
 use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
 use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
+use syslogkit::send::metrics::SendMetrics;
 use syslogkit::send::options::{Backpressure, Target};
 use syslogkit::send::relay::{self, RelayStats, Sink};
 use syslogkit::send::tls as tls_client;
@@ -27,8 +29,9 @@ use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
 use syslogkit::syslog::timestamp::Zone;
 use syslogkit::syslog::{Facility, Severity};
 use syslogkit::transport::Protocol;
+use syslogkit::transport::metrics::MetricsServer;
 
-use super::args::{parse_duration, parse_size, parse_zone};
+use super::args::{parse_addr, parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;
 
 /// Largest UDP payload over IPv4.
@@ -352,6 +355,11 @@ pub struct SendArgs {
     #[arg(long, value_name = "INTERVAL", value_parser = parse_duration, help_heading = "Output")]
     stats: Option<Duration>,
 
+    /// Serve the delivery counters for Prometheus at http://ADDR:PORT/metrics and a health
+    /// check at /health (200 while a destination is up).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr, help_heading = "Output")]
+    metrics: Option<std::net::SocketAddr>,
+
     /// Write the framed bytes to stdout instead of sending them.
     #[arg(long, help_heading = "Output")]
     dry_run: bool,
@@ -442,9 +450,30 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         .filter(|every| !every.is_zero())
         .map(|every| Rc::new(RefCell::new(StatsLine::new(every))));
     let mut sender = Sender::start(config).map_err(|e| anyhow!(e))?;
-    if let Some(line) = &stats_line {
-        let line = line.clone();
-        sender.set_ticker(Box::new(move |summary| line.borrow_mut().tick(summary)));
+    let (metrics, _server) = match args.metrics {
+        None => (None, None),
+        Some(addr) => {
+            let metrics = Arc::new(SendMetrics::default());
+            metrics.update(&sender.summary());
+            let server = MetricsServer::start(addr, metrics.clone())
+                .with_context(|| format!("cannot serve --metrics on {addr}"))?;
+            let bound = server.local_addr();
+            eprintln!(
+                "syslogkit send: metrics on http://{bound}/metrics, health on http://{bound}/health"
+            );
+            (Some(metrics), Some(server))
+        }
+    };
+    if stats_line.is_some() || metrics.is_some() {
+        let (line, metrics) = (stats_line.clone(), metrics.clone());
+        sender.set_ticker(Box::new(move |summary| {
+            if let Some(line) = &line {
+                line.borrow_mut().tick(summary);
+            }
+            if let Some(metrics) = &metrics {
+                metrics.update(summary);
+            }
+        }));
     }
     let one_shot = !args.message.is_empty();
     let (stats, failed) = {

@@ -24,6 +24,7 @@ pub mod balance;
 pub mod connection;
 pub mod destination;
 pub mod disk_queue;
+pub mod metrics;
 pub mod options;
 pub mod poll;
 pub mod pool;

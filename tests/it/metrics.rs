@@ -168,3 +168,79 @@ fn health_fails_from_the_signal_on_while_listen_still_receives_for_the_delay() {
     let stopped = listen.stop();
     assert!(stopped.status.success(), "{}", stopped.stderr);
 }
+
+#[test]
+fn send_metrics_follow_delivery_and_the_destination_going_down() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let mut send = Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+        .args(["send", "--to", &format!("127.0.0.1:{}", listen.tcp_port())])
+        .args(["--metrics", "127.0.0.1:0", "--write-timeout", "2s"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(send.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("metrics on http://") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "send ended early");
+    }
+    let base = {
+        let url = &line[line.find("http://").unwrap()..];
+        url[..url.find("/metrics").unwrap()].to_string()
+    };
+    thread::spawn(move || for _ in stderr.lines() {});
+    let mut input = send.stdin.take().unwrap();
+    for i in 0..10 {
+        writeln!(input, "message {i}").unwrap();
+    }
+    input.flush().unwrap();
+    listen.events(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let m = loop {
+        let m = scrape(&format!("{base}/metrics"));
+        if m["syslogkit_send_messages_total{outcome=\"delivered\"}"] == 10.0 {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "{m:#?}");
+        thread::sleep(Duration::from_millis(50));
+    };
+    let destination = format!("127.0.0.1:{}", listen.tcp_port());
+    assert_eq!(
+        m[&format!("syslogkit_send_destination_up{{destination=\"{destination}\"}}")],
+        1.0,
+        "{m:#?}"
+    );
+    assert_eq!(status(&format!("{base}/health")), 200);
+    // The receiver goes away: send sees the close on its next write and marks it down.
+    listen.stop();
+    writeln!(input, "after the receiver left").unwrap();
+    input.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(&format!("{base}/health")) != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "/health still 200 with the receiver gone"
+        );
+        writeln!(input, "again").unwrap();
+        thread::sleep(Duration::from_millis(100));
+    }
+    let m = scrape(&format!("{base}/metrics"));
+    assert_eq!(
+        m[&format!("syslogkit_send_destination_up{{destination=\"{destination}\"}}")],
+        0.0
+    );
+    assert!(
+        m[&format!("syslogkit_send_destination_failures_total{{destination=\"{destination}\"}}")]
+            >= 1.0
+    );
+    // --backpressure block (the default) waits for a destination as long as input comes:
+    // end it here.
+    drop(input);
+    let _ = send.kill();
+    let _ = send.wait();
+}
