@@ -1,10 +1,11 @@
 //! Binding the sockets and running everything: accept loops for TCP and TLS, receive loops
 //! for UDP, the `--stats` ticker, the signal handler and the writer.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -15,12 +16,13 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::connection;
 use super::output::{BATCH_BYTES, EventSender, Writer};
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
-use super::{ListenError, ListenerConfig, Protocol, tls};
+use super::{ListenError, ListenerConfig, Output, Protocol, tls};
 use crate::ecs::{InputType, Peer, Received};
 use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
@@ -63,6 +65,7 @@ pub struct Listener {
     writer: Writer,
     writer_done: oneshot::Receiver<()>,
     tx: EventSender,
+    output: Output,
     shared: Arc<Shared>,
     tcp_parser: LineParser,
     udp_parser: LineParser,
@@ -140,8 +143,6 @@ impl Listener {
             let _guard = runtime.enter();
             Signals::install().map_err(ListenError::Runtime)?
         };
-        let (done_tx, writer_done) = oneshot::channel();
-        let (writer, tx) = Writer::start(&config.output, done_tx)?;
         let parser = |default: &str| {
             let dataset = config.parse.dataset.clone().or(Some(default.to_string()));
             LineParser::new(ParseOptions {
@@ -153,11 +154,22 @@ impl Listener {
             framing: config.framing.clone(),
             max_len: config.max_message_size,
             idle_timeout: config.idle_timeout,
+            frame_timeout: config.frame_timeout,
             max_connections: config.max_connections as u64,
+            max_connections_per_source: config.max_connections_per_source,
+            per_source: Mutex::new(HashMap::new()),
+            budget: Budget::new(config.max_buffered_bytes),
             counters: Counters::default(),
             warnings: Warnings::default(),
             token: CancellationToken::new(),
         });
+        let (done_tx, writer_done) = oneshot::channel();
+        let (writer, tx) = Writer::start(
+            &config.output,
+            config.on_output_error,
+            shared.clone(),
+            done_tx,
+        )?;
         Ok(Listener {
             runtime,
             signals,
@@ -168,6 +180,7 @@ impl Listener {
             writer,
             writer_done,
             tx,
+            output: config.output.clone(),
             shared,
             tcp_parser: parser("tcp.generic"),
             udp_parser: parser("udp.generic"),
@@ -216,6 +229,7 @@ impl Listener {
             writer,
             writer_done,
             tx,
+            output,
             shared,
             tcp_parser,
             udp_parser,
@@ -267,7 +281,11 @@ impl Listener {
             .counters
             .snapshot(started, stats::kernel_udp_drops(&inodes));
         drop(udp_keep);
-        written.map_err(ListenError::Write)?;
+        written.map_err(|source| ListenError::Write {
+            output,
+            summary: Box::new(summary),
+            source,
+        })?;
         Ok(summary)
     }
 }
@@ -349,13 +367,39 @@ fn raise_open_file_limit() {
     }
 }
 
-/// Decrements the open-connection count when a connection task ends, however it ends.
-struct OpenConnection(Arc<Shared>);
+/// Decrements the open-connection counts (all, and its source's with
+/// `--max-connections-per-source`) when a connection task ends, however it ends.
+struct OpenConnection(Arc<Shared>, Option<IpAddr>);
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.counters.open.fetch_sub(1, Relaxed);
+        if let Some(ip) = self.1 {
+            let mut per_source = self.0.per_source.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = per_source.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    per_source.remove(&ip);
+                }
+            }
+        }
     }
+}
+
+/// Counts a new connection from `ip` against `--max-connections-per-source`: `Ok(Some(ip))`
+/// when counted, `Ok(None)` without the limit, `Err(max)` when `ip` already has `max` open.
+fn admit_source(shared: &Shared, ip: IpAddr) -> Result<Option<IpAddr>, usize> {
+    let Some(max) = shared.max_connections_per_source else {
+        return Ok(None);
+    };
+    let ip = ip.to_canonical();
+    let mut per_source = shared.per_source.lock().unwrap_or_else(|e| e.into_inner());
+    let open = per_source.entry(ip).or_insert(0);
+    if *open >= max {
+        return Err(max);
+    }
+    *open += 1;
+    Ok(Some(ip))
 }
 
 async fn accept_loop(
@@ -406,9 +450,22 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        let source = match admit_source(&shared, addr.ip()) {
+            Ok(source) => source,
+            Err(max) => {
+                Counters::add(&counters.refused, 1);
+                Counters::add(&counters.refused_per_source, 1);
+                let ip = addr.ip();
+                shared.warnings.warn(|| {
+                    format!("{addr}: refused: --max-connections-per-source {max} connections are open from {ip}")
+                });
+                drop(stream);
+                continue;
+            }
+        };
         counters.open.fetch_add(1, Relaxed);
         Counters::add(&counters.connections, 1);
-        let guard = OpenConnection(shared.clone());
+        let guard = OpenConnection(shared.clone(), source);
         let (shared, tx, tls, parser) = (shared.clone(), tx.clone(), tls.clone(), parser.clone());
         tokio::spawn(async move {
             let _guard = guard;

@@ -9,7 +9,10 @@
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
-//! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry.
+//! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry;
+//!   whole lines only, a full output retried or fatal (`--on-output-error`), a broken one fatal.
+//! - [`budget`]: the memory all connections may hold in unfinished messages
+//!   (`--max-buffered-bytes`), and cutting the largest when it is spent.
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
@@ -21,6 +24,7 @@
 //! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
 //! one maximum-size message and one read.
 
+pub mod budget;
 pub mod connection;
 pub mod listener;
 pub mod output;
@@ -40,6 +44,7 @@ use crate::ingest::ParseOptions;
 pub use crate::transport::Protocol;
 pub use crate::transport::tls::TlsVersion;
 pub use listener::Listener;
+pub use output::OnOutputError;
 pub use stats::ListenSummary;
 pub use tls::TlsConfig;
 
@@ -50,6 +55,11 @@ pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:5514";
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// The default `--idle-timeout`, as Elastic's TCP input (`timeout: 300s`).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The default `--frame-timeout`: a message begun must be finished within this long. Any
+/// sender writes a message in one go; only a drip-feed takes a minute over one.
+pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most `--max-buffered-bytes` defaults to, whatever the memory.
+pub const MAX_DEFAULT_BUFFERED_BYTES: usize = 1 << 30;
 
 /// Everything `listen` needs, free of the command line.
 #[derive(Clone, Debug)]
@@ -68,8 +78,19 @@ pub struct ListenerConfig {
     pub output: Output,
     /// Connections beyond this many open ones are closed at once and counted.
     pub max_connections: usize,
+    /// Connections from one IP address beyond this many open ones are closed at once and
+    /// counted; `None`: no limit but `max_connections`.
+    pub max_connections_per_source: Option<usize>,
     /// A connection that sends nothing for this long is closed; `None`: never.
     pub idle_timeout: Option<Duration>,
+    /// A connection that holds part of a message this long without finishing it is closed
+    /// (the part becomes an error event); `None`: never.
+    pub frame_timeout: Option<Duration>,
+    /// The most memory, in bytes, all connections together may hold in unfinished messages;
+    /// beyond it the largest are cut into error events.
+    pub max_buffered_bytes: usize,
+    /// What to do when the output is full.
+    pub on_output_error: OnOutputError,
     /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it.
     pub recv_buffer_size: Option<usize>,
     /// Open one UDP socket per worker thread on each UDP address (SO_REUSEPORT), so the kernel
@@ -94,7 +115,11 @@ impl Default for ListenerConfig {
             parse: ParseOptions::default(),
             output: Output::Stdout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_source: None,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
+            max_buffered_bytes: default_max_buffered_bytes(),
+            on_output_error: OnOutputError::default(),
             recv_buffer_size: None,
             reuse_port: false,
             stats_interval: None,
@@ -103,12 +128,40 @@ impl Default for ListenerConfig {
     }
 }
 
+/// The default `--max-buffered-bytes`: an eighth of the memory, at most
+/// [`MAX_DEFAULT_BUFFERED_BYTES`] (1 GiB where the memory cannot be read).
+pub fn default_max_buffered_bytes() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let kib: u64 = m
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()?;
+        usize::try_from(kib.saturating_mul(1024)).ok()
+    });
+    total.map_or(MAX_DEFAULT_BUFFERED_BYTES, |t| {
+        (t / 8).min(MAX_DEFAULT_BUFFERED_BYTES)
+    })
+}
+
 /// Where the events go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     Stdout,
     /// Created or truncated.
     File(PathBuf),
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Stdout => f.write_str("stdout"),
+            Output::File(path) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
 /// What stops `listen` from starting or running. Each error's own text says what failed and
@@ -136,9 +189,19 @@ pub enum ListenError {
         #[source]
         source: io::Error,
     },
-    /// Writing the events failed (a closed pipe, a full disk).
-    #[error("writing events")]
-    Write(#[source] io::Error),
+    /// Writing the events failed (a closed pipe, a full disk with `--on-output-error exit`):
+    /// `listen` stopped, and `summary` says what was received and not written.
+    #[error(
+        "writing events to {output} failed, so listen stopped; {} of {} messages received were not written",
+        summary.unwritten(),
+        summary.messages()
+    )]
+    Write {
+        output: Output,
+        summary: Box<ListenSummary>,
+        #[source]
+        source: io::Error,
+    },
     /// The async runtime or the signal handlers could not be set up.
     #[error("starting the network runtime")]
     Runtime(#[source] io::Error),
