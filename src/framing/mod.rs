@@ -615,8 +615,10 @@ mod tests {
         assert_eq!(Decoded::Frame(b"x").error(10), None);
     }
 
+    type Items = Vec<(Vec<u8>, Option<FrameError>)>;
+
     /// Every item of `buf` (not at the end of the stream) with its defect.
-    fn items(d: &mut Decoder, buf: &[u8]) -> (Vec<(Vec<u8>, Option<FrameError>)>, usize) {
+    fn items(d: &mut Decoder, buf: &[u8]) -> (Items, usize) {
         let mut out = Vec::new();
         let (used, _) = d.for_each(buf, false, |item| {
             out.push((item.bytes().to_vec(), item.defect()));
