@@ -145,7 +145,9 @@ pub struct ListenArgs {
     #[arg(long, value_enum, value_name = "WHAT", default_value_t = OnOutputError::Retry)]
     on_output_error: OnOutputError,
 
-    /// SO_RCVBUF of the sockets (the kernel caps it at net.core.rmem_max). Units: KiB, MiB.
+    /// SO_RCVBUF of the sockets (SO_RCVBUFFORCE for UDP where permitted, else the kernel caps
+    /// it at net.core.rmem_max). Units: KiB, MiB. Default: the system's for TCP, 8MiB for UDP,
+    /// so that a burst fits; the startup lines say what the kernel granted.
     #[arg(long, value_name = "SIZE", value_parser = parse_buffer_size)]
     recv_buffer_size: Option<usize>,
 
@@ -220,9 +222,23 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         stats_interval: args.stats.filter(|d| !d.is_zero()),
         threads: 0,
     };
-    let result = listen::listen(config, |addrs| {
+    let asked = args
+        .recv_buffer_size
+        .unwrap_or(listen::udp::DEFAULT_RECV_BUFFER);
+    let result = listen::listen(config, |addrs, udp_buffers| {
         for (protocol, addr) in addrs {
             eprintln!("syslogkit listen: listening on {addr}/{protocol}");
+        }
+        for (addr, granted) in udp_buffers {
+            // SO_RCVBUF reads back twice what the kernel granted for data.
+            let capped = if granted / 2 < asked {
+                " (capped by net.core.rmem_max; SO_RCVBUFFORCE needs CAP_NET_ADMIN)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "syslogkit listen: {addr}/udp receive buffer: asked {asked} bytes, the kernel granted {granted}{capped}"
+            );
         }
     });
     match result {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
@@ -18,28 +18,19 @@ use tokio_util::sync::CancellationToken;
 
 use super::budget::Budget;
 use super::connection;
-use super::output::{BATCH_BYTES, EventSender, Writer};
+use super::output::{EventSender, Writer};
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
+use super::udp;
 use super::{ListenError, ListenerConfig, Output, Protocol, tls};
-use crate::ecs::{InputType, Peer, Received};
-use crate::framing::Decoder;
-use crate::ingest::{LineParser, Outcome, ParseOptions};
-use crate::syslog::timestamp::Timestamp;
+use crate::ecs::{InputType, Peer};
+use crate::ingest::{LineParser, ParseOptions};
 
 /// How long a TLS handshake may take before the connection is dropped (slowloris).
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pending connections the kernel queues for each TCP listener.
 const LISTEN_BACKLOG: i32 = 4096;
-/// Datagrams read in one go (without waiting) before their events are handed over.
-const UDP_BATCH_DATAGRAMS: usize = 256;
-/// How long a batch of datagrams waits for room in the writer's queue before it is dropped.
-/// The first benchmark dropped 5 % of a 50,000 msg/s stream with no wait at all while the
-/// file writer caught up; rsyslog blocks instead and lost none.
-const UDP_QUEUE_WAIT: Duration = Duration::from_millis(100);
-/// The largest UDP payload.
-const UDP_MAX_DATAGRAM: usize = 65_536;
 
 struct TcpBound {
     listener: std::net::TcpListener,
@@ -50,6 +41,8 @@ struct TcpBound {
 struct UdpBound {
     socket: std::net::UdpSocket,
     addr: SocketAddr,
+    /// SO_RCVBUF as the kernel reports it (twice what it grants for data).
+    recv_buffer: usize,
 }
 
 /// Bound sockets, ready to run.
@@ -119,23 +112,31 @@ impl Listener {
         let mut udp_keep = Vec::new();
         let mut udp_inodes = Vec::new();
         let per_addr = if config.reuse_port { threads } else { 1 };
+        let udp_buffer = config.recv_buffer_size.unwrap_or(udp::DEFAULT_RECV_BUFFER);
         for &wanted in &config.udp {
             let mut addr = wanted;
             for i in 0..per_addr {
-                let socket = bind_udp(addr, config.recv_buffer_size, config.reuse_port).map_err(
-                    |source| ListenError::Bind {
+                let socket = bind_udp(addr, udp_buffer, config.reuse_port).map_err(|source| {
+                    ListenError::Bind {
                         addr,
                         protocol: Protocol::Udp,
                         source,
-                    },
-                )?;
+                    }
+                })?;
                 if i == 0 {
                     // Port 0: the others join the port the kernel chose.
                     addr = socket.local_addr().map_err(ListenError::Runtime)?;
                 }
                 udp_inodes.extend(socket_inode(&socket));
                 udp_keep.push(socket.try_clone().map_err(ListenError::Runtime)?);
-                udp.push(UdpBound { socket, addr });
+                let recv_buffer = socket2::SockRef::from(&socket)
+                    .recv_buffer_size()
+                    .unwrap_or(0);
+                udp.push(UdpBound {
+                    socket,
+                    addr,
+                    recv_buffer,
+                });
             }
         }
 
@@ -210,6 +211,18 @@ impl Listener {
         addrs
     }
 
+    /// The receive buffer of each UDP address as the kernel reports it (SO_RCVBUF reads back
+    /// twice what was granted for data, the other half being its bookkeeping).
+    pub fn udp_recv_buffers(&self) -> Vec<(SocketAddr, usize)> {
+        let mut buffers: Vec<(SocketAddr, usize)> = Vec::new();
+        for u in &self.udp {
+            if !buffers.iter().any(|(a, _)| *a == u.addr) {
+                buffers.push((u.addr, u.recv_buffer));
+            }
+        }
+        buffers
+    }
+
     /// A token that stops the listener like SIGTERM does, for embedding and tests.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shared.token.clone()
@@ -237,6 +250,15 @@ impl Listener {
         } = self;
         let token = shared.token.clone();
         let inodes = Arc::new(udp_inodes);
+        let mut udp_threads = Vec::new();
+        for bound in udp {
+            let parser = udp_parser.clone();
+            let handle = runtime.handle().clone();
+            match udp::spawn(bound.socket, parser, shared.clone(), tx.clone(), handle) {
+                Ok(thread) => udp_threads.push(thread),
+                Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
+            }
+        }
         runtime.block_on(async {
             for bound in tcp {
                 let listener = TcpListener::from_std(bound.listener);
@@ -245,15 +267,6 @@ impl Listener {
                     Ok(listener) => {
                         let parser = tcp_parser.clone();
                         tokio::spawn(accept_loop(listener, bound.tls, parser, shared, tx));
-                    }
-                    Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
-                }
-            }
-            for bound in udp {
-                match UdpSocket::from_std(bound.socket) {
-                    Ok(socket) => {
-                        let parser = udp_parser.clone();
-                        tokio::spawn(udp_loop(socket, parser, shared.clone(), tx.clone()));
                     }
                     Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
                 }
@@ -272,8 +285,11 @@ impl Listener {
                 _ = writer_done => token.cancel(),
             }
         });
-        // The runtime's threads go on draining the connections; the writer ends when the
-        // last of them has handed over its events.
+        // The runtime's threads go on draining the connections, and the UDP readers take what
+        // the kernel holds; the writer ends when the last of them has handed over its events.
+        for thread in udp_threads {
+            let _ = thread.join();
+        }
         let written = writer.join();
         runtime.shutdown_timeout(Duration::from_secs(1));
         shared.warnings.flush();
@@ -310,7 +326,7 @@ fn bind_tcp(addr: SocketAddr, recv_buffer: Option<usize>) -> io::Result<std::net
 
 fn bind_udp(
     addr: SocketAddr,
-    recv_buffer: Option<usize>,
+    recv_buffer: usize,
     reuse_port: bool,
 ) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(
@@ -324,11 +340,8 @@ fn bind_udp(
     }
     #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
     let _ = reuse_port;
-    if let Some(size) = recv_buffer {
-        socket.set_recv_buffer_size(size)?;
-    }
+    udp::set_recv_buffer(&socket, recv_buffer)?;
     socket.bind(&addr.into())?;
-    socket.set_nonblocking(true)?;
     Ok(socket.into())
 }
 
@@ -516,104 +529,6 @@ async fn serve_tls(
     let session = tls::session(stream.get_ref().1);
     let peer = Peer::new(addr, InputType::Tcp, Some(session));
     connection::serve(stream, peer, parser, shared, tx).await;
-}
-
-/// Reads datagrams, one message each. A batch waits at most [`UDP_QUEUE_WAIT`] for room in
-/// the writer's queue (the socket's receive buffer holds what arrives meanwhile), then is
-/// dropped and counted: a stalled output must not stall UDP forever.
-async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx: EventSender) {
-    let decoder = Decoder::new(&shared.framing, shared.max_len);
-    let mut buf = vec![0u8; UDP_MAX_DATAGRAM];
-    let mut batch = Vec::new();
-    let mut peer: Option<Peer> = None;
-    let counters = &shared.counters;
-    loop {
-        let first = tokio::select! {
-            biased;
-            () = shared.token.cancelled() => break,
-            r = socket.recv_from(&mut buf) => r,
-        };
-        let mut datagrams = 0u64;
-        let mut next = first;
-        tx.prepare(&mut batch);
-        loop {
-            match next {
-                Ok((n, addr)) => {
-                    datagrams += 1;
-                    Counters::add(&counters.bytes, n as u64);
-                    let peer = match &mut peer {
-                        Some(p) if p.addr == addr => p,
-                        slot => slot.insert(Peer::new(addr, InputType::Udp, None)),
-                    };
-                    let received = Received {
-                        peer,
-                        created: Timestamp::now(),
-                    };
-                    let decoded = decoder.decode_datagram(&buf[..n]);
-                    if decoded.defect().is_some() {
-                        Counters::add(&counters.frame_errors, 1);
-                    }
-                    let outcome = parser.write_received(
-                        &decoded,
-                        shared.max_len,
-                        Some(&received),
-                        &mut batch,
-                    );
-                    if outcome == Outcome::Failed {
-                        Counters::add(&counters.parse_errors, 1);
-                    }
-                }
-                // ICMP port unreachable from an earlier reply and the like: not ours to fix.
-                Err(ref e) if e.kind() != io::ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-            if datagrams as usize >= UDP_BATCH_DATAGRAMS || batch.len() >= BATCH_BYTES {
-                break;
-            }
-            next = socket.try_recv_from(&mut buf);
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        match tokio::time::timeout(UDP_QUEUE_WAIT, tx.send(&mut batch)).await {
-            Ok(Ok(())) => Counters::add(&counters.udp_messages, datagrams),
-            Ok(Err(_)) => return,
-            Err(_) => {
-                batch.clear();
-                Counters::add(&counters.udp_dropped, datagrams);
-            }
-        }
-    }
-    // Shutdown: what the kernel already holds was delivered to us; take it all, waiting for
-    // room in the queue this time.
-    loop {
-        let mut datagrams = 0;
-        while let Ok((n, addr)) = socket.try_recv_from(&mut buf) {
-            datagrams += 1;
-            Counters::add(&counters.bytes, n as u64);
-            let peer = Peer::new(addr, InputType::Udp, None);
-            let received = Received {
-                peer: &peer,
-                created: Timestamp::now(),
-            };
-            let decoded = decoder.decode_datagram(&buf[..n]);
-            if parser.write_received(&decoded, shared.max_len, Some(&received), &mut batch)
-                == Outcome::Failed
-            {
-                Counters::add(&counters.parse_errors, 1);
-            }
-            if batch.len() >= BATCH_BYTES {
-                break;
-            }
-        }
-        if datagrams == 0 {
-            break;
-        }
-        Counters::add(&counters.udp_messages, datagrams);
-        if tx.send(&mut batch).await.is_err() {
-            return;
-        }
-    }
 }
 
 async fn stats_loop(

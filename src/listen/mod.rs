@@ -7,6 +7,8 @@
 //! - [`connection`]: one stream (TCP or TLS): read, cut into frames with
 //!   [`crate::framing::FrameCodec`], turn each frame into an event with
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
+//! - [`udp`]: a reader thread per UDP socket, datagrams in batches (recvmmsg), a large
+//!   receive buffer by default.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
 //! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry;
@@ -32,6 +34,7 @@ pub mod shared;
 pub mod shutdown;
 pub mod stats;
 pub mod tls;
+pub mod udp;
 
 use std::io;
 use std::net::SocketAddr;
@@ -91,7 +94,8 @@ pub struct ListenerConfig {
     pub max_buffered_bytes: usize,
     /// What to do when the output is full.
     pub on_output_error: OnOutputError,
-    /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it.
+    /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it. `None`: the
+    /// system's default for TCP, [`udp::DEFAULT_RECV_BUFFER`] for UDP.
     pub recv_buffer_size: Option<usize>,
     /// Open one UDP socket per worker thread on each UDP address (SO_REUSEPORT), so the kernel
     /// spreads datagrams over them.
@@ -231,13 +235,14 @@ fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String
     }
 }
 
-/// Binds every socket of `config`, reports the bound addresses to `on_bound` (port 0 becomes
-/// the port the kernel chose), and receives until SIGINT or SIGTERM.
+/// Binds every socket of `config`, reports the bound addresses (port 0 becomes the port the
+/// kernel chose) and the UDP receive buffers the kernel granted to `on_bound`, and receives
+/// until SIGINT or SIGTERM.
 pub fn listen(
     config: ListenerConfig,
-    on_bound: impl FnOnce(&[(Protocol, SocketAddr)]),
+    on_bound: impl FnOnce(&[(Protocol, SocketAddr)], &[(SocketAddr, usize)]),
 ) -> Result<ListenSummary, ListenError> {
     let listener = Listener::bind(config)?;
-    on_bound(&listener.local_addrs());
+    on_bound(&listener.local_addrs(), &listener.udp_recv_buffers());
     listener.run()
 }
