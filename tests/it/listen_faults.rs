@@ -483,3 +483,72 @@ fn issue_14_unfinished_messages_stay_within_max_buffered_bytes() {
         stopped.stderr
     );
 }
+
+/// The numbers of the latest `--stats` line: (kernel drops, udp dropped), once there is one.
+fn udp_losses(stderr: &str) -> Option<(u64, u64)> {
+    let line = stderr.lines().rev().find(|l| l.contains(" udp dropped"))?;
+    let before = |label: &str| -> u64 {
+        let at = line.find(label).unwrap();
+        let digits: String = line[..at]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.chars().rev().collect::<String>().parse().unwrap()
+    };
+    let kernel = if line.contains(" by the kernel)") {
+        before(" by the kernel)")
+    } else {
+        0
+    };
+    Some((kernel, before(" udp dropped")))
+}
+
+// See: #14 (12). rsyslog's omfwd sends 2,000 datagrams as fast as it can: every one is either
+// an event or counted as dropped (by the kernel, or for want of room in the queue).
+#[test]
+fn issue_14_an_rsyslog_udp_burst_is_received_and_every_loss_counted() {
+    const N: usize = 2000;
+    let listen = Listen::start(&["--udp", "127.0.0.1:0", "--stats", "100ms"]);
+    let udp = listen.udp_port();
+    let mut rsyslog = crate::peers::rsyslog(&format!(
+        r#"module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{{dir}}/port" ruleset="burst")
+ruleset(name="burst") {{
+  action(type="omfwd" target="127.0.0.1" port="{udp}" protocol="udp")
+}}
+"#
+    ));
+    let port = rsyslog.port_from_file("port");
+    crate::peers::send_tcp(port, &padded("burst", N, 120));
+    // Wait until every datagram is accounted for: an event, or a drop the stats line counts.
+    let mut seen = 0;
+    wait_until("every datagram to be an event or a counted drop", || {
+        let (kernel, queue) = udp_losses(&listen.stderr_text()).unwrap_or((0, 0));
+        seen = listen.event_count() as u64 + kernel + queue;
+        seen >= N as u64
+    });
+    drop(rsyslog);
+    let stopped = listen.stop();
+    let err = &stopped.stderr;
+    let received = summary_count(err, "udp)");
+    let queue = summary_count(err, "udp datagrams dropped");
+    let kernel = if err.contains("by the kernel)") {
+        summary_count(err, "by the kernel)")
+    } else {
+        0
+    };
+    eprintln!(
+        "burst of {N}: {received} received, {kernel} dropped by the kernel, {queue} for want of room"
+    );
+    assert_eq!(received, stopped.events.len() as u64, "{err}");
+    assert_eq!(received + kernel + queue, N as u64, "{err}");
+    let mut got = seqs(&stopped.events, "burst");
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got.len() as u64, received, "no duplicates, nothing else");
+    assert!(
+        received >= (N as u64) * 99 / 100,
+        "{received} of {N} received: {err}"
+    );
+}
