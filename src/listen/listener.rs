@@ -259,7 +259,7 @@ impl Listener {
                 Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
             }
         }
-        runtime.block_on(async {
+        let pipe_closed = runtime.block_on(async {
             for bound in tcp {
                 let listener = TcpListener::from_std(bound.listener);
                 let (shared, tx) = (shared.clone(), tx.clone());
@@ -280,9 +280,17 @@ impl Listener {
                 ));
             }
             drop(tx);
+            let watch_pipe = matches!(output, Output::Stdout);
             tokio::select! {
-                () = signals.wait(token.clone()) => {}
-                _ = writer_done => token.cancel(),
+                () = signals.wait(token.clone()) => false,
+                _ = writer_done => {
+                    token.cancel();
+                    false
+                }
+                () = reader_gone(), if watch_pipe => {
+                    token.cancel();
+                    true
+                }
             }
         });
         // The runtime's threads go on draining the connections, and the UDP readers take what
@@ -297,6 +305,15 @@ impl Listener {
             .counters
             .snapshot(started, stats::kernel_udp_drops(&inodes));
         drop(udp_keep);
+        // A reader that went away while nothing was written is noticed by the watch, not by a
+        // failed write: it is the same broken output.
+        let written = written.and_then(|()| match pipe_closed {
+            #[cfg(unix)]
+            true => Err(io::Error::from_raw_os_error(libc::EPIPE)),
+            #[cfg(not(unix))]
+            true => Err(io::Error::from(io::ErrorKind::BrokenPipe)),
+            false => Ok(()),
+        });
         written.map_err(|source| ListenError::Write {
             output,
             summary: Box::new(summary),
@@ -304,6 +321,40 @@ impl Listener {
         })?;
         Ok(summary)
     }
+}
+
+/// How often an idle `listen` looks whether the reader of its stdout pipe is still there.
+const PIPE_WATCH: Duration = Duration::from_millis(500);
+
+/// Resolves once stdout is a pipe or socket whose reader has gone (`poll` says POLLERR or
+/// POLLHUP on our end), so that `listen | sleep 15` stops when sleep does, not at the next
+/// write, which may come much later. Never resolves for a file or a terminal.
+async fn reader_gone() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = io::stdout().as_raw_fd();
+        // SAFETY: fstat fills the struct it is given.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let is_stream = unsafe { libc::fstat(fd, &mut stat) } == 0
+            && matches!(stat.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFSOCK);
+        if is_stream {
+            loop {
+                tokio::time::sleep(PIPE_WATCH).await;
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: 0,
+                    revents: 0,
+                };
+                // SAFETY: poll reads and writes the one pollfd given, without waiting.
+                let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+                if ready > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                    return;
+                }
+            }
+        }
+    }
+    std::future::pending::<()>().await
 }
 
 fn bind_tcp(addr: SocketAddr, recv_buffer: Option<usize>) -> io::Result<std::net::TcpListener> {

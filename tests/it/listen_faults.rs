@@ -82,7 +82,8 @@ fn issue_14_a_closed_output_pipe_stops_listen_with_a_count_of_the_messages_not_w
     assert!(first.contains("before seq=0"), "{first}");
     // `listen | sleep 15` once sleep is gone: nobody reads the pipe any more.
     drop(stdout);
-    c.write_all(&padded("after", 1000, 100)).unwrap();
+    // listen may notice the closed pipe and stop before it has read all of these.
+    let _ = c.write_all(&padded("after", 1000, 100));
     let stopped = listen.wait_exit();
     drop(c);
     let err = &stopped.stderr;
@@ -93,7 +94,7 @@ fn issue_14_a_closed_output_pipe_stops_listen_with_a_count_of_the_messages_not_w
         "{err}"
     );
     let received = summary_count(err, "messages (");
-    assert!(received >= 2, "{err}");
+    assert!(received >= 1, "{err}");
     assert_eq!(summary_count(err, "events written"), 1, "{err}");
     assert_eq!(summary_count(err, "not written"), received - 1, "{err}");
     assert!(
@@ -103,6 +104,26 @@ fn issue_14_a_closed_output_pipe_stops_listen_with_a_count_of_the_messages_not_w
         )),
         "{err}"
     );
+}
+
+// See: #14 (7). `listen | sleep 15` with no traffic after sleep is gone: the closed pipe is
+// noticed without a write.
+#[test]
+fn issue_14_a_reader_that_goes_away_stops_listen_without_further_traffic() {
+    let mut listen = Listen::start_unread(&["--tcp", "127.0.0.1:0"]);
+    let mut stdout = BufReader::new(listen.take_stdout());
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    c.write_all(&padded("only", 1, 100)).unwrap();
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    drop(stdout);
+    let stopped = listen.wait_exit();
+    let err = &stopped.stderr;
+    assert_eq!(stopped.status.code(), Some(2), "{err}");
+    assert!(err.contains("Broken pipe"), "{err}");
+    assert_eq!(summary_count(err, "events written"), 1, "{err}");
+    assert_eq!(summary_count(err, "not written"), 0, "{err}");
+    drop(c);
 }
 
 /// `listen` writing to a 4 MiB tmpfs of its own with `free` bytes left: `unshare --user
