@@ -23,8 +23,9 @@
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
 //! so their senders' windows close; UDP cannot wait long, so a batch of datagrams that finds
-//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
-//! one maximum-size message and one read.
+//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue, one read
+//! per connection, and `--max-buffered-bytes` for the unfinished messages of all connections
+//! together ([`budget`]).
 
 pub mod budget;
 pub mod connection;
