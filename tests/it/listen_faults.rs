@@ -127,7 +127,8 @@ fn issue_14_a_reader_that_goes_away_stops_listen_without_further_traffic() {
 }
 
 /// `listen` writing to a 4 MiB tmpfs of its own with `free` bytes left: `unshare --user
-/// --map-root-user --mount` (no root on the host), `mount -t tmpfs` on `DIR/disk`, a filler
+/// --map-root-user --mount` (no root on the host; plain `--mount` as root where user
+/// namespaces are off), `mount -t tmpfs` on `DIR/disk`, a filler
 /// file. `listen` runs in the background of a shell that records its pid and exit status in
 /// `DIR` (outside the tmpfs, so the host sees them) and then keeps the mount namespace alive,
 /// so the test reaches the tmpfs through `/proc/SHELL/root`.
@@ -150,16 +151,11 @@ impl SmallDisk {
         let output = format!("{d}/disk/events.jsonl");
         let mut args = vec!["--tcp", "127.0.0.1:0", "--output", &output];
         args.extend_from_slice(extra);
-        let wrapper = [
-            "unshare",
-            "--user",
-            "--map-root-user",
-            "--mount",
-            "sh",
-            "-c",
-            &script,
-            &d,
-        ];
+        let unshare = crate::util::mountns_args()
+            .unwrap_or_else(|why| panic!("cannot create a mount namespace to test in: {why}"));
+        let mut wrapper = vec!["unshare"];
+        wrapper.extend_from_slice(unshare);
+        wrapper.extend_from_slice(&["sh", "-c", &script, &d]);
         let listen = Listen::start_wrapped(&wrapper, &args);
         let mut disk = SmallDisk {
             listen,
