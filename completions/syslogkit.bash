@@ -616,7 +616,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__listen)
-            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --idle-timeout --recv-buffer-size --reuse-port --stats --workers --metrics --shutdown-delay --proxy-protocol --proxy-protocol-from --help --version"
+            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --max-connections-per-source --idle-timeout --frame-timeout --max-buffered-bytes --on-output-error --recv-buffer-size --reuse-port --stats --workers --metrics --shutdown-delay --proxy-protocol --proxy-protocol-from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -690,8 +690,24 @@ _syslogkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-connections-per-source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --frame-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-buffered-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-output-error)
+                    COMPREPLY=($(compgen -W "retry exit" -- "${cur}"))
                     return 0
                     ;;
                 --recv-buffer-size)

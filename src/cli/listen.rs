@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use syslogkit::framing::FramingName;
-use syslogkit::listen::{self, ListenerConfig, Output, TlsConfig, TlsVersion};
+use syslogkit::listen::{
+    self, ListenError, ListenerConfig, OnOutputError, Output, TlsConfig, TlsVersion,
+};
 
 use super::args::{self, parse_addr, parse_duration, parse_size, parse_zone};
 use super::parse::ParseOptionArgs;
@@ -32,6 +34,12 @@ use syslogkit::syslog::timestamp::Zone;
 /// slow down; UDP datagrams that find no room are dropped and counted. On SIGINT or SIGTERM,
 /// listen stops accepting, reads what the open connections already sent, emits every complete
 /// and partial message, flushes, prints a summary on stderr and exits 0.
+///
+/// A closed output pipe stops listen with exit status 2 and a count of the messages received
+/// and not written. A full disk is retried (--on-output-error) and never leaves half a line. A
+/// message begun must be finished within --frame-timeout, and all unfinished messages together
+/// stay within --max-buffered-bytes; a message cut short by either becomes an event with
+/// error.message and the part received.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     Receive on the default loopback port and watch the events:
@@ -118,11 +126,38 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = listen::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
 
+    /// Most TCP and TLS connections open at once from one IP address; beyond it new ones from
+    /// that address are closed at once and counted, so one source cannot take every slot.
+    /// Default: no limit but --max-connections.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_source: Option<u32>,
+
     /// Close a connection that sent nothing for this long (300s, 5m, 500ms; 0: never).
     #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     idle_timeout: Duration,
 
-    /// SO_RCVBUF of the sockets (the kernel caps it at net.core.rmem_max). Units: KiB, MiB.
+    /// Close a connection whose message under way is not finished this long after its first
+    /// byte (a drip-feed, which --idle-timeout cannot see); the part received becomes an event
+    /// with error.message. 0: never.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    frame_timeout: Duration,
+
+    /// Most memory all connections together may hold in unfinished messages (KiB, MiB, GiB);
+    /// beyond it the largest are cut short into events with error.message and the rest of
+    /// each is skipped. Default: an eighth of the memory, at most 1GiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_buffer_size)]
+    max_buffered_bytes: Option<usize>,
+
+    /// When the output is full (no space left, quota, file size limit): 'retry' holds the
+    /// events, holds back TCP senders and writes again when there is room; 'exit' stops with
+    /// status 2. Either way no line is left half written. A broken output (closed pipe) always
+    /// stops listen with status 2 and a count of the messages not written.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = OnOutputError::Retry)]
+    on_output_error: OnOutputError,
+
+    /// SO_RCVBUF of the sockets (SO_RCVBUFFORCE for UDP where permitted, else the kernel caps
+    /// it at net.core.rmem_max). Units: KiB, MiB. Default: the system's for TCP, 8MiB for UDP,
+    /// so that a burst fits; the startup lines say what the kernel granted.
     #[arg(long, value_name = "SIZE", value_parser = parse_buffer_size)]
     recv_buffer_size: Option<usize>,
 
@@ -245,7 +280,13 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         parse: args.options.options(args.parse, args.timezone),
         output: args.output.map_or(Output::Stdout, Output::File),
         max_connections: args.max_connections,
+        max_connections_per_source: args.max_connections_per_source.map(|n| n as usize),
         idle_timeout: (!args.idle_timeout.is_zero()).then_some(args.idle_timeout),
+        frame_timeout: (!args.frame_timeout.is_zero()).then_some(args.frame_timeout),
+        max_buffered_bytes: args
+            .max_buffered_bytes
+            .unwrap_or(defaults.max_buffered_bytes),
+        on_output_error: args.on_output_error,
         recv_buffer_size: args.recv_buffer_size,
         reuse_port: args.reuse_port,
         stats_interval: args.stats.filter(|d| !d.is_zero()),
@@ -254,16 +295,44 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         shutdown_delay: args.shutdown_delay,
         proxy: proxy_config(args.proxy_protocol, args.proxy_protocol_from)?,
     };
-    let summary = listen::listen(config, |addrs, metrics| {
+    let asked = args
+        .recv_buffer_size
+        .unwrap_or(listen::udp::DEFAULT_RECV_BUFFER);
+    let result = listen::listen(config, |addrs, udp_buffers, metrics| {
         for (protocol, addr) in addrs {
             eprintln!("syslogkit listen: listening on {addr}/{protocol}");
+        }
+        for (addr, granted) in udp_buffers {
+            // SO_RCVBUF reads back twice what the kernel granted for data.
+            let capped = if granted / 2 < asked {
+                " (capped by net.core.rmem_max; SO_RCVBUFFORCE needs CAP_NET_ADMIN)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "syslogkit listen: {addr}/udp receive buffer: asked {asked} bytes, the kernel granted {granted}{capped}"
+            );
         }
         if let Some(addr) = metrics {
             eprintln!(
                 "syslogkit listen: metrics on http://{addr}/metrics, health on http://{addr}/health"
             );
         }
-    })?;
-    eprintln!("syslogkit listen: stopped: {summary}");
-    Ok(ExitCode::SUCCESS)
+    });
+    match result {
+        Ok(summary) => {
+            eprintln!("syslogkit listen: stopped: {summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        // A broken output loses what was received: an error even for a closed pipe, which
+        // main() would take for `| head` and pass over in silence.
+        Err(e @ ListenError::Write { .. }) => {
+            if let ListenError::Write { summary, .. } = &e {
+                eprintln!("syslogkit listen: stopped: {summary}");
+            }
+            eprintln!("syslogkit listen: {:#}", anyhow::Error::new(e));
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -98,6 +98,16 @@ impl FrameCodec {
         consumed
     }
 
+    /// See [`Decoder::cut`].
+    pub fn cut<'b>(&mut self, src: &'b [u8]) -> (Option<&'b [u8]>, usize) {
+        self.decoder.cut(src)
+    }
+
+    /// See [`Decoder::in_message`].
+    pub fn in_message(&self, src: &[u8]) -> bool {
+        self.decoder.in_message(src)
+    }
+
     /// Runs the slice decoder over `src` until it yields an item or needs more input, dropping
     /// skipped bytes as it goes.
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> Option<Frame> {

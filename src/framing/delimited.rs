@@ -126,6 +126,26 @@ impl DelimitedDecoder {
         }
     }
 
+    /// Gives up on the unfinished message that `buf` holds (the caller has taken every
+    /// complete one): returns its bytes so far and how many of `buf` are consumed, and skips the
+    /// rest of it, as for an oversized message. `None` when no message is under way.
+    pub fn cut<'b>(&mut self, buf: &'b [u8]) -> (Option<&'b [u8]>, usize) {
+        if self.discarding || buf.is_empty() {
+            return (None, 0);
+        }
+        // A partial delimiter at the end stays, so that the skip still finds it whole.
+        let keep = buf.len() - (self.delimiter.len() - 1).min(buf.len());
+        self.discarding = true;
+        self.scanned = 0;
+        (Some(&buf[..keep]), keep)
+    }
+
+    /// Whether a message has begun and not ended: bytes held, or the rest of an oversized one
+    /// being skipped.
+    pub fn in_message(&self, buf: &[u8]) -> bool {
+        self.discarding || !buf.is_empty()
+    }
+
     /// Like [`decode`](Self::decode) once the stream has ended: a last message without its
     /// delimiter comes out as [`Decoded::Truncated`] — except with LF framing, where a missing
     /// final LF is ordinary (files, `printf`), so it is a whole frame.

@@ -389,6 +389,26 @@ impl Decoder {
         }
     }
 
+    /// Gives up on the unfinished message that `buf` holds after every complete one was
+    /// taken (a receiver out of memory or patience): returns its bytes so far, if any, and how
+    /// many bytes of `buf` are consumed; the rest of that message is skipped as it arrives,
+    /// as for an oversized one, and decoding carries on with the next.
+    pub fn cut<'b>(&mut self, buf: &'b [u8]) -> (Option<&'b [u8]>, usize) {
+        match &mut self.inner {
+            Inner::Delimited(d) => d.cut(buf),
+            Inner::OctetCounting(d) => d.cut(buf),
+        }
+    }
+
+    /// Whether a message has begun in `buf` (the unconsumed bytes) and not ended, counting the
+    /// skipped rest of an oversized one.
+    pub fn in_message(&self, buf: &[u8]) -> bool {
+        match &self.inner {
+            Inner::Delimited(d) => d.in_message(buf),
+            Inner::OctetCounting(d) => d.in_message(buf),
+        }
+    }
+
     /// Every message of `buf` in order, borrowed where it lies, until `each` breaks or `buf`
     /// holds no complete message (at `eof`: until everything is consumed, a last message cut
     /// short coming out as [`Decoded::Truncated`]). Returns how many bytes were consumed (the
@@ -594,5 +614,43 @@ mod tests {
                 .contains("more than 10 times the maximum message size (1024 bytes)")
         );
         assert_eq!(Decoded::Frame(b"x").error(10), None);
+    }
+
+    type Items = Vec<(Vec<u8>, Option<FrameError>)>;
+
+    /// Every item of `buf` (not at the end of the stream) with its defect.
+    fn items(d: &mut Decoder, buf: &[u8]) -> (Items, usize) {
+        let mut out = Vec::new();
+        let (used, _) = d.for_each(buf, false, |item| {
+            out.push((item.bytes().to_vec(), item.defect()));
+            ControlFlow::<()>::Continue(())
+        });
+        (out, used)
+    }
+
+    #[test]
+    fn cut_lf_message_gives_its_part_and_skips_the_rest_up_to_the_lf() {
+        let mut d = Decoder::new(&Framing::Lf, 1024);
+        assert_eq!(items(&mut d, b"<13>begun"), (vec![], 0));
+        assert!(d.in_message(b"<13>begun"));
+        assert_eq!(d.cut(b"<13>begun"), (Some(&b"<13>begun"[..]), 9));
+        assert!(d.in_message(b""), "the rest is still to skip");
+        let (got, used) = items(&mut d, b" and the rest\n<13>next\n");
+        assert_eq!(got, vec![(b"<13>next".to_vec(), None)]);
+        assert_eq!(used, 23);
+        assert!(!d.in_message(b""));
+    }
+
+    #[test]
+    fn cut_octet_counted_message_skips_the_rest_by_count() {
+        let mut d = Decoder::new(&Framing::Auto, 1024);
+        assert_eq!(items(&mut d, b"10 abc"), (vec![], 0));
+        assert_eq!(d.cut(b"10 abc"), (Some(&b"abc"[..]), 6));
+        let (got, used) = items(&mut d, b"defghij5 hello");
+        assert_eq!(got, vec![(b"hello".to_vec(), None)]);
+        assert_eq!(used, 14);
+        // Nothing under way: nothing to cut.
+        assert_eq!(d.cut(b""), (None, 0));
+        assert!(!d.in_message(b""));
     }
 }

@@ -150,6 +150,32 @@ impl OctetCountingDecoder {
         }
     }
 
+    /// Gives up on the unfinished message that `buf` holds (the caller has taken every
+    /// complete one): returns its bytes so far (without the length prefix) and how many of
+    /// `buf` are consumed, and skips the rest of it by count or up to its LF. `None` when no
+    /// message is under way, or only a length prefix has arrived.
+    pub fn cut<'b>(&mut self, buf: &'b [u8]) -> (Option<&'b [u8]>, usize) {
+        match self.state {
+            State::Skipping(_) => (None, 0),
+            State::Line(_) => self.lines.cut(buf),
+            State::Start if buf.is_empty() => (None, 0),
+            State::Start => match self.prefix(buf) {
+                Prefix::Count { count, len } if buf.len() < len + count => {
+                    self.state = State::Skipping(len + count - buf.len());
+                    self.skip_line_ends = true;
+                    (Some(&buf[len..]), buf.len())
+                }
+                _ => (None, 0),
+            },
+        }
+    }
+
+    /// Whether a message has begun and not ended: bytes held, or the rest of one being
+    /// skipped.
+    pub fn in_message(&self, buf: &[u8]) -> bool {
+        !buf.is_empty() || self.state != State::Start || self.lines.in_message(&[])
+    }
+
     fn start<'b>(&mut self, buf: &'b [u8]) -> (Option<Decoded<'b>>, usize) {
         let Some(&first) = buf.first() else {
             return (None, 0);

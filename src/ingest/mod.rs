@@ -290,6 +290,18 @@ impl LineParser {
         self.write_error_from(line, reason, None, out)
     }
 
+    /// [`write_error`](Self::write_error) for a message that came over the network and was
+    /// given up on by the receiver (`listen`'s limits): the event carries the sender too.
+    pub fn write_received_error(
+        &self,
+        bytes: &[u8],
+        reason: String,
+        received: Option<&Received<'_>>,
+        out: &mut Vec<u8>,
+    ) -> Outcome {
+        self.write_error_from(bytes, reason, received, out)
+    }
+
     fn write_error_from(
         &self,
         line: &[u8],

@@ -7,6 +7,13 @@
 //! as it arrives). Events are handed over in the order their frames arrived, and waiting for
 //! room in the writer's queue is what stops the reading when the output is slow.
 //!
+//! A message begun must be finished within `--frame-timeout`, or the connection is closed (a
+//! drip-feed, one byte now and then, would otherwise keep a slot for ever: every byte resets
+//! `--idle-timeout`). What all connections hold of unfinished messages is counted against
+//! `--max-buffered-bytes` ([`super::budget`]); a connection asked to cut its message turns the
+//! part so far into an error event and skips the rest. Either way the part received is an
+//! event with `error.message`, never dropped without a word.
+//!
 //! At shutdown the connection keeps reading until the sender has been quiet for
 //! [`DRAIN_QUIET`] (at most [`DRAIN_LIMIT`]), then emits a last partial message, if any, as an
 //! event with `error.message`.
@@ -17,8 +24,9 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::time::{Instant, timeout};
+use tokio::time::{Instant, timeout, timeout_at};
 
+use super::budget::{Account, CUT_KEEP_BYTES};
 use super::output::{BATCH_BYTES, EventSender};
 use super::shared::Shared;
 use super::shutdown::{DRAIN_LIMIT, DRAIN_QUIET};
@@ -39,6 +47,10 @@ enum Read {
     Failed(io::Error),
     /// Nothing for `--idle-timeout`.
     Idle,
+    /// A message begun and not finished within `--frame-timeout`.
+    FrameTimeout,
+    /// Asked to cut its unfinished message (`--max-buffered-bytes`).
+    Cut,
     /// During shutdown: nothing for [`DRAIN_QUIET`], or [`DRAIN_LIMIT`] reached.
     Drained,
     /// The shutdown signal came while waiting.
@@ -63,22 +75,32 @@ pub async fn serve<S>(
         messages: 0,
         parse_errors: 0,
         frame_errors: 0,
+        completed: 0,
+        account: shared.budget.account(),
+        allocated: 0,
         peer: Arc::new(peer),
         shared,
         tx,
     };
     let mut read_size = FIRST_READ_BYTES;
     let mut drain_until: Option<Instant> = None;
+    // When the message under way began (its first byte arrived).
+    let mut pending_since: Option<Instant> = None;
+    let frame_timeout = conn.shared.frame_timeout;
     loop {
         if conn.buf.capacity() - conn.buf.len() < read_size {
             conn.buf.reserve(read_size);
+            conn.allocated = conn.allocated.max(conn.buf.capacity());
         }
         let room = conn.buf.capacity() - conn.buf.len();
         let read = match drain_until {
             None => {
+                let frame_deadline = pending_since.zip(frame_timeout).map(|(s, t)| s + t);
+                let idle = conn.shared.idle_timeout;
                 tokio::select! {
                     biased;
-                    read = read_within(&mut stream, &mut conn.buf, conn.shared.idle_timeout) => read,
+                    () = conn.account.cut_requested() => Read::Cut,
+                    read = read_within(&mut stream, &mut conn.buf, idle, frame_deadline) => read,
                     _ = conn.shared.token.cancelled() => Read::Shutdown,
                 }
             }
@@ -96,7 +118,26 @@ pub async fn serve<S>(
                 if n == room && read_size < MAX_READ_BYTES {
                     read_size *= 2;
                 }
+                let before = conn.completed;
                 if !conn.emit(false).await {
+                    return;
+                }
+                let unfinished = conn.codec.in_message(&conn.buf);
+                pending_since = match pending_since {
+                    _ if !unfinished => None,
+                    _ if conn.completed > before => Some(Instant::now()),
+                    Some(since) => Some(since),
+                    None => Some(Instant::now()),
+                };
+                conn.account_buffer();
+                // A sender that keeps the socket busy with one endless message is never idle:
+                // check the deadline here too.
+                if drain_until.is_none()
+                    && pending_since
+                        .zip(frame_timeout)
+                        .is_some_and(|(since, t)| since.elapsed() >= t)
+                {
+                    conn.frame_timed_out().await;
                     return;
                 }
             }
@@ -105,6 +146,20 @@ pub async fn serve<S>(
             Read::Idle => {
                 Counters::add(&conn.shared.counters.idle_closed, 1);
                 break;
+            }
+            Read::FrameTimeout => {
+                conn.frame_timed_out().await;
+                return;
+            }
+            Read::Cut => {
+                if !conn.cut_for_budget().await {
+                    return;
+                }
+                pending_since = conn
+                    .codec
+                    .in_message(&conn.buf)
+                    .then(Instant::now)
+                    .or(pending_since);
             }
             Read::Failed(e) => {
                 // A TLS peer that closes without close_notify is an ordinary end of stream.
@@ -131,16 +186,23 @@ impl From<io::Result<usize>> for Read {
     }
 }
 
-/// One read, given up after `idle` without data.
+/// One read, given up after `idle` without data or at `frame_deadline`.
 async fn read_within<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut BytesMut,
     idle: Option<Duration>,
+    frame_deadline: Option<Instant>,
 ) -> Read {
-    match idle {
+    let idle_deadline = idle.map(|d| Instant::now() + d);
+    let deadline = match (idle_deadline, frame_deadline) {
+        (Some(i), Some(f)) => Some(i.min(f)),
+        (i, f) => i.or(f),
+    };
+    match deadline {
         None => Read::from(stream.read_buf(buf).await),
-        Some(idle) => match timeout(idle, stream.read_buf(buf)).await {
+        Some(deadline) => match timeout_at(deadline, stream.read_buf(buf)).await {
             Ok(result) => Read::from(result),
+            Err(_) if frame_deadline == Some(deadline) => Read::FrameTimeout,
             Err(_) => Read::Idle,
         },
     }
@@ -154,12 +216,108 @@ struct Conn {
     messages: u64,
     parse_errors: u64,
     frame_errors: u64,
+    /// Messages completed since the connection opened.
+    completed: u64,
+    /// This connection's share of `--max-buffered-bytes`.
+    account: Account,
+    /// The read buffer's allocation, as far as known (a `BytesMut` that has advanced shows
+    /// only the capacity ahead of its start).
+    allocated: usize,
     peer: Arc<Peer>,
     shared: Arc<Shared>,
     tx: EventSender,
 }
 
 impl Conn {
+    /// Gives a large read buffer back once it holds little, and reports what the connection
+    /// holds to the budget.
+    fn account_buffer(&mut self) {
+        if self.buf.len() <= MAX_READ_BYTES && self.allocated > 4 * MAX_READ_BYTES {
+            // A finished large message leaves a large allocation behind: copy the little that
+            // is left into a small one.
+            self.buf = BytesMut::from(&self.buf[..]);
+            self.allocated = self.buf.capacity();
+        }
+        let held = if self.buf.is_empty() {
+            0
+        } else {
+            self.allocated.max(self.buf.capacity())
+        };
+        self.account.hold(held);
+    }
+
+    /// Gives up on the message under way: its part so far, at most `keep` bytes of it, becomes
+    /// an error event saying `reason`, and the rest of the message is skipped as it arrives.
+    /// Returns whether there was a message under way.
+    fn give_up(&mut self, keep: usize, reason: impl FnOnce(usize) -> String) -> bool {
+        let (part, used) = self.codec.cut(&self.buf);
+        let cut = match part {
+            Some(part) => {
+                let received = Received {
+                    peer: &self.peer,
+                    created: Timestamp::now(),
+                };
+                self.tx.prepare(&mut self.batch);
+                let kept = &part[..part.len().min(keep)];
+                self.parser.write_received_error(
+                    kept,
+                    reason(part.len()),
+                    Some(&received),
+                    &mut self.batch,
+                );
+                self.messages += 1;
+                self.completed += 1;
+                self.frame_errors += 1;
+                self.parse_errors += 1;
+                true
+            }
+            None => false,
+        };
+        self.buf.advance(used);
+        self.allocated = self.allocated.max(self.buf.capacity());
+        self.account_buffer();
+        cut
+    }
+
+    /// `--max-buffered-bytes` was reached and this connection holds one of the largest
+    /// unfinished messages. False when the writer is gone.
+    async fn cut_for_budget(&mut self) -> bool {
+        self.account.cut_done();
+        let limit = self.account.limit();
+        let cut = self.give_up(CUT_KEEP_BYTES, |len| {
+            format!(
+                "message cut short after {len} bytes: all connections together held more than --max-buffered-bytes ({limit} bytes) of unfinished messages, and this was one of the largest; its first {} bytes are kept here, the rest of it was skipped",
+                len.min(CUT_KEEP_BYTES)
+            )
+        });
+        if cut {
+            Counters::add(&self.shared.counters.cut_partials, 1);
+            let addr = self.peer.addr;
+            self.shared.warnings.warn(|| {
+                format!(
+                    "{addr}: unfinished message cut short: --max-buffered-bytes {limit} reached"
+                )
+            });
+        }
+        self.hand_over().await
+    }
+
+    /// No message finished within `--frame-timeout`: the part under way becomes an error
+    /// event, and the connection closes.
+    async fn frame_timed_out(&mut self) {
+        let secs = self.shared.frame_timeout.unwrap_or_default().as_secs_f64();
+        Counters::add(&self.shared.counters.frame_timeouts, 1);
+        let addr = self.peer.addr;
+        self.shared.warnings.warn(|| {
+            format!("{addr}: a message begun {secs} s ago is not finished (--frame-timeout), closing the connection")
+        });
+        self.give_up(usize::MAX, |len| {
+            format!(
+                "connection closed by --frame-timeout ({secs} s): the message was not finished in time; the {len} bytes received are kept"
+            )
+        });
+        self.hand_over().await;
+    }
     /// Turns every complete frame in the buffer (at `eof`, also the rest) into events and
     /// hands them to the writer. False when the writer is gone.
     async fn emit(&mut self, eof: bool) -> bool {
@@ -174,10 +332,11 @@ impl Conn {
             // Frames are parsed where they lie in the read buffer; the buffer advances once
             // per batch. The codec reports hostile input as frames with a defect, never as Err.
             let (parser, batch) = (&mut self.parser, &mut self.batch);
-            let (messages, parse_errors, frame_errors) = (
+            let (messages, parse_errors, frame_errors, completed) = (
                 &mut self.messages,
                 &mut self.parse_errors,
                 &mut self.frame_errors,
+                &mut self.completed,
             );
             let used = self.codec.decode_in_place(&self.buf, eof, |decoded| {
                 if let Some(error) = decoded.defect() {
@@ -187,6 +346,7 @@ impl Conn {
                 // LineParser drops one trailing LF inside a frame, as rsyslog does.
                 let outcome = parser.write_received(&decoded, max_len, Some(&received), batch);
                 *messages += 1;
+                *completed += 1;
                 if outcome == Outcome::Failed {
                     *parse_errors += 1;
                 }

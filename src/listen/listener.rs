@@ -1,47 +1,40 @@
 //! Binding the sockets and running everything: accept loops for TCP and TLS, receive loops
 //! for UDP, the `--stats` ticker, the signal handler and the writer.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::connection;
 use super::metrics::ListenMetrics;
-use super::output::{BATCH_BYTES, EventSender, Writer};
+use super::output::{EventSender, Writer};
 use super::proxy;
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
-use super::{ListenError, ListenerConfig, Protocol, tls};
-use crate::ecs::{InputType, Peer, Received, TlsSession};
-use crate::framing::Decoder;
-use crate::ingest::{LineParser, Outcome, ParseOptions};
-use crate::syslog::timestamp::Timestamp;
+use super::udp;
+use super::{ListenError, ListenerConfig, Output, Protocol, tls};
+use crate::ecs::{InputType, Peer, TlsSession};
+use crate::ingest::{LineParser, ParseOptions};
 use crate::transport::metrics::MetricsServer;
 
 /// How long a TLS handshake may take before the connection is dropped (slowloris).
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pending connections the kernel queues for each TCP listener.
 const LISTEN_BACKLOG: i32 = 4096;
-/// Datagrams read in one go (without waiting) before their events are handed over.
-const UDP_BATCH_DATAGRAMS: usize = 256;
-/// How long a batch of datagrams waits for room in the writer's queue before it is dropped.
-/// The first benchmark dropped 5 % of a 50,000 msg/s stream with no wait at all while the
-/// file writer caught up; rsyslog blocks instead and lost none.
-const UDP_QUEUE_WAIT: Duration = Duration::from_millis(100);
-/// The largest UDP payload.
-const UDP_MAX_DATAGRAM: usize = 65_536;
 
 struct TcpBound {
     listener: std::net::TcpListener,
@@ -52,6 +45,8 @@ struct TcpBound {
 struct UdpBound {
     socket: std::net::UdpSocket,
     addr: SocketAddr,
+    /// SO_RCVBUF as the kernel reports it (twice what it grants for data).
+    recv_buffer: usize,
 }
 
 /// Bound sockets, ready to run.
@@ -67,6 +62,7 @@ pub struct Listener {
     writer: Writer,
     writer_done: oneshot::Receiver<()>,
     tx: EventSender,
+    output: Output,
     shared: Arc<Shared>,
     tcp_parser: LineParser,
     udp_parser: LineParser,
@@ -133,23 +129,31 @@ impl Listener {
         let mut udp_keep = Vec::new();
         let mut udp_inodes = Vec::new();
         let per_addr = if config.reuse_port { threads } else { 1 };
+        let udp_buffer = config.recv_buffer_size.unwrap_or(udp::DEFAULT_RECV_BUFFER);
         for &wanted in &config.udp {
             let mut addr = wanted;
             for i in 0..per_addr {
-                let socket = bind_udp(addr, config.recv_buffer_size, config.reuse_port).map_err(
-                    |source| ListenError::Bind {
+                let socket = bind_udp(addr, udp_buffer, config.reuse_port).map_err(|source| {
+                    ListenError::Bind {
                         addr,
                         protocol: Protocol::Udp,
                         source,
-                    },
-                )?;
+                    }
+                })?;
                 if i == 0 {
                     // Port 0: the others join the port the kernel chose.
                     addr = socket.local_addr().map_err(ListenError::Runtime)?;
                 }
                 udp_inodes.extend(socket_inode(&socket));
                 udp_keep.push(socket.try_clone().map_err(ListenError::Runtime)?);
-                udp.push(UdpBound { socket, addr });
+                let recv_buffer = socket2::SockRef::from(&socket)
+                    .recv_buffer_size()
+                    .unwrap_or(0);
+                udp.push(UdpBound {
+                    socket,
+                    addr,
+                    recv_buffer,
+                });
             }
         }
 
@@ -157,8 +161,6 @@ impl Listener {
             let _guard = runtime.enter();
             Signals::install().map_err(ListenError::Runtime)?
         };
-        let (done_tx, writer_done) = oneshot::channel();
-        let (writer, tx) = Writer::start(&config.output, done_tx)?;
         let parser = |default: &str| {
             let dataset = config.parse.dataset.clone().or(Some(default.to_string()));
             LineParser::new(ParseOptions {
@@ -170,13 +172,24 @@ impl Listener {
             framing: config.framing.clone(),
             max_len: config.max_message_size,
             idle_timeout: config.idle_timeout,
+            frame_timeout: config.frame_timeout,
             max_connections: config.max_connections as u64,
+            max_connections_per_source: config.max_connections_per_source,
+            per_source: Mutex::new(HashMap::new()),
+            budget: Budget::new(config.max_buffered_bytes),
             counters: Counters::default(),
             warnings: Warnings::default(),
             token: CancellationToken::new(),
             draining: AtomicBool::new(false),
             proxy: config.proxy.clone(),
         });
+        let (done_tx, writer_done) = oneshot::channel();
+        let (writer, tx) = Writer::start(
+            &config.output,
+            config.on_output_error,
+            shared.clone(),
+            done_tx,
+        )?;
         let udp_inodes = Arc::new(udp_inodes);
         let metrics = match config.metrics {
             None => None,
@@ -202,6 +215,7 @@ impl Listener {
             writer,
             writer_done,
             tx,
+            output: config.output.clone(),
             shared,
             tcp_parser: parser("tcp.generic"),
             udp_parser: parser("udp.generic"),
@@ -239,6 +253,18 @@ impl Listener {
         self.metrics.as_ref().map(MetricsServer::local_addr)
     }
 
+    /// The receive buffer of each UDP address as the kernel reports it (SO_RCVBUF reads back
+    /// twice what was granted for data, the other half being its bookkeeping).
+    pub fn udp_recv_buffers(&self) -> Vec<(SocketAddr, usize)> {
+        let mut buffers: Vec<(SocketAddr, usize)> = Vec::new();
+        for u in &self.udp {
+            if !buffers.iter().any(|(a, _)| *a == u.addr) {
+                buffers.push((u.addr, u.recv_buffer));
+            }
+        }
+        buffers
+    }
+
     /// A token that stops the listener like SIGTERM does, for embedding and tests.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shared.token.clone()
@@ -258,6 +284,7 @@ impl Listener {
             writer,
             writer_done,
             tx,
+            output,
             shared,
             tcp_parser,
             udp_parser,
@@ -267,7 +294,16 @@ impl Listener {
         } = self;
         let token = shared.token.clone();
         let inodes = udp_inodes;
-        runtime.block_on(async {
+        let mut udp_threads = Vec::new();
+        for bound in udp {
+            let parser = udp_parser.clone();
+            let handle = runtime.handle().clone();
+            match udp::spawn(bound.socket, parser, shared.clone(), tx.clone(), handle) {
+                Ok(thread) => udp_threads.push(thread),
+                Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
+            }
+        }
+        let pipe_closed = runtime.block_on(async {
             for bound in tcp {
                 let listener = TcpListener::from_std(bound.listener);
                 let (shared, tx) = (shared.clone(), tx.clone());
@@ -275,15 +311,6 @@ impl Listener {
                     Ok(listener) => {
                         let parser = tcp_parser.clone();
                         tokio::spawn(accept_loop(listener, bound.tls, parser, shared, tx));
-                    }
-                    Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
-                }
-            }
-            for bound in udp {
-                match UdpSocket::from_std(bound.socket) {
-                    Ok(socket) => {
-                        let parser = udp_parser.clone();
-                        tokio::spawn(udp_loop(socket, parser, shared.clone(), tx.clone()));
                     }
                     Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
                 }
@@ -297,13 +324,24 @@ impl Listener {
                 ));
             }
             drop(tx);
+            let watch_pipe = matches!(output, Output::Stdout);
             tokio::select! {
-                () = signals.wait(token.clone(), &shared.draining, shutdown_delay) => {}
-                _ = writer_done => token.cancel(),
+                () = signals.wait(token.clone(), &shared.draining, shutdown_delay) => false,
+                _ = writer_done => {
+                    token.cancel();
+                    false
+                }
+                () = reader_gone(), if watch_pipe => {
+                    token.cancel();
+                    true
+                }
             }
         });
-        // The runtime's threads go on draining the connections; the writer ends when the
-        // last of them has handed over its events.
+        // The runtime's threads go on draining the connections, and the UDP readers take what
+        // the kernel holds; the writer ends when the last of them has handed over its events.
+        for thread in udp_threads {
+            let _ = thread.join();
+        }
         let written = writer.join();
         runtime.shutdown_timeout(Duration::from_secs(1));
         shared.warnings.flush();
@@ -312,9 +350,56 @@ impl Listener {
             .snapshot(started, stats::kernel_udp_drops(&inodes));
         drop(udp_keep);
         drop(metrics);
-        written.map_err(ListenError::Write)?;
+        // A reader that went away while nothing was written is noticed by the watch, not by a
+        // failed write: it is the same broken output.
+        let written = written.and_then(|()| match pipe_closed {
+            #[cfg(unix)]
+            true => Err(io::Error::from_raw_os_error(libc::EPIPE)),
+            #[cfg(not(unix))]
+            true => Err(io::Error::from(io::ErrorKind::BrokenPipe)),
+            false => Ok(()),
+        });
+        written.map_err(|source| ListenError::Write {
+            output,
+            summary: Box::new(summary),
+            source,
+        })?;
         Ok(summary)
     }
+}
+
+/// How often an idle `listen` looks whether the reader of its stdout pipe is still there.
+const PIPE_WATCH: Duration = Duration::from_millis(500);
+
+/// Resolves once stdout is a pipe or socket whose reader has gone (`poll` says POLLERR or
+/// POLLHUP on our end), so that `listen | sleep 15` stops when sleep does, not at the next
+/// write, which may come much later. Never resolves for a file or a terminal.
+async fn reader_gone() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = io::stdout().as_raw_fd();
+        // SAFETY: fstat fills the struct it is given.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let is_stream = unsafe { libc::fstat(fd, &mut stat) } == 0
+            && matches!(stat.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFSOCK);
+        if is_stream {
+            loop {
+                tokio::time::sleep(PIPE_WATCH).await;
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: 0,
+                    revents: 0,
+                };
+                // SAFETY: poll reads and writes the one pollfd given, without waiting.
+                let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+                if ready > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                    return;
+                }
+            }
+        }
+    }
+    std::future::pending::<()>().await
 }
 
 fn bind_tcp(
@@ -347,7 +432,7 @@ fn bind_tcp(
 
 fn bind_udp(
     addr: SocketAddr,
-    recv_buffer: Option<usize>,
+    recv_buffer: usize,
     reuse_port: bool,
 ) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(
@@ -361,11 +446,8 @@ fn bind_udp(
     }
     #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
     let _ = reuse_port;
-    if let Some(size) = recv_buffer {
-        socket.set_recv_buffer_size(size)?;
-    }
+    udp::set_recv_buffer(&socket, recv_buffer)?;
     socket.bind(&addr.into())?;
-    socket.set_nonblocking(true)?;
     Ok(socket.into())
 }
 
@@ -404,13 +486,39 @@ fn raise_open_file_limit() {
     }
 }
 
-/// Decrements the open-connection count when a connection task ends, however it ends.
-struct OpenConnection(Arc<Shared>);
+/// Decrements the open-connection counts (all, and its source's with
+/// `--max-connections-per-source`) when a connection task ends, however it ends.
+struct OpenConnection(Arc<Shared>, Option<IpAddr>);
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.counters.open.fetch_sub(1, Relaxed);
+        if let Some(ip) = self.1 {
+            let mut per_source = self.0.per_source.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = per_source.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    per_source.remove(&ip);
+                }
+            }
+        }
     }
+}
+
+/// Counts a new connection from `ip` against `--max-connections-per-source`: `Ok(Some(ip))`
+/// when counted, `Ok(None)` without the limit, `Err(max)` when `ip` already has `max` open.
+fn admit_source(shared: &Shared, ip: IpAddr) -> Result<Option<IpAddr>, usize> {
+    let Some(max) = shared.max_connections_per_source else {
+        return Ok(None);
+    };
+    let ip = ip.to_canonical();
+    let mut per_source = shared.per_source.lock().unwrap_or_else(|e| e.into_inner());
+    let open = per_source.entry(ip).or_insert(0);
+    if *open >= max {
+        return Err(max);
+    }
+    *open += 1;
+    Ok(Some(ip))
 }
 
 async fn accept_loop(
@@ -461,9 +569,22 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        let source = match admit_source(&shared, addr.ip()) {
+            Ok(source) => source,
+            Err(max) => {
+                Counters::add(&counters.refused, 1);
+                Counters::add(&counters.refused_per_source, 1);
+                let ip = addr.ip();
+                shared.warnings.warn(|| {
+                    format!("{addr}: refused: --max-connections-per-source {max} connections are open from {ip}")
+                });
+                drop(stream);
+                continue;
+            }
+        };
         counters.open.fetch_add(1, Relaxed);
         Counters::add(&counters.connections, 1);
-        let guard = OpenConnection(shared.clone());
+        let guard = OpenConnection(shared.clone(), source);
         let (shared, tx, tls, parser) = (shared.clone(), tx.clone(), tls.clone(), parser.clone());
         tokio::spawn(async move {
             let _guard = guard;
@@ -530,104 +651,6 @@ async fn serve_tls(
     };
     let session = tls::session(stream.get_ref().1);
     connection::serve(stream, peer(Some(session)), parser, shared, tx).await;
-}
-
-/// Reads datagrams, one message each. A batch waits at most [`UDP_QUEUE_WAIT`] for room in
-/// the writer's queue (the socket's receive buffer holds what arrives meanwhile), then is
-/// dropped and counted: a stalled output must not stall UDP forever.
-async fn udp_loop(socket: UdpSocket, parser: LineParser, shared: Arc<Shared>, tx: EventSender) {
-    let decoder = Decoder::new(&shared.framing, shared.max_len);
-    let mut buf = vec![0u8; UDP_MAX_DATAGRAM];
-    let mut batch = Vec::new();
-    let mut peer: Option<Peer> = None;
-    let counters = &shared.counters;
-    loop {
-        let first = tokio::select! {
-            biased;
-            () = shared.token.cancelled() => break,
-            r = socket.recv_from(&mut buf) => r,
-        };
-        let mut datagrams = 0u64;
-        let mut next = first;
-        tx.prepare(&mut batch);
-        loop {
-            match next {
-                Ok((n, addr)) => {
-                    datagrams += 1;
-                    Counters::add(&counters.bytes, n as u64);
-                    let peer = match &mut peer {
-                        Some(p) if p.addr == addr => p,
-                        slot => slot.insert(Peer::new(addr, InputType::Udp, None)),
-                    };
-                    let received = Received {
-                        peer,
-                        created: Timestamp::now(),
-                    };
-                    let decoded = decoder.decode_datagram(&buf[..n]);
-                    if decoded.defect().is_some() {
-                        Counters::add(&counters.frame_errors, 1);
-                    }
-                    let outcome = parser.write_received(
-                        &decoded,
-                        shared.max_len,
-                        Some(&received),
-                        &mut batch,
-                    );
-                    if outcome == Outcome::Failed {
-                        Counters::add(&counters.parse_errors, 1);
-                    }
-                }
-                // ICMP port unreachable from an earlier reply and the like: not ours to fix.
-                Err(ref e) if e.kind() != io::ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-            if datagrams as usize >= UDP_BATCH_DATAGRAMS || batch.len() >= BATCH_BYTES {
-                break;
-            }
-            next = socket.try_recv_from(&mut buf);
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        match tokio::time::timeout(UDP_QUEUE_WAIT, tx.send(&mut batch)).await {
-            Ok(Ok(())) => Counters::add(&counters.udp_messages, datagrams),
-            Ok(Err(_)) => return,
-            Err(_) => {
-                batch.clear();
-                Counters::add(&counters.udp_dropped, datagrams);
-            }
-        }
-    }
-    // Shutdown: what the kernel already holds was delivered to us; take it all, waiting for
-    // room in the queue this time.
-    loop {
-        let mut datagrams = 0;
-        while let Ok((n, addr)) = socket.try_recv_from(&mut buf) {
-            datagrams += 1;
-            Counters::add(&counters.bytes, n as u64);
-            let peer = Peer::new(addr, InputType::Udp, None);
-            let received = Received {
-                peer: &peer,
-                created: Timestamp::now(),
-            };
-            let decoded = decoder.decode_datagram(&buf[..n]);
-            if parser.write_received(&decoded, shared.max_len, Some(&received), &mut batch)
-                == Outcome::Failed
-            {
-                Counters::add(&counters.parse_errors, 1);
-            }
-            if batch.len() >= BATCH_BYTES {
-                break;
-            }
-        }
-        if datagrams == 0 {
-            break;
-        }
-        Counters::add(&counters.udp_messages, datagrams);
-        if tx.send(&mut batch).await.is_err() {
-            return;
-        }
-    }
 }
 
 async fn stats_loop(

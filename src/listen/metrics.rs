@@ -45,17 +45,22 @@ impl Source for ListenMetrics {
             &mut out,
             "syslogkit_connections_refused_total",
             Kind::Counter,
-            "Connections closed at once: --max-connections reached, or a PROXY header refused.",
+            "Connections closed at once: --max-connections or --max-connections-per-source reached, or a PROXY header refused.",
         )
-        .sample(&[("reason", "max_connections")], n(&c.refused))
+        .sample(
+            &[("reason", "max_connections")],
+            n(&c.refused) - n(&c.refused_per_source),
+        )
+        .sample(&[("reason", "per_source")], n(&c.refused_per_source))
         .sample(&[("reason", "proxy_header")], n(&c.proxy_refused));
         Family::new(
             &mut out,
             "syslogkit_connections_closed_total",
             Kind::Counter,
-            "Connections listen closed: idle for --idle-timeout, or a failed TLS handshake.",
+            "Connections listen closed: idle for --idle-timeout, a message not finished within --frame-timeout, or a failed TLS handshake.",
         )
         .sample(&[("reason", "idle")], n(&c.idle_closed))
+        .sample(&[("reason", "frame_timeout")], n(&c.frame_timeouts))
         .sample(&[("reason", "tls_handshake")], n(&c.tls_failed));
         Family::new(
             &mut out,
@@ -65,6 +70,27 @@ impl Source for ListenMetrics {
         )
         .sample(&[("transport", "tcp")], n(&c.tcp_messages))
         .sample(&[("transport", "udp")], n(&c.udp_messages));
+        Family::new(
+            &mut out,
+            "syslogkit_events_written_total",
+            Kind::Counter,
+            "Events written to the output.",
+        )
+        .sample(&[], n(&c.written));
+        Family::new(
+            &mut out,
+            "syslogkit_output_full_total",
+            Kind::Counter,
+            "Times a write found the output full (ENOSPC and the like) and was retried.",
+        )
+        .sample(&[], n(&c.output_full));
+        Family::new(
+            &mut out,
+            "syslogkit_partial_messages_cut_total",
+            Kind::Counter,
+            "Unfinished messages cut into error events to stay within --max-buffered-bytes.",
+        )
+        .sample(&[], n(&c.cut_partials));
         Family::new(
             &mut out,
             "syslogkit_bytes_received_total",

@@ -7,9 +7,14 @@
 //! - [`connection`]: one stream (TCP or TLS): read, cut into frames with
 //!   [`crate::framing::FrameCodec`], turn each frame into an event with
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
+//! - [`udp`]: a reader thread per UDP socket, datagrams in batches (recvmmsg), a large
+//!   receive buffer by default.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
-//! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry.
+//! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry;
+//!   whole lines only, a full output retried or fatal (`--on-output-error`), a broken one fatal.
+//! - [`budget`]: the memory all connections may hold in unfinished messages
+//!   (`--max-buffered-bytes`), and cutting the largest when it is spent.
 //! - [`stats`]: counters, `--stats` lines, the final summary, rate-limited warnings, kernel
 //!   UDP drop counts.
 //! - [`shutdown`]: SIGINT/SIGTERM to a cancellation every task watches.
@@ -20,9 +25,11 @@
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
 //! so their senders' windows close; UDP cannot wait long, so a batch of datagrams that finds
-//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue plus, per connection,
-//! one maximum-size message and one read.
+//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue, one read
+//! per connection, and `--max-buffered-bytes` for the unfinished messages of all connections
+//! together ([`budget`]).
 
+pub mod budget;
 pub mod connection;
 pub mod listener;
 pub mod metrics;
@@ -32,6 +39,7 @@ pub mod shared;
 pub mod shutdown;
 pub mod stats;
 pub mod tls;
+pub mod udp;
 
 use std::io;
 use std::net::SocketAddr;
@@ -44,6 +52,7 @@ use crate::ingest::ParseOptions;
 pub use crate::transport::Protocol;
 pub use crate::transport::tls::TlsVersion;
 pub use listener::Listener;
+pub use output::OnOutputError;
 pub use stats::ListenSummary;
 pub use tls::TlsConfig;
 
@@ -54,6 +63,11 @@ pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:5514";
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// The default `--idle-timeout`, as Elastic's TCP input (`timeout: 300s`).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The default `--frame-timeout`: a message begun must be finished within this long. Any
+/// sender writes a message in one go; only a drip-feed takes a minute over one.
+pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most `--max-buffered-bytes` defaults to, whatever the memory.
+pub const MAX_DEFAULT_BUFFERED_BYTES: usize = 1 << 30;
 
 /// Everything `listen` needs, free of the command line.
 #[derive(Clone, Debug)]
@@ -72,9 +86,21 @@ pub struct ListenerConfig {
     pub output: Output,
     /// Connections beyond this many open ones are closed at once and counted.
     pub max_connections: usize,
+    /// Connections from one IP address beyond this many open ones are closed at once and
+    /// counted; `None`: no limit but `max_connections`.
+    pub max_connections_per_source: Option<usize>,
     /// A connection that sends nothing for this long is closed; `None`: never.
     pub idle_timeout: Option<Duration>,
-    /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it.
+    /// A connection that holds part of a message this long without finishing it is closed
+    /// (the part becomes an error event); `None`: never.
+    pub frame_timeout: Option<Duration>,
+    /// The most memory, in bytes, all connections together may hold in unfinished messages;
+    /// beyond it the largest are cut into error events.
+    pub max_buffered_bytes: usize,
+    /// What to do when the output is full.
+    pub on_output_error: OnOutputError,
+    /// SO_RCVBUF for the sockets, in bytes; the kernel may double or cap it. `None`: the
+    /// system's default for TCP, [`udp::DEFAULT_RECV_BUFFER`] for UDP.
     pub recv_buffer_size: Option<usize>,
     /// Open one UDP socket per worker thread on each UDP address (SO_REUSEPORT), so the kernel
     /// spreads datagrams over them.
@@ -105,7 +131,11 @@ impl Default for ListenerConfig {
             parse: ParseOptions::default(),
             output: Output::Stdout,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_source: None,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
+            max_buffered_bytes: default_max_buffered_bytes(),
+            on_output_error: OnOutputError::default(),
             recv_buffer_size: None,
             reuse_port: false,
             stats_interval: None,
@@ -117,12 +147,40 @@ impl Default for ListenerConfig {
     }
 }
 
+/// The default `--max-buffered-bytes`: an eighth of the memory, at most
+/// [`MAX_DEFAULT_BUFFERED_BYTES`] (1 GiB where the memory cannot be read).
+pub fn default_max_buffered_bytes() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let kib: u64 = m
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()?;
+        usize::try_from(kib.saturating_mul(1024)).ok()
+    });
+    total.map_or(MAX_DEFAULT_BUFFERED_BYTES, |t| {
+        (t / 8).min(MAX_DEFAULT_BUFFERED_BYTES)
+    })
+}
+
 /// Where the events go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     Stdout,
     /// Created or truncated.
     File(PathBuf),
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Stdout => f.write_str("stdout"),
+            Output::File(path) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
 /// What stops `listen` from starting or running. Each error's own text says what failed and
@@ -150,9 +208,19 @@ pub enum ListenError {
         #[source]
         source: io::Error,
     },
-    /// Writing the events failed (a closed pipe, a full disk).
-    #[error("writing events")]
-    Write(#[source] io::Error),
+    /// Writing the events failed (a closed pipe, a full disk with `--on-output-error exit`):
+    /// `listen` stopped, and `summary` says what was received and not written.
+    #[error(
+        "writing events to {output} failed, so listen stopped; {} of {} messages received were not written",
+        summary.unwritten(),
+        summary.messages()
+    )]
+    Write {
+        output: Output,
+        summary: Box<ListenSummary>,
+        #[source]
+        source: io::Error,
+    },
     /// The `--metrics` endpoint could not be bound.
     #[error("cannot serve --metrics on {addr}")]
     Metrics {
@@ -189,13 +257,18 @@ fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String
     }
 }
 
-/// Binds every socket of `config`, reports the bound addresses and the metrics endpoint's to
-/// `on_bound` (port 0 becomes the port the kernel chose), and receives until SIGINT or SIGTERM.
+/// Binds every socket of `config`, reports to `on_bound` the bound addresses (port 0 becomes
+/// the port the kernel chose), the UDP receive buffers the kernel granted and where
+/// `--metrics` serves, and receives until SIGINT or SIGTERM.
 pub fn listen(
     config: ListenerConfig,
-    on_bound: impl FnOnce(&[(Protocol, SocketAddr)], Option<SocketAddr>),
+    on_bound: impl FnOnce(&[(Protocol, SocketAddr)], &[(SocketAddr, usize)], Option<SocketAddr>),
 ) -> Result<ListenSummary, ListenError> {
     let listener = Listener::bind(config)?;
-    on_bound(&listener.local_addrs(), listener.metrics_addr());
+    on_bound(
+        &listener.local_addrs(),
+        &listener.udp_recv_buffers(),
+        listener.metrics_addr(),
+    );
     listener.run()
 }

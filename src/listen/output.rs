@@ -12,16 +12,27 @@
 //! busy stream reuses a few warm buffers instead of growing a fresh one (page faults, copies
 //! on every doubling) for each batch. A connection holds a buffer only while it has events to
 //! hand over: idle connections hold none.
+//!
+//! Every line written is whole. A write the output takes only part of (a full disk) is cut
+//! back to the last whole line in a regular file (`ftruncate`), and the rest is written again
+//! later or not at all. A full output ([ENOSPC, EDQUOT, EFBIG](is_full)) is retried with a
+//! backoff and a warning every [`FULL_WARN_EVERY`] while the queue fills and the connections
+//! stop reading ([`OnOutputError::Retry`], the default), or ends `listen`
+//! ([`OnOutputError::Exit`]). Any other failure (a closed pipe, EIO) ends `listen`; the summary
+//! then counts the messages received and not written.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::shared::Shared;
+use super::shutdown::DRAIN_LIMIT;
+use super::stats::Counters;
 use super::{ListenError, Output};
 
 /// Bytes gathered before a write while batches keep coming.
@@ -142,6 +153,26 @@ impl EventSender {
     }
 }
 
+/// What the writer does when the output is full (ENOSPC, EDQUOT, EFBIG):
+/// `--on-output-error`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOutputError {
+    /// Keep the events, warn, and try again until there is room; meanwhile the queue fills and
+    /// TCP and TLS senders are held back, as rsyslog's queues do.
+    #[default]
+    Retry,
+    /// Stop `listen` (exit status 2) with no partial line in the output.
+    Exit,
+}
+
+display_as_flag_value!(OnOutputError);
+
+/// The first pause before writing again to a full output; it doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(1);
+/// A full output is reported at once, then at most this often while it stays full.
+pub const FULL_WARN_EVERY: Duration = Duration::from_secs(10);
+
 /// The running writer.
 pub struct Writer {
     thread: thread::JoinHandle<io::Result<()>>,
@@ -152,16 +183,27 @@ impl Writer {
     /// shutdown means the output failed.
     pub fn start(
         output: &Output,
+        on_full: OnOutputError,
+        shared: Arc<Shared>,
         done: oneshot::Sender<()>,
     ) -> Result<(Writer, EventSender), ListenError> {
-        let sink: Box<dyn Write + Send> = match output {
-            Output::Stdout => Box::new(io::stdout()),
-            Output::File(path) => {
-                Box::new(File::create(path).map_err(|source| ListenError::Output {
-                    path: path.clone(),
-                    source,
-                })?)
-            }
+        let file = match output {
+            Output::Stdout => stdout_file().map_err(ListenError::Runtime)?,
+            Output::File(path) => File::create(path).map_err(|source| ListenError::Output {
+                path: path.clone(),
+                source,
+            })?,
+        };
+        let regular = file.metadata().is_ok_and(|m| m.file_type().is_file());
+        let sink = Sink {
+            file,
+            name: output.to_string(),
+            regular,
+            on_full,
+            shared,
+            full_since: None,
+            warned: None,
+            shutdown_seen: None,
         };
         let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
         let pool = Arc::new(Pool::default());
@@ -189,11 +231,168 @@ impl Writer {
     }
 }
 
-fn write_all(
-    mut rx: mpsc::Receiver<Vec<u8>>,
-    mut sink: Box<dyn Write + Send>,
-    pool: &Pool,
-) -> io::Result<()> {
+/// Standard output as a `File` of its own (a duplicate of descriptor 1): unbuffered, so the
+/// writer knows how much of each write went out, and truncatable when it is a regular file.
+fn stdout_file() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        Ok(File::from(io::stdout().as_handle().try_clone_to_owned()?))
+    }
+}
+
+/// True for the errors of an output that is full rather than broken: no space left (ENOSPC),
+/// a quota (EDQUOT), a file-size limit (EFBIG, `ulimit -f`). Room can come back, so
+/// [`OnOutputError::Retry`] waits for it.
+pub fn is_full(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(
+            e.raw_os_error(),
+            Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        e.kind() == io::ErrorKind::StorageFull
+    }
+}
+
+/// The output and what the writer knows about it.
+struct Sink {
+    file: File,
+    /// `stdout` or the path, for messages.
+    name: String,
+    /// A regular file: a line cut short by a failed write can be truncated away.
+    regular: bool,
+    on_full: OnOutputError,
+    shared: Arc<Shared>,
+    /// Since when the output has been full.
+    full_since: Option<Instant>,
+    warned: Option<Instant>,
+    /// When the writer, retrying, first saw the shutdown signal.
+    shutdown_seen: Option<Instant>,
+}
+
+impl Sink {
+    /// Writes `data`, whole JSON lines, completely or fails, leaving no partial line behind in
+    /// a regular file; counts the lines written as they go out.
+    fn write_lines(&mut self, mut data: &[u8]) -> io::Result<()> {
+        let mut pause = RETRY_FIRST;
+        loop {
+            let (done, failed) = write_some(&mut self.file, data);
+            let written = &data[..done];
+            Counters::add(
+                &self.shared.counters.written,
+                memchr::memchr_iter(b'\n', written).count() as u64,
+            );
+            let Some(error) = failed else {
+                self.writable_again();
+                return Ok(());
+            };
+            let whole = memchr::memrchr(b'\n', written).map_or(0, |i| i + 1);
+            if done > whole && self.regular {
+                // Take the cut line back out; it is written again whole, or not at all.
+                self.truncate_back((done - whole) as u64)?;
+                data = &data[whole..];
+            } else {
+                // A pipe never takes part of a write and then fails for lack of room; should
+                // one do it, the rest of the line follows the part already out.
+                data = &data[done..];
+            }
+            if !is_full(&error) || self.on_full == OnOutputError::Exit {
+                return Err(error);
+            }
+            if self.shared.token.is_cancelled() {
+                // Shutdown: wait for room as long as the connections get to drain, no longer.
+                let seen = *self.shutdown_seen.get_or_insert_with(Instant::now);
+                if seen.elapsed() >= DRAIN_LIMIT {
+                    return Err(error);
+                }
+            }
+            self.warn_full(&error, data.len());
+            thread::sleep(pause);
+            pause = (pause * 2).min(RETRY_MAX);
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+
+    /// Removes the last `torn` bytes of a regular file and writes on from there.
+    fn truncate_back(&mut self, torn: u64) -> io::Result<()> {
+        let end = self.file.stream_position()?;
+        let keep = end.saturating_sub(torn);
+        self.file.set_len(keep)?;
+        self.file.seek(SeekFrom::Start(keep))?;
+        Ok(())
+    }
+
+    fn warn_full(&mut self, error: &io::Error, held: usize) {
+        let now = Instant::now();
+        let since = *self.full_since.get_or_insert(now);
+        if self.warned.is_some_and(|w| now - w < FULL_WARN_EVERY) {
+            return;
+        }
+        self.warned = Some(now);
+        Counters::add(&self.shared.counters.output_full, 1);
+        let name = &self.name;
+        let waited = (now - since).as_secs();
+        eprintln!(
+            "syslogkit listen: cannot write events to {name}: {error}; holding them ({held} bytes in hand, the queue filling, TCP senders held back) and retrying{}",
+            if waited > 0 {
+                format!(" (full for {waited} s)")
+            } else {
+                "; --on-output-error exit stops instead".into()
+            }
+        );
+    }
+
+    fn writable_again(&mut self) {
+        if let Some(since) = self.full_since.take() {
+            self.warned = None;
+            eprintln!(
+                "syslogkit listen: {} is writable again after {:.1} s; the events held were written",
+                self.name,
+                since.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+/// Writes as much of `data` as the output takes: how many bytes went out, and the error that
+/// stopped it, if any.
+fn write_some(file: &mut File, data: &[u8]) -> (usize, Option<io::Error>) {
+    let mut done = 0;
+    while done < data.len() {
+        // `write`, not `write_all`: the count of bytes that went out before a failure is what
+        // keeps the output in whole lines.
+        #[allow(clippy::disallowed_methods)]
+        match file.write(&data[done..]) {
+            Ok(0) => return (done, Some(io::ErrorKind::WriteZero.into())),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+fn write_all(rx: mpsc::Receiver<Vec<u8>>, mut sink: Sink, pool: &Pool) -> io::Result<()> {
+    let result = write_queue(rx, &mut sink, pool);
+    if result.is_ok() {
+        return sink.flush();
+    }
+    result
+}
+
+fn write_queue(mut rx: mpsc::Receiver<Vec<u8>>, sink: &mut Sink, pool: &Pool) -> io::Result<()> {
     let mut gathered: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
     loop {
         let batch = match rx.try_recv() {
@@ -201,7 +400,7 @@ fn write_all(
             Err(mpsc::error::TryRecvError::Empty) => {
                 // Traffic paused: show what we have before waiting.
                 if !gathered.is_empty() {
-                    sink.write_all(&gathered)?;
+                    sink.write_lines(&gathered)?;
                     gathered.clear();
                 }
                 sink.flush()?;
@@ -215,19 +414,18 @@ fn write_all(
         if batch.len() >= DIRECT_WRITE_BYTES {
             // Order: what was gathered before this batch goes first.
             if !gathered.is_empty() {
-                sink.write_all(&gathered)?;
+                sink.write_lines(&gathered)?;
                 gathered.clear();
             }
-            sink.write_all(&batch)?;
+            sink.write_lines(&batch)?;
         } else {
             gathered.extend_from_slice(&batch);
             if gathered.len() >= WRITE_BYTES {
-                sink.write_all(&gathered)?;
+                sink.write_lines(&gathered)?;
                 gathered.clear();
             }
         }
         pool.give(batch);
     }
-    sink.write_all(&gathered)?;
-    sink.flush()
+    sink.write_lines(&gathered)
 }

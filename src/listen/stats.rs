@@ -15,7 +15,10 @@ pub struct Counters {
     pub open: AtomicU64,
     pub connections: AtomicU64,
     pub refused: AtomicU64,
+    pub refused_per_source: AtomicU64,
     pub idle_closed: AtomicU64,
+    pub frame_timeouts: AtomicU64,
+    pub cut_partials: AtomicU64,
     pub tls_failed: AtomicU64,
     pub proxy_refused: AtomicU64,
     pub tcp_messages: AtomicU64,
@@ -24,6 +27,8 @@ pub struct Counters {
     pub parse_errors: AtomicU64,
     pub frame_errors: AtomicU64,
     pub udp_dropped: AtomicU64,
+    pub written: AtomicU64,
+    pub output_full: AtomicU64,
 }
 
 /// A copy of the counters at one moment; the final one is what `listen` returns.
@@ -33,10 +38,18 @@ pub struct ListenSummary {
     pub open: u64,
     /// Connections accepted (TCP and TLS), refused ones not included.
     pub connections: u64,
-    /// Connections closed at once because `--max-connections` were open.
+    /// Connections closed at once because `--max-connections` were open (or, counted in both,
+    /// `--max-connections-per-source` from their address).
     pub refused: u64,
+    /// Connections closed at once because `--max-connections-per-source` were open from their
+    /// address.
+    pub refused_per_source: u64,
     /// Connections closed by `--idle-timeout`.
     pub idle_closed: u64,
+    /// Connections closed by `--frame-timeout`: a message begun and not finished in time.
+    pub frame_timeouts: u64,
+    /// Partial messages cut short into error events because `--max-buffered-bytes` was reached.
+    pub cut_partials: u64,
     /// TLS handshakes that failed (no or a bad client certificate, not TLS at all…).
     pub tls_failed: u64,
     /// Connections closed for their PROXY header: from a peer not in
@@ -54,12 +67,22 @@ pub struct ListenSummary {
     pub udp_dropped: u64,
     /// Datagrams the kernel dropped on our sockets (full receive buffer), where it says.
     pub kernel_dropped: Option<u64>,
+    /// Events written whole to the output.
+    pub written: u64,
+    /// Times a full output (ENOSPC, EDQUOT, EFBIG) was reported while retrying.
+    pub output_full: u64,
     pub elapsed: Duration,
 }
 
 impl ListenSummary {
     pub fn messages(&self) -> u64 {
         self.tcp_messages + self.udp_messages
+    }
+
+    /// Messages received and handed to the writer whose events were never written (the output
+    /// failed).
+    pub fn unwritten(&self) -> u64 {
+        self.messages().saturating_sub(self.written)
     }
 }
 
@@ -73,7 +96,10 @@ impl Counters {
             open: self.open.load(Relaxed),
             connections: self.connections.load(Relaxed),
             refused: self.refused.load(Relaxed),
+            refused_per_source: self.refused_per_source.load(Relaxed),
             idle_closed: self.idle_closed.load(Relaxed),
+            frame_timeouts: self.frame_timeouts.load(Relaxed),
+            cut_partials: self.cut_partials.load(Relaxed),
             tls_failed: self.tls_failed.load(Relaxed),
             proxy_refused: self.proxy_refused.load(Relaxed),
             tcp_messages: self.tcp_messages.load(Relaxed),
@@ -83,6 +109,8 @@ impl Counters {
             frame_errors: self.frame_errors.load(Relaxed),
             udp_dropped: self.udp_dropped.load(Relaxed),
             kernel_dropped,
+            written: self.written.load(Relaxed),
+            output_full: self.output_full.load(Relaxed),
             elapsed: started.elapsed(),
         }
     }
@@ -94,19 +122,25 @@ impl fmt::Display for ListenSummary {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "{} messages ({} tcp, {} udp), {} bytes in {:.3} s; {} connections ({} refused, {} idle closed, {} failed TLS handshakes, {} refused PROXY headers); {} parse errors, {} frame errors; {} udp datagrams dropped",
+            "{} messages ({} tcp, {} udp), {} bytes in {:.3} s; {} events written, {} not written; {} connections ({} refused, {} of them per source, {} idle closed, {} frame timeouts, {} failed TLS handshakes, {} refused PROXY headers); {} parse errors, {} frame errors, {} partial messages cut (buffer limit); {} times output full; {} udp datagrams dropped",
             self.messages(),
             self.tcp_messages,
             self.udp_messages,
             self.bytes,
             secs,
+            self.written,
+            self.unwritten(),
             self.connections,
             self.refused,
+            self.refused_per_source,
             self.idle_closed,
+            self.frame_timeouts,
             self.tls_failed,
             self.proxy_refused,
             self.parse_errors,
             self.frame_errors,
+            self.cut_partials,
+            self.output_full,
             self.udp_dropped,
         )?;
         if let Some(kernel) = self.kernel_dropped {
@@ -121,7 +155,7 @@ pub fn interval_line(now: &ListenSummary, previous: &ListenSummary) -> String {
     let secs = (now.elapsed - previous.elapsed).as_secs_f64().max(1e-9);
     let rate = |a: u64, b: u64| (a.saturating_sub(b)) as f64 / secs;
     format!(
-        "syslogkit listen: {} open connections ({} total, {} refused), {:.0} msg/s, {:.0} B/s, {} parse errors, {} udp dropped{}",
+        "syslogkit listen: {} open connections ({} total, {} refused), {:.0} msg/s, {:.0} B/s, {} parse errors, {} udp dropped{}; {} refused per source, {} frame timeouts, {} partial messages cut, {} written, {} times output full",
         now.open,
         now.connections,
         now.refused,
@@ -131,7 +165,12 @@ pub fn interval_line(now: &ListenSummary, previous: &ListenSummary) -> String {
         now.udp_dropped,
         now.kernel_dropped
             .map(|k| format!(" (+{k} by the kernel)"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        now.refused_per_source,
+        now.frame_timeouts,
+        now.cut_partials,
+        now.written,
+        now.output_full,
     )
 }
 

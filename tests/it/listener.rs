@@ -45,12 +45,31 @@ impl Listen {
         Listen::spawn(args, false)
     }
 
+    /// As [`start`](Self::start), run as `WRAPPER... syslogkit listen ARGS` (`unshare`, `sh
+    /// -c`): the child is the wrapper's first program.
+    pub fn start_wrapped(wrapper: &[&str], args: &[&str]) -> Listen {
+        Listen::spawn_in(wrapper, args, true)
+    }
+
     fn spawn(args: &[&str], read_stdout: bool) -> Listen {
+        Listen::spawn_in(&[], args, read_stdout)
+    }
+
+    fn spawn_in(wrapper: &[&str], args: &[&str], read_stdout: bool) -> Listen {
         let expected = args
             .iter()
             .filter(|a| matches!(**a, "--tcp" | "--udp" | "--tls"))
             .count();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+        let bin = env!("CARGO_BIN_EXE_syslogkit");
+        let mut cmd = match wrapper.split_first() {
+            None => Command::new(bin),
+            Some((program, rest)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(rest).arg(bin);
+                cmd
+            }
+        };
+        let mut child = cmd
             .arg("listen")
             .args(args)
             .stdin(Stdio::null())
@@ -179,8 +198,13 @@ impl Listen {
     }
 
     /// Sends SIGTERM and waits for the exit and the end of the output.
-    pub fn stop(mut self) -> Stopped {
+    pub fn stop(self) -> Stopped {
         signal(self.child.id(), libc::SIGTERM);
+        self.wait_exit()
+    }
+
+    /// Waits for an exit `listen` makes by itself, and the end of its output.
+    pub fn wait_exit(mut self) -> Stopped {
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -188,7 +212,7 @@ impl Listen {
             }
             assert!(
                 started.elapsed() < WAIT,
-                "listen did not stop after SIGTERM: {}",
+                "listen did not stop: {}",
                 self.stderr_text()
             );
             thread::sleep(Duration::from_millis(10));

@@ -5,6 +5,7 @@ mod certs;
 mod frame;
 mod generated;
 mod listen;
+mod listen_faults;
 mod listener;
 mod metrics;
 mod parse;

@@ -22,9 +22,25 @@ pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
 /// loopback device that is down), or why there is none.
 pub fn netns_args() -> Result<&'static [&'static str], &'static str> {
     static ARGS: OnceLock<Result<&'static [&'static str], String>> = OnceLock::new();
-    let found = ARGS.get_or_init(|| {
-        let candidates: [&'static [&'static str]; 2] =
-            [&["--user", "--map-root-user", "--net"], &["--net"]];
+    first_working(&ARGS, [&["--user", "--map-root-user", "--net"], &["--net"]])
+}
+
+/// The `unshare` arguments that give a mount namespace of our own in which `mount -t tmpfs`
+/// works (a user namespace mapping us to root, or root itself), or why there is none.
+pub fn mountns_args() -> Result<&'static [&'static str], &'static str> {
+    static ARGS: OnceLock<Result<&'static [&'static str], String>> = OnceLock::new();
+    first_working(
+        &ARGS,
+        [&["--user", "--map-root-user", "--mount"], &["--mount"]],
+    )
+}
+
+/// The first of `candidates` with which `unshare ARGS true` succeeds, found once.
+fn first_working(
+    cell: &'static OnceLock<Result<&'static [&'static str], String>>,
+    candidates: [&'static [&'static str]; 2],
+) -> Result<&'static [&'static str], &'static str> {
+    let found = cell.get_or_init(|| {
         let mut errors = Vec::new();
         for args in candidates {
             match std::process::Command::new("unshare")
