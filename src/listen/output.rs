@@ -69,8 +69,15 @@ impl Pool {
 /// The sending side, one clone per task. The writer stops when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct EventSender {
-    tx: mpsc::Sender<Vec<u8>>,
+    tx: mpsc::Sender<Queued>,
     pool: Arc<Pool>,
+}
+
+/// One batch in the queue, with the completion to fire once it is written and flushed.
+#[derive(Debug)]
+struct Queued {
+    bytes: Vec<u8>,
+    written: Option<oneshot::Sender<()>>,
 }
 
 /// The writer is gone (the output failed).
@@ -81,10 +88,25 @@ impl EventSender {
     /// Hands `batch` to the writer, waiting for room in the queue (backpressure), and leaves
     /// an empty buffer without capacity in its place.
     pub async fn send(&self, batch: &mut Vec<u8>) -> Result<(), Closed> {
-        self.tx
-            .send(std::mem::take(batch))
-            .await
-            .map_err(|_| Closed)
+        let queued = Queued {
+            bytes: std::mem::take(batch),
+            written: None,
+        };
+        self.tx.send(queued).await.map_err(|_| Closed)
+    }
+
+    /// Like [`send`](Self::send), and `written` fires once the batch is written and the
+    /// output flushed. If the output fails first, `written` is dropped unfired.
+    pub async fn send_acked(
+        &self,
+        batch: &mut Vec<u8>,
+        written: oneshot::Sender<()>,
+    ) -> Result<(), Closed> {
+        let queued = Queued {
+            bytes: std::mem::take(batch),
+            written: Some(written),
+        };
+        self.tx.send(queued).await.map_err(|_| Closed)
     }
 
     /// Makes `batch` ready for events: a buffer from the pool if it has no capacity yet.
@@ -149,14 +171,19 @@ impl Writer {
 }
 
 fn write_all(
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Queued>,
     mut sink: Box<dyn Write + Send>,
     pool: &Pool,
 ) -> io::Result<()> {
     let mut gathered: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
+    // Completions of batches written (or gathered) but not yet flushed.
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
-        let batch = match rx.try_recv() {
-            Ok(batch) => batch,
+        let Queued {
+            bytes: batch,
+            written,
+        } = match rx.try_recv() {
+            Ok(queued) => queued,
             Err(mpsc::error::TryRecvError::Empty) => {
                 // Traffic paused: show what we have before waiting.
                 if !gathered.is_empty() {
@@ -164,13 +191,15 @@ fn write_all(
                     gathered.clear();
                 }
                 sink.flush()?;
+                notify(&mut waiting);
                 match rx.blocking_recv() {
-                    Some(batch) => batch,
+                    Some(queued) => queued,
                     None => break,
                 }
             }
             Err(mpsc::error::TryRecvError::Disconnected) => break,
         };
+        waiting.extend(written);
         if batch.len() >= DIRECT_WRITE_BYTES {
             // Order: what was gathered before this batch goes first.
             if !gathered.is_empty() {
@@ -178,15 +207,33 @@ fn write_all(
                 gathered.clear();
             }
             sink.write_all(&batch)?;
+            if !waiting.is_empty() {
+                sink.flush()?;
+                notify(&mut waiting);
+            }
         } else {
             gathered.extend_from_slice(&batch);
             if gathered.len() >= WRITE_BYTES {
                 sink.write_all(&gathered)?;
                 gathered.clear();
+                if !waiting.is_empty() {
+                    sink.flush()?;
+                    notify(&mut waiting);
+                }
             }
         }
         pool.give(batch);
     }
     sink.write_all(&gathered)?;
-    sink.flush()
+    sink.flush()?;
+    notify(&mut waiting);
+    Ok(())
+}
+
+/// Fires the completions of everything written and flushed so far.
+fn notify(waiting: &mut Vec<oneshot::Sender<()>>) {
+    for written in waiting.drain(..) {
+        // The connection may be gone; its peer resends what it did not see acknowledged.
+        let _ = written.send(());
+    }
 }
