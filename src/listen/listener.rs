@@ -15,12 +15,12 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
-use super::connection;
 use super::output::{BATCH_BYTES, EventSender, Writer};
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
 use super::{ListenError, ListenerConfig, Protocol, tls};
+use super::{connection, relp};
 use crate::ecs::{InputType, Peer, Received};
 use crate::framing::Decoder;
 use crate::ingest::{LineParser, Outcome, ParseOptions};
@@ -43,6 +43,8 @@ struct TcpBound {
     listener: std::net::TcpListener,
     addr: SocketAddr,
     tls: Option<TlsAcceptor>,
+    /// RELP sessions instead of plain syslog streams.
+    relp: bool,
 }
 
 struct UdpBound {
@@ -74,7 +76,8 @@ impl Listener {
     /// until [`run`](Self::run), but the kernel already queues connections and datagrams, and
     /// SIGINT/SIGTERM are already caught.
     pub fn bind(config: ListenerConfig) -> Result<Listener, ListenError> {
-        let acceptor = match (&config.tls_config, config.tls.is_empty()) {
+        let tls_wanted = config.tls.is_empty() && config.relp_tls.is_empty();
+        let acceptor = match (&config.tls_config, tls_wanted) {
             (Some(tls_config), false) => Some(TlsAcceptor::from(tls::server_config(tls_config)?)),
             (None, false) => {
                 return Err(ListenError::TlsWithoutCertificate);
@@ -95,7 +98,10 @@ impl Listener {
 
         let mut tcp = Vec::new();
         let plain = config.tcp.iter().map(|a| (*a, Protocol::Tcp));
-        for (addr, protocol) in plain.chain(config.tls.iter().map(|a| (*a, Protocol::Tls))) {
+        let tls_addrs = config.tls.iter().map(|a| (*a, Protocol::Tls));
+        let relp = (config.relp.iter().map(|a| (*a, Protocol::Relp)))
+            .chain(config.relp_tls.iter().map(|a| (*a, Protocol::RelpTls)));
+        for (addr, protocol) in plain.chain(tls_addrs).chain(relp) {
             let listener =
                 bind_tcp(addr, config.recv_buffer_size).map_err(|source| ListenError::Bind {
                     addr,
@@ -103,13 +109,12 @@ impl Listener {
                     source,
                 })?;
             let addr = listener.local_addr().map_err(ListenError::Runtime)?;
-            let tls = (protocol == Protocol::Tls)
-                .then(|| acceptor.clone())
-                .flatten();
+            let tls = protocol.is_tls().then(|| acceptor.clone()).flatten();
             tcp.push(TcpBound {
                 listener,
                 addr,
                 tls,
+                relp: protocol.is_relp(),
             });
         }
         let mut udp = Vec::new();
@@ -181,10 +186,11 @@ impl Listener {
             .tcp
             .iter()
             .map(|t| {
-                let protocol = if t.tls.is_some() {
-                    Protocol::Tls
-                } else {
-                    Protocol::Tcp
+                let protocol = match (t.tls.is_some(), t.relp) {
+                    (true, false) => Protocol::Tls,
+                    (false, false) => Protocol::Tcp,
+                    (true, true) => Protocol::RelpTls,
+                    (false, true) => Protocol::Relp,
                 };
                 (protocol, t.addr)
             })
@@ -230,7 +236,8 @@ impl Listener {
                 match listener {
                     Ok(listener) => {
                         let parser = tcp_parser.clone();
-                        tokio::spawn(accept_loop(listener, bound.tls, parser, shared, tx));
+                        let (tls, relp) = (bound.tls, bound.relp);
+                        tokio::spawn(accept_loop(listener, tls, relp, parser, shared, tx));
                     }
                     Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
                 }
@@ -361,6 +368,7 @@ impl Drop for OpenConnection {
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    relp: bool,
     parser: LineParser,
     shared: Arc<Shared>,
     tx: EventSender,
@@ -413,11 +421,15 @@ async fn accept_loop(
         tokio::spawn(async move {
             let _guard = guard;
             match tls {
+                None if relp => {
+                    let peer = relp::peer(Peer::new(addr, InputType::Tcp, None));
+                    relp::serve(stream, peer, parser, shared, tx).await;
+                }
                 None => {
                     let peer = Peer::new(addr, InputType::Tcp, None);
                     connection::serve(stream, peer, parser, shared, tx).await;
                 }
-                Some(acceptor) => serve_tls(acceptor, stream, addr, parser, shared, tx).await,
+                Some(acceptor) => serve_tls(acceptor, stream, addr, relp, parser, shared, tx).await,
             }
         });
     }
@@ -427,6 +439,7 @@ async fn serve_tls(
     acceptor: TlsAcceptor,
     stream: TcpStream,
     addr: SocketAddr,
+    relp: bool,
     parser: LineParser,
     shared: Arc<Shared>,
     tx: EventSender,
@@ -458,7 +471,11 @@ async fn serve_tls(
     };
     let session = tls::session(stream.get_ref().1);
     let peer = Peer::new(addr, InputType::Tcp, Some(session));
-    connection::serve(stream, peer, parser, shared, tx).await;
+    if relp {
+        relp::serve(stream, relp::peer(peer), parser, shared, tx).await;
+    } else {
+        connection::serve(stream, peer, parser, shared, tx).await;
+    }
 }
 
 /// Reads datagrams, one message each. A batch waits at most [`UDP_QUEUE_WAIT`] for room in

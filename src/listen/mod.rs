@@ -7,6 +7,8 @@
 //! - [`connection`]: one stream (TCP or TLS): read, cut into frames with
 //!   [`crate::framing::FrameCodec`], turn each frame into an event with
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
+//! - [`relp`]: one RELP session (TCP or TLS): frames from [`crate::framing::relp`], events
+//!   like [`connection`]'s, each message acknowledged once its event is written.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
 //! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry.
@@ -24,6 +26,7 @@
 pub mod connection;
 pub mod listener;
 pub mod output;
+pub mod relp;
 pub mod shared;
 pub mod shutdown;
 pub mod stats;
@@ -57,7 +60,11 @@ pub struct ListenerConfig {
     pub tcp: Vec<SocketAddr>,
     pub udp: Vec<SocketAddr>,
     pub tls: Vec<SocketAddr>,
-    /// Required when `tls` is not empty.
+    /// RELP over TCP ([`relp`]).
+    pub relp: Vec<SocketAddr>,
+    /// RELP over TLS, with `tls_config`.
+    pub relp_tls: Vec<SocketAddr>,
+    /// Required when `tls` or `relp_tls` is not empty.
     pub tls_config: Option<TlsConfig>,
     /// Framing of TCP and TLS streams; UDP is one message per datagram.
     pub framing: Framing,
@@ -88,6 +95,8 @@ impl Default for ListenerConfig {
             tcp: vec![addr],
             udp: vec![addr],
             tls: Vec::new(),
+            relp: Vec::new(),
+            relp_tls: Vec::new(),
             tls_config: None,
             framing: Framing::Auto,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
@@ -150,6 +159,8 @@ fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String
         Protocol::Tcp => "--tcp",
         Protocol::Udp => "--udp",
         Protocol::Tls => "--tls",
+        Protocol::Relp => "--relp",
+        Protocol::RelpTls => "--relp-tls",
     };
     match source.kind() {
         io::ErrorKind::PermissionDenied if addr.port() < 1024 => format!(
