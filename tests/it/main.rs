@@ -8,6 +8,7 @@ mod listen;
 mod listener;
 mod parse;
 mod peers;
+mod relp;
 mod rulegen;
 mod send;
 mod send_tls;
