@@ -28,6 +28,8 @@ use syslogkit::syslog::{Facility, Severity};
 use super::args::{parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;
 
+mod relp;
+
 /// Largest UDP payload over IPv4.
 const MAX_UDP_RECORD_BYTES: usize = 65_507;
 /// Above this record size a warning says that datagrams may be fragmented or dropped.
@@ -385,7 +387,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         Some(host) => {
             let port = args
                 .port
-                .unwrap_or(if protocol == Protocol::Tls { 6514 } else { 514 });
+                .unwrap_or(if protocol.is_tls() { 6514 } else { 514 });
             vec![Target {
                 host: host.clone(),
                 port,
@@ -416,6 +418,9 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             "syslogkit send: warning: --max-record-size {} is above {WARN_UDP_RECORD_BYTES}: large datagrams are fragmented, and many receivers cut or drop them",
             args.max_record_size
         );
+    }
+    if protocol.is_relp() {
+        return relp::run(&args, protocol, targets, &encoder);
     }
     let config = sender_config(&args, protocol, targets)?;
     // Started first, so that its clock covers the throttle's.
@@ -474,6 +479,8 @@ fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<Messag
     let octet = args.octet_count || args.framing == Some(FramingName::OctetCounting);
     let framing = match (protocol, octet) {
         (Protocol::Udp, false) => None,
+        // RELP's DATALEN frames each message.
+        (p, _) if p.is_relp() => None,
         (_, true) => {
             Some(Encoder::new(&Framing::OctetCounting, Escape::Raw).map_err(|e| anyhow!(e))?)
         }
@@ -578,7 +585,7 @@ fn sender_config(
     protocol: Protocol,
     targets: Vec<Target>,
 ) -> anyhow::Result<SenderConfig> {
-    let tls = if protocol == Protocol::Tls {
+    let tls = if protocol.is_tls() {
         Some(args.tls.client_config("send")?)
     } else {
         args.tls.refuse_without_tls()?;

@@ -5,6 +5,8 @@
 //! - [`sender`]: one thread, non-blocking sockets and poll(2): weighted load balancing
 //!   ([`balance`], Cribl's history rule), reconnection with backoff, the byte-rate
 //!   [`throttle`], backpressure (block, drop or the [`disk_queue`]) and the counters.
+//! - [`relp`]: `--protocol relp`: a RELP client (omrelp's window, resend after reconnect),
+//!   where sent means acknowledged; fed by [`relay`] like the [`Sender`].
 //! - [`tls`]: the rustls client configuration from the `--tls-*` options, and handshake
 //!   errors explained.
 //! - [`disk_queue`]: the persistent queue (`--backpressure queue`): segment files of framed
@@ -13,6 +15,7 @@
 pub mod balance;
 pub mod disk_queue;
 pub mod relay;
+pub mod relp;
 pub mod sender;
 pub mod throttle;
 pub mod tls;
