@@ -352,3 +352,263 @@ fn listen_relp_answers_bad_sessions_as_librelp_does() {
     assert!(stderr.contains("larger than the maximum"), "{stderr}");
     assert_eq!(numbers(&fs::read_to_string(&out).unwrap()), vec![1]);
 }
+
+/// rsyslog receiving on `port` with imrelp (and, with `tcp`, imtcp too), writing each
+/// message's text to `{dir}/out.log`; `tls` adds imrelp's TLS parameters.
+fn rsyslog_imrelp(port: u16, tcp: Option<u16>, tls: &str) -> peers::Daemon {
+    let imtcp = match tcp {
+        Some(p) => format!(
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"{p}\")\n"
+        ),
+        None => String::new(),
+    };
+    let config = format!(
+        r#"
+module(load="imrelp")
+{imtcp}input(type="imrelp" address="127.0.0.1" port="{port}" {tls})
+template(name="m" type="string" string="%msg%\n")
+action(type="omfile" file="{{dir}}/out.log" template="m")
+"#
+    );
+    let mut d = peers::rsyslog(&config);
+    d.wait_for_port(port);
+    d
+}
+
+/// `syslogkit send ARGS` with the numbered messages `1..=n` on stdin, written by a thread.
+fn spawn_send(args: &[&str], n: usize) -> (Child, thread::JoinHandle<()>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syslogkit"))
+        .arg("send")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start syslogkit send");
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = thread::spawn(move || {
+        let mut buf = String::with_capacity(64 * 1024);
+        for k in 1..=n {
+            buf.push_str(&format!("m {k}\n"));
+            if buf.len() > 60_000 {
+                if stdin.write_all(buf.as_bytes()).is_err() {
+                    return;
+                }
+                buf.clear();
+            }
+        }
+        let _ = stdin.write_all(buf.as_bytes());
+    });
+    (child, feeder)
+}
+
+/// Waits for `send` to exit; its status and stderr.
+fn wait_send(mut child: Child, feeder: thread::JoinHandle<()>) -> (bool, String) {
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("send did not finish within {WAIT:?}");
+        }
+        thread::sleep(POLL);
+    };
+    feeder.join().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    (status.success(), stderr)
+}
+
+/// Stops rsyslog with SIGTERM and waits until it has exited (its pid file is gone); returns
+/// what it wrote.
+fn terminate(mut d: peers::Daemon) -> String {
+    let pid_file = d.path("rsyslog.pid");
+    let pid: i32 = d.wait_for_file(&pid_file).trim().parse().unwrap();
+    // SAFETY: kill(2) on the rsyslogd this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + WAIT;
+    while pid_file.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "rsyslogd did not stop after SIGTERM"
+        );
+        thread::sleep(POLL);
+    }
+    fs::read_to_string(d.path("out.log")).unwrap_or_default()
+}
+
+#[test]
+fn send_relp_to_imrelp_delivers_every_message() {
+    let port = peers::free_port();
+    let d = rsyslog_imrelp(port, None, "");
+    let to = format!("127.0.0.1:{port}");
+    let (child, feeder) = spawn_send(&["--protocol", "relp", "--to", &to], N);
+    let (ok, stderr) = wait_send(child, feeder);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{N} sent and acknowledged")),
+        "{stderr}"
+    );
+    let (missing, duplicated) = wait_for_all(&[d.path("out.log")], N, "send → imrelp");
+    assert_eq!((missing, duplicated), (0, 0));
+}
+
+/// Sends `N` messages with `args` to rsyslog on `port`, stops rsyslog (SIGTERM) once a fifth
+/// has arrived and starts it again on the same port; returns (missing, duplicated, stderr).
+fn through_a_restart(proto: &str, relp_port: u16, tcp_port: u16) -> (usize, usize, String) {
+    let port = if proto == "relp" { relp_port } else { tcp_port };
+    let first = rsyslog_imrelp(relp_port, Some(tcp_port), "");
+    let to = format!("127.0.0.1:{port}");
+    let (child, feeder) = spawn_send(&["--protocol", proto, "--to", &to], N);
+    wait_for_some(&[first.path("out.log")], N / 5, "first rsyslog");
+    let before = terminate(first);
+    let second = rsyslog_imrelp(relp_port, Some(tcp_port), "");
+    let (ok, stderr) = wait_send(child, feeder);
+    assert!(ok, "send --protocol {proto}: {stderr}");
+    // What rsyslog took is in one of the files once its queue has reached omfile: wait until
+    // nothing is missing, or until the count has not moved for 3 s (TCP's loss is final).
+    let deadline = Instant::now() + WAIT;
+    let (mut last, mut still) = ((usize::MAX, 0), 0);
+    loop {
+        let mut found = numbers(&before);
+        found.extend(numbers_in(&[second.path("out.log")]));
+        let now = tally(&found, N);
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if now.0 == 0 || still >= 6 || Instant::now() > deadline {
+            return (now.0, now.1, stderr);
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn send_relp_through_an_imrelp_restart_loses_nothing_and_tcp_is_measured() {
+    let (relp_port, tcp_port) = (peers::free_port(), peers::free_port());
+    let (missing, duplicated, stderr) = through_a_restart("relp", relp_port, tcp_port);
+    eprintln!(
+        "send --protocol relp → rsyslog imrelp, rsyslog restarted (SIGTERM) mid-stream: {N} sent, {missing} missing, {duplicated} duplicated\n{stderr}"
+    );
+    assert_eq!(missing, 0, "{stderr}");
+    let (tcp_missing, tcp_duplicated, tcp_stderr) =
+        through_a_restart("tcp", peers::free_port(), peers::free_port());
+    eprintln!(
+        "send --protocol tcp → rsyslog imtcp, rsyslog restarted (SIGTERM) mid-stream: {N} sent, {tcp_missing} missing, {tcp_duplicated} duplicated\n{tcp_stderr}"
+    );
+}
+
+#[test]
+fn send_relp_tls_to_imrelp_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let port = peers::free_port();
+    // imrelp with its own certificate checks the client's: the CA's, named client1.
+    let tls = format!(
+        r#"tls="on" tls.caCert="{}" tls.myCert="{}" tls.myPrivKey="{}" tls.authMode="name" tls.permittedPeer=["client1"]"#,
+        file("ca.pem"),
+        file("server.pem"),
+        file("server.key")
+    );
+    let d = rsyslog_imrelp(port, None, &tls);
+    let to = format!("127.0.0.1:{port}");
+    let n = 1000;
+    let (ca, cert, key) = (file("ca.pem"), file("client.pem"), file("client.key"));
+    let args = [
+        "--protocol",
+        "relp-tls",
+        "--to",
+        &to,
+        "--tls-ca",
+        &ca,
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ];
+    let (child, feeder) = spawn_send(&args, n);
+    let (ok, stderr) = wait_send(child, feeder);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{n} sent and acknowledged")),
+        "{stderr}"
+    );
+    let (missing, duplicated) = wait_for_all(&[d.path("out.log")], n, "send relp-tls → imrelp");
+    assert_eq!((missing, duplicated), (0, 0));
+}
+
+#[test]
+fn send_relp_to_listen_relp_delivers_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let listen = RelpListen::start(&["--relp", "127.0.0.1:0", "--output", out.to_str().unwrap()]);
+    let to = format!("127.0.0.1:{}", listen.port);
+    let (child, feeder) = spawn_send(&["--protocol", "relp", "--to", &to], N);
+    let (ok, stderr) = wait_send(child, feeder);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{N} sent and acknowledged")),
+        "{stderr}"
+    );
+    // Acknowledged means written: everything is in the file already.
+    assert_eq!(tally(&numbers_in(std::slice::from_ref(&out)), N), (0, 0));
+    drop(listen);
+}
+
+#[test]
+fn send_relp_without_a_receiver_fails_at_once_or_queues() {
+    let port = peers::free_port();
+    let to = format!("127.0.0.1:{port}");
+    let out = crate::util::syslogkit()
+        .args(["send", "--protocol", "relp", "--to", &to, "hello"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot connect to {to}")),
+        "{stderr}"
+    );
+
+    // With a queue the messages wait on disk (exit 3), and the next run delivers them.
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("q");
+    let queue = queue.to_str().unwrap();
+    let (child, feeder) = spawn_send(
+        &[
+            "--protocol",
+            "relp",
+            "--to",
+            &to,
+            "--backpressure",
+            "queue",
+            "--queue-dir",
+            queue,
+            "--write-timeout",
+            "1s",
+        ],
+        100,
+    );
+    let (_, stderr) = wait_send(child, feeder);
+    assert!(stderr.contains("100 queued"), "{stderr}");
+    let d = rsyslog_imrelp(port, None, "");
+    let (child, feeder) = spawn_send(
+        &[
+            "--protocol",
+            "relp",
+            "--to",
+            &to,
+            "--backpressure",
+            "queue",
+            "--queue-dir",
+            queue,
+        ],
+        0,
+    );
+    let (ok, stderr) = wait_send(child, feeder);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("100 sent and acknowledged"), "{stderr}");
+    assert_eq!(tally(&numbers_in(&[d.path("out.log")]), 100), (0, 0));
+}
