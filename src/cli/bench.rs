@@ -202,7 +202,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .to
         .context("--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514")?;
     let protocol = args.protocol;
-    let tls = if protocol == Protocol::Tls {
+    let tls = if protocol.is_tls() {
         let name = args.tls.tls_servername.as_deref().unwrap_or(&target.host);
         Some(TlsClient {
             config: args.tls.client_config("bench")?,

@@ -612,3 +612,56 @@ fn send_relp_without_a_receiver_fails_at_once_or_queues() {
     assert!(stderr.contains("100 sent and acknowledged"), "{stderr}");
     assert_eq!(tally(&numbers_in(&[d.path("out.log")]), 100), (0, 0));
 }
+
+/// `syslogkit bench ARGS --json` (or `bench verify`) run to its end: its JSON and exit status.
+fn bench(args: &[&str]) -> (serde_json::Value, i32, String) {
+    let out = crate::util::syslogkit()
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .timeout(WAIT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {:?} stderr {stderr}", out.stdout));
+    (report, out.status.code().unwrap(), stderr)
+}
+
+#[test]
+fn bench_relp_acknowledged_count_is_what_listen_relp_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let listen = RelpListen::start(&["--relp", "127.0.0.1:0", "--output", out.to_str().unwrap()]);
+    let to = format!("127.0.0.1:{}", listen.port);
+    let count = N.to_string();
+    let (sent, code, stderr) = bench(&[
+        "--to",
+        &to,
+        "--protocol",
+        "relp",
+        "--count",
+        &count,
+        "--connections",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(sent["protocol"], "relp");
+    assert_eq!(sent["messages"], N);
+    // Acknowledged over RELP means written by listen: the file is complete now, unstopped.
+    assert_eq!(sent["acknowledged"], N, "{sent}");
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (verified, code, _) = bench(&[
+        "verify",
+        "--sent",
+        report.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{verified}");
+    assert_eq!(
+        (&verified["missing"], &verified["duplicated"]),
+        (&0.into(), &0.into())
+    );
+    drop(listen);
+}
