@@ -170,7 +170,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         }),
         (None, None) if args.tls.is_empty() && args.relp_tls.is_empty() => None,
         _ => anyhow::bail!(
-            "--tls needs both --tls-cert FILE and --tls-key FILE (PEM), e.g. --tls 127.0.0.1:6514 --tls-cert server.pem --tls-key server.key"
+            "--tls and --relp-tls need both --tls-cert FILE and --tls-key FILE (PEM), e.g. --tls 127.0.0.1:6514 --tls-cert server.pem --tls-key server.key"
         ),
     };
     if tls_config.is_some() && args.tls.is_empty() && args.relp_tls.is_empty() {
