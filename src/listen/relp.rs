@@ -362,3 +362,29 @@ async fn reply<W: AsyncWrite + Unpin>(mut write: W, mut pending: mpsc::Receiver<
     let _ = write.write_all(&out).await;
     let _ = write.shutdown().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_with_librelp_offers_is_accepted_with_syslog() {
+        let offers = accept_offers(
+            b"relp_version=0\nrelp_software=librelp,1.11.0,http://librelp.adiscon.com\ncommands=syslog",
+        )
+        .unwrap();
+        let text = String::from_utf8(offers).unwrap();
+        assert!(
+            text.starts_with("relp_version=0\nrelp_software=syslogkit,"),
+            "{text}"
+        );
+        assert!(text.ends_with("\ncommands=syslog"), "{text}");
+    }
+
+    #[test]
+    fn open_without_relp_version_is_refused_and_without_syslog_offers_no_commands() {
+        assert!(accept_offers(b"commands=syslog").is_err());
+        let offers = accept_offers(b"relp_version=1\ncommands=starttls").unwrap();
+        assert!(!String::from_utf8(offers).unwrap().contains("commands="));
+    }
+}

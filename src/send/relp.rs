@@ -245,8 +245,17 @@ impl Session {
         );
         relp::encode(1, "open", offers.as_bytes(), &mut session.out);
         session.next_txnr = 2;
-        session.flush()?;
-        let (txnr, command, data) = session.read_frame()?;
+        let tls = config.tls.is_some();
+        // With TLS 1.3 the client's handshake is done before the server has judged its
+        // certificate; a receiver that refuses it (imrelp's tls.authMode) just closes.
+        let explain = |e: RelpSendError| match e {
+            RelpSendError::Io(addr, e) if tls => RelpSendError::Handshake(format!(
+                "{addr}: the receiver closed the session right after the TLS handshake ({e}): it may require a client certificate (--tls-cert, --tls-key) or refuse this one (imrelp's tls.authMode, tls.permittedPeer)"
+            )),
+            other => other,
+        };
+        session.flush().map_err(explain)?;
+        let (txnr, command, data) = session.read_frame().map_err(explain)?;
         let rsp = relp::parse_response(&data);
         match (txnr, command.as_str(), rsp) {
             (1, "rsp", Some(rsp)) if rsp.is_ok() => {
