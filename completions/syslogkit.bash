@@ -111,7 +111,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "tcp udp tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tcp udp tls relp relp-tls" -- "${cur}"))
                     return 0
                     ;;
                 --connections)
@@ -616,7 +616,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__listen)
-            opts="-o -h -V --tcp --udp --tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --max-connections-per-source --idle-timeout --frame-timeout --max-buffered-bytes --on-output-error --recv-buffer-size --reuse-port --stats --workers --metrics --shutdown-delay --proxy-protocol --proxy-protocol-from --help --version"
+            opts="-o -h -V --tcp --udp --tls --relp --relp-tls --tls-cert --tls-key --tls-client-ca --tls-min-version --framing --delimiter --parse --timezone --year --keep-original --dataset --max-message-size --output --max-connections --max-connections-per-source --idle-timeout --frame-timeout --max-buffered-bytes --on-output-error --recv-buffer-size --reuse-port --stats --workers --metrics --shutdown-delay --proxy-protocol --proxy-protocol-from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,6 +631,14 @@ _syslogkit() {
                     return 0
                     ;;
                 --tls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relp-tls)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -827,7 +835,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "tcp udp tls" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tcp udp tls relp relp-tls" -- "${cur}"))
                     return 0
                     ;;
                 --priority)

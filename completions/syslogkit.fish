@@ -28,9 +28,9 @@ complete -c syslogkit -n "__fish_syslogkit_needs_command" -s h -l help -d 'Print
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
-complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "listen" -d 'Receive syslog over TCP, UDP, TLS and RELP and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
-complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
+complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP, TLS or RELP, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "bench" -d 'Load-test a syslog receiver over TCP, TLS or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -85,7 +85,9 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand frame" -s V -l versi
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tcp -d 'Listen for TCP on ADDR:PORT ([::1]:5514 for IPv6); repeatable' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l udp -d 'Listen for UDP on ADDR:PORT; repeatable' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls -d 'Listen for TLS over TCP on ADDR:PORT (needs --tls-cert and --tls-key); repeatable' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-cert -d 'Server certificate chain (PEM) for --tls' -r -F
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l relp -d 'Listen for RELP (rsyslog\'s omrelp) on ADDR:PORT; each message is acknowledged once its event is written (and flushed). Repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l relp-tls -d 'Listen for RELP over TLS on ADDR:PORT (needs --tls-cert and --tls-key); repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-cert -d 'Server certificate chain (PEM) for --tls and --relp-tls' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1) of --tls-cert' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-client-ca -d 'CA certificates (PEM): require every TLS client to present a certificate they sign (mutual TLS); clients without one are refused' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-min-version -d 'Oldest TLS version accepted: 1.2 or 1.3' -r
@@ -176,9 +178,11 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s f -l file -
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s n -l server -d 'Receiver (logger\'s -n): with it, UDP to port 514 unless -T, -P or --protocol' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s P -l port -d 'Port for -n [default: 514; 6514 for TLS]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l to -d 'A receiver HOST:PORT, optionally \',weight=N\' (default 1); repeat for load balancing. A name stands for every address it resolves to' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l protocol -d 'Transport [default: udp with -n, as logger; tcp with --to, as Cribl]' -r -f -a "tcp\t''
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l protocol -d 'Transport [default: udp with -n, as logger; tcp with --to, as Cribl]; relp and relp-tls wait for the receiver\'s acknowledgement of each message' -r -f -a "tcp\t''
 udp\t''
-tls\t''"
+tls\t''
+relp\t'RELP over TCP: every message acknowledged by the receiver'
+relp-tls\t'RELP over TLS'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s p -l priority -d 'Priority \'facility.severity\' (local0.warning, daemon.err) or a severity alone (user facility) [default: user.notice]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s t -l tag -d 'App name / tag [default: syslogkit]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s i -l id -d 'Put a PROCID into text messages: \'-i\' or \'--id\' this process\'s id, \'--id=PID\' the one given' -r
@@ -243,7 +247,9 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s V -l versio
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l to -d 'The receiver: HOST:PORT' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l protocol -d 'The transport' -r -f -a "tcp\t''
 udp\t''
-tls\t''"
+tls\t''
+relp\t'RELP over TCP: every message acknowledged by the receiver'
+relp-tls\t'RELP over TLS'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s c -l connections -d 'Connections sending at once (UDP: sockets)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s n -l count -d 'Messages to send over all connections' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s I -l duration -d 'How long to send (10s, 1m, 500ms); the default without --count is 10s' -r
@@ -286,9 +292,9 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s h 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand generate-docs" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "parse" -d 'Parse syslog lines into ECS JSON events, one event per input line'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "frame" -d 'Format events as syslog messages and frame them, or cut a syslog byte stream into events'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "listen" -d 'Receive syslog over TCP, UDP, TLS and RELP and write one ECS JSON event per message'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "iptables-rule-gen" -d 'Generate netfilter LOG rules and the matching rsyslog / syslog-ng forwarding config'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "send" -d 'Send syslog messages to receivers over UDP, TCP, TLS or RELP, like logger, with load balancing, backpressure and a disk queue like Cribl Stream\'s Syslog destination'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "bench" -d 'Load-test a syslog receiver over TCP, TLS or UDP, with a marker in every message that \'bench verify\' finds again in the receiver\'s output'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "generate-docs" -d 'Write the man pages and shell completions (for maintainers)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand help; and not __fish_seen_subcommand_from parse frame listen iptables-rule-gen send bench generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

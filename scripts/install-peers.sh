@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests and benchmarks talk to, on Debian 12:
-#   rsyslog (+ gnutls driver), util-linux logger, openssl, netcat, socat, hyperfine, haproxy,
+#   rsyslog (+ gnutls driver, imrelp/omrelp), util-linux logger, openssl, netcat, socat, hyperfine, haproxy,
 #   iptables and nftables (rule validation in a network namespace),
 #   and syslog-ng 3.38 with loggen. syslog-ng-core conflicts with rsyslog in apt, so it is
 #   unpacked from its .deb (apt-get download + dpkg -x) into $SYSLOGKIT_PEERS (default
@@ -12,7 +12,7 @@ PEERS=${SYSLOGKIT_PEERS:-/opt/syslogkit-peers}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-packages=(rsyslog rsyslog-gnutls bsdutils openssl netcat-openbsd socat hyperfine iptables nftables haproxy curl
+packages=(rsyslog rsyslog-gnutls rsyslog-relp bsdutils openssl netcat-openbsd socat hyperfine iptables nftables haproxy curl
           util-linux procps time bc libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
 missing=()
 for p in "${packages[@]}"; do

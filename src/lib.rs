@@ -5,15 +5,17 @@
 //! lines — and back:
 //!
 //! - [`framing`]: cutting byte streams into messages and back (LF, any delimiter, RFC 6587
-//!   octet counting, auto), pure state machines plus a `tokio_util` codec over them.
+//!   octet counting, auto, RELP frames), pure state machines plus a `tokio_util` codec over them.
 //! - [`syslog`]: the header model, the RFC 5424 and RFC 3164 parsers, zones and years.
 //! - [`iptables`]: netfilter LOG lines (iptables/nftables): header forms, prefixes, packet fields;
 //!   and generating the LOG rules and the syslog forwarding that matches them.
 //! - [`ecs`]: the event schema, written as JSON without building a tree.
 //! - [`ingest`]: one message in, one event out, including the events for lines that fail.
 //! - [`egress`]: the way back: JSON events or text lines in, framed syslog messages out.
-//! - [`listen`]: the receiver: TCP, UDP and TLS sockets, connections, the writer, shutdown.
-//! - [`send`]: the sender: destinations, balancing, the disk queue, the throttle, client TLS.
+//! - [`listen`]: the receiver: TCP, UDP and TLS sockets, RELP sessions, connections, the
+//!   writer, shutdown.
+//! - [`send`]: the sender: destinations, balancing, the disk queue, the throttle, client TLS,
+//!   the RELP client.
 //! - [`transport`]: what `listen` and `send` share: protocol names, TLS versions and
 //!   certificate files, socket counters.
 //! - [`loadgen`]: what `bench` drives: markers, rate control, counting, the report, and

@@ -56,7 +56,12 @@ use super::tls_args::TlsClientArgs;
         syslogkit bench --to 127.0.0.1:6514 --template sample.log --framing octet-counting --reconnect-every 1000
 
     Over TLS, the receiver's certificate checked against a CA, with 100 idle sessions besides:
-        syslogkit bench --to logs.example.net:6514 --protocol tls --tls-ca ca.pem --count 100000 --idle-connections 100")]
+        syslogkit bench --to logs.example.net:6514 --protocol tls --tls-ca ca.pem --count 100000 --idle-connections 100
+
+    Over RELP: 'acknowledged' is what the receiver confirmed, verify compares it with its file:
+        syslogkit listen --relp 127.0.0.1:2514 -o events.jsonl &
+        syslogkit bench --to 127.0.0.1:2514 --protocol relp --count 100000 --json > sent.json
+        syslogkit bench verify --sent sent.json events.jsonl")]
 pub struct BenchArgs {
     #[command(subcommand)]
     command: Option<BenchCommand>,
@@ -202,7 +207,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .to
         .context("--to HOST:PORT is required: the receiver to load, e.g. --to 127.0.0.1:5514")?;
     let protocol = args.protocol;
-    let tls = if protocol == Protocol::Tls {
+    let tls = if protocol.is_tls() {
         let name = args.tls.tls_servername.as_deref().unwrap_or(&target.host);
         Some(TlsClient {
             config: args.tls.client_config("bench")?.config,

@@ -19,7 +19,7 @@ use syslogkit::ingest::InputFormat;
 use syslogkit::listen::proxy::ProxyConfig;
 use syslogkit::syslog::timestamp::Zone;
 
-/// Receive syslog over TCP, UDP and TLS and write one ECS JSON event per message.
+/// Receive syslog over TCP, UDP, TLS and RELP and write one ECS JSON event per message.
 ///
 /// With no --tcp, --udp or --tls, listens on 127.0.0.1:5514 over TCP and UDP; listening beyond
 /// loopback is always an explicit choice. The bound addresses are printed on stderr
@@ -27,7 +27,7 @@ use syslogkit::syslog::timestamp::Zone;
 /// source.ip, source.port, source.address, input.type (tcp or udp), event.created and
 /// event.dataset (tcp.generic or udp.generic unless --dataset), and over TLS tls.established,
 /// tls.version, tls.cipher and, with client certificates, tls.client.subject and
-/// tls.client.issuer. For a netfilter LOG message, whose source.* is the logged packet's, the
+/// tls.client.issuer; over RELP (--relp, --relp-tls) network.protocol is relp. For a netfilter LOG message, whose source.* is the logged packet's, the
 /// sender goes to log.source.ip, log.source.port and log.source.address (ip:port).
 ///
 /// When the output cannot keep up, TCP and TLS connections stop being read, so their senders
@@ -55,6 +55,12 @@ use syslogkit::syslog::timestamp::Zone;
     Mutual TLS on 6514, only clients with a certificate from our CA:
         syslogkit listen --tls 0.0.0.0:6514 --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
 
+    RELP from rsyslog (omrelp), every message acknowledged once it is in the file:
+        syslogkit listen --relp 127.0.0.1:2514 --output events.jsonl
+    with, in rsyslog.conf:
+        module(load=\"omrelp\")
+        action(type=\"omrelp\" target=\"127.0.0.1\" port=\"2514\")
+
     A busy UDP port: several sockets and a larger receive buffer:
         syslogkit listen --udp 0.0.0.0:514 --reuse-port --recv-buffer-size 8MiB
 
@@ -77,7 +83,16 @@ pub struct ListenArgs {
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]
     tls: Vec<SocketAddr>,
 
-    /// Server certificate chain (PEM) for --tls.
+    /// Listen for RELP (rsyslog's omrelp) on ADDR:PORT; each message is acknowledged once its
+    /// event is written (and flushed). Repeatable.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]
+    relp: Vec<SocketAddr>,
+
+    /// Listen for RELP over TLS on ADDR:PORT (needs --tls-cert and --tls-key); repeatable.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]
+    relp_tls: Vec<SocketAddr>,
+
+    /// Server certificate chain (PEM) for --tls and --relp-tls.
     #[arg(long, value_name = "FILE")]
     tls_cert: Option<PathBuf>,
 
@@ -258,22 +273,28 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             client_ca: args.tls_client_ca,
             min_version: args.tls_min_version,
         }),
-        (None, None) if args.tls.is_empty() => None,
+        (None, None) if args.tls.is_empty() && args.relp_tls.is_empty() => None,
         _ => anyhow::bail!(
-            "--tls needs both --tls-cert FILE and --tls-key FILE (PEM), e.g. --tls 127.0.0.1:6514 --tls-cert server.pem --tls-key server.key"
+            "--tls and --relp-tls need both --tls-cert FILE and --tls-key FILE (PEM), e.g. --tls 127.0.0.1:6514 --tls-cert server.pem --tls-key server.key"
         ),
     };
-    if tls_config.is_some() && args.tls.is_empty() {
+    if tls_config.is_some() && args.tls.is_empty() && args.relp_tls.is_empty() {
         anyhow::bail!(
-            "--tls-cert and --tls-key apply to --tls listeners: add --tls ADDR:PORT, e.g. --tls 127.0.0.1:6514"
+            "--tls-cert and --tls-key apply to --tls and --relp-tls listeners: add --tls ADDR:PORT, e.g. --tls 127.0.0.1:6514"
         );
     }
     let defaults = ListenerConfig::default();
-    let any = !(args.tcp.is_empty() && args.udp.is_empty() && args.tls.is_empty());
+    let any = !(args.tcp.is_empty()
+        && args.udp.is_empty()
+        && args.tls.is_empty()
+        && args.relp.is_empty()
+        && args.relp_tls.is_empty());
     let config = ListenerConfig {
         tcp: if any { args.tcp } else { defaults.tcp },
         udp: if any { args.udp } else { defaults.udp },
         tls: args.tls,
+        relp: args.relp,
+        relp_tls: args.relp_tls,
         tls_config,
         framing,
         max_message_size: args.options.max_message_size(),

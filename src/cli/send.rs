@@ -34,6 +34,8 @@ use syslogkit::transport::metrics::MetricsServer;
 use super::args::{parse_addr, parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;
 
+mod relp;
+
 /// Largest UDP payload over IPv4.
 const MAX_UDP_RECORD_BYTES: usize = 65_507;
 /// Above this record size a warning says that datagrams may be fragmented or dropped.
@@ -41,7 +43,7 @@ const WARN_UDP_RECORD_BYTES: usize = 2048;
 /// Exit status when messages are left in the disk queue for the next run.
 const EXIT_LEFT_IN_QUEUE: u8 = 3;
 
-/// Send syslog messages to receivers over UDP, TCP or TLS, like logger, with load balancing,
+/// Send syslog messages to receivers over UDP, TCP, TLS or RELP, like logger, with load balancing,
 /// backpressure and a disk queue like Cribl Stream's Syslog destination.
 ///
 /// The message is the arguments joined by spaces or, without any, one message per line of
@@ -74,6 +76,12 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// draining can send a file's messages again). A restarted send drains the queue first, in
 /// order; a corrupt file is skipped from the damage on, and reported.
 ///
+/// RELP (--protocol relp or relp-tls, as rsyslog's omrelp): one --to receiver; a message counts
+/// as sent once the receiver acknowledged it. At most 128 are unacknowledged; when the session
+/// breaks they are sent again first on the next one (so the receiver may see some twice), and
+/// what is unacknowledged when send ends, or cannot reconnect with --backpressure queue, goes to
+/// the disk queue.
+///
 /// At the end a summary goes to stderr (not for a one-shot message that was sent). Exit
 /// status: 0 all sent; 1 something was dropped, not delivered, or a line was bad; 3 messages
 /// remain in the disk queue for the next run.
@@ -93,6 +101,10 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 
     A file, throttled to 1.5 MiB/s, RFC 5424 with octet counting:
         syslogkit send --to 127.0.0.1:514 --format rfc5424 --framing octet-counting --throttle 1.5MiB -f app.log
+
+    RELP to rsyslog's imrelp: sent means acknowledged; unacknowledged messages are sent again
+    after a reconnect, and queued to disk if the receiver stays away:
+        syslogkit send --protocol relp --to 127.0.0.1:2514 --backpressure queue --queue-dir /var/spool/syslogkit -f app.log
 
     See the bytes instead of sending them:
         echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting")]
@@ -153,7 +165,8 @@ pub struct SendArgs {
     )]
     udp: bool,
 
-    /// Transport [default: udp with -n, as logger; tcp with --to, as Cribl].
+    /// Transport [default: udp with -n, as logger; tcp with --to, as Cribl]; relp and relp-tls
+    /// wait for the receiver's acknowledgement of each message.
     #[arg(
         long,
         value_enum,
@@ -411,7 +424,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         Some(host) => {
             let port = args
                 .port
-                .unwrap_or(if protocol == Protocol::Tls { 6514 } else { 514 });
+                .unwrap_or(if protocol.is_tls() { 6514 } else { 514 });
             vec![Target {
                 host: host.clone(),
                 port,
@@ -442,6 +455,9 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             "syslogkit send: warning: --max-record-size {} is above {WARN_UDP_RECORD_BYTES}: large datagrams are fragmented, and many receivers cut or drop them",
             args.max_record_size
         );
+    }
+    if protocol.is_relp() {
+        return relp::run(&args, protocol, targets, &encoder);
     }
     let config = sender_config(&args, protocol, targets)?;
     // Started first, so that its clock covers the throttle's.
@@ -521,6 +537,8 @@ fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<Messag
     let octet = args.octet_count || args.framing == Some(FramingName::OctetCounting);
     let framing = match (protocol, octet) {
         (Protocol::Udp, false) => None,
+        // RELP's DATALEN frames each message.
+        (p, _) if p.is_relp() => None,
         (_, true) => {
             Some(Encoder::new(&Framing::OctetCounting, Escape::Raw).map_err(|e| anyhow!(e))?)
         }
@@ -625,7 +643,7 @@ fn sender_config(
     protocol: Protocol,
     targets: Vec<Target>,
 ) -> anyhow::Result<SenderConfig> {
-    let tls = if protocol == Protocol::Tls {
+    let tls = if protocol.is_tls() {
         Some(args.tls.client_config("send")?)
     } else {
         args.tls.refuse_without_tls()?;

@@ -85,7 +85,7 @@ impl TlsClientArgs {
     /// Refuses the flags that only mean something over TLS when the protocol is another.
     pub fn refuse_without_tls(&self) -> anyhow::Result<()> {
         if self.tls_ca.is_some() || self.tls_cert.is_some() || self.tls_insecure {
-            bail!("--tls-* options need --protocol tls");
+            bail!("--tls-* options need --protocol tls or relp-tls");
         }
         Ok(())
     }

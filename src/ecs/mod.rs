@@ -71,6 +71,9 @@ pub struct Peer {
     pub transport: InputType,
     /// `tls.*`, for a connection over TLS.
     pub tls: Option<TlsSession>,
+    /// `network.protocol`: the application protocol above the transport (`relp`), when it is
+    /// not plain syslog.
+    pub protocol: Option<&'static str>,
     /// The IP as text (an IPv4-mapped IPv6 address as IPv4), written once per connection.
     ip_text: String,
     /// `ip:port`, for `log.source.address`.
@@ -88,6 +91,7 @@ impl Peer {
             addr,
             transport,
             tls,
+            protocol: None,
             ip_text: addr.ip().to_string(),
             addr_text: addr.to_string(),
             via: None,
@@ -216,6 +220,12 @@ impl<'a> Event<'a> {
             }
             if let Some(tls) = &received.peer.tls {
                 write_tls(&mut w, tls);
+            }
+            // A netfilter event's network.* describes the logged packet, not the sender's.
+            if let Some(protocol) = received.peer.protocol
+                && self.netfilter.is_none()
+            {
+                w.str(&["network", "protocol"], protocol.as_bytes());
             }
         }
         w.finish();

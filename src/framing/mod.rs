@@ -11,6 +11,7 @@
 //! - [`delimited`]: LF or any delimiter, with `memchr`.
 //! - [`octet_counting`]: RFC 6587 §3.4.1 `MSG-LEN SP SYSLOG-MSG`, and `auto` (per message, as
 //!   rsyslog's imtcp does).
+//! - [`relp`]: RELP frames (`TXNR SP COMMAND SP DATALEN [SP DATA] LF`), both ways.
 //! - [`encode`]: the same framings in the other direction, plus the UDP truncation helper.
 //! - [`codec`]: `tokio_util::codec::{Decoder, Encoder}` over `BytesMut`, yielding owned frames.
 //!
@@ -21,6 +22,7 @@ pub mod delimited;
 pub mod encode;
 pub mod octet_counting;
 pub mod proxy;
+pub mod relp;
 
 use std::fmt;
 use std::ops::ControlFlow;

@@ -22,6 +22,7 @@ use super::connection;
 use super::metrics::ListenMetrics;
 use super::output::{EventSender, Writer};
 use super::proxy;
+use super::relp;
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
@@ -40,6 +41,8 @@ struct TcpBound {
     listener: std::net::TcpListener,
     addr: SocketAddr,
     tls: Option<TlsAcceptor>,
+    /// RELP sessions instead of plain syslog streams.
+    relp: bool,
 }
 
 struct UdpBound {
@@ -77,7 +80,8 @@ impl Listener {
     /// until [`run`](Self::run), but the kernel already queues connections and datagrams, and
     /// SIGINT/SIGTERM are already caught.
     pub fn bind(config: ListenerConfig) -> Result<Listener, ListenError> {
-        let acceptor = match (&config.tls_config, config.tls.is_empty()) {
+        let tls_wanted = config.tls.is_empty() && config.relp_tls.is_empty();
+        let acceptor = match (&config.tls_config, tls_wanted) {
             (Some(tls_config), false) => Some(TlsAcceptor::from(tls::server_config(tls_config)?)),
             (None, false) => {
                 return Err(ListenError::TlsWithoutCertificate);
@@ -101,7 +105,10 @@ impl Listener {
         let mut tcp = Vec::new();
         let per_tcp_addr = threads;
         let plain = config.tcp.iter().map(|a| (*a, Protocol::Tcp));
-        for (wanted, protocol) in plain.chain(config.tls.iter().map(|a| (*a, Protocol::Tls))) {
+        let tls_addrs = config.tls.iter().map(|a| (*a, Protocol::Tls));
+        let relp = (config.relp.iter().map(|a| (*a, Protocol::Relp)))
+            .chain(config.relp_tls.iter().map(|a| (*a, Protocol::RelpTls)));
+        for (wanted, protocol) in plain.chain(tls_addrs).chain(relp) {
             let mut addr = wanted;
             for i in 0..per_tcp_addr {
                 let listener = bind_tcp(addr, config.recv_buffer_size, per_tcp_addr > 1).map_err(
@@ -115,13 +122,12 @@ impl Listener {
                     // Port 0: the others join the port the kernel chose.
                     addr = listener.local_addr().map_err(ListenError::Runtime)?;
                 }
-                let tls = (protocol == Protocol::Tls)
-                    .then(|| acceptor.clone())
-                    .flatten();
+                let tls = protocol.is_tls().then(|| acceptor.clone()).flatten();
                 tcp.push(TcpBound {
                     listener,
                     addr,
                     tls,
+                    relp: protocol.is_relp(),
                 });
             }
         }
@@ -231,10 +237,11 @@ impl Listener {
             .tcp
             .iter()
             .map(|t| {
-                let protocol = if t.tls.is_some() {
-                    Protocol::Tls
-                } else {
-                    Protocol::Tcp
+                let protocol = match (t.tls.is_some(), t.relp) {
+                    (true, false) => Protocol::Tls,
+                    (false, false) => Protocol::Tcp,
+                    (true, true) => Protocol::RelpTls,
+                    (false, true) => Protocol::Relp,
                 };
                 (protocol, t.addr)
             })
@@ -310,7 +317,8 @@ impl Listener {
                 match listener {
                     Ok(listener) => {
                         let parser = tcp_parser.clone();
-                        tokio::spawn(accept_loop(listener, bound.tls, parser, shared, tx));
+                        let (tls, relp) = (bound.tls, bound.relp);
+                        tokio::spawn(accept_loop(listener, tls, relp, parser, shared, tx));
                     }
                     Err(e) => shared.warnings.warn(|| format!("{}: {e}", bound.addr)),
                 }
@@ -524,6 +532,7 @@ fn admit_source(shared: &Shared, ip: IpAddr) -> Result<Option<IpAddr>, usize> {
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    relp: bool,
     parser: LineParser,
     shared: Arc<Shared>,
     tx: EventSender,
@@ -601,13 +610,17 @@ async fn accept_loop(
                     }
                 },
             };
-            let peer = |tls| match client {
-                Some(client) => Peer::proxied(client, addr, InputType::Tcp, tls),
-                None => Peer::new(addr, InputType::Tcp, tls),
+            let peer = |tls| {
+                let peer = match client {
+                    Some(client) => Peer::proxied(client, addr, InputType::Tcp, tls),
+                    None => Peer::new(addr, InputType::Tcp, tls),
+                };
+                if relp { relp::peer(peer) } else { peer }
             };
             match tls {
+                None if relp => relp::serve(stream, peer(None), parser, shared, tx).await,
                 None => connection::serve(stream, peer(None), parser, shared, tx).await,
-                Some(acceptor) => serve_tls(acceptor, stream, peer, parser, shared, tx).await,
+                Some(acceptor) => serve_tls(acceptor, stream, peer, relp, parser, shared, tx).await,
             }
         });
     }
@@ -617,6 +630,7 @@ async fn serve_tls(
     acceptor: TlsAcceptor,
     stream: TcpStream,
     peer: impl FnOnce(Option<TlsSession>) -> Peer,
+    relp: bool,
     parser: LineParser,
     shared: Arc<Shared>,
     tx: EventSender,
@@ -650,7 +664,12 @@ async fn serve_tls(
         }
     };
     let session = tls::session(stream.get_ref().1);
-    connection::serve(stream, peer(Some(session)), parser, shared, tx).await;
+    let peer = peer(Some(session));
+    if relp {
+        relp::serve(stream, peer, parser, shared, tx).await;
+    } else {
+        connection::serve(stream, peer, parser, shared, tx).await;
+    }
 }
 
 async fn stats_loop(

@@ -9,6 +9,8 @@
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
 //! - [`udp`]: a reader thread per UDP socket, datagrams in batches (recvmmsg), a large
 //!   receive buffer by default.
+//! - [`relp`]: one RELP session (TCP or TLS): frames from [`crate::framing::relp`], events
+//!   like [`connection`]'s, each message acknowledged once its event is written.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
 //! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry;
@@ -35,6 +37,7 @@ pub mod listener;
 pub mod metrics;
 pub mod output;
 pub mod proxy;
+pub mod relp;
 pub mod shared;
 pub mod shutdown;
 pub mod stats;
@@ -75,7 +78,11 @@ pub struct ListenerConfig {
     pub tcp: Vec<SocketAddr>,
     pub udp: Vec<SocketAddr>,
     pub tls: Vec<SocketAddr>,
-    /// Required when `tls` is not empty.
+    /// RELP over TCP ([`relp`]).
+    pub relp: Vec<SocketAddr>,
+    /// RELP over TLS, with `tls_config`.
+    pub relp_tls: Vec<SocketAddr>,
+    /// Required when `tls` or `relp_tls` is not empty.
     pub tls_config: Option<TlsConfig>,
     /// Framing of TCP and TLS streams; UDP is one message per datagram.
     pub framing: Framing,
@@ -125,6 +132,8 @@ impl Default for ListenerConfig {
             tcp: vec![addr],
             udp: vec![addr],
             tls: Vec::new(),
+            relp: Vec::new(),
+            relp_tls: Vec::new(),
             tls_config: None,
             framing: Framing::Auto,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
@@ -239,6 +248,8 @@ fn bind_hint(addr: SocketAddr, protocol: Protocol, source: &io::Error) -> String
         Protocol::Tcp => "--tcp",
         Protocol::Udp => "--udp",
         Protocol::Tls => "--tls",
+        Protocol::Relp => "--relp",
+        Protocol::RelpTls => "--relp-tls",
     };
     match source.kind() {
         io::ErrorKind::PermissionDenied if addr.port() < 1024 => format!(

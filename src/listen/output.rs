@@ -82,7 +82,7 @@ impl Pool {
 /// The sending side, one clone per task. The writer stops when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct EventSender {
-    tx: mpsc::Sender<Vec<u8>>,
+    tx: mpsc::Sender<Queued>,
     pool: Arc<Pool>,
     /// Nanoseconds tasks spent waiting for room in the queue (backpressure), all together.
     waited: Arc<AtomicU64>,
@@ -91,7 +91,7 @@ pub struct EventSender {
 /// The queue as `--metrics` sees it, without keeping the writer alive.
 #[derive(Clone, Debug)]
 pub struct QueueGauge {
-    tx: mpsc::WeakSender<Vec<u8>>,
+    tx: mpsc::WeakSender<Queued>,
     waited: Arc<AtomicU64>,
 }
 
@@ -109,6 +109,13 @@ impl QueueGauge {
     }
 }
 
+/// One batch in the queue, with the completion to fire once it is written and flushed.
+#[derive(Debug)]
+struct Queued {
+    bytes: Vec<u8>,
+    written: Option<oneshot::Sender<()>>,
+}
+
 /// The writer is gone (the output failed).
 #[derive(Debug)]
 pub struct Closed;
@@ -117,12 +124,16 @@ impl EventSender {
     /// Hands `batch` to the writer, waiting for room in the queue (backpressure), and leaves
     /// an empty buffer without capacity in its place.
     pub async fn send(&self, batch: &mut Vec<u8>) -> Result<(), Closed> {
-        match self.tx.try_send(std::mem::take(batch)) {
+        let queued = Queued {
+            bytes: std::mem::take(batch),
+            written: None,
+        };
+        match self.tx.try_send(queued) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
-            Err(mpsc::error::TrySendError::Full(batch)) => {
+            Err(mpsc::error::TrySendError::Full(queued)) => {
                 let started = Instant::now();
-                let sent = self.tx.send(batch).await.map_err(|_| Closed);
+                let sent = self.tx.send(queued).await.map_err(|_| Closed);
                 let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                 self.waited.fetch_add(waited, Relaxed);
                 sent
@@ -136,6 +147,20 @@ impl EventSender {
             tx: self.tx.downgrade(),
             waited: self.waited.clone(),
         }
+    }
+
+    /// Like [`send`](Self::send), and `written` fires once the batch is written and the
+    /// output flushed. If the output fails first, `written` is dropped unfired.
+    pub async fn send_acked(
+        &self,
+        batch: &mut Vec<u8>,
+        written: oneshot::Sender<()>,
+    ) -> Result<(), Closed> {
+        let queued = Queued {
+            bytes: std::mem::take(batch),
+            written: Some(written),
+        };
+        self.tx.send(queued).await.map_err(|_| Closed)
     }
 
     /// Makes `batch` ready for events: a buffer from the pool if it has no capacity yet.
@@ -384,7 +409,7 @@ fn write_some(file: &mut File, data: &[u8]) -> (usize, Option<io::Error>) {
     (done, None)
 }
 
-fn write_all(rx: mpsc::Receiver<Vec<u8>>, mut sink: Sink, pool: &Pool) -> io::Result<()> {
+fn write_all(rx: mpsc::Receiver<Queued>, mut sink: Sink, pool: &Pool) -> io::Result<()> {
     let result = write_queue(rx, &mut sink, pool);
     if result.is_ok() {
         return sink.flush();
@@ -392,11 +417,16 @@ fn write_all(rx: mpsc::Receiver<Vec<u8>>, mut sink: Sink, pool: &Pool) -> io::Re
     result
 }
 
-fn write_queue(mut rx: mpsc::Receiver<Vec<u8>>, sink: &mut Sink, pool: &Pool) -> io::Result<()> {
+fn write_queue(mut rx: mpsc::Receiver<Queued>, sink: &mut Sink, pool: &Pool) -> io::Result<()> {
     let mut gathered: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
+    // Completions of batches written (or gathered) but not yet flushed.
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
-        let batch = match rx.try_recv() {
-            Ok(batch) => batch,
+        let Queued {
+            bytes: batch,
+            written,
+        } = match rx.try_recv() {
+            Ok(queued) => queued,
             Err(mpsc::error::TryRecvError::Empty) => {
                 // Traffic paused: show what we have before waiting.
                 if !gathered.is_empty() {
@@ -404,13 +434,15 @@ fn write_queue(mut rx: mpsc::Receiver<Vec<u8>>, sink: &mut Sink, pool: &Pool) ->
                     gathered.clear();
                 }
                 sink.flush()?;
+                notify(&mut waiting);
                 match rx.blocking_recv() {
-                    Some(batch) => batch,
+                    Some(queued) => queued,
                     None => break,
                 }
             }
             Err(mpsc::error::TryRecvError::Disconnected) => break,
         };
+        waiting.extend(written);
         if batch.len() >= DIRECT_WRITE_BYTES {
             // Order: what was gathered before this batch goes first.
             if !gathered.is_empty() {
@@ -418,14 +450,33 @@ fn write_queue(mut rx: mpsc::Receiver<Vec<u8>>, sink: &mut Sink, pool: &Pool) ->
                 gathered.clear();
             }
             sink.write_lines(&batch)?;
+            if !waiting.is_empty() {
+                sink.flush()?;
+                notify(&mut waiting);
+            }
         } else {
             gathered.extend_from_slice(&batch);
             if gathered.len() >= WRITE_BYTES {
                 sink.write_lines(&gathered)?;
                 gathered.clear();
+                if !waiting.is_empty() {
+                    sink.flush()?;
+                    notify(&mut waiting);
+                }
             }
         }
         pool.give(batch);
     }
-    sink.write_lines(&gathered)
+    sink.write_lines(&gathered)?;
+    sink.flush()?;
+    notify(&mut waiting);
+    Ok(())
+}
+
+/// Fires the completions of everything written and flushed so far.
+fn notify(waiting: &mut Vec<oneshot::Sender<()>>) {
+    for written in waiting.drain(..) {
+        // The connection may be gone; its peer resends what it did not see acknowledged.
+        let _ = written.send(());
+    }
 }

@@ -28,6 +28,8 @@ use crate::syslog::timestamp::TimeContext;
 use crate::syslog::{Message, looks_like_rfc5424, rfc3164, rfc5424};
 pub use crate::transport::Protocol;
 
+mod relp;
+
 /// Bytes gathered before one TCP write.
 pub const BATCH_BYTES: usize = 64 * 1024;
 
@@ -328,6 +330,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         target: config.target.to_string(),
         framing: match (config.protocol, &config.framing) {
             (Protocol::Udp, _) => "datagram",
+            (p, _) if p.is_relp() => "relp",
             (_, Framing::OctetCounting) => "octet-counting",
             _ => "lf",
         },
@@ -341,7 +344,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
 /// Values that cannot work, refused before connecting.
 fn check(config: &LoadConfig) -> Result<(), LoadError> {
     let bad = |s: String| Err(LoadError::Config(s));
-    if config.protocol == Protocol::Tls && config.tls.is_none() {
+    if config.protocol.is_tls() && config.tls.is_none() {
         return bad("TLS without a client configuration (--tls-ca, --tls-insecure…)".into());
     }
     if config.connections == 0 {
@@ -419,6 +422,12 @@ impl Worker<'_> {
             conn: self.conn,
             ..ConnStats::default()
         };
+        if self.config.protocol.is_relp() {
+            // The socket only checked that the receiver is there; RELP opens its own session.
+            drop(socket);
+            let last_write = self.send_relp(&mut stats);
+            return (stats, last_write);
+        }
         // Over TLS the kernel's count is of encrypted bytes, which do not map onto messages.
         let mut acked = (self.config.protocol == Protocol::Tcp).then_some(0);
         let last_write = self.send(socket, connect, &mut stats, &mut acked);

@@ -21,7 +21,7 @@ pub struct ConnStats {
     /// Messages whose last byte the receiving TCP acknowledged (`TCP_INFO.tcpi_bytes_acked`):
     /// they reached the receiver's kernel, which does not mean its program read them.
     /// `None` over UDP, over TLS (the kernel counts encrypted bytes) or where the OS does not
-    /// say.
+    /// say. Over RELP: the messages the receiver acknowledged with `rsp 200`.
     pub acknowledged: Option<u64>,
     /// Connections opened again: after `--reconnect-every` messages or a failed write.
     pub reconnects: u64,
@@ -156,9 +156,14 @@ impl Report {
         let acked = self
             .acknowledged()
             .map_or("n/a".to_string(), |a| a.to_string());
+        let by = if self.protocol.starts_with("relp") {
+            "RELP"
+        } else {
+            "TCP"
+        };
         let _ = writeln!(
             s,
-            "acknowledged by TCP: {acked}, write errors: {}, connect errors: {}, reconnects: {}, send errors: {}, idle connections: {}",
+            "acknowledged by {by}: {acked}, write errors: {}, connect errors: {}, reconnects: {}, send errors: {}, idle connections: {}",
             self.write_errors(),
             self.connect_errors(),
             self.reconnects(),

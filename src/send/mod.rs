@@ -15,6 +15,8 @@
 //! - [`connection`]: one non-blocking connection: TCP connect, TLS handshake, UDP, writing,
 //!   noticing a closed peer, closing cleanly, and the error texts.
 //! - [`options`]: the flag values the sender acts on (`--to`, `--backpressure`).
+//! - [`relp`]: `--protocol relp`: a RELP client (omrelp's window, resend after reconnect),
+//!   where sent means acknowledged; fed by [`relay`] like the [`Sender`].
 //! - [`tls`]: the rustls client configuration from the `--tls-*` options, and handshake
 //!   errors explained.
 //! - [`disk_queue`]: the persistent queue (`--backpressure queue`): segment files of framed
@@ -29,6 +31,7 @@ pub mod options;
 pub mod poll;
 pub mod pool;
 pub mod relay;
+pub mod relp;
 pub mod resolve;
 pub mod sender;
 pub mod throttle;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::egress::{LineError, MessageEncoder};
 use crate::framing::{Decoded, Decoder, Framing};
 
+use super::relp::RelpSender;
 use super::sender::Sender;
 
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -29,6 +30,8 @@ pub struct RelayStats {
 /// Where framed messages go.
 pub enum Sink<'a> {
     Send(&'a mut Sender),
+    /// RELP (`--protocol relp`): unframed messages, each acknowledged by the receiver.
+    Relp(&'a mut RelpSender),
     /// `--dry-run`: the framed bytes, one after the other.
     Write(&'a mut dyn Write),
 }
@@ -40,6 +43,10 @@ impl Sink<'_> {
                 s.send(framed);
                 Ok(())
             }
+            Sink::Relp(s) => {
+                s.send(framed);
+                Ok(())
+            }
             Sink::Write(w) => w.write_all(framed),
         }
     }
@@ -47,6 +54,10 @@ impl Sink<'_> {
     fn idle(&mut self, wait: Duration) -> io::Result<()> {
         match self {
             Sink::Send(s) => {
+                s.idle(wait);
+                Ok(())
+            }
+            Sink::Relp(s) => {
                 s.idle(wait);
                 Ok(())
             }

@@ -13,6 +13,10 @@ pub enum Protocol {
     Tcp,
     Udp,
     Tls,
+    /// RELP over TCP: every message acknowledged by the receiver.
+    Relp,
+    /// RELP over TLS.
+    RelpTls,
 }
 
 display_as_flag_value!(Protocol);
@@ -23,11 +27,23 @@ impl Protocol {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
             Protocol::Tls => "tls",
+            Protocol::Relp => "relp",
+            Protocol::RelpTls => "relp-tls",
         }
     }
 
     /// A byte stream (TCP or TLS over TCP), where framing applies.
     pub fn is_stream(self) -> bool {
         self != Protocol::Udp
+    }
+
+    /// RELP, over TCP or TLS.
+    pub fn is_relp(self) -> bool {
+        matches!(self, Protocol::Relp | Protocol::RelpTls)
+    }
+
+    /// TLS below the syslog or RELP stream.
+    pub fn is_tls(self) -> bool {
+        matches!(self, Protocol::Tls | Protocol::RelpTls)
     }
 }

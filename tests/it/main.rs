@@ -11,6 +11,7 @@ mod metrics;
 mod parse;
 mod peers;
 mod proxy;
+mod relp;
 mod rulegen;
 mod send;
 mod send_tls;

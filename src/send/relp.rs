@@ -1,0 +1,775 @@
+//! `send --protocol relp` (and `relp-tls`): a RELP client, as rsyslog's omrelp, where "sent"
+//! means acknowledged by the receiver.
+//!
+//! One session at a time to one receiver, blocking sockets. Each message is a `syslog` frame
+//! with the next transaction number (1..=999,999,999, then 1 again); at most `window` of them
+//! (128, as omrelp) are unacknowledged. A `rsp 200` for the oldest one counts it sent. When
+//! the session breaks (a write or read fails, the receiver sends `serverclose` or closes, an
+//! acknowledgement is out of order, a `rsp 500`, no acknowledgement within the ack timeout),
+//! every unacknowledged message is kept, in order, and sent again first on the next session,
+//! with new transaction numbers, as librelp does: the receiver may have written some of them
+//! already, so delivery is at least once.
+//!
+//! Without a session, `--backpressure` decides about each message: `block` reconnects until it
+//! can send it, `drop` drops it (counted), `queue` writes it to the [`DiskQueue`], which is
+//! drained first once a session is up. At the end, what is still unacknowledged after the ack
+//! timeout is "not delivered", or, with a queue, goes to the queue for the next run.
+//!
+//! The pure part, the [`Window`] of unacknowledged messages, is tested here; the sessions
+//! against rsyslog's imrelp and `listen --relp` in `tests/it/relp.rs`.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+
+use super::disk_queue::DiskQueue;
+use super::options::Backpressure;
+use super::tls as tls_client;
+use crate::framing::relp::{self, RelpDecoder, RelpError};
+
+/// omrelp's default window of unacknowledged messages.
+pub const DEFAULT_WINDOW: usize = 128;
+/// Bytes gathered before a write while the window has room.
+const WRITE_BYTES: usize = 64 * 1024;
+/// The largest frame accepted from the receiver (a `rsp` is a few bytes; its offers a few
+/// hundred).
+const MAX_RSP_BYTES: usize = 64 * 1024;
+/// Reconnection backoff: from the first to the last, doubling.
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// What the client needs, free of the command line.
+pub struct RelpConfig {
+    pub host: String,
+    pub port: u16,
+    /// TLS below RELP (`relp-tls`), with the server name to check.
+    pub tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// Unacknowledged messages at most.
+    pub window: usize,
+    pub connect_timeout: Duration,
+    /// A session whose oldest message is not acknowledged within this is broken; at the end,
+    /// how long to wait for the last acknowledgements.
+    pub ack_timeout: Duration,
+    pub backpressure: Backpressure,
+    pub queue: Option<DiskQueue>,
+    /// With a full queue: wait (true) or drop.
+    pub queue_full_block: bool,
+    /// Where notices go (session lost, reconnected).
+    pub notice: Box<dyn FnMut(&str)>,
+}
+
+/// Why a session could not be opened or went down.
+#[derive(Debug, thiserror::Error)]
+pub enum RelpSendError {
+    #[error("cannot resolve {0}")]
+    Resolve(String, #[source] io::Error),
+    #[error("cannot connect to {0}")]
+    Connect(SocketAddr, #[source] io::Error),
+    #[error("{0}")]
+    Handshake(String),
+    #[error("{addr}: the receiver refused the RELP session: {rsp}")]
+    Refused { addr: SocketAddr, rsp: String },
+    #[error("{addr}: the receiver does not offer the syslog command")]
+    NoSyslog { addr: SocketAddr },
+    #[error("{0}: session lost")]
+    Io(SocketAddr, #[source] io::Error),
+    #[error("{0}: {1}")]
+    Protocol(SocketAddr, #[source] RelpError),
+    #[error("{addr}: {what}")]
+    Session { addr: SocketAddr, what: String },
+}
+
+/// The counts at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RelpSummary {
+    /// Messages the receiver acknowledged.
+    pub sent: u64,
+    pub bytes: u64,
+    pub dropped: u64,
+    /// Written to the disk queue by this run.
+    pub queued: u64,
+    pub left_in_queue: bool,
+    /// Neither acknowledged, dropped nor queued.
+    pub undelivered: u64,
+    /// Messages sent again on a new session because the old one broke before their ack.
+    pub resent: u64,
+    pub sessions: u64,
+    pub failures: u64,
+}
+
+/// The unacknowledged messages of a session, oldest first, with their transaction numbers.
+#[derive(Debug, Default)]
+pub struct Window {
+    pending: VecDeque<(u32, Vec<u8>)>,
+}
+
+/// An acknowledgement that does not fit the window.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AckError {
+    #[error("acknowledgement for transaction {got}, expected {expected}")]
+    OutOfOrder { got: u32, expected: u32 },
+    #[error("acknowledgement for transaction {0}, but nothing is waiting")]
+    Unexpected(u32),
+}
+
+impl Window {
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    pub fn push(&mut self, txnr: u32, message: Vec<u8>) {
+        self.pending.push_back((txnr, message));
+    }
+
+    /// Takes the oldest message off for an acknowledgement of `txnr`: RELP answers in command
+    /// order, so anything else is a broken session.
+    pub fn ack(&mut self, txnr: u32) -> Result<Vec<u8>, AckError> {
+        match self.pending.front() {
+            Some(&(expected, _)) if expected == txnr => {
+                Ok(self.pending.pop_front().expect("checked").1)
+            }
+            Some(&(expected, _)) => Err(AckError::OutOfOrder {
+                got: txnr,
+                expected,
+            }),
+            None => Err(AckError::Unexpected(txnr)),
+        }
+    }
+
+    /// Every unacknowledged message, oldest first, for the next session.
+    pub fn drain(&mut self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.pending.drain(..).map(|(_, m)| m)
+    }
+}
+
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Stream {
+    /// All of `buf`, then flushed (TLS: the records are written to the socket).
+    fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.write_all(buf),
+            Stream::Tls(s) => s.write_all(buf).and_then(|()| s.flush()),
+        }
+    }
+}
+
+/// One open session.
+struct Session {
+    addr: SocketAddr,
+    stream: Stream,
+    next_txnr: u32,
+    window: Window,
+    /// Frames not yet written.
+    out: Vec<u8>,
+    /// Bytes read, not yet a whole frame.
+    read: Vec<u8>,
+    decoder: RelpDecoder,
+}
+
+impl Session {
+    fn open(config: &RelpConfig) -> Result<Session, RelpSendError> {
+        let target = format!("{}:{}", config.host, config.port);
+        let addr = target
+            .to_socket_addrs()
+            .map_err(|e| RelpSendError::Resolve(target.clone(), e))?
+            .next()
+            .ok_or_else(|| {
+                RelpSendError::Resolve(target.clone(), io::Error::other("no address"))
+            })?;
+        let tcp = TcpStream::connect_timeout(&addr, config.connect_timeout)
+            .map_err(|e| RelpSendError::Connect(addr, e))?;
+        let _ = tcp.set_nodelay(true);
+        tcp.set_read_timeout(Some(config.connect_timeout))
+            .and_then(|()| tcp.set_write_timeout(Some(config.ack_timeout)))
+            .map_err(|e| RelpSendError::Connect(addr, e))?;
+        let stream = match &config.tls {
+            None => Stream::Tcp(tcp),
+            Some((tls, name)) => {
+                let mut tcp = tcp;
+                let mut conn = ClientConnection::new(tls.clone(), name.clone())
+                    .map_err(|e| RelpSendError::Handshake(format!("TLS: {e}")))?;
+                while conn.is_handshaking() {
+                    conn.complete_io(&mut tcp).map_err(|e| {
+                        RelpSendError::Handshake(format!(
+                            "{addr}: {}",
+                            tls_client::handshake_error(&e)
+                        ))
+                    })?;
+                }
+                Stream::Tls(Box::new(StreamOwned::new(conn, tcp)))
+            }
+        };
+        let mut session = Session {
+            addr,
+            stream,
+            next_txnr: 1,
+            window: Window::default(),
+            out: Vec::with_capacity(WRITE_BYTES * 2),
+            read: Vec::new(),
+            decoder: RelpDecoder::new(MAX_RSP_BYTES),
+        };
+        let offers = format!(
+            "relp_version=0\nrelp_software=syslogkit,{},https://github.com/syslogkit\ncommands=syslog",
+            env!("CARGO_PKG_VERSION")
+        );
+        relp::encode(1, "open", offers.as_bytes(), &mut session.out);
+        session.next_txnr = 2;
+        let tls = config.tls.is_some();
+        // With TLS 1.3 the client's handshake is done before the server has judged its
+        // certificate; a receiver that refuses it (imrelp's tls.authMode) just closes.
+        let explain = |e: RelpSendError| match e {
+            RelpSendError::Io(addr, e) if tls => RelpSendError::Handshake(format!(
+                "{addr}: the receiver closed the session right after the TLS handshake ({e}): it may require a client certificate (--tls-cert, --tls-key) or refuse this one (imrelp's tls.authMode, tls.permittedPeer)"
+            )),
+            other => other,
+        };
+        session.flush().map_err(explain)?;
+        let (txnr, command, data) = session.read_frame().map_err(explain)?;
+        let rsp = relp::parse_response(&data);
+        match (txnr, command.as_str(), rsp) {
+            (1, "rsp", Some(rsp)) if rsp.is_ok() => {
+                let syslog = relp::offers(rsp.data).any(|(name, value)| {
+                    name == b"commands" && value.split(|&b| b == b',').any(|c| c == b"syslog")
+                });
+                if !syslog {
+                    return Err(RelpSendError::NoSyslog { addr });
+                }
+            }
+            (_, "rsp", Some(rsp)) => {
+                return Err(RelpSendError::Refused {
+                    addr,
+                    rsp: rsp.to_string(),
+                });
+            }
+            _ => {
+                return Err(RelpSendError::Session {
+                    addr,
+                    what: format!("expected the rsp to open, got {command} {txnr}"),
+                });
+            }
+        }
+        session
+            .stream
+            .tcp()
+            .set_read_timeout(Some(config.ack_timeout))
+            .map_err(|e| RelpSendError::Io(addr, e))?;
+        Ok(session)
+    }
+
+    /// Queues one message as a `syslog` frame.
+    fn push(&mut self, message: Vec<u8>) {
+        let txnr = self.next_txnr;
+        self.next_txnr = relp::next_txnr(txnr);
+        relp::encode(txnr, "syslog", &message, &mut self.out);
+        self.window.push(txnr, message);
+    }
+
+    fn flush(&mut self) -> Result<(), RelpSendError> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = self.stream.send_all(&self.out);
+        self.out.clear();
+        result.map_err(|e| RelpSendError::Io(self.addr, e))
+    }
+
+    /// Reads one whole frame (blocking, within the read timeout).
+    fn read_frame(&mut self) -> Result<(u32, String, Vec<u8>), RelpSendError> {
+        loop {
+            match self.decoder.decode(&self.read) {
+                Ok(Some((frame, used))) => {
+                    let found = (frame.txnr, frame.command.to_string(), frame.data.to_vec());
+                    self.read.drain(..used);
+                    return Ok(found);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(RelpSendError::Protocol(self.addr, e)),
+            }
+            self.fill()?;
+        }
+    }
+
+    /// One read into the buffer.
+    fn fill(&mut self) -> Result<(), RelpSendError> {
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => Err(RelpSendError::Io(
+                self.addr,
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the receiver closed the session",
+                ),
+            )),
+            Ok(n) => {
+                self.read.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(e) => Err(RelpSendError::Io(self.addr, e)),
+        }
+    }
+
+    /// Handles every whole frame already read: acknowledgements. Returns the messages
+    /// acknowledged (their byte counts).
+    fn take_acks(&mut self, acked: &mut Vec<usize>) -> Result<(), RelpSendError> {
+        loop {
+            let txnr = match self.decoder.decode(&self.read) {
+                Ok(Some((frame, used))) => {
+                    let (txnr, ok, serverclose) = match frame.command {
+                        "rsp" => (
+                            frame.txnr,
+                            relp::parse_response(frame.data).is_some_and(|r| r.is_ok()),
+                            false,
+                        ),
+                        "serverclose" => (0, false, true),
+                        other => {
+                            return Err(RelpSendError::Session {
+                                addr: self.addr,
+                                what: format!(
+                                    "unexpected RELP command {other:?} from the receiver"
+                                ),
+                            });
+                        }
+                    };
+                    let text = String::from_utf8_lossy(frame.data).into_owned();
+                    self.read.drain(..used);
+                    if serverclose {
+                        return Err(RelpSendError::Session {
+                            addr: self.addr,
+                            what: "the receiver closed the session (serverclose)".into(),
+                        });
+                    }
+                    if !ok {
+                        return Err(RelpSendError::Session {
+                            addr: self.addr,
+                            what: format!("the receiver refused transaction {txnr}: {text}"),
+                        });
+                    }
+                    txnr
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(RelpSendError::Protocol(self.addr, e)),
+            };
+            let message = self.window.ack(txnr).map_err(|e| RelpSendError::Session {
+                addr: self.addr,
+                what: e.to_string(),
+            })?;
+            acked.push(message.len());
+        }
+    }
+
+    /// Says goodbye: `close`, its answer awaited briefly; errors do not matter any more.
+    fn close(mut self) {
+        let txnr = self.next_txnr;
+        relp::encode(txnr, "close", b"", &mut self.out);
+        if self.flush().is_ok() {
+            let _ = self
+                .stream
+                .tcp()
+                .set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = self.read_frame();
+        }
+    }
+}
+
+/// The client: see the module documentation.
+pub struct RelpSender {
+    config: RelpConfig,
+    session: Option<Session>,
+    /// Messages of broken sessions, oldest first, to send before any new one.
+    resend: VecDeque<Vec<u8>>,
+    summary: RelpSummary,
+    /// When the session last failed, and the next wait before reconnecting.
+    backoff: Duration,
+    last_attempt: Option<Instant>,
+    acked: Vec<usize>,
+}
+
+impl RelpSender {
+    /// Opens the first session. Without a queue, a receiver that cannot be reached at start is
+    /// an error at once (as logger and `send` over TCP).
+    pub fn start(config: RelpConfig) -> Result<RelpSender, RelpSendError> {
+        let mut sender = RelpSender {
+            config,
+            session: None,
+            resend: VecDeque::new(),
+            summary: RelpSummary::default(),
+            backoff: BACKOFF_FIRST,
+            last_attempt: None,
+            acked: Vec::new(),
+        };
+        match Session::open(&sender.config) {
+            Ok(s) => {
+                sender.summary.sessions += 1;
+                sender.session = Some(s);
+            }
+            Err(e) if sender.config.queue.is_none() => return Err(e),
+            Err(e) => {
+                sender.note(&format!("{e}; queueing to disk until it is back"));
+                sender.last_attempt = Some(Instant::now());
+            }
+        }
+        Ok(sender)
+    }
+
+    fn note(&mut self, message: &str) {
+        (self.config.notice)(message);
+    }
+
+    /// Sends one message (without framing: RELP's DATALEN is the framing).
+    pub fn send(&mut self, message: &[u8]) {
+        self.drain_queue();
+        if self.session.is_none() && !self.connect(self.config.backpressure == Backpressure::Block)
+        {
+            self.refuse(message.to_vec());
+            return;
+        }
+        self.resend_all();
+        self.put(message.to_vec());
+    }
+
+    /// Input is idle: write what is gathered and take the acknowledgements that came.
+    pub fn idle(&mut self, _wait: Duration) {
+        if let Some(s) = &mut self.session {
+            let result = s.flush().and_then(|()| {
+                set_nonblocking(s, true)?;
+                let read = s.fill();
+                set_nonblocking(s, false)?;
+                match read {
+                    Err(RelpSendError::Io(_, e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+                    other => other,
+                }
+                .and_then(|()| s.take_acks(&mut self.acked))
+            });
+            self.count_acks();
+            if let Err(e) = result {
+                self.fail(e);
+            }
+        } else if self.config.backpressure != Backpressure::Drop {
+            // Keep reconnecting (with the backoff) so that a queue drains.
+            if self.connect(false) {
+                self.resend_all();
+            }
+        }
+        self.drain_queue();
+    }
+
+    /// Waits for every acknowledgement (at most the ack timeout without progress; `block`
+    /// keeps reconnecting for as long), then closes the session. What is left is queued or
+    /// counted not delivered.
+    pub fn finish(mut self) -> RelpSummary {
+        let mut progress = Instant::now();
+        loop {
+            self.drain_queue();
+            let queue_waiting = self.config.queue.as_ref().is_some_and(|q| !q.is_empty());
+            let waiting = self.session.as_ref().is_some_and(|s| !s.window.is_empty())
+                || !self.resend.is_empty()
+                || (queue_waiting && self.session.is_some());
+            if !waiting || progress.elapsed() >= self.config.ack_timeout {
+                break;
+            }
+            if self.session.is_none() {
+                if self.config.backpressure == Backpressure::Drop || !self.connect(false) {
+                    std::thread::sleep(BACKOFF_FIRST);
+                    continue;
+                }
+                self.resend_all();
+            }
+            let before = self.summary.sent;
+            if let Some(s) = &mut self.session {
+                let result = s
+                    .flush()
+                    .and_then(|()| s.fill())
+                    .and_then(|()| s.take_acks(&mut self.acked));
+                self.count_acks();
+                if let Err(e) = result {
+                    self.fail(e);
+                }
+            }
+            if self.summary.sent > before {
+                progress = Instant::now();
+            }
+        }
+        if let Some(mut s) = self.session.take() {
+            self.resend.extend(s.window.drain());
+            s.close();
+        }
+        let left: Vec<Vec<u8>> = self.resend.drain(..).collect();
+        for message in left {
+            self.refuse_final(message);
+        }
+        if let Some(queue) = &mut self.config.queue {
+            let _ = queue.close();
+            self.summary.left_in_queue = !queue.is_empty();
+        }
+        self.summary
+    }
+
+    /// A message there is no session for, by `--backpressure`.
+    fn refuse(&mut self, message: Vec<u8>) {
+        match self.config.backpressure {
+            Backpressure::Queue => self.queue(message),
+            _ => self.summary.dropped += 1,
+        }
+    }
+
+    /// A message left at the end.
+    fn refuse_final(&mut self, message: Vec<u8>) {
+        match self.config.backpressure {
+            Backpressure::Queue => self.queue(message),
+            _ => self.summary.undelivered += 1,
+        }
+    }
+
+    fn queue(&mut self, message: Vec<u8>) {
+        let full_block = self.config.queue_full_block;
+        let Some(queue) = &mut self.config.queue else {
+            self.summary.undelivered += 1;
+            return;
+        };
+        loop {
+            match queue.push(&message) {
+                Ok(Ok(())) => {
+                    let _ = queue.flush();
+                    self.summary.queued += 1;
+                    return;
+                }
+                Ok(Err(_)) => {
+                    self.summary.undelivered += 1;
+                    return;
+                }
+                Err(_full) if full_block => std::thread::sleep(BACKOFF_FIRST),
+                Err(_full) => {
+                    self.summary.dropped += 1;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends what the queue holds, once a session is up (before any new message).
+    fn drain_queue(&mut self) {
+        if self.session.is_none() {
+            return;
+        }
+        let Some(queue) = &mut self.config.queue else {
+            return;
+        };
+        if queue.is_empty() {
+            return;
+        }
+        let mut records = Vec::new();
+        while let Ok(Some(record)) = queue.pop(false) {
+            records.push(record);
+            if records.len() >= self.config.window {
+                break;
+            }
+        }
+        for record in records {
+            if self.session.is_none() {
+                self.resend.push_back(record);
+            } else {
+                self.put(record);
+            }
+        }
+        // Popped records are in flight; their files go once the window is acknowledged.
+        if self.session.as_ref().is_some_and(|s| s.window.is_empty())
+            && let Some(queue) = &mut self.config.queue
+        {
+            let _ = queue.commit();
+        }
+    }
+
+    /// Sends the messages of broken sessions first, in order.
+    fn resend_all(&mut self) {
+        while self.session.is_some()
+            && let Some(message) = self.resend.pop_front()
+        {
+            self.summary.resent += 1;
+            self.put(message);
+        }
+    }
+
+    /// Puts one message in the window, waiting for room; on a broken session the message
+    /// and the window go to `resend`, and `block` reconnects.
+    fn put(&mut self, message: Vec<u8>) {
+        let mut message = Some(message);
+        while let Some(m) = message.take() {
+            let Some(s) = &mut self.session else {
+                self.resend.push_back(m);
+                if self.config.backpressure == Backpressure::Block {
+                    self.connect(true);
+                    self.resend_all();
+                } else {
+                    // drop/queue: what cannot be sent now waits for the next session (queue),
+                    // or the end.
+                    let pending: Vec<Vec<u8>> = self.resend.drain(..).collect();
+                    for m in pending {
+                        self.refuse(m);
+                    }
+                }
+                return;
+            };
+            s.push(m);
+            let result = if s.window.len() >= self.config.window {
+                s.flush().and_then(|()| {
+                    while s.window.len() >= self.config.window {
+                        s.fill()?;
+                        s.take_acks(&mut self.acked)?;
+                    }
+                    Ok(())
+                })
+            } else if s.out.len() >= WRITE_BYTES {
+                s.flush()
+            } else {
+                Ok(())
+            };
+            self.count_acks();
+            if let Err(e) = result {
+                self.fail(e);
+            }
+        }
+    }
+
+    fn count_acks(&mut self) {
+        self.summary.sent += self.acked.len() as u64;
+        self.summary.bytes += self.acked.iter().map(|&n| n as u64).sum::<u64>();
+        self.acked.clear();
+    }
+
+    /// The session broke: keep its unacknowledged messages for the next one.
+    fn fail(&mut self, e: RelpSendError) {
+        if let Some(mut s) = self.session.take() {
+            let unacked: Vec<Vec<u8>> = s.window.drain().collect();
+            let n = unacked.len();
+            for m in unacked.into_iter().rev() {
+                self.resend.push_front(m);
+            }
+            self.summary.failures += 1;
+            self.last_attempt = Some(Instant::now());
+            self.note(&format!(
+                "{e}; {n} unacknowledged messages are sent again on the next session"
+            ));
+        }
+    }
+
+    /// Opens a session; with `wait`, retries (with backoff) until it succeeds.
+    fn connect(&mut self, wait: bool) -> bool {
+        loop {
+            if let Some(last) = self.last_attempt {
+                let due = last + self.backoff;
+                let now = Instant::now();
+                if now < due {
+                    if !wait {
+                        return false;
+                    }
+                    std::thread::sleep(due - now);
+                }
+            }
+            match Session::open(&self.config) {
+                Ok(s) => {
+                    self.summary.sessions += 1;
+                    self.backoff = BACKOFF_FIRST;
+                    self.last_attempt = None;
+                    let addr = s.addr;
+                    self.session = Some(s);
+                    if self.summary.sessions > 1 {
+                        self.note(&format!("{addr}: RELP session open again"));
+                    }
+                    return true;
+                }
+                Err(e) => {
+                    if self.backoff == BACKOFF_FIRST {
+                        self.note(&format!("{e}; retrying"));
+                    }
+                    self.last_attempt = Some(Instant::now());
+                    self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                    if !wait {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn set_nonblocking(s: &Session, on: bool) -> Result<(), RelpSendError> {
+    s.stream
+        .tcp()
+        .set_nonblocking(on)
+        .map_err(|e| RelpSendError::Io(s.addr, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acks_in_command_order_empty_the_window() {
+        let mut w = Window::default();
+        w.push(1, b"a".to_vec());
+        w.push(2, b"b".to_vec());
+        assert_eq!(w.ack(1), Ok(b"a".to_vec()));
+        assert_eq!(w.ack(2), Ok(b"b".to_vec()));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn out_of_order_and_unexpected_acks_are_refused_and_keep_the_window() {
+        let mut w = Window::default();
+        w.push(7, b"a".to_vec());
+        w.push(8, b"b".to_vec());
+        assert_eq!(
+            w.ack(8),
+            Err(AckError::OutOfOrder {
+                got: 8,
+                expected: 7
+            })
+        );
+        assert_eq!(w.len(), 2);
+        assert_eq!(
+            w.drain().collect::<Vec<_>>(),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(w.ack(9), Err(AckError::Unexpected(9)));
+    }
+
+    #[test]
+    fn window_survives_the_txnr_wrap() {
+        let mut w = Window::default();
+        w.push(relp::MAX_TXNR, b"a".to_vec());
+        w.push(relp::next_txnr(relp::MAX_TXNR), b"b".to_vec());
+        assert!(w.ack(relp::MAX_TXNR).is_ok());
+        assert!(w.ack(1).is_ok());
+    }
+}
