@@ -439,17 +439,18 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         line.borrow_mut().relay = stats;
     }
     let summary = sender.finish();
-    let undelivered = summary.dropped + summary.undelivered;
-    if !one_shot || undelivered > 0 || stats.errors > 0 {
-        print_summary(&stats, &summary, args.queue_dir.as_deref());
-    }
-    Ok(if failed || undelivered > 0 || stats.errors > 0 {
-        ExitCode::FAILURE
+    let undelivered = summary.dropped + summary.undelivered + summary.lost_in_queue;
+    let status = if failed || undelivered > 0 || stats.errors > 0 {
+        1
     } else if summary.left_in_queue {
-        ExitCode::from(EXIT_LEFT_IN_QUEUE)
+        EXIT_LEFT_IN_QUEUE
     } else {
-        ExitCode::SUCCESS
-    })
+        0
+    };
+    if !one_shot || undelivered > 0 || stats.errors > 0 {
+        print_summary(&stats, &summary, args.queue_dir.as_deref(), status);
+    }
+    Ok(ExitCode::from(status))
 }
 
 fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<MessageEncoder> {
@@ -758,13 +759,19 @@ impl StatsLine {
     }
 }
 
-fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>) {
+fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>, status: u8) {
     let mut line = format!(
         "syslogkit send: {} sent ({} bytes), {} dropped, {} queued, {} truncated, {} bad lines",
         summary.sent, summary.bytes, summary.dropped, summary.queued, stats.truncated, stats.errors
     );
     if summary.undelivered > 0 {
         line.push_str(&format!(", {} not delivered", summary.undelivered));
+    }
+    if summary.lost_in_queue > 0 {
+        line.push_str(&format!(
+            ", {} lost in damaged queue files",
+            summary.lost_in_queue
+        ));
     }
     eprintln!("{line}");
     for d in &summary.destinations {
@@ -775,7 +782,8 @@ fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>)
     }
     if summary.left_in_queue {
         eprintln!(
-            "syslogkit send: messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status 3)",
+            "syslogkit send: {} messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status {status})",
+            summary.queued,
             queue_dir.unwrap_or("the queue")
         );
     }
