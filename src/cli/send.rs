@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
@@ -62,17 +61,20 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// sit unread in the kernels' buffers), and at the end of input send stops waiting for
 /// destinations that took nothing for that long.
 ///
-/// Disk queue guarantee (--backpressure queue): every message read is written to the queue
-/// files (handed to the OS) before send reads more input and at least every 100 ms, so a
-/// 'kill -9' of send loses nothing written there, only input not yet read; files are fsync'ed
-/// when closed (at --queue-max-file-size, when drained, and at exit), so a power cut loses at
-/// most the open file's messages. Delivery from the queue is at least once (a crash while
-/// draining can send a file's messages again). A restarted send drains the queue first, in
-/// order; a corrupt file is skipped from the damage on, and reported.
+/// Disk queue (--backpressure queue), write-ahead: every message is written to the queue files
+/// and handed to the OS before it goes to a socket, and deleted once written; messages of a
+/// failed connection go back to the front of the queue, so it drains each message once, in
+/// input order. A 'kill -9' of send loses only input read but not yet queued (at most two
+/// reads of 64 KiB and one line); messages written to sockets whose file was not yet deleted
+/// are sent again by the next run (at least once). Closed files are fsync'ed, so a power cut
+/// loses at most the open file. A restarted send drains the queue first. A damaged file is
+/// read around the damage, the loss is counted (exit status 1) and the file is moved to
+/// DIR/corrupt/.
 ///
 /// At the end a summary goes to stderr (not for a one-shot message that was sent). Exit
-/// status: 0 all sent; 1 something was dropped, not delivered, or a line was bad; 3 messages
-/// remain in the disk queue for the next run.
+/// status: 0 all sent; 1 something was dropped, not delivered, lost in a damaged queue file,
+/// or a line was bad; 3 messages remain in the disk queue for the next run (and nothing else
+/// went wrong).
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     As logger, over TCP:
@@ -301,9 +303,8 @@ pub struct SendArgs {
 
     /// When no destination takes a message, or the throttle is reached: 'block' (wait),
     /// 'drop', or 'queue' (to --queue-dir).
-    #[arg(long, value_name = "MODE", default_value = "block", help_heading = "Delivery",
-          value_parser = PossibleValuesParser::new(Backpressure::NAMES)
-              .map(|s| s.parse::<Backpressure>().expect("a possible value")))]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Backpressure::Block,
+          help_heading = "Delivery")]
     backpressure: Backpressure,
 
     // ---- Disk queue.
