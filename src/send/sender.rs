@@ -9,8 +9,12 @@
 //! [`FLUSH_BYTES`] or when the caller is idle ([`Sender::idle`]). A destination whose buffer
 //! is full is blocking and gets no new messages until it drains. When a connection fails, the
 //! messages in its buffer that were not completely written go to the other destinations (or
-//! the queue); what the kernel had accepted for a peer that died is lost, as with any sender
-//! without application acknowledgements.
+//! back to the queue); what the kernel had accepted for a peer that died is lost, as with any
+//! sender without application acknowledgements.
+//!
+//! With `--backpressure queue` the queue is written ahead: every message goes to the
+//! [`DiskQueue`] first and to a destination from there, tagged with its record's id, so that
+//! the queue deletes a file only once every record in it has been written to a socket.
 //!
 //! This module decides what happens to each message (a destination, waiting, the queue, or
 //! dropping it) and when the run ends; the destinations and their connections are
