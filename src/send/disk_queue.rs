@@ -189,8 +189,7 @@ impl DiskQueue {
         fs::write(&framing_file, &config.framing)?;
         for segment in &mut segments {
             // Counted for the summary; damage is reported when the file is read.
-            segment.records =
-                read_file(&segment.path).map_or(0, |bytes| parse_records(&bytes).0.len() as u64);
+            segment.records = read_file(&segment.path).map_or(0, |bytes| count_records(&bytes));
         }
         let next_seq = segments.last().map_or(1, |s| s.seq + 1);
         let total_size = segments.iter().map(|s| s.size).sum();
@@ -281,7 +280,8 @@ impl DiskQueue {
                 .create_new(true)
                 .append(true)
                 .open(&path)?;
-            sync_dir(&self.config.dir);
+            // The directory is fsync'ed with the file, when it is closed: until then a power
+            // cut may lose the file anyway, and most are deleted unsynced once sent.
             self.active = Some(Active {
                 segment: Segment {
                     seq,
@@ -352,6 +352,7 @@ impl DiskQueue {
         if taken == 0 && (behind_others || at_exit) {
             file.sync_all()?;
             drop(file);
+            sync_dir(&self.config.dir);
             if self.config.compression == Compression::Gzip {
                 self.compress(&mut segment)?;
             }
@@ -362,6 +363,7 @@ impl DiskQueue {
         // only waits for its records to be written, then is deleted: no fsync for that.
         if !unread.is_empty() {
             file.sync_all()?;
+            sync_dir(&self.config.dir);
         }
         drop(file);
         if let Some(done) = self.reading_from.take() {
@@ -479,6 +481,11 @@ impl DiskQueue {
     /// The lowest id not yet taken for good: given back, or the next one.
     pub fn next_id(&self) -> u64 {
         self.returned.front().map_or(self.next_id, |(id, _)| *id)
+    }
+
+    /// Some segment was read completely and waits for [`commit`](Self::commit).
+    pub fn has_read_segments(&self) -> bool {
+        !self.consumed.is_empty()
     }
 
     /// Deletes (or, when damaged, moves to `corrupt/`) the segments whose records all have
@@ -680,6 +687,21 @@ fn parse_records(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<Damage>) {
         }
     }
     (records, damages)
+}
+
+/// How many records the lengths of a segment's bytes frame, up to the first one that does not
+/// fit (checksums are checked when the segment is read).
+fn count_records(bytes: &[u8]) -> u64 {
+    let (mut offset, mut n) = (0, 0);
+    while let Some(header) = bytes.get(offset..offset + HEADER_BYTES) {
+        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        if len == 0 || offset + HEADER_BYTES + len > bytes.len() {
+            break;
+        }
+        offset += HEADER_BYTES + len;
+        n += 1;
+    }
+    n
 }
 
 /// A segment's bytes (gunzipped for `.q.gz`); on a read error, what could be read and the

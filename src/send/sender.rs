@@ -303,6 +303,13 @@ impl Sender {
 
     /// Deletes the queue files whose records are all written to sockets.
     fn commit_queue(&mut self) {
+        if !self
+            .queue
+            .as_ref()
+            .is_some_and(DiskQueue::has_read_segments)
+        {
+            return;
+        }
         let watermark = self.pool.min_unwritten_id().unwrap_or(u64::MAX);
         if let Some(queue) = self.queue.as_mut()
             && let Err(e) = queue.commit(watermark)
