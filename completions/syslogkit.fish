@@ -213,9 +213,9 @@ v2\t'The binary header'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l connect-timeout -d 'Connection (and TLS handshake) timeout' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l write-timeout -d 'A connection that takes nothing for this long is reset: what was written on it counts as not delivered, the rest goes elsewhere. After the end of input, send waits at most this long for destinations that take nothing' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l throttle -d 'Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l backpressure -d 'When no destination takes a message, or the throttle is reached: \'block\' (wait), \'drop\', or \'queue\' (to --queue-dir)' -r -f -a "block\t''
-drop\t''
-queue\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l backpressure -d 'When no destination takes a message, or the throttle is reached: \'block\' (wait), \'drop\', or \'queue\' (to --queue-dir)' -r -f -a "block\t'Wait (reconnecting) until a destination takes it'
+drop\t'Drop it, and count it'
+queue\t'Write every message to the disk queue first (--queue-dir), and send from there'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-dir -d 'Directory of the disk queue (--backpressure queue)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-file-size -d 'Size at which a queue file is closed and a new one started' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-max-size -d 'Most bytes the queue may hold [default: no limit but the disk]' -r

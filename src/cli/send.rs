@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::egress::{InputKind, LineEncoder};
 use syslogkit::egress::{MessageEncoder, TextFields};
@@ -68,13 +67,15 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// sit unread in the kernels' buffers), and at the end of input send stops waiting for
 /// destinations that took nothing for that long.
 ///
-/// Disk queue guarantee (--backpressure queue): every message read is written to the queue
-/// files (handed to the OS) before send reads more input and at least every 100 ms, so a
-/// 'kill -9' of send loses nothing written there, only input not yet read; files are fsync'ed
-/// when closed (at --queue-max-file-size, when drained, and at exit), so a power cut loses at
-/// most the open file's messages. Delivery from the queue is at least once (a crash while
-/// draining can send a file's messages again). A restarted send drains the queue first, in
-/// order; a corrupt file is skipped from the damage on, and reported.
+/// Disk queue (--backpressure queue), write-ahead: every message is written to the queue files
+/// and handed to the OS before it goes to a socket, and deleted once written; messages of a
+/// failed connection go back to the front of the queue, so it drains each message once, in
+/// input order. A 'kill -9' of send loses only input read but not yet queued (at most two
+/// reads of 64 KiB and one line); messages written to sockets whose file was not yet deleted
+/// are sent again by the next run (at least once). Closed files are fsync'ed, so a power cut
+/// loses at most the open file. A restarted send drains the queue first. A damaged file is
+/// read around the damage, the loss is counted (exit status 1) and the file is moved to
+/// DIR/corrupt/.
 ///
 /// RELP (--protocol relp or relp-tls, as rsyslog's omrelp): one --to receiver; a message counts
 /// as sent once the receiver acknowledged it. At most 128 are unacknowledged; when the session
@@ -83,8 +84,9 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// the disk queue.
 ///
 /// At the end a summary goes to stderr (not for a one-shot message that was sent). Exit
-/// status: 0 all sent; 1 something was dropped, not delivered, or a line was bad; 3 messages
-/// remain in the disk queue for the next run.
+/// status: 0 all sent; 1 something was dropped, not delivered, lost in a damaged queue file,
+/// or a line was bad; 3 messages remain in the disk queue for the next run (and nothing else
+/// went wrong).
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     As logger, over TCP:
@@ -324,9 +326,8 @@ pub struct SendArgs {
 
     /// When no destination takes a message, or the throttle is reached: 'block' (wait),
     /// 'drop', or 'queue' (to --queue-dir).
-    #[arg(long, value_name = "MODE", default_value = "block", help_heading = "Delivery",
-          value_parser = PossibleValuesParser::new(Backpressure::NAMES)
-              .map(|s| s.parse::<Backpressure>().expect("a possible value")))]
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Backpressure::Block,
+          help_heading = "Delivery")]
     backpressure: Backpressure,
 
     // ---- Disk queue.
@@ -500,17 +501,18 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         line.borrow_mut().relay = stats;
     }
     let summary = sender.finish();
-    let undelivered = summary.dropped + summary.undelivered;
-    if !one_shot || undelivered > 0 || stats.errors > 0 {
-        print_summary(&stats, &summary, args.queue_dir.as_deref());
-    }
-    Ok(if failed || undelivered > 0 || stats.errors > 0 {
-        ExitCode::FAILURE
+    let undelivered = summary.dropped + summary.undelivered + summary.lost_in_queue;
+    let status = if failed || undelivered > 0 || stats.errors > 0 {
+        1
     } else if summary.left_in_queue {
-        ExitCode::from(EXIT_LEFT_IN_QUEUE)
+        EXIT_LEFT_IN_QUEUE
     } else {
-        ExitCode::SUCCESS
-    })
+        0
+    };
+    if !one_shot || undelivered > 0 || stats.errors > 0 {
+        print_summary(&stats, &summary, args.queue_dir.as_deref(), status);
+    }
+    Ok(ExitCode::from(status))
 }
 
 fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<MessageEncoder> {
@@ -825,13 +827,19 @@ impl StatsLine {
     }
 }
 
-fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>) {
+fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>, status: u8) {
     let mut line = format!(
         "syslogkit send: {} sent ({} bytes), {} dropped, {} queued, {} truncated, {} bad lines",
         summary.sent, summary.bytes, summary.dropped, summary.queued, stats.truncated, stats.errors
     );
     if summary.undelivered > 0 {
         line.push_str(&format!(", {} not delivered", summary.undelivered));
+    }
+    if summary.lost_in_queue > 0 {
+        line.push_str(&format!(
+            ", {} lost in damaged queue files",
+            summary.lost_in_queue
+        ));
     }
     eprintln!("{line}");
     for d in &summary.destinations {
@@ -842,7 +850,8 @@ fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>)
     }
     if summary.left_in_queue {
         eprintln!(
-            "syslogkit send: messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status 3)",
+            "syslogkit send: {} messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status {status})",
+            summary.queued,
             queue_dir.unwrap_or("the queue")
         );
     }

@@ -33,21 +33,29 @@ pub struct DestinationStats {
     pub up: bool,
 }
 
-/// Framed messages not yet completely written: `buf[written..]`, message ends in `ends`.
+/// Framed messages not yet completely written: `buf[written..]`, message ends in `ends`, and
+/// each message's id (its disk queue record's; 0 without a queue) in `ids`.
 #[derive(Debug, Default)]
 pub struct Pending {
     buf: Vec<u8>,
     written: usize,
     ends: VecDeque<usize>,
+    ids: VecDeque<u64>,
     /// Where the first message in `ends` starts.
     first_start: usize,
 }
 
 impl Pending {
     /// Appends one framed message.
-    pub fn push(&mut self, framed: &[u8]) {
+    pub fn push(&mut self, framed: &[u8], id: u64) {
         self.buf.extend_from_slice(framed);
         self.ends.push_back(self.buf.len());
+        self.ids.push_back(id);
+    }
+
+    /// The lowest id of the messages not completely written.
+    pub fn min_id(&self) -> Option<u64> {
+        self.ids.iter().copied().min()
     }
 
     /// Bytes not yet written.
@@ -83,6 +91,7 @@ impl Pending {
                 break;
             }
             self.ends.pop_front();
+            self.ids.pop_front();
             self.first_start = end;
             done += 1;
         }
@@ -90,6 +99,7 @@ impl Pending {
             self.buf.clear();
             self.written = 0;
             self.ends.clear();
+            self.ids.clear();
             self.first_start = 0;
         } else if self.first_start > MAX_PENDING_BYTES {
             // Drop the written messages from the front; keep the partly written one whole.
@@ -106,17 +116,18 @@ impl Pending {
 
     /// Takes the messages not completely written, framed, in order; a message of which only
     /// a part went out is sent again whole (elsewhere).
-    pub fn take_unwritten(&mut self) -> Vec<Vec<u8>> {
+    pub fn take_unwritten(&mut self) -> Vec<(u64, Vec<u8>)> {
         let mut start = self.first_start;
         let mut out = Vec::new();
-        for &end in &self.ends {
+        for (&end, &id) in self.ends.iter().zip(&self.ids) {
             if end > self.written {
-                out.push(self.buf[start..end].to_vec());
+                out.push((id, self.buf[start..end].to_vec()));
             }
             start = end;
         }
         self.buf.clear();
         self.ends.clear();
+        self.ids.clear();
         self.written = 0;
         self.first_start = 0;
         out
@@ -221,7 +232,7 @@ impl Destination {
     /// The connection failed: it is closed, retried after the backoff (which doubles), and
     /// the messages not completely written are returned to go elsewhere. Returns them and the
     /// wait before the retry.
-    pub fn failed(&mut self, now: Instant) -> (Vec<Vec<u8>>, Duration) {
+    pub fn failed(&mut self, now: Instant) -> (Vec<(u64, Vec<u8>)>, Duration) {
         self.conn.close();
         self.stats.failures += 1;
         let backoff = self.backoff;
@@ -237,8 +248,8 @@ mod tests {
 
     fn pending(messages: &[&[u8]]) -> Pending {
         let mut p = Pending::default();
-        for m in messages {
-            p.push(m);
+        for (id, m) in messages.iter().enumerate() {
+            p.push(m, id as u64);
         }
         p
     }
@@ -257,7 +268,11 @@ mod tests {
         let mut p = pending(&[b"aa\n", b"bbb\n", b"c\n"]);
         p.advance(5); // "aa\n" and half of "bbb\n"
         assert_eq!(p.count_written(), 1);
-        assert_eq!(p.take_unwritten(), vec![b"bbb\n".to_vec(), b"c\n".to_vec()]);
+        assert_eq!(p.min_id(), Some(1));
+        assert_eq!(
+            p.take_unwritten(),
+            vec![(1, b"bbb\n".to_vec()), (2, b"c\n".to_vec())]
+        );
         assert_eq!(p.unwritten(), 0);
     }
 
@@ -280,14 +295,17 @@ mod tests {
         p.advance(big.len() + 1); // the big one and half of "a\n"
         assert_eq!(p.count_written(), 1);
         assert_eq!(p.unwritten_bytes(), b"\nb\n");
-        assert_eq!(p.take_unwritten(), vec![b"a\n".to_vec(), b"b\n".to_vec()]);
+        assert_eq!(
+            p.take_unwritten(),
+            vec![(1, b"a\n".to_vec()), (2, b"b\n".to_vec())]
+        );
     }
 
     #[test]
     fn a_destination_with_a_megabyte_unwritten_is_blocking() {
         let mut p = pending(&[&vec![b'x'; MAX_PENDING_BYTES - 1]]);
         assert!(!p.is_full());
-        p.push(b"\n");
+        p.push(b"\n", 1);
         assert!(p.is_full());
         p.advance(1);
         assert!(!p.is_full());
@@ -296,10 +314,13 @@ mod tests {
     #[test]
     fn a_failing_destination_backs_off_doubling_up_to_the_maximum() {
         let mut d = destination();
-        d.pending.push(b"lost?\n");
+        d.pending.push(b"lost?\n", 7);
         let now = Instant::now();
         let (orphans, wait) = d.failed(now);
-        assert_eq!((orphans, wait), (vec![b"lost?\n".to_vec()], MIN_BACKOFF));
+        assert_eq!(
+            (orphans, wait),
+            (vec![(7, b"lost?\n".to_vec())], MIN_BACKOFF)
+        );
         assert_eq!(d.failed(now).1, MIN_BACKOFF * 2);
         for _ in 0..10 {
             d.failed(now);

@@ -3,35 +3,20 @@
 //! [`crate::transport::Protocol`], shared with `listen` and `bench`. Parsing them into clap
 //! arguments is `cli/`'s job; these say what a value means and why it is refused.
 
-/// What to do with a message when no destination can take it, or the throttle is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What to do with a message when no destination can take it, or the throttle is reached
+/// (`--backpressure`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backpressure {
     /// Wait (reconnecting) until a destination takes it.
+    #[default]
     Block,
     /// Drop it, and count it.
     Drop,
-    /// Write it to the disk queue.
+    /// Write every message to the disk queue first (--queue-dir), and send from there.
     Queue,
 }
 
-impl Backpressure {
-    pub const NAMES: [&'static str; 3] = ["block", "drop", "queue"];
-}
-
-impl std::str::FromStr for Backpressure {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "block" => Ok(Backpressure::Block),
-            "drop" => Ok(Backpressure::Drop),
-            "queue" => Ok(Backpressure::Queue),
-            _ => Err(format!(
-                "unknown backpressure {s:?}: use block, drop or queue"
-            )),
-        }
-    }
-}
+display_as_flag_value!(Backpressure);
 
 /// One `--to HOST:PORT[,weight=N]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +71,20 @@ impl std::str::FromStr for Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backpressure_values_are_the_flag_names() {
+        use clap::ValueEnum;
+        let names: Vec<String> = Backpressure::value_variants()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["block", "drop", "queue"]);
+        assert_eq!(
+            Backpressure::from_str("queue", false),
+            Ok(Backpressure::Queue)
+        );
+    }
 
     #[test]
     fn targets_parse_with_weights_and_v6_brackets() {

@@ -38,6 +38,9 @@ pub struct PoolConfig {
     pub max_connections: usize,
     /// A PROXY header first on every TCP and TLS connection.
     pub proxy_header: Option<ProxyVersion>,
+    /// Messages of failed connections are kept for the caller ([`Pool::take_orphans`]) instead
+    /// of going to the other destinations: the disk queue takes them back, in order.
+    pub keep_orphans: bool,
 }
 
 /// A notice for the user (connection lost, reconnecting).
@@ -48,8 +51,8 @@ pub type Notice = Box<dyn FnMut(&str)>;
 pub struct Pool {
     config: PoolConfig,
     destinations: Vec<Destination>,
-    /// Messages of failed connections, sent before new ones.
-    orphans: VecDeque<Vec<u8>>,
+    /// Messages of failed connections (with their ids), sent before new ones.
+    orphans: VecDeque<(u64, Vec<u8>)>,
     lb_periods: Periods,
     dns_periods: Periods,
     rotation: Rotation,
@@ -104,8 +107,29 @@ impl Pool {
     }
 
     /// Takes the messages of failed connections that no destination has taken yet.
-    pub fn take_orphans(&mut self) -> Vec<Vec<u8>> {
+    pub fn take_orphans(&mut self) -> Vec<(u64, Vec<u8>)> {
         self.orphans.drain(..).collect()
+    }
+
+    /// Takes every message not completely written: orphans and buffers. For the end of a run
+    /// with a disk queue, once no destination takes anything.
+    pub fn take_unwritten(&mut self) -> Vec<(u64, Vec<u8>)> {
+        let mut out = self.take_orphans();
+        for d in &mut self.destinations {
+            out.extend(d.pending.take_unwritten());
+        }
+        out
+    }
+
+    /// The lowest id of the messages not completely written yet, if any.
+    pub fn min_unwritten_id(&self) -> Option<u64> {
+        let orphans = self.orphans.iter().map(|(id, _)| *id).min();
+        let buffers = self
+            .destinations
+            .iter()
+            .filter_map(|d| d.pending.min_id())
+            .min();
+        orphans.into_iter().chain(buffers).min()
     }
 
     /// Resolves every target (all A/AAAA records), keeping destinations that are still there.
@@ -257,9 +281,9 @@ impl Pool {
         balance::pick(self.destinations.iter().map(|d| (&d.load, d.can_take())))
     }
 
-    /// Gives destination `i` one framed message: a datagram at once, else into its buffer,
-    /// written once the buffer holds [`FLUSH_BYTES`].
-    pub fn put(&mut self, i: usize, framed: &[u8]) {
+    /// Gives destination `i` one framed message (`id`: its disk queue record's, or 0): a
+    /// datagram at once, else into its buffer, written once the buffer holds [`FLUSH_BYTES`].
+    pub fn put(&mut self, i: usize, framed: &[u8], id: u64) {
         let d = &mut self.destinations[i];
         d.load.record(framed.len());
         if let Conn::Udp(socket) = &d.conn {
@@ -276,7 +300,7 @@ impl Pool {
             // The write timeout counts from when the connection has something to take.
             d.last_progress = Instant::now();
         }
-        d.pending.push(framed);
+        d.pending.push(framed, id);
         if d.unwritten() >= FLUSH_BYTES {
             self.flush(i);
         }
@@ -309,11 +333,13 @@ impl Pool {
             }
         }
         // Re-route what failed connections left.
-        while let Some(m) = self.orphans.pop_front() {
+        while !self.config.keep_orphans
+            && let Some((id, m)) = self.orphans.pop_front()
+        {
             match self.pick() {
-                Some(i) => self.put(i, &m),
+                Some(i) => self.put(i, &m, id),
                 None => {
-                    self.orphans.push_front(m);
+                    self.orphans.push_front((id, m));
                     break;
                 }
             }
@@ -532,10 +558,26 @@ impl Pool {
     /// most `linger` each); what is left in buffers and orphans counts as not delivered.
     pub fn close_all(&mut self, linger: Duration) {
         let stall = self.config.write_timeout;
-        for i in 0..self.destinations.len() {
+        // All at once, each on its own thread: receivers that do not read each take `linger`
+        // and `stall`, which one after the other would add up to minutes with many of them.
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let closing: Vec<_> = self
+                .destinations
+                .iter_mut()
+                .map(|d| {
+                    let conn = &mut d.conn;
+                    scope.spawn(move || connection::close_cleanly(conn, linger, stall))
+                })
+                .collect();
+            closing
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|_| Err("closing panicked".into())))
+                .collect()
+        });
+        for (i, result) in results.into_iter().enumerate() {
             let d = &mut self.destinations[i];
             self.undelivered += d.pending.messages() as u64;
-            if let Err(reason) = connection::close_cleanly(&mut d.conn, linger, stall) {
+            if let Err(reason) = result {
                 // The receiver stopped reading before it saw the end of the stream: what it
                 // had not read is lost, and which messages those are cannot be known.
                 let lost = d.conn_messages;
@@ -596,6 +638,7 @@ mod tests {
             exclude_self,
             max_connections: cap,
             proxy_header: None,
+            keep_orphans: false,
         };
         let notice = Box::new(move |text: &str| sink.borrow_mut().push(text.to_string()));
         (Pool::new(config, notice, Instant::now()), notices)

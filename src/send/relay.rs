@@ -1,6 +1,13 @@
 //! The input side of `send`: lines (text or JSON events) in, framed by
-//! [`crate::egress::MessageEncoder`], handed to a [`Sender`] or, for `--dry-run`, written out. Reading happens on its own thread so that the
-//! sender keeps connections, timers and the disk queue moving while the input is idle.
+//! [`crate::egress::MessageEncoder`], handed to a [`Sender`] or, for `--dry-run`, written out.
+//! Reading happens on its own thread so that the sender keeps connections, timers and the disk
+//! queue moving while the input is idle.
+//!
+//! Read-ahead is bounded for the disk queue's sake: the reading thread holds at most one read
+//! ([`READ_CHUNK_BYTES`]) while the previous one is cut into lines, and after each read is
+//! handed over the sender writes what it queued to the OS ([`Sender::sync_queue`]). So input
+//! read but not yet in the queue files, what a `kill -9` can lose, is at most two reads and
+//! the line that straddles them.
 
 use std::io::{self, Read, Write};
 use std::ops::ControlFlow;
@@ -13,7 +20,8 @@ use crate::framing::{Decoded, Decoder, Framing};
 use super::relp::RelpSender;
 use super::sender::Sender;
 
-const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// One read of the input.
+pub const READ_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Counts of one run of the input side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,6 +56,13 @@ impl Sink<'_> {
                 Ok(())
             }
             Sink::Write(w) => w.write_all(framed),
+        }
+    }
+
+    /// A read has been handed over: the disk queue gets what it holds to the OS.
+    fn read_done(&mut self) {
+        if let Sink::Send(s) = self {
+            s.sync_queue();
         }
     }
 
@@ -111,7 +126,8 @@ pub fn relay<R: Read + Send + 'static>(
     mut on_error: impl FnMut(u64, &LineError),
     mut on_tick: impl FnMut(&RelayStats),
 ) -> io::Result<RelayStats> {
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
+    // A rendezvous: the thread reads one chunk ahead and waits until it is taken.
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(0);
     std::thread::spawn(move || {
         let mut input = input;
         loop {
@@ -176,6 +192,7 @@ pub fn relay<R: Read + Send + 'static>(
             return Err(e);
         }
         buf.drain(..start);
+        output.read_done();
         if eof {
             return Ok(stats);
         }

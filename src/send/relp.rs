@@ -529,7 +529,10 @@ impl RelpSender {
             self.refuse_final(message);
         }
         if let Some(queue) = &mut self.config.queue {
-            let _ = queue.close();
+            // What was taken from the queue and not acknowledged is queued again above: every
+            // record taken is done with.
+            let taken = queue.next_id();
+            let _ = queue.close(taken);
             self.summary.left_in_queue = !queue.is_empty();
         }
         self.summary
@@ -589,7 +592,7 @@ impl RelpSender {
             return;
         }
         let mut records = Vec::new();
-        while let Ok(Some(record)) = queue.pop(false) {
+        while let Ok(Some((_, record))) = queue.pop() {
             records.push(record);
             if records.len() >= self.config.window {
                 break;
@@ -606,7 +609,8 @@ impl RelpSender {
         if self.session.as_ref().is_some_and(|s| s.window.is_empty())
             && let Some(queue) = &mut self.config.queue
         {
-            let _ = queue.commit();
+            let taken = queue.next_id();
+            let _ = queue.commit(taken);
         }
     }
 

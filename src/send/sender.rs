@@ -9,8 +9,12 @@
 //! [`FLUSH_BYTES`] or when the caller is idle ([`Sender::idle`]). A destination whose buffer
 //! is full is blocking and gets no new messages until it drains. When a connection fails, the
 //! messages in its buffer that were not completely written go to the other destinations (or
-//! the queue); what the kernel had accepted for a peer that died is lost, as with any sender
-//! without application acknowledgements.
+//! back to the queue); what the kernel had accepted for a peer that died is lost, as with any
+//! sender without application acknowledgements.
+//!
+//! With `--backpressure queue` the queue is written ahead: every message goes to the
+//! [`DiskQueue`] first and to a destination from there, tagged with its record's id, so that
+//! the queue deletes a file only once every record in it has been written to a socket.
 //!
 //! This module decides what happens to each message (a destination, waiting, the queue, or
 //! dropping it) and when the run ends; the destinations and their connections are
@@ -95,17 +99,22 @@ pub enum StartError {
 /// Counters for the summary and `--stats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Messages completely written to a socket.
+    /// Messages completely written to a socket (less those of connections that then stalled
+    /// or were reset: those are `undelivered`).
     pub sent: u64,
     pub bytes: u64,
     pub dropped: u64,
-    /// Messages written to the disk queue by this run.
+    /// Messages in the disk queue not yet sent (of this run or earlier ones); at the end,
+    /// what the next run sends first.
     pub queued: u64,
-    /// Messages still in the disk queue at the end (of this run or earlier ones), when known.
+    /// Messages left in the disk queue at the end.
     pub left_in_queue: bool,
     /// Messages given to [`Sender::send`] that were neither sent, dropped nor queued (the
-    /// run stopped while they were in a buffer).
+    /// run stopped while they were in a buffer), or written on a connection that then stalled
+    /// or was reset.
     pub undelivered: u64,
+    /// Messages lost in damaged queue files (at least that many).
+    pub lost_in_queue: u64,
     pub destinations: Vec<DestinationStats>,
 }
 
@@ -121,8 +130,6 @@ pub struct Sender {
     throttle: Option<Throttle>,
     dropped: u64,
     last_queue_flush: Instant,
-    /// Records taken from the queue are in flight until every buffer is written.
-    queue_in_flight: bool,
     /// Gets the counters every [`TICK_EVERY`], also while `send` blocks (`--stats`).
     ticker: Option<Ticker>,
     last_tick: Instant,
@@ -169,6 +176,7 @@ impl Sender {
             exclude_self,
             max_connections,
             proxy_header,
+            keep_orphans: queue.is_some(),
         };
         let mut sender = Sender {
             pool: Pool::new(pool, notice, now),
@@ -178,7 +186,6 @@ impl Sender {
             throttle: (throttle > 0).then(|| Throttle::new(throttle, now)),
             dropped: 0,
             last_queue_flush: now,
-            queue_in_flight: false,
             ticker: None,
             last_tick: now,
         };
@@ -209,11 +216,17 @@ impl Sender {
     }
 
     /// Sends one framed message (or queues or drops it, as `--backpressure` says).
+    ///
+    /// With the disk queue every message is written to it first, in order, and taken from
+    /// it for a destination once the queue has handed it to the OS ([`DiskQueue::pop`]): a
+    /// message is never only in `send`'s memory on its way to a socket, so `kill -9` cannot
+    /// lose it.
     pub fn send(&mut self, framed: &[u8]) {
-        self.route(framed, false);
-        // Messages go through the queue while it holds any: send what is already on disk.
-        if self.queue_in_use() {
-            self.drain_queue(true);
+        if self.queue.is_some() {
+            self.enqueue(framed);
+            self.drain_queue();
+        } else {
+            self.route(framed);
         }
     }
 
@@ -221,46 +234,26 @@ impl Sender {
         self.queue.as_ref().is_some_and(|q| !q.is_empty())
     }
 
-    fn route(&mut self, framed: &[u8], from_queue: bool) {
-        // Keep the order: while the queue holds messages, new ones go behind them.
-        if !from_queue && self.queue_in_use() {
-            self.enqueue(framed);
-            return;
-        }
+    /// Without a queue: a destination, or waiting, or dropping.
+    fn route(&mut self, framed: &[u8]) {
         loop {
             let throttled = match &mut self.throttle {
                 Some(t) => !t.try_take(framed.len(), Instant::now()),
                 None => false,
             };
             if !throttled && let Some(i) = self.pool.pick() {
-                self.pool.put(i, framed);
+                self.pool.put(i, framed, 0);
                 return;
             }
-            match self.backpressure {
-                Backpressure::Drop => {
-                    self.dropped += 1;
-                    return;
-                }
-                Backpressure::Queue if self.queue.is_some() => {
-                    if from_queue {
-                        // Put it back at the front; the caller stops draining.
-                        let queue = self.queue.as_mut().expect("checked");
-                        queue.unpop(std::iter::once(framed.to_vec()));
-                    } else {
-                        self.enqueue(framed);
-                    }
-                    return;
-                }
-                _ => {
-                    let wait = match &self.throttle {
-                        Some(t) if throttled => {
-                            t.wait_for(framed.len()).min(Duration::from_millis(50))
-                        }
-                        _ => Duration::from_millis(20),
-                    };
-                    self.pump(wait);
-                }
+            if self.backpressure == Backpressure::Drop {
+                self.dropped += 1;
+                return;
             }
+            let wait = match &self.throttle {
+                Some(t) if throttled => t.wait_for(framed.len()).min(Duration::from_millis(50)),
+                _ => Duration::from_millis(20),
+            };
+            self.pump(wait);
         }
     }
 
@@ -282,9 +275,10 @@ impl Sender {
                     return;
                 }
                 Err(Full) => {
-                    // --queue-full block: wait until draining makes room.
+                    // --queue-full block: wait until what was sent makes room.
                     self.pump(Duration::from_millis(20));
-                    self.drain_queue(false);
+                    self.pool.flush_all();
+                    self.sync_queue();
                 }
             }
         }
@@ -295,29 +289,49 @@ impl Sender {
     pub fn idle(&mut self, wait: Duration) {
         self.pump(wait);
         self.pool.flush_all();
-        self.drain_queue(false);
-        if let Some(queue) = self.queue.as_mut() {
-            if let Err(e) = queue.flush() {
-                self.pool.notice(&format!("cannot write to the queue: {e}"));
-            }
-            self.last_queue_flush = Instant::now();
+        self.sync_queue();
+    }
+
+    /// Hands what the queue buffers to the OS, sends what it holds while destinations take
+    /// it, and deletes the files sent. The input side calls it after each read it has
+    /// handed over, so that what `kill -9` can lose is bounded by the reads in progress.
+    pub fn sync_queue(&mut self) {
+        let Some(queue) = self.queue.as_mut() else {
+            return;
+        };
+        if let Err(e) = queue.flush() {
+            self.pool.notice(&format!("cannot write to the queue: {e}"));
+        }
+        self.last_queue_flush = Instant::now();
+        self.drain_queue();
+        self.commit_queue();
+    }
+
+    /// Deletes the queue files whose records are all written to sockets.
+    fn commit_queue(&mut self) {
+        if !self
+            .queue
+            .as_ref()
+            .is_some_and(DiskQueue::has_read_segments)
+        {
+            return;
+        }
+        let watermark = self.pool.min_unwritten_id().unwrap_or(u64::MAX);
+        if let Some(queue) = self.queue.as_mut()
+            && let Err(e) = queue.commit(watermark)
+        {
+            self.pool
+                .notice(&format!("cannot delete a sent queue file: {e}"));
         }
     }
 
-    /// Sends what is queued while destinations take it; with `closed_only`, only what is in
-    /// closed segments (closing the active one for every message would make tiny files).
-    fn drain_queue(&mut self, closed_only: bool) {
-        loop {
-            if self.queue.is_none() || !self.pool.any_can_take() {
+    /// Sends what is queued while destinations take it.
+    fn drain_queue(&mut self) {
+        while let Some(queue) = self.queue.as_mut() {
+            if !self.pool.any_can_take() {
                 break;
             }
-            if let Some(t) = &self.throttle
-                && t.wait_for(1) > Duration::ZERO
-            {
-                break;
-            }
-            let queue = self.queue.as_mut().expect("checked");
-            let record = match queue.pop(closed_only) {
+            let (id, record) = match queue.pop() {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
@@ -325,8 +339,17 @@ impl Sender {
                     break;
                 }
             };
-            self.queue_in_flight = true;
-            self.route(&record, true);
+            let throttled = match &mut self.throttle {
+                Some(t) => !t.try_take(record.len(), Instant::now()),
+                None => false,
+            };
+            match self.pool.pick() {
+                Some(i) if !throttled => self.pool.put(i, &record, id),
+                _ => {
+                    queue.unpop(id, record);
+                    break;
+                }
+            }
         }
         let notices = self.queue.as_mut().map(DiskQueue::take_notices);
         for text in notices.unwrap_or_default() {
@@ -345,22 +368,15 @@ impl Sender {
             self.ticker = Some(ticker);
             self.last_tick = now;
         }
-        if let Some(queue) = self.queue.as_mut()
-            && now.duration_since(self.last_queue_flush) >= QUEUE_FLUSH_EVERY
-        {
-            let _ = queue.flush();
-            self.last_queue_flush = now;
-            self.drain_queue(false);
+        if self.queue.is_some() && now.duration_since(self.last_queue_flush) >= QUEUE_FLUSH_EVERY {
+            self.sync_queue();
         }
         self.pool.pump(wait);
-        if self.queue_in_flight && self.pool.all_written() {
-            if let Some(queue) = self.queue.as_mut()
-                && let Err(e) = queue.commit()
-            {
-                self.pool
-                    .notice(&format!("cannot delete a sent queue file: {e}"));
+        // Messages of failed connections go back to the queue, ahead of newer ones.
+        if let Some(queue) = self.queue.as_mut() {
+            for (id, record) in self.pool.take_orphans() {
+                queue.unpop(id, record);
             }
-            self.queue_in_flight = false;
         }
     }
 
@@ -376,8 +392,7 @@ impl Sender {
         let mut last_up = Instant::now();
         loop {
             self.idle(Duration::from_millis(10));
-            let queued = self.queue_in_use();
-            if !self.pool.buffered() && !queued {
+            if !self.pool.buffered() && !self.queue_in_use() {
                 break;
             }
             let now = Instant::now();
@@ -398,24 +413,20 @@ impl Sender {
                 }
                 Backpressure::Drop => {
                     self.dropped += self.pool.take_orphans().len() as u64;
-                    if !queued {
-                        break;
-                    }
-                }
-                Backpressure::Queue => {
-                    for m in self.pool.take_orphans() {
-                        self.enqueue(&m);
-                    }
                     break;
                 }
+                // What no destination takes stays queued for the next run.
+                Backpressure::Queue => break,
             }
-            if queued && self.backpressure != Backpressure::Block {
-                break;
+        }
+        if let Some(queue) = self.queue.as_mut() {
+            for (id, record) in self.pool.take_unwritten() {
+                queue.unpop(id, record);
             }
         }
         self.pool.close_all(write_timeout.min(CLOSE_TIMEOUT));
         if let Some(queue) = self.queue.as_mut()
-            && let Err(e) = queue.close()
+            && let Err(e) = queue.close(u64::MAX)
         {
             self.pool.notice(&format!("cannot close the queue: {e}"));
         }
@@ -429,9 +440,10 @@ impl Sender {
             sent: destinations.iter().map(|d| d.messages).sum(),
             bytes: destinations.iter().map(|d| d.bytes).sum(),
             dropped: self.dropped + self.pool.dropped(),
-            queued: self.queue.as_ref().map_or(0, |q| q.pushed),
-            left_in_queue: self.queue.as_ref().is_some_and(|q| !q.is_empty()),
+            queued: self.queue.as_ref().map_or(0, DiskQueue::len),
+            left_in_queue: self.queue_in_use(),
             undelivered: self.pool.undelivered(),
+            lost_in_queue: self.queue.as_ref().map_or(0, DiskQueue::lost),
             destinations,
         }
     }

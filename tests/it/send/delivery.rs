@@ -17,12 +17,12 @@ use super::{lines, queue_args, send_within};
 
 /// The counters of a summary or `--stats` line.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Counts {
-    sent: u64,
-    bytes: u64,
-    dropped: u64,
-    queued: u64,
-    undelivered: u64,
+pub(super) struct Counts {
+    pub sent: u64,
+    pub bytes: u64,
+    pub dropped: u64,
+    pub queued: u64,
+    pub undelivered: u64,
 }
 
 /// The number just before `label` in `line` (" 12 sent" → 12).
@@ -47,7 +47,7 @@ fn counts_of(line: &str) -> Counts {
 }
 
 /// The counters of the summary line in `stderr`.
-fn summary(stderr: &str) -> Counts {
+pub(super) fn summary(stderr: &str) -> Counts {
     let line = stderr
         .lines()
         .find(|l| {
@@ -81,7 +81,7 @@ fn big_lines(n: usize, size: usize) -> String {
 }
 
 /// A running `send`, fed through its stdin, its stderr collected line by line.
-struct SendChild {
+pub(super) struct SendChild {
     child: Child,
     stdin: Option<ChildStdin>,
     stderr: Arc<Mutex<Vec<String>>>,
@@ -89,7 +89,7 @@ struct SendChild {
 }
 
 impl SendChild {
-    fn start(args: &[&str]) -> SendChild {
+    pub(super) fn start(args: &[&str]) -> SendChild {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("syslogkit"))
             .args(["send", "--format", "raw"])
             .args(args)
@@ -115,7 +115,7 @@ impl SendChild {
         }
     }
 
-    fn write(&mut self, text: &str) {
+    pub(super) fn write(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
         stdin.write_all(text.as_bytes()).unwrap();
         stdin.flush().unwrap();
@@ -143,7 +143,7 @@ impl SendChild {
     }
 
     /// Closes stdin and waits for the exit, at most `limit`; returns (status, stderr).
-    fn finish(mut self, limit: Duration) -> (i32, String) {
+    pub(super) fn finish(mut self, limit: Duration) -> (i32, String) {
         drop(self.stdin.take());
         let deadline = Instant::now() + limit;
         let status = loop {
