@@ -18,7 +18,7 @@ use crate::iptables::Netfilter;
 use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
 use crate::syslog::{Message, Pri, SdParam};
-use json::PathWriter;
+use json::{PathWriter, qkey};
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
 #[derive(Clone, Debug)]
@@ -166,38 +166,38 @@ impl<'a> Event<'a> {
     /// Appends the event as one JSON object (no newline).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut w = PathWriter::new(out);
-        write_timestamp(&mut w, &["@timestamp"], &self.timestamp);
+        write_timestamp(w.lit(&[], qkey!("@timestamp")), &self.timestamp);
         if let Some(message) = self.message {
-            w.str(&["message"], message);
+            json::write_str(w.lit(&[], qkey!("message")), message);
         }
         if let Some(error) = &self.error {
-            w.str(&["error", "message"], error.as_bytes());
+            json::write_str(w.lit(&["error"], qkey!("message")), error.as_bytes());
         }
         if let Some(original) = self.original {
-            w.str(&["event", "original"], original);
+            json::write_str(w.lit(&["event"], qkey!("original")), original);
         }
         if let Some(created) = self.created.as_ref().or(self.received.map(|r| &r.created)) {
-            write_timestamp(&mut w, &["event", "created"], created);
+            write_timestamp(w.lit(&["event"], qkey!("created")), created);
         }
         if let Some(dataset) = self.dataset {
-            w.str(&["event", "dataset"], dataset.as_bytes());
+            json::write_str(w.lit(&["event"], qkey!("dataset")), dataset.as_bytes());
         }
         if let Some(sequence) = self.sequence {
-            w.u64(&["event", "sequence"], sequence);
+            json::write_u64(w.lit(&["event"], qkey!("sequence")), sequence);
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
         }
         if let Some(dataset) = self.dataset {
             // One key and a written-out object: three members by path cost twice as much.
-            let out = w.key(&["data_stream"]);
+            let out = w.lit(&[], qkey!("data_stream"));
             out.extend_from_slice(br#"{"type":"logs","dataset":"#);
             json::write_str(out, dataset.as_bytes());
             out.extend_from_slice(br#","namespace":"default"}"#);
         }
         if let Some(received) = self.received {
-            w.str(
-                &["input", "type"],
+            json::write_str(
+                w.lit(&["input"], qkey!("type")),
                 received.peer.transport.name().as_bytes(),
             );
             if self.netfilter.is_some() {
@@ -262,12 +262,17 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
     if let Some(pri) = m.pri {
         members.raw(&PRI_MEMBERS[usize::from(pri.value())]);
     }
-    for (name, value) in ["hostname", "appname", "procid", "msgid"]
-        .into_iter()
-        .zip(header)
+    for (key, value) in [
+        qkey!("hostname"),
+        qkey!("appname"),
+        qkey!("procid"),
+        qkey!("msgid"),
+    ]
+    .into_iter()
+    .zip(header)
     {
         if let Some(value) = value {
-            members.str(name, value);
+            json::write_str(members.lit(key), value);
         }
     }
     match m.version {
@@ -275,7 +280,7 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
         // need no escaping, and the one version there is comes pre-written.
         Some(1) => members.raw(br#""version":"1""#),
         Some(version) => {
-            let out = members.key("version");
+            let out = members.lit(qkey!("version"));
             out.push(b'"');
             out.extend_from_slice(itoa::Buffer::new().format(version).as_bytes());
             out.push(b'"');
@@ -286,7 +291,7 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
         members.str("structured_data_note", note.as_bytes());
     }
     if !m.structured_data.is_empty() {
-        let out = members.key("structured_data");
+        let out = members.lit(qkey!("structured_data"));
         out.push(b'{');
         for (i, element) in m.structured_data.iter().enumerate() {
             if i > 0 {
@@ -359,9 +364,15 @@ fn write_sd_param<'p, 'a: 'p>(
 
 /// The sender as `source.*`.
 fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
-    w.str(&["source", "ip"], peer.ip_text.as_bytes());
-    w.u64(&["source", "port"], u64::from(peer.addr.port()));
-    w.str(&["source", "address"], peer.ip_text.as_bytes());
+    json::write_str(w.lit(&["source"], qkey!("ip")), peer.ip_text.as_bytes());
+    json::write_u64(
+        w.lit(&["source"], qkey!("port")),
+        u64::from(peer.addr.port()),
+    );
+    json::write_str(
+        w.lit(&["source"], qkey!("address")),
+        peer.ip_text.as_bytes(),
+    );
     if let Some((via, text)) = &peer.via {
         w.str(&["source", "nat", "ip"], text.as_bytes());
         w.u64(&["source", "nat", "port"], u64::from(via.port()));
@@ -370,9 +381,16 @@ fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
 
 /// The sender as `log.source.*`, when `source.*` is taken by a netfilter packet.
 fn write_log_source(w: &mut PathWriter<'_>, peer: &Peer) {
-    w.str(&["log", "source", "address"], peer.addr_text.as_bytes());
-    w.str(&["log", "source", "ip"], peer.ip_text.as_bytes());
-    w.u64(&["log", "source", "port"], u64::from(peer.addr.port()));
+    const LOG_SOURCE: &[&str] = &["log", "source"];
+    json::write_str(
+        w.lit(LOG_SOURCE, qkey!("address")),
+        peer.addr_text.as_bytes(),
+    );
+    json::write_str(w.lit(LOG_SOURCE, qkey!("ip")), peer.ip_text.as_bytes());
+    json::write_u64(
+        w.lit(LOG_SOURCE, qkey!("port")),
+        u64::from(peer.addr.port()),
+    );
     if let Some((via, text)) = &peer.via {
         w.str(&["log", "source", "nat", "ip"], text.as_bytes());
         w.u64(&["log", "source", "nat", "port"], u64::from(via.port()));
@@ -393,9 +411,8 @@ fn write_tls(w: &mut PathWriter<'_>, tls: &TlsSession) {
     }
 }
 
-/// Writes a timestamp field as an RFC 3339 UTC string.
-fn write_timestamp(w: &mut PathWriter<'_>, path: &[&'static str], ts: &Timestamp) {
-    let out = w.key(path);
+/// Writes a timestamp value as an RFC 3339 UTC string.
+fn write_timestamp(out: &mut Vec<u8>, ts: &Timestamp) {
     out.push(b'"');
     ts.write_rfc3339_utc(out);
     out.push(b'"');
