@@ -628,11 +628,31 @@ pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
     if !matches!(b.get(at), None | Some(b' ')) {
         return None;
     }
-    let Some(month) = MONTHS
-        .iter()
-        .position(|m| m.as_bytes().eq_ignore_ascii_case(&b[..3]))
-        .map(|i| i as u32 + 1)
-    else {
+    // The first three bytes are letters (checked above): `| 0x20` lower-cases them, and one
+    // match replaces twelve case-insensitive compares (issue 16: 3 % of listen).
+    let month = match [b[0] | 0x20, b[1] | 0x20, b[2] | 0x20] {
+        [b'j', b'a', b'n'] => Some(1),
+        [b'f', b'e', b'b'] => Some(2),
+        [b'm', b'a', b'r'] => Some(3),
+        [b'a', b'p', b'r'] => Some(4),
+        [b'm', b'a', b'y'] => Some(5),
+        [b'j', b'u', b'n'] => Some(6),
+        [b'j', b'u', b'l'] => Some(7),
+        [b'a', b'u', b'g'] => Some(8),
+        [b's', b'e', b'p'] => Some(9),
+        [b'o', b'c', b't'] => Some(10),
+        [b'n', b'o', b'v'] => Some(11),
+        [b'd', b'e', b'c'] => Some(12),
+        _ => None,
+    };
+    debug_assert_eq!(
+        month,
+        MONTHS
+            .iter()
+            .position(|m| m.as_bytes().eq_ignore_ascii_case(&b[..3]))
+            .map(|i| i as u32 + 1)
+    );
+    let Some(month) = month else {
         return Some(Err(format!(
             "unknown month {:?} in the timestamp",
             String::from_utf8_lossy(&b[..3])
