@@ -79,19 +79,25 @@ pub struct Peer {
     /// client it named), and its IP as text: `source.nat.*` (ECS: the translated source of a
     /// connection through a load balancer).
     via: Option<(SocketAddr, String)>,
+    /// The members of `source` for this peer, written once per connection (see
+    /// [`write_source`]): most events of a connection carry the same ones.
+    source_members: Vec<u8>,
 }
 
 impl Peer {
     pub fn new(addr: SocketAddr, transport: InputType, tls: Option<TlsSession>) -> Peer {
         let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
-        Peer {
+        let mut peer = Peer {
             addr,
             transport,
             tls,
             ip_text: addr.ip().to_string(),
             addr_text: addr.to_string(),
             via: None,
-        }
+            source_members: Vec::new(),
+        };
+        peer.source_members = source_members(&peer);
+        peer
     }
 
     /// The peer named by a PROXY header: `client` is the original sender, `balancer` the
@@ -103,10 +109,12 @@ impl Peer {
         tls: Option<TlsSession>,
     ) -> Peer {
         let balancer = SocketAddr::new(balancer.ip().to_canonical(), balancer.port());
-        Peer {
+        let mut peer = Peer {
             via: Some((balancer, balancer.ip().to_string())),
             ..Peer::new(client, transport, tls)
-        }
+        };
+        peer.source_members = source_members(&peer);
+        peer
     }
 
     /// The balancer a PROXY header came from, if any.
@@ -362,20 +370,28 @@ fn write_sd_param<'p, 'a: 'p>(
     out.push(b']');
 }
 
-/// The sender as `source.*`.
+/// The sender as `source.*`: the members [`source_members`] wrote for the connection.
 fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
-    json::write_str(w.lit(&["source"], qkey!("ip")), peer.ip_text.as_bytes());
-    json::write_u64(
-        w.lit(&["source"], qkey!("port")),
-        u64::from(peer.addr.port()),
-    );
-    json::write_str(
-        w.lit(&["source"], qkey!("address")),
-        peer.ip_text.as_bytes(),
-    );
+    w.raw_members(&["source"], &peer.source_members);
+}
+
+/// The members of `source` for `peer`, without the braces.
+fn source_members(peer: &Peer) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = PathWriter::new(&mut out);
+    write_source_fields(&mut w, peer);
+    w.finish();
+    out[1..out.len() - 1].to_vec()
+}
+
+/// The members of `source.*` for `peer`, field by field, at the top of `w`.
+fn write_source_fields(w: &mut PathWriter<'_>, peer: &Peer) {
+    w.str(&["ip"], peer.ip_text.as_bytes());
+    w.u64(&["port"], u64::from(peer.addr.port()));
+    w.str(&["address"], peer.ip_text.as_bytes());
     if let Some((via, text)) = &peer.via {
-        w.str(&["source", "nat", "ip"], text.as_bytes());
-        w.u64(&["source", "nat", "port"], u64::from(via.port()));
+        w.str(&["nat", "ip"], text.as_bytes());
+        w.u64(&["nat", "port"], u64::from(via.port()));
     }
 }
 
