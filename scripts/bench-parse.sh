@@ -8,11 +8,13 @@
 #   netfilter / other lines of the mix on their own, in bytes/s (goal: netfilter no slower
 #              per byte than the others)
 #   --jobs 1 vs --jobs 2 on the mix: efficiency = speedup / 2
-#   sizes      100 B, 1 KiB, 8 KiB, 64 KiB lines of the mix (cut or padded): bytes/s
+#   sizes      100 B, 1 KiB, 8 KiB, 64 KiB lines of the mix (the free text cut or padded,
+#              every line whole and valid): bytes/s
 # Each row's ratio comes from one hyperfine run of both programs (same-run ratios: the machine
 # drifts). Then max RSS for 1M and 10M lines.
 # Usage: scripts/bench-parse.sh [LINES]   (default 1000000)
 #   ROWS='mix old kinds jobs sizes rss'  (default: all)   RUNS=5
+#   SK=PATH REF=PATH  measure these binaries instead of building them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-1000000}
@@ -23,9 +25,13 @@ mkdir -p "$work"
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
 
-cargo build --release --locked --bin syslogkit --example reference_parse
-sk=target/release/syslogkit
-ref=target/release/examples/reference_parse
+if [ -n "${SK:-}" ]; then
+  sk=$SK ref=${REF:?with SK, REF names the reference_parse binary}
+else
+  cargo build --release --locked --bin syslogkit --example reference_parse
+  sk=target/release/syslogkit
+  ref=target/release/examples/reference_parse
+fi
 want() { [[ " $rows " == *" $1 "* ]]; }
 
 input="$work/mix-nf-$lines.log"
@@ -88,7 +94,7 @@ if want sizes; then
   for size in 100 1024 8192 65536; do
     # About 150 MB per size, at least 2000 lines.
     n=$(( 150000000 / size )); [ "$n" -ge 2000 ] || n=2000
-    f="$work/size-$size.log"
+    f="$work/size-fit-$size.log"
     [ -s "$f" ] || scripts/gen-syslog.py "$n" "$size" > "$f"
     [ "$("$sk" parse --jobs 1 --timezone UTC < "$f" | wc -l)" -eq "$n" ]
     hyperfine --warmup 1 --runs "$runs" --export-json "$work/size.json" \

@@ -2,7 +2,9 @@
 """Writes N mixed RFC 3164 / RFC 5424 syslog lines (deterministic) for the benchmarks.
 
 Usage: gen-syslog.py [--mix old|netfilter] N [SIZE] > file. With SIZE every line is exactly
-SIZE bytes with its LF (the text cut or padded), for throughput runs in messages and bytes.
+SIZE bytes with its LF, for throughput runs in messages and bytes: in the netfilter mix the free
+text is cut or padded (headers, SD and netfilter fields stay whole, so every line parses; a
+header longer than SIZE gives a BSD line without PRI); in the old mix the line is cut or padded.
 
 The mix (`--mix netfilter`, the default since issue 16): ~44 % BSD lines as /var/log/syslog and
 network senders write them (with and without PRI, with pid), ~44 % RFC 5424 lines with 0 to 3
@@ -104,7 +106,16 @@ for i in range(n):
         buf.append(f"<{pri}>1 2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}.{i % 1000000:06d}Z {host} {app.replace('/', '_')} {1000 + i % 30000} ID{i % 100} - {text}\n")
     else:
         buf.append(f'<{pri}>1 2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}.{i % 1000:03d}+01:00 {host} {app.replace("/", "_")} - ID{i % 100} [exampleSDID@32473 iut="{i % 9}" eventSource="Application" eventID="{1000 + i % 9000}"] {text}\n')
-    if size is not None:
+    if size is not None and mix == "netfilter":
+        # Fit the free text, so that every line stays whole and parses: the header (and SD,
+        # and netfilter fields) as generated, the text cut or padded. A line whose header alone
+        # is too long becomes a BSD line without PRI.
+        line = buf[-1][:-1]
+        head = line[: len(line) - len(text)] if line.endswith(text) else line + " "
+        if len(head) >= size - 1:
+            head = f"{months[i % 12]} {1 + i % 28:2d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d} {host} {app}: "
+        buf[-1] = (head + text + " " + "x" * size)[: size - 1] + "\n"
+    elif size is not None:
         line = buf[-1][:-1]
         line = (line + " " + "x" * size)[: size - 1] if len(line) < size - 1 else line[: size - 1]
         buf[-1] = line + "\n"
