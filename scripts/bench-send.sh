@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `syslogkit send` against loggen and rsyslog omfwd, one after another, into the same null
 # receiver on the same machine, over 1 TCP connection (LF framing), for 100- and 500-byte
-# lines from scripts/gen-syslog.py N SIZE:
+# lines from scripts/gen-syslog.py --mix old N SIZE:
 #   send        syslogkit send --format raw -f FILE --to RECEIVER (lines sent as they are)
 #   send+fmt    the same without --format raw: each line is wrapped in an RFC 3164 header
 #   send+queue  the same as 'send' with --backpressure queue --queue-dir (the disk queue on)
@@ -105,7 +105,7 @@ echo "| sender     |  size  |     msg/s |    MB/s |  CPU s | RSS MiB | received 
 echo "|---|---|---|---|---|---|---|"
 for size in 100 500; do
   file="$work/lines-$size.log"
-  python3 scripts/gen-syslog.py "$n" "$size" > "$file"
+  python3 scripts/gen-syslog.py --mix old "$n" "$size" > "$file"
   run send "$size" "$file" "$sk" send --format raw -f "$file" --to "127.0.0.1:$port"
   run send+fmt "$size" "$file" "$sk" send -f "$file" --to "127.0.0.1:$port"
   rm -rf "$work/queue"

@@ -91,10 +91,43 @@ fn special_bytes(w: u64) -> u64 {
         | (w & HIGHS)
 }
 
+/// Whether every byte is ASCII that needs no escaping, without a byte-by-byte loop for any
+/// length: whole blocks, then one last block that overlaps the one before (issue 16: most
+/// fields are short, hostnames and SD values, and went byte by byte).
+#[inline]
+fn all_plain(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        #[cfg(target_arch = "x86_64")]
+        16.. => sse2::all_plain(bytes),
+        8.. => {
+            let mut at = 0;
+            while at + 8 < n {
+                if special_bytes(word(at)) != 0 {
+                    return false;
+                }
+                at += 8;
+            }
+            special_bytes(word(n - 8)) == 0
+        }
+        4.. => special_bytes(u64::from(half(0)) | u64::from(half(n - 4)) << 32) == 0,
+        _ => bytes.iter().all(|&b| b < 0x80 && !NEEDS_ESCAPE[b as usize]),
+    }
+}
+
 /// Length of the leading part that is ASCII and needs no escaping.
 fn plain_ascii_prefix(bytes: &[u8]) -> usize {
-    let mut at = 0;
-    for chunk in bytes.chunks_exact(8) {
+    if all_plain(bytes) {
+        return bytes.len();
+    }
+    #[cfg(target_arch = "x86_64")]
+    let at = sse2::plain_prefix_16(bytes);
+    #[cfg(not(target_arch = "x86_64"))]
+    let at = 0;
+    let mut at = at;
+    for chunk in bytes[at..].chunks_exact(8) {
         if special_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) != 0 {
             break;
         }
@@ -106,14 +139,16 @@ fn plain_ascii_prefix(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len() - at)
 }
 
-/// Position of the first byte that needs escaping. Looks at 8 bytes at a time (most text has
-/// nothing to escape): a word has such a byte when one of its bytes is below 0x20, or equals
-/// `"` or `\`.
+/// Position of the first byte that needs escaping. Looks at 16 bytes at a time with SSE2, then
+/// 8 (most text has nothing to escape): a word has such a byte when one of its bytes is below
+/// 0x20, or equals `"` or `\`.
 fn find_escape(bytes: &[u8]) -> Option<usize> {
-    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
+    #[cfg(target_arch = "x86_64")]
+    let mut at = sse2::no_escape_prefix_16(bytes);
+    #[cfg(not(target_arch = "x86_64"))]
     let mut at = 0;
-    for chunk in &mut chunks {
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    for chunk in bytes[at..].chunks_exact(8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         // Bytes >= 0x80 (UTF-8) never need escaping; mask them out of the "below 0x20" test.
         let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
@@ -130,10 +165,79 @@ fn find_escape(bytes: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// 16-byte scans (SSE2 is part of x86_64, so no runtime check): issue 16's profiles had
+/// escaping at 11 % of `listen`'s user CPU with the 8-byte scan.
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// Bytes before the first 16-byte block holding a byte that is not plain ASCII (below
+    /// 0x20, `"`, `\` or 0x80 and above); a multiple of 16, the caller looks at the rest.
+    pub(super) fn plain_prefix_16(bytes: &[u8]) -> usize {
+        scan(bytes, true)
+    }
+
+    /// As [`plain_prefix_16`], but bytes 0x80 and above (UTF-8) pass.
+    pub(super) fn no_escape_prefix_16(bytes: &[u8]) -> usize {
+        scan(bytes, false)
+    }
+
+    /// Whether all of `bytes` (16 or more) is plain ASCII: the blocks, then the last 16 bytes.
+    pub(super) fn all_plain(bytes: &[u8]) -> bool {
+        debug_assert!(bytes.len() >= 16);
+        let at = scan(bytes, true);
+        at == bytes.len() || (at + 16 > bytes.len() && scan(&bytes[bytes.len() - 16..], true) == 16)
+    }
+
+    #[inline(always)]
+    fn scan(bytes: &[u8], stop_at_non_ascii: bool) -> usize {
+        let mut at = 0;
+        // SAFETY: SSE2 is always there on x86_64; each load reads 16 bytes inside `bytes`
+        // (`at + 16 <= bytes.len()`), unaligned loads allowed.
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            let space = _mm_set1_epi8(0x20);
+            let zero = _mm_set1_epi8(0);
+            while at + 16 <= bytes.len() {
+                let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+                // Signed compare: below 0x20 and, as negative numbers, 0x80 and above.
+                let mut low = _mm_cmplt_epi8(v, space);
+                if !stop_at_non_ascii {
+                    // Keep only 0x00..0x1F: not negative.
+                    low = std::arch::x86_64::_mm_andnot_si128(_mm_cmplt_epi8(v, zero), low);
+                }
+                let special = _mm_or_si128(
+                    low,
+                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                );
+                if _mm_movemask_epi8(special) != 0 {
+                    break;
+                }
+                at += 16;
+            }
+        }
+        at
+    }
+}
+
 /// Appends an unsigned integer.
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
+
+/// `"name":` as bytes, for [`PathWriter::lit`] and [`Members::lit`]: a key whose length the
+/// compiler knows is a few moves, where a key by name is a `memcpy` call and four pushes
+/// (issue 16: writing keys was a fifth of `listen`'s instructions).
+macro_rules! qkey {
+    ($name:literal) => {
+        concat!("\"", $name, "\":").as_bytes()
+    };
+}
+pub(crate) use qkey;
 
 /// Writes one JSON object whose keys are ECS paths. Consecutive fields that share a prefix
 /// share the nested objects: `field(&["log", "syslog", "hostname"])` followed by
@@ -173,6 +277,19 @@ impl<'o> PathWriter<'o> {
         self.out
     }
 
+    /// As [`key`](Self::key) for the member `key` (`qkey!("name")`, quotes and colon
+    /// included) of the object at `parents`.
+    #[inline]
+    pub fn lit(&mut self, parents: &[&'static str], key: &'static [u8]) -> &mut Vec<u8> {
+        self.enter(parents);
+        if self.has_member {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(key);
+        self.has_member = true;
+        self.out
+    }
+
     /// Appends members written elsewhere (`"key":value,…`, no leading comma) to the object at
     /// `parents`, opening it as `key` does.
     pub fn raw_members(&mut self, parents: &[&'static str], members: &[u8]) {
@@ -195,7 +312,21 @@ impl<'o> PathWriter<'o> {
     }
 
     /// Closes the open objects that are not on `parents` and opens the missing ones.
+    #[inline]
     fn enter(&mut self, parents: &[&'static str]) {
+        // Most fields go to the object the last one went to.
+        if parents.len() == self.depth
+            && parents
+                .iter()
+                .zip(&self.open)
+                .all(|(a, b)| std::ptr::eq(*a, *b))
+        {
+            return;
+        }
+        self.enter_other(parents);
+    }
+
+    fn enter_other(&mut self, parents: &[&'static str]) {
         let common = self.open[..self.depth]
             .iter()
             .zip(parents)
@@ -282,6 +413,17 @@ impl Members<'_> {
         self.out.push(b'"');
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    /// Writes `key` (`qkey!("name")`) and returns the buffer for exactly one value.
+    #[inline]
+    pub fn lit(&mut self, key: &'static [u8]) -> &mut Vec<u8> {
+        if *self.has_member {
+            self.out.push(b',');
+        }
+        *self.has_member = true;
+        self.out.extend_from_slice(key);
         self.out
     }
 
@@ -391,6 +533,27 @@ pub(crate) mod tests {
             let mut out = Vec::new();
             write_str(&mut out, &raw);
             proptest::prop_assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), String::from_utf8_lossy(&raw));
+        }
+    }
+
+    #[test]
+    fn one_special_byte_is_found_at_every_position_of_every_length() {
+        // The block scans read words and 16-byte blocks that overlap at the end.
+        for len in 1..=70 {
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x01, 0x7f, 0xe9] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    let mut out = Vec::new();
+                    write_str(&mut out, &bytes);
+                    let back: String = serde_json::from_slice(&out).unwrap();
+                    assert_eq!(
+                        back,
+                        String::from_utf8_lossy(&bytes),
+                        "{len} {at} {special}"
+                    );
+                }
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use crate::iptables::Netfilter;
 use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
 use crate::syslog::{Message, Pri, SdParam};
-use json::PathWriter;
+use json::{PathWriter, qkey};
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
 #[derive(Clone, Debug)]
@@ -82,12 +82,15 @@ pub struct Peer {
     /// client it named), and its IP as text: `source.nat.*` (ECS: the translated source of a
     /// connection through a load balancer).
     via: Option<(SocketAddr, String)>,
+    /// The members of `source` for this peer, written once per connection (see
+    /// [`write_source`]): most events of a connection carry the same ones.
+    source_members: Vec<u8>,
 }
 
 impl Peer {
     pub fn new(addr: SocketAddr, transport: InputType, tls: Option<TlsSession>) -> Peer {
         let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
-        Peer {
+        let mut peer = Peer {
             addr,
             transport,
             tls,
@@ -95,7 +98,10 @@ impl Peer {
             ip_text: addr.ip().to_string(),
             addr_text: addr.to_string(),
             via: None,
-        }
+            source_members: Vec::new(),
+        };
+        peer.source_members = source_members(&peer);
+        peer
     }
 
     /// The peer named by a PROXY header: `client` is the original sender, `balancer` the
@@ -107,10 +113,12 @@ impl Peer {
         tls: Option<TlsSession>,
     ) -> Peer {
         let balancer = SocketAddr::new(balancer.ip().to_canonical(), balancer.port());
-        Peer {
+        let mut peer = Peer {
             via: Some((balancer, balancer.ip().to_string())),
             ..Peer::new(client, transport, tls)
-        }
+        };
+        peer.source_members = source_members(&peer);
+        peer
     }
 
     /// The balancer a PROXY header came from, if any.
@@ -170,38 +178,38 @@ impl<'a> Event<'a> {
     /// Appends the event as one JSON object (no newline).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut w = PathWriter::new(out);
-        write_timestamp(&mut w, &["@timestamp"], &self.timestamp);
+        write_timestamp(w.lit(&[], qkey!("@timestamp")), &self.timestamp);
         if let Some(message) = self.message {
-            w.str(&["message"], message);
+            json::write_str(w.lit(&[], qkey!("message")), message);
         }
         if let Some(error) = &self.error {
-            w.str(&["error", "message"], error.as_bytes());
+            json::write_str(w.lit(&["error"], qkey!("message")), error.as_bytes());
         }
         if let Some(original) = self.original {
-            w.str(&["event", "original"], original);
+            json::write_str(w.lit(&["event"], qkey!("original")), original);
         }
         if let Some(created) = self.created.as_ref().or(self.received.map(|r| &r.created)) {
-            write_timestamp(&mut w, &["event", "created"], created);
+            write_timestamp(w.lit(&["event"], qkey!("created")), created);
         }
         if let Some(dataset) = self.dataset {
-            w.str(&["event", "dataset"], dataset.as_bytes());
+            json::write_str(w.lit(&["event"], qkey!("dataset")), dataset.as_bytes());
         }
         if let Some(sequence) = self.sequence {
-            w.u64(&["event", "sequence"], sequence);
+            json::write_u64(w.lit(&["event"], qkey!("sequence")), sequence);
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
         }
         if let Some(dataset) = self.dataset {
             // One key and a written-out object: three members by path cost twice as much.
-            let out = w.key(&["data_stream"]);
+            let out = w.lit(&[], qkey!("data_stream"));
             out.extend_from_slice(br#"{"type":"logs","dataset":"#);
             json::write_str(out, dataset.as_bytes());
             out.extend_from_slice(br#","namespace":"default"}"#);
         }
         if let Some(received) = self.received {
-            w.str(
-                &["input", "type"],
+            json::write_str(
+                w.lit(&["input"], qkey!("type")),
                 received.peer.transport.name().as_bytes(),
             );
             if self.netfilter.is_some() {
@@ -272,12 +280,17 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
     if let Some(pri) = m.pri {
         members.raw(&PRI_MEMBERS[usize::from(pri.value())]);
     }
-    for (name, value) in ["hostname", "appname", "procid", "msgid"]
-        .into_iter()
-        .zip(header)
+    for (key, value) in [
+        qkey!("hostname"),
+        qkey!("appname"),
+        qkey!("procid"),
+        qkey!("msgid"),
+    ]
+    .into_iter()
+    .zip(header)
     {
         if let Some(value) = value {
-            members.str(name, value);
+            json::write_str(members.lit(key), value);
         }
     }
     match m.version {
@@ -285,7 +298,7 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
         // need no escaping, and the one version there is comes pre-written.
         Some(1) => members.raw(br#""version":"1""#),
         Some(version) => {
-            let out = members.key("version");
+            let out = members.lit(qkey!("version"));
             out.push(b'"');
             out.extend_from_slice(itoa::Buffer::new().format(version).as_bytes());
             out.push(b'"');
@@ -296,7 +309,7 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
         members.str("structured_data_note", note.as_bytes());
     }
     if !m.structured_data.is_empty() {
-        let out = members.key("structured_data");
+        let out = members.lit(qkey!("structured_data"));
         out.push(b'{');
         for (i, element) in m.structured_data.iter().enumerate() {
             if i > 0 {
@@ -367,22 +380,43 @@ fn write_sd_param<'p, 'a: 'p>(
     out.push(b']');
 }
 
-/// The sender as `source.*`.
+/// The sender as `source.*`: the members [`source_members`] wrote for the connection.
 fn write_source(w: &mut PathWriter<'_>, peer: &Peer) {
-    w.str(&["source", "ip"], peer.ip_text.as_bytes());
-    w.u64(&["source", "port"], u64::from(peer.addr.port()));
-    w.str(&["source", "address"], peer.ip_text.as_bytes());
+    w.raw_members(&["source"], &peer.source_members);
+}
+
+/// The members of `source` for `peer`, without the braces.
+fn source_members(peer: &Peer) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = PathWriter::new(&mut out);
+    write_source_fields(&mut w, peer);
+    w.finish();
+    out[1..out.len() - 1].to_vec()
+}
+
+/// The members of `source.*` for `peer`, field by field, at the top of `w`.
+fn write_source_fields(w: &mut PathWriter<'_>, peer: &Peer) {
+    w.str(&["ip"], peer.ip_text.as_bytes());
+    w.u64(&["port"], u64::from(peer.addr.port()));
+    w.str(&["address"], peer.ip_text.as_bytes());
     if let Some((via, text)) = &peer.via {
-        w.str(&["source", "nat", "ip"], text.as_bytes());
-        w.u64(&["source", "nat", "port"], u64::from(via.port()));
+        w.str(&["nat", "ip"], text.as_bytes());
+        w.u64(&["nat", "port"], u64::from(via.port()));
     }
 }
 
 /// The sender as `log.source.*`, when `source.*` is taken by a netfilter packet.
 fn write_log_source(w: &mut PathWriter<'_>, peer: &Peer) {
-    w.str(&["log", "source", "address"], peer.addr_text.as_bytes());
-    w.str(&["log", "source", "ip"], peer.ip_text.as_bytes());
-    w.u64(&["log", "source", "port"], u64::from(peer.addr.port()));
+    const LOG_SOURCE: &[&str] = &["log", "source"];
+    json::write_str(
+        w.lit(LOG_SOURCE, qkey!("address")),
+        peer.addr_text.as_bytes(),
+    );
+    json::write_str(w.lit(LOG_SOURCE, qkey!("ip")), peer.ip_text.as_bytes());
+    json::write_u64(
+        w.lit(LOG_SOURCE, qkey!("port")),
+        u64::from(peer.addr.port()),
+    );
     if let Some((via, text)) = &peer.via {
         w.str(&["log", "source", "nat", "ip"], text.as_bytes());
         w.u64(&["log", "source", "nat", "port"], u64::from(via.port()));
@@ -403,9 +437,8 @@ fn write_tls(w: &mut PathWriter<'_>, tls: &TlsSession) {
     }
 }
 
-/// Writes a timestamp field as an RFC 3339 UTC string.
-fn write_timestamp(w: &mut PathWriter<'_>, path: &[&'static str], ts: &Timestamp) {
-    let out = w.key(path);
+/// Writes a timestamp value as an RFC 3339 UTC string.
+fn write_timestamp(out: &mut Vec<u8>, ts: &Timestamp) {
     out.push(b'"');
     ts.write_rfc3339_utc(out);
     out.push(b'"');

@@ -47,6 +47,33 @@ pub fn write(m: &Marker, out: &mut Vec<u8>) {
     out.push(b' ');
 }
 
+/// Digits of a sequence number written at its padded width.
+pub const SEQ_DIGITS: usize = 9;
+
+/// Sequence numbers below this have exactly [`SEQ_DIGITS`] digits when padded.
+pub const SEQ_LIMIT: u64 = 1_000_000_000;
+
+/// Where the sequence digits of marker `m` are in `frame` (a message with `m` written in it):
+/// after the first copy of the whole marker. `None` when the frame does not hold it as
+/// written, or the sequence number is too long to patch in place.
+pub fn seq_digits_at(frame: &[u8], m: &Marker) -> Option<usize> {
+    if m.seq >= SEQ_LIMIT {
+        return None;
+    }
+    let mut text = Vec::with_capacity(MARKER_LEN);
+    write(m, &mut text);
+    memmem::find(frame, &text).map(|at| at + "seq=".len())
+}
+
+/// Writes `seq` zero-padded into `slot`, [`SEQ_DIGITS`] bytes; `seq` < [`SEQ_LIMIT`].
+pub fn put_seq(mut seq: u64, slot: &mut [u8]) {
+    debug_assert!(seq < SEQ_LIMIT && slot.len() == SEQ_DIGITS);
+    for digit in slot.iter_mut().rev() {
+        *digit = b'0' + (seq % 10) as u8;
+        seq /= 10;
+    }
+}
+
 /// A run id as written in markers: 8 lowercase hex digits.
 pub fn run_hex(run: u32) -> String {
     format!("{run:08x}")
@@ -141,6 +168,31 @@ mod tests {
             b"seq=000000042 conn=007 run=1a2b3c4d t=1700000000123456 ".to_vec()
         );
         assert_eq!(out.len(), MARKER_LEN);
+    }
+
+    #[test]
+    fn patched_sequence_digits_give_the_marker_written_whole() {
+        let mut frame = b"120 <13>Dec  2 08:00:00 host bench: ".to_vec();
+        write(&M, &mut frame);
+        frame.extend_from_slice(b"PADD\n");
+        let at = seq_digits_at(&frame, &M).unwrap();
+        for seq in [1, 43, 999_999_999] {
+            put_seq(seq, &mut frame[at..at + SEQ_DIGITS]);
+            let mut want = b"120 <13>Dec  2 08:00:00 host bench: ".to_vec();
+            write(&Marker { seq, ..M }, &mut want);
+            want.extend_from_slice(b"PADD\n");
+            assert_eq!(frame, want);
+        }
+        assert_eq!(
+            seq_digits_at(
+                &frame,
+                &Marker {
+                    seq: SEQ_LIMIT,
+                    ..M
+                }
+            ),
+            None
+        );
     }
 
     #[test]

@@ -30,41 +30,87 @@ impl Timestamp {
     }
 
     /// Appends `YYYY-MM-DDTHH:MM:SS[.f…]Z`.
+    ///
+    /// The `YYYY-MM-DDTHH:MM:SS` of the last two seconds written on this thread is kept: one
+    /// `event.created` serves a whole batch and log lines come in time order, so most stamps
+    /// only copy it and write their fraction (issue 16: the calendar arithmetic was 10 % of
+    /// `listen`'s user CPU).
     pub fn write_rfc3339_utc(&self, out: &mut Vec<u8>) {
         let t = self.utc;
         let secs = t.timestamp();
-        let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-        let (year, month, day) = civil_from_days(days);
-        // One fixed-size block for the common years; chrono's getters would cost several
-        // times more on this path, which runs once or twice per event.
-        let mut stamp = *b"0000-00-00T00:00:00";
-        if (0..=9999).contains(&year) {
-            put_digits(&mut stamp[0..4], year as u32);
-            put_digits(&mut stamp[5..7], month);
-            put_digits(&mut stamp[8..10], day);
-            put_digits(&mut stamp[11..13], second_of_day / 3600);
-            put_digits(&mut stamp[14..16], second_of_day / 60 % 60);
-            put_digits(
-                &mut stamp[17..19],
-                second_of_day % 60 + u32::from(t.nanosecond() >= 1_000_000_000),
-            );
-            out.extend_from_slice(&stamp);
+        let nanos = t.nanosecond();
+        // A leap second (nanos >= 10⁹) and years beyond four digits take the slow road.
+        let stamp = if nanos < 1_000_000_000 {
+            SECONDS.with(|cache| {
+                let [a, b] = cache.get();
+                if a.0 == secs {
+                    Some(a.1)
+                } else if b.0 == secs {
+                    Some(b.1)
+                } else {
+                    let stamp = date_time(secs)?;
+                    // The newest first: batches and time-ordered lines hit it.
+                    cache.set([(secs, stamp), a]);
+                    Some(stamp)
+                }
+            })
         } else {
-            out.extend_from_slice(t.format("%+05Y-%m-%dT%H:%M:%S").to_string().as_bytes());
+            None
+        };
+        match stamp {
+            Some(stamp) => out.extend_from_slice(&stamp),
+            None => self.write_date_time_slow(out),
         }
         if self.frac_digits > 0 {
-            out.push(b'.');
-            let digits = u32::from(self.frac_digits.min(9));
-            let nanos = t.nanosecond() % 1_000_000_000;
-            let mut fraction = [0u8; 9];
+            let digits = usize::from(self.frac_digits.min(9));
+            let mut fraction = *b".000000000";
             put_digits(
-                &mut fraction[..digits as usize],
-                nanos / 10u32.pow(9 - digits),
+                &mut fraction[1..=digits],
+                (nanos % 1_000_000_000) / 10u32.pow(9 - digits as u32),
             );
-            out.extend_from_slice(&fraction[..digits as usize]);
+            out.extend_from_slice(&fraction[..=digits]);
         }
         out.push(b'Z');
     }
+
+    /// `YYYY-MM-DDTHH:MM:SS` without the cache: leap seconds (chrono's nanos >= 10⁹, written as
+    /// the next second number, 60), years outside 0 to 9999.
+    fn write_date_time_slow(&self, out: &mut Vec<u8>) {
+        let t = self.utc;
+        match date_time(t.timestamp()) {
+            Some(mut stamp) => {
+                let second = u32::from(stamp[17] - b'0') * 10 + u32::from(stamp[18] - b'0');
+                put_digits(
+                    &mut stamp[17..19],
+                    second + u32::from(t.nanosecond() >= 1_000_000_000),
+                );
+                out.extend_from_slice(&stamp);
+            }
+            None => out.extend_from_slice(t.format("%+05Y-%m-%dT%H:%M:%S").to_string().as_bytes()),
+        }
+    }
+}
+
+thread_local! {
+    /// The two seconds last written by [`Timestamp::write_rfc3339_utc`], newest first.
+    static SECONDS: Cell<[(i64, [u8; 19]); 2]> = const { Cell::new([(i64::MIN, [0; 19]); 2]) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch; `None` outside the years 0 to 9999.
+fn date_time(secs: i64) -> Option<[u8; 19]> {
+    let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut stamp = *b"0000-00-00T00:00:00";
+    put_digits(&mut stamp[0..4], year as u32);
+    put_digits(&mut stamp[5..7], month);
+    put_digits(&mut stamp[8..10], day);
+    put_digits(&mut stamp[11..13], second_of_day / 3600);
+    put_digits(&mut stamp[14..16], second_of_day / 60 % 60);
+    put_digits(&mut stamp[17..19], second_of_day % 60);
+    Some(stamp)
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
@@ -582,11 +628,31 @@ pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
     if !matches!(b.get(at), None | Some(b' ')) {
         return None;
     }
-    let Some(month) = MONTHS
-        .iter()
-        .position(|m| m.as_bytes().eq_ignore_ascii_case(&b[..3]))
-        .map(|i| i as u32 + 1)
-    else {
+    // The first three bytes are letters (checked above): `| 0x20` lower-cases them, and one
+    // match replaces twelve case-insensitive compares (issue 16: 3 % of listen).
+    let month = match [b[0] | 0x20, b[1] | 0x20, b[2] | 0x20] {
+        [b'j', b'a', b'n'] => Some(1),
+        [b'f', b'e', b'b'] => Some(2),
+        [b'm', b'a', b'r'] => Some(3),
+        [b'a', b'p', b'r'] => Some(4),
+        [b'm', b'a', b'y'] => Some(5),
+        [b'j', b'u', b'n'] => Some(6),
+        [b'j', b'u', b'l'] => Some(7),
+        [b'a', b'u', b'g'] => Some(8),
+        [b's', b'e', b'p'] => Some(9),
+        [b'o', b'c', b't'] => Some(10),
+        [b'n', b'o', b'v'] => Some(11),
+        [b'd', b'e', b'c'] => Some(12),
+        _ => None,
+    };
+    debug_assert_eq!(
+        month,
+        MONTHS
+            .iter()
+            .position(|m| m.as_bytes().eq_ignore_ascii_case(&b[..3]))
+            .map(|i| i as u32 + 1)
+    );
+    let Some(month) = month else {
         return Some(Err(format!(
             "unknown month {:?} in the timestamp",
             String::from_utf8_lossy(&b[..3])
