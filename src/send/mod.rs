@@ -9,9 +9,12 @@
 //!   errors explained.
 //! - [`disk_queue`]: the persistent queue (`--backpressure queue`): segment files of framed
 //!   messages, drained in order when a receiver takes them again.
+//! - [`kafka`]: `--kafka-brokers`: records into Kafka, counted on the broker's delivery
+//!   reports, with the same backpressure and disk queue.
 
 pub mod balance;
 pub mod disk_queue;
+pub mod kafka;
 pub mod relay;
 pub mod sender;
 pub mod throttle;
