@@ -517,7 +517,7 @@ fn bad_lines_are_reported_with_their_number_and_the_rest_is_delivered() {
 }
 
 #[test]
-fn a_topic_kafka_refuses_is_refused_before_anything_is_sent() {
+fn a_topic_kafka_refuses_syslog_flags_and_unknown_properties_are_refused_before_anything_is_sent() {
     let (status, stderr) = send(
         &["--kafka-brokers", "127.0.0.1:1", "--kafka-topic", "logs fw"],
         String::new(),
@@ -531,6 +531,20 @@ fn a_topic_kafka_refuses_is_refused_before_anything_is_sent() {
     );
     assert_eq!(status, 2, "{stderr}");
     assert!(stderr.contains("--to is for syslog receivers"), "{stderr}");
+    let (status, stderr) = send(
+        &[
+            "--kafka-brokers",
+            "127.0.0.1:1",
+            "--kafka-option",
+            "no.such.thing=1",
+        ],
+        String::new(),
+    );
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains("Kafka property no.such.thing=1: No such configuration property"),
+        "{stderr}"
+    );
 }
 
 /// The arguments of a queueing send to `brokers`.
