@@ -7,8 +7,8 @@
 #   send+key      the same with --kafka-key source.ip and --kafka-topic 'bench-{event.dataset}'
 #   send+queue    the same as 'send' with --backpressure queue (every record through the disk queue)
 #   librdkafka    target/release/examples/kafka_produce B T FILE
-# A rate is only reported when the run's delivery reports say every record was delivered and the
-# topic's end offsets add up to N (read back with kafka-python).
+# A rate is only reported when the run's delivery reports say every record was delivered (tansu
+# 0.6 answers ListOffsets with the last batch's base offset + 1, so end offsets cannot count).
 #   events/s = N / wall seconds; CPU µs/event = (user+sys) / N; max RSS from GNU time.
 # Then the broker is stopped and 'send --backpressure queue' reads N/5 events with no broker:
 # the queue fills; its CPU per event and RSS show what an outage costs.
@@ -53,23 +53,12 @@ start_broker() {
 stop_broker() { kill "$(cat "$work/tansu.pid")" 2>/dev/null || true; wait "$(cat "$work/tansu.pid")" 2>/dev/null || true; }
 trap stop_broker EXIT
 
-# The records in TOPICS (comma-separated), from the end offsets.
-count() {
-  python3 - "$brokers" "$1" <<'EOF'
-import sys
-from kafka import KafkaConsumer, TopicPartition
-c = KafkaConsumer(bootstrap_servers=[sys.argv[1]])
-parts = [TopicPartition(t, p) for t in sys.argv[2].split(",") for p in (c.partitions_for_topic(t) or [])]
-print(sum(c.end_offsets(parts).values()) if parts else 0)
-EOF
-}
-
 echo "| run | events/s | MB/s | CPU µs/event | max RSS MiB | delivered |"
 echo "|---|---|---|---|---|---|"
-row() {  # NAME TOPICS TIMEFILE
-  local name=$1 topics=$2 timing=$3
-  read -r wall user sys rss < "$timing"
-  local got; got=$(count "$topics")
+row() {  # NAME OUTPUT TIMEFILE: OUTPUT holds "N sent" (send) or "delivered N" (librdkafka)
+  local name=$1 output=$2 timing=$3
+  read -r wall user sys rss < <(tail -1 "$timing")
+  local got; got=$(grep -oE '^syslogkit send: [0-9]+ sent|^delivered [0-9]+' "$output" | grep -oE '[0-9]+' | head -1)
   if [ "$got" -ne "$n" ]; then
     echo "| $name | - | - | - | - | $got of $n |"; return
   fi
@@ -84,17 +73,17 @@ done
 /usr/bin/time -f "%e %U %S %M" -o "$work/t.send" \
   "$sk" send --input json -f "$work/events.jsonl" --kafka-brokers "$brokers" --kafka-topic bench-send \
   2> "$work/send.err" || { cat "$work/send.err" >&2; exit 1; }
-row send bench-send "$work/t.send"
+row send "$work/send.err" "$work/t.send"
 /usr/bin/time -f "%e %U %S %M" -o "$work/t.key" \
   "$sk" send --input json -f "$work/events.jsonl" --kafka-brokers "$brokers" \
   --kafka-topic 'bench-{event.dataset}' --kafka-key source.ip 2> "$work/key.err" || { cat "$work/key.err" >&2; exit 1; }
-row send+key bench-fw,bench-dns,bench-auth "$work/t.key"
+row send+key "$work/key.err" "$work/t.key"
 /usr/bin/time -f "%e %U %S %M" -o "$work/t.queue" \
   "$sk" send --input json -f "$work/events.jsonl" --kafka-brokers "$brokers" --kafka-topic bench-queue \
   --backpressure queue --queue-dir "$work/queue" 2> "$work/queue.err" || { cat "$work/queue.err" >&2; exit 1; }
-row send+queue bench-queue "$work/t.queue"
+row send+queue "$work/queue.err" "$work/t.queue"
 /usr/bin/time -f "%e %U %S %M" -o "$work/t.ref" "$ref" "$brokers" bench-ref "$work/events.jsonl" > "$work/ref.out"
-row librdkafka bench-ref "$work/t.ref"
+row librdkafka "$work/ref.out" "$work/t.ref"
 stop_broker
 
 # The broker is down: the queue fills.
@@ -106,7 +95,7 @@ set +e
   --backpressure queue --queue-dir "$work/queue-down" --connect-timeout 1s --write-timeout 2s 2> "$work/down.err"
 status=$?
 set -e
-read -r wall user sys rss < "$work/t.down"
+read -r wall user sys rss < <(tail -1 "$work/t.down")
 queued=$(du -sm "$work/queue-down" | cut -f1)
 echo
 echo "broker down: $down events queued in ${wall} s (exit status $status, 3 = left in the queue), $(awk -v n="$down" -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", (u + s) / n * 1e6 }') CPU µs/event, max RSS $((rss / 1024)) MiB, queue ${queued} MiB"
