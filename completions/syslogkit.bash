@@ -800,7 +800,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__send)
-            opts="-f -n -P -T -d -p -t -i -e -S -h -V --file --server --port --to --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --stats --metrics --dry-run --help --version"
+            opts="-f -n -P -T -d -p -t -i -e -S -h -V --file --server --port --to --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --kafka-brokers --kafka-topic --kafka-topic-fallback --kafka-key --kafka-header --kafka-compression --kafka-linger --kafka-batch-size --kafka-message-timeout --kafka-sasl-mechanism --kafka-sasl-username --kafka-sasl-password --kafka-option --stats --metrics --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -987,6 +987,58 @@ _syslogkit() {
                     return 0
                     ;;
                 --tls-key-passphrase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-brokers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-topic-fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-compression)
+                    COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --kafka-linger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-message-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-sasl-mechanism)
+                    COMPREPLY=($(compgen -W "plain scram-sha-256 scram-sha-512" -- "${cur}"))
+                    return 0
+                    ;;
+                --kafka-sasl-username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-sasl-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kafka-option)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -230,6 +230,25 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-ver
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-brokers -d 'Send records to these Kafka brokers instead of syslog messages to receivers: HOST:PORT[,HOST:PORT…] (the bootstrap list)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-topic -d 'Topic, or a template of event fields: \'logs-{event.dataset}\'' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-topic-fallback -d 'Topic of the lines that lack a field of --kafka-topic (or whose value is no topic name) [default: such lines are bad lines, skipped and reported]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-key -d 'Field whose value is the record key (e.g. source.ip): one key, one partition, in order. Events without it, and text lines, have no key' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-header -d 'A record header NAME=VALUE, VALUE a template (\'dataset={event.dataset}\'); left out when a field is missing. Repeatable' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-compression -d 'Compression of record batches' -r -f -a "none\t''
+gzip\t''
+snappy\t''
+lz4\t'Fast, and what most Kafka producers use'
+zstd\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-linger -d 'How long the client waits to fill a batch (linger.ms)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-batch-size -d 'Largest batch (batch.size)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-message-timeout -d 'How long the client retries a record before it fails (message.timeout.ms); 0: never, send decides at the end (see --write-timeout)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-sasl-mechanism -d 'SASL authentication (plain, scram-sha-256, scram-sha-512), with --kafka-sasl-username and the password in $SYSLOGKIT_KAFKA_SASL_PASSWORD' -r -f -a "plain\t'User and password in the clear (use it over TLS)'
+scram-sha-256\t''
+scram-sha-512\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-sasl-username -d 'SASL user name' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-sasl-password -d 'SASL password (better in the environment than on the command line)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-option -d 'Any librdkafka producer property KEY=VALUE, applied last (e.g. queue.buffering.max.messages=50000). Repeatable' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l metrics -d 'Serve the delivery counters for Prometheus at http://ADDR:PORT/metrics and a health check at /health (200 while a destination is up)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'

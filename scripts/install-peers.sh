@@ -4,9 +4,13 @@
 #   iptables and nftables (rule validation in a network namespace),
 #   and syslog-ng 3.38 with loggen. syslog-ng-core conflicts with rsyslog in apt, so it is
 #   unpacked from its .deb (apt-get download + dpkg -x) into $SYSLOGKIT_PEERS (default
-#   /opt/syslogkit-peers) with wrappers /usr/local/bin/syslog-ng and /usr/local/bin/loggen.
+#   /opt/syslogkit-peers) with wrappers /usr/local/bin/syslog-ng and /usr/local/bin/loggen;
+#   for Kafka, the tansu broker (cargo install) and the kafka-python consumer (pip);
+#   and the build dependencies (scripts/install-build-deps.sh).
 # Idempotent: a second run only checks.
 set -euo pipefail
+
+"$(dirname "$0")/install-build-deps.sh"
 
 PEERS=${SYSLOGKIT_PEERS:-/opt/syslogkit-peers}
 SUDO=""
@@ -54,6 +58,14 @@ for m in "${python_modules[@]}"; do
     python3 -m pip install --quiet --break-system-packages "$m"
 done
 
+# Kafka (tests/it/kafka.rs): tansu, a Kafka-protocol broker in Rust, built from crates.io (about
+# ten minutes on 2 cores; skipped when tansu is already on PATH), and kafka-python, a consumer
+# independent of librdkafka.
+if ! command -v tansu >/dev/null; then
+  cargo install tansu --version 0.6.0 --locked --features dynostore --quiet
+fi
+python3 -c 'import kafka' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "kafka-python==3.0.12"
+
 # The checks the tests rely on.
 logger --version >/dev/null
 rsyslogd -v >/dev/null
@@ -61,4 +73,6 @@ syslog-ng --version >/dev/null
 loggen --help >/dev/null 2>&1 || true
 openssl version >/dev/null
 /usr/sbin/haproxy -v >/dev/null
+tansu --help >/dev/null
+python3 -c 'import kafka'
 echo "peers installed: rsyslog $(rsyslogd -v | head -1 | awk '{print $2}'), syslog-ng $ver, $(logger --version)"

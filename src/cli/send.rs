@@ -33,6 +33,7 @@ use syslogkit::transport::metrics::MetricsServer;
 use super::args::{parse_addr, parse_duration, parse_size, parse_zone};
 use super::tls_args::TlsClientArgs;
 
+mod kafka;
 mod relp;
 
 /// Largest UDP payload over IPv4.
@@ -83,6 +84,19 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// what is unacknowledged when send ends, or cannot reconnect with --backpressure queue, goes to
 /// the disk queue.
 ///
+/// Kafka (--kafka-brokers): each line is a record instead. A JSON event is the record's value
+/// as it came; a text line's value is its syslog message (--format; raw for the line as it
+/// is). --kafka-topic and --kafka-header are templates over the event's fields, --kafka-key a
+/// field. The producer waits for every in-sync replica (acks=all) and is idempotent; a record
+/// counts as sent only when the broker acknowledged it in a delivery report. The client never
+/// expires a record by itself (--kafka-message-timeout 0): with --backpressure block send
+/// waits while the brokers are down, and at the end of input it waits --write-timeout without
+/// a report before the rest counts as not delivered. --backpressure queue writes every record
+/// to the disk queue first and deletes a queue file only when every record of it was
+/// acknowledged, so while the brokers are down records pile up on disk, and a 'kill -9' loses
+/// nothing written there (delivery is at least once). The --tls-* flags apply with --protocol
+/// tls (librdkafka's ssl.* properties).
+///
 /// At the end a summary goes to stderr (not for a one-shot message that was sent). Exit
 /// status: 0 all sent; 1 something was dropped, not delivered, lost in a damaged queue file,
 /// or a line was bad; 3 messages remain in the disk queue for the next run (and nothing else
@@ -109,7 +123,18 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
         syslogkit send --protocol relp --to 127.0.0.1:2514 --backpressure queue --queue-dir /var/spool/syslogkit -f app.log
 
     See the bytes instead of sending them:
-        echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting")]
+        echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting
+
+    A collector into Kafka: events from listen, a topic per dataset, keyed by source address,
+    queued to disk while the brokers are down:
+        syslogkit listen --tcp 0.0.0.0:5514 | syslogkit send --kafka-brokers k1:9092,k2:9092 \\
+            --kafka-topic 'logs-{event.dataset}' --kafka-topic-fallback logs-other \\
+            --kafka-key source.ip --backpressure queue --queue-dir /var/spool/syslogkit-kafka
+
+    Text lines into Kafka over TLS with SASL/SCRAM, the password from the environment:
+        SYSLOGKIT_KAFKA_SASL_PASSWORD=secret syslogkit send -f app.log --format raw \\
+            --kafka-brokers k1:9093 --kafka-topic app --protocol tls --tls-ca ca.pem \\
+            --kafka-sasl-mechanism scram-sha-512 --kafka-sasl-username app")]
 pub struct SendArgs {
     /// The message (arguments joined by spaces); none: one message per line of stdin or -f.
     #[arg(value_name = "MESSAGE")]
@@ -361,6 +386,9 @@ pub struct SendArgs {
     #[command(flatten)]
     tls: TlsClientArgs,
 
+    #[command(flatten)]
+    kafka: kafka::KafkaArgs,
+
     // ---- Output.
     /// A counters line on stderr this often (10s, 500ms), while
     /// reading and while delivering what is left at the end: "stats: <seconds since start>
@@ -414,6 +442,9 @@ fn parse_priority(s: &str) -> Result<(Option<Facility>, Severity), String> {
 }
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    if let Some(brokers) = &args.kafka.brokers {
+        return kafka::run(&args, brokers);
+    }
     let protocol = match (args.protocol, args.tcp, args.udp) {
         (Some(p), _, _) => p,
         (None, true, _) => Protocol::Tcp,
@@ -433,7 +464,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             }]
         }
         None if args.to.is_empty() && !args.dry_run => bail!(
-            "no receiver: give -n HOST (logger style, UDP port 514 by default) or --to HOST:PORT"
+            "no receiver: give -n HOST (logger style, UDP port 514 by default), --to HOST:PORT, or --kafka-brokers HOST:PORT"
         ),
         None => args.to.clone(),
     };

@@ -21,11 +21,14 @@
 //!   errors explained.
 //! - [`disk_queue`]: the persistent queue (`--backpressure queue`): segment files of framed
 //!   messages, drained in order when a receiver takes them again.
+//! - [`kafka`]: `--kafka-brokers`: records into Kafka, counted on the broker's delivery
+//!   reports, with the same backpressure and disk queue.
 
 pub mod balance;
 pub mod connection;
 pub mod destination;
 pub mod disk_queue;
+pub mod kafka;
 pub mod metrics;
 pub mod options;
 pub mod poll;

@@ -4,6 +4,7 @@ mod bench;
 mod certs;
 mod frame;
 mod generated;
+mod kafka;
 mod listen;
 mod listen_faults;
 mod listener;
