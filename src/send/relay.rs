@@ -114,20 +114,15 @@ pub fn send_one(
     })
 }
 
-/// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
-/// to `output`. `on_error` gets the line number (from 1) of every line skipped;
-/// `on_tick` is called with the counts so far after every message handed over, and at least
-/// every 100 ms while waiting for input (for progress and `--stats`): keep it cheap.
-pub fn relay<R: Read + Send + 'static>(
+/// Reads `input` on a thread of its own, in chunks of up to 64 KiB, so that the caller keeps
+/// its connections, timers and queue moving while the input is idle. At most `queued` chunks
+/// wait beyond the one being read (0: a rendezvous, one chunk ahead). A read error ends the
+/// chunks; so does the end of input, when the channel closes.
+pub fn read_ahead<R: Read + Send + 'static>(
     input: R,
-    encoder: &MessageEncoder,
-    max_len: usize,
-    output: &mut Sink<'_>,
-    mut on_error: impl FnMut(u64, &LineError),
-    mut on_tick: impl FnMut(&RelayStats),
-) -> io::Result<RelayStats> {
-    // A rendezvous: the thread reads one chunk ahead and waits until it is taken.
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(0);
+    queued: usize,
+) -> mpsc::Receiver<io::Result<Vec<u8>>> {
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(queued);
     std::thread::spawn(move || {
         let mut input = input;
         loop {
@@ -148,6 +143,23 @@ pub fn relay<R: Read + Send + 'static>(
             }
         }
     });
+    rx
+}
+
+/// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
+/// to `output`. `on_error` gets the line number (from 1) of every line skipped;
+/// `on_tick` is called with the counts so far after every message handed over, and at least
+/// every 100 ms while waiting for input (for progress and `--stats`): keep it cheap.
+pub fn relay<R: Read + Send + 'static>(
+    input: R,
+    encoder: &MessageEncoder,
+    max_len: usize,
+    output: &mut Sink<'_>,
+    mut on_error: impl FnMut(u64, &LineError),
+    mut on_tick: impl FnMut(&RelayStats),
+) -> io::Result<RelayStats> {
+    // A rendezvous: the thread reads one chunk ahead and waits until it is taken.
+    let rx = read_ahead(input, 0);
     let mut stats = RelayStats::default();
     let mut decoder = Decoder::new(&Framing::Lf, max_len);
     let mut buf: Vec<u8> = Vec::new();

@@ -2,16 +2,15 @@
 //! [`crate::send::relay`] reads them), records out to the [`KafkaSender`].
 
 use std::io::{self, Read};
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use crate::framing::{Decoded, Decoder, Framing};
-use crate::send::relay::RelayStats;
+use crate::send::relay::{RelayStats, read_ahead};
 
 use super::producer::KafkaSender;
 use super::record::{RecordBuilder, RecordError};
 
-const READ_CHUNK_BYTES: usize = 64 * 1024;
 const TICK_EVERY: Duration = Duration::from_millis(100);
 
 /// Sends the message given as arguments: one record (not split).
@@ -44,27 +43,7 @@ pub fn relay<R: Read + Send + 'static>(
     mut on_error: impl FnMut(u64, &RecordError),
     mut on_tick: impl FnMut(&RelayStats),
 ) -> io::Result<RelayStats> {
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
-    std::thread::spawn(move || {
-        let mut input = input;
-        loop {
-            let mut chunk = vec![0; READ_CHUNK_BYTES];
-            match input.read(&mut chunk) {
-                Ok(0) => return,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    if tx.send(Ok(chunk)).is_err() {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
+    let rx = read_ahead(input, 8);
     let mut stats = RelayStats::default();
     let mut decoder = Decoder::new(&Framing::Lf, max_len);
     let mut buf: Vec<u8> = Vec::new();
