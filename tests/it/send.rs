@@ -13,6 +13,7 @@ use crate::peers::{self, LineReceiver, PEER_TIMEOUT};
 use crate::util::syslogkit;
 
 mod delivery;
+mod parity;
 mod queue;
 
 const RSYSLOG_FIELDS: &str = r#"
