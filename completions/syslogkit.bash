@@ -800,7 +800,7 @@ _syslogkit() {
             return 0
             ;;
         syslogkit__subcmd__send)
-            opts="-f -n -P -T -d -p -t -i -e -S -h -V --file --server --port --to --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --kafka-brokers --kafka-topic --kafka-topic-fallback --kafka-key --kafka-header --kafka-compression --kafka-linger --kafka-batch-size --kafka-message-timeout --kafka-sasl-mechanism --kafka-sasl-username --kafka-sasl-password --kafka-option --stats --metrics --dry-run --help --version"
+            opts="-f -n -P -u -T -d -p -t -i -e -S -s -h -V --file --server --port --to --socket --tcp --udp --protocol --priority --tag --id --hostname --rfc3164 --rfc5424 --format --timestamp-format --timezone --msgid --sd-id --sd-param --input --skip-empty --prio-prefix --size --framing --octet-count --max-record-size --lb-stats-period --dns-resolution-period --exclude-self --max-connections --proxy-protocol --connect-timeout --write-timeout --throttle --backpressure --queue-dir --queue-max-file-size --queue-max-size --queue-compression --queue-full --queue-clear --tls-ca --tls-insecure --tls-servername --tls-min-version --tls-max-version --tls-cert --tls-key --tls-key-passphrase --kafka-brokers --kafka-topic --kafka-topic-fallback --kafka-key --kafka-header --kafka-compression --kafka-linger --kafka-batch-size --kafka-message-timeout --kafka-sasl-mechanism --kafka-sasl-username --kafka-sasl-password --kafka-option --stats --metrics --dry-run --stderr --no-act --tags --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +834,14 @@ _syslogkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --protocol)
                     COMPREPLY=($(compgen -W "tcp udp tls relp relp-tls" -- "${cur}"))
                     return 0
@@ -863,6 +871,10 @@ _syslogkit() {
                     return 0
                     ;;
                 --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rfc5424)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1047,6 +1059,10 @@ _syslogkit() {
                     return 0
                     ;;
                 --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

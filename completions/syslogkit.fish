@@ -177,7 +177,8 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand iptables-rule-gen" -
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s f -l file -d 'Read messages from FILE, one per line (\'-\': stdin)' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s n -l server -d 'Receiver (logger\'s -n): with it, UDP to port 514 unless -T, -P or --protocol' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s P -l port -d 'Port for -n [default: 514; 6514 for TLS]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l to -d 'A receiver HOST:PORT, optionally \',weight=N\' (default 1); repeat for load balancing. A name stands for every address it resolves to' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l to -d 'Receivers HOST:PORT, comma-separated (a:514,b:514) or repeated, for load balancing; each may be followed by its options: weight=N (default 1), tls=off (plain TCP even with --protocol tls) or tls=inherit, servername=NAME (its TLS name, instead of --tls-servername or the host). A name stands for every address it resolves to' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s u -l socket -d 'Write to this unix socket, datagram or stream (logger\'s -u), e.g. an rsyslog imuxsock; without any receiver, send writes to /dev/log' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l protocol -d 'Transport [default: udp with -n, as logger; tcp with --to, as Cribl]; relp and relp-tls wait for the receiver\'s acknowledgement of each message' -r -f -a "tcp\t''
 udp\t''
 tls\t''
@@ -187,14 +188,15 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s p -l priori
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s t -l tag -d 'App name / tag [default: syslogkit]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s i -l id -d 'Put a PROCID into text messages: \'-i\' or \'--id\' this process\'s id, \'--id=PID\' the one given' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l hostname -d 'Hostname of text messages [default: this machine\'s name]' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc5424 -d 'RFC 5424 messages; \'=notime\', \'=nohost\' leave the time or hostname out (comma-combinable, as logger\'s; \'notq\' is accepted: send writes no timeQuality element)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l format -d 'Message format' -r -f -a "rfc3164\t'`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send'
 rfc5424\t'`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`'
 raw\t'The message text alone, no header'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timestamp-format -d 'RFC 3164 time: \'syslog\' (Mmm dd hh:mm:ss) or \'iso8601\'' -r -f -a "syslog\t'`Mmm dd hh:mm:ss`, day padded with a space, no year (RFC 3164 §4.1.2)'
 iso8601\t'RFC 3339 with the zone\'s offset and the fraction the time has (rsyslog\'s forward format)'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l timezone -d 'Zone of the times written: IANA name, offset, UTC or \'local\'' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l msgid -d 'MSGID of text messages (RFC 5424)' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-id -d 'An SD-ID for text messages (RFC 5424); repeatable, --sd-param adds to the last one' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l msgid -d 'MSGID of text messages; implies RFC 5424 (an error with --rfc3164)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-id -d 'An SD-ID for text messages; repeatable, --sd-param adds to the last one. Implies RFC 5424 (an error with --rfc3164)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l sd-param -d 'A parameter NAME="VALUE" of the --sd-id before it' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l input -d 'What input lines are: \'auto\' (JSON objects are events, other lines text), \'json\', \'raw\'' -r -f -a "auto\t'A line starting with `{` (after blanks) is a JSON event, anything else is text'
 json\t'Every line is a JSON object (an event)'
@@ -251,16 +253,19 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-sasl-
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l kafka-option -d 'Any librdkafka producer property KEY=VALUE, applied last (e.g. queue.buffering.max.messages=50000). Repeatable' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l stats -d 'A counters line on stderr this often (10s, 500ms), while reading and while delivering what is left at the end: "stats: <seconds since start> s: <N> lines, <N> messages, <N> sent (<N> bytes), <N> dropped, <N> queued, <N> not delivered, <N> truncated, <N> bad lines, <N> of <N> destinations up"' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l metrics -d 'Serve the delivery counters for Prometheus at http://ADDR:PORT/metrics and a health check at /health (200 while a destination is up)' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tags -d 'Labels for this sender, comma-separated: in the summary and as --metrics\' syslogkit_send_info{tags=...} (as Cribl\'s destination tags, not in the messages)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s T -l tcp -d 'Use TCP (logger\'s -T)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s d -l udp -d 'Use UDP (logger\'s -d)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc3164 -d 'RFC 3164 messages (the default)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l rfc5424 -d 'RFC 5424 messages'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s e -l skip-empty -d 'Skip empty lines'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l prio-prefix -d 'A text line read from the input that starts with <N> (0-191) gets that priority, the prefix cut; with no facility in N, -p\'s (as logger)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l octet-count -d 'Octet counting (logger\'s --octet-count; also on UDP)'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l exclude-self -d 'Leave out this machine\'s own addresses'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-clear -d 'Delete what is queued before starting'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-insecure -d 'Do not check the receiver\'s certificate (anyone can then read and change the traffic)'
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dry-run -d 'Write the framed bytes to stdout instead of sending them'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l dry-run -d 'Write the framed bytes to stdout instead of sending them; over UDP a line feed follows each datagram, to show where it ends (it is not sent)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s s -l stderr -d 'Also write each message to stderr, as sent (logger\'s -s)'
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l no-act -d 'Do everything except write the messages: nothing is connected (logger\'s --no-act); with -s, see what would be sent'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -s V -l version -d 'Print version'
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l to -d 'The receiver: HOST:PORT' -r

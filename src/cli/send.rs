@@ -5,39 +5,34 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::Args;
-use syslogkit::egress::{FormatOptions, Formatter};
-use syslogkit::egress::{InputKind, LineEncoder};
-use syslogkit::egress::{MessageEncoder, TextFields};
-use syslogkit::framing::proxy::ProxyVersion;
-use syslogkit::framing::{DEFAULT_MAX_MESSAGE_SIZE, Encoder, Escape, Framing, FramingName};
-use syslogkit::send::disk_queue::{Compression, DiskQueue, QueueConfig};
+use syslogkit::egress::MessageEncoder;
+use syslogkit::framing::DEFAULT_MAX_MESSAGE_SIZE;
+use syslogkit::send::local::{DEV_LOG, DatagramLines, LocalSocket};
+use syslogkit::send::logger::{self, Link, MessageFlags};
 use syslogkit::send::metrics::SendMetrics;
-use syslogkit::send::options::{Backpressure, Target};
+use syslogkit::send::options::{Target, TargetList};
 use syslogkit::send::relay::{self, RelayStats, Sink};
-use syslogkit::send::tls as tls_client;
-use syslogkit::send::{Sender, SenderConfig, Summary};
-use syslogkit::syslog::format::{OutputFormat, TimestampFormat};
-use syslogkit::syslog::timestamp::Zone;
-use syslogkit::syslog::{Facility, Severity};
+use syslogkit::send::report::{self, StatsLine};
+use syslogkit::send::{Sender, Summary};
 use syslogkit::transport::Protocol;
 use syslogkit::transport::metrics::MetricsServer;
 
-use super::args::{parse_addr, parse_duration, parse_size, parse_zone};
+use super::args::{parse_addr, parse_duration};
 use super::tls_args::TlsClientArgs;
 
+mod delivery;
 mod kafka;
+mod message;
 mod relp;
 
-/// Largest UDP payload over IPv4.
-const MAX_UDP_RECORD_BYTES: usize = 65_507;
 /// Above this record size a warning says that datagrams may be fragmented or dropped.
 const WARN_UDP_RECORD_BYTES: usize = 2048;
 /// Exit status when messages are left in the disk queue for the next run.
@@ -52,9 +47,17 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 /// fields, structured data, time and message; any other line is text.
 ///
 /// Defaults: '-n HOST' works as logger does, UDP to port 514 unless -T or --protocol says
-/// otherwise; '--to HOST:PORT' works as Cribl does, TCP. TLS uses port 6514 by default. The
-/// message format is RFC 3164 (as Cribl; logger sends RFC 5424 to remote hosts unless
-/// --rfc3164), facility user, severity notice.
+/// otherwise; '--to HOST:PORT' works as Cribl does, TCP. TLS uses port 6514 by default. With
+/// no receiver at all, send writes to the local socket /dev/log as logger does (-u PATH for
+/// another). The message format is RFC 3164 (as Cribl; logger sends RFC 5424 to remote hosts
+/// unless --rfc3164), or RFC 5424 when --msgid, --sd-id or --sd-param is given; facility user,
+/// severity notice.
+///
+/// Events (JSON lines) take their header as Cribl's Syslog destination does: __priority (it
+/// overrides __facility and __severity), else __facility/__severity, else the plain keys
+/// facility/severity, else ECS log.syslog.*; likewise __host > host > log.syslog.hostname,
+/// and __appname, __procid, __msgid over appname, procid, msgid; a procid in brackets
+/// ([42]) loses them; time from @timestamp, else _time.
 ///
 /// Delivery: messages go to the --to destinations by weight (every address a name resolves
 /// to is one), with Cribl's history rule; a destination that is down or blocking gets nothing
@@ -106,6 +109,17 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
     As logger, over TCP:
         syslogkit send -n 127.0.0.1 -P 5514 -T -p local0.warning -t app \"disk almost full\"
 
+    As logger, to the local syslog daemon (/dev/log), a copy on stderr, RFC 5424 because of
+    --msgid:
+        syslogkit send -s -t app --msgid BACKUP \"backup done\"
+
+    Lines that carry their own priority (<PRI> prefix), to a unix socket:
+        printf '<11>failed\\n<14>ok\\n' | syslogkit send -u /run/app.sock --prio-prefix
+
+    Two receivers in one --to, the second without TLS, the first checked as logs.example.net:
+        syslogkit send --protocol tls --tls-ca ca.pem \\
+            --to 10.0.0.1:6514,servername=logs.example.net,10.0.0.2:514,tls=off -f app.log
+
     TLS with the server certificate checked against a CA, and a client certificate:
         syslogkit send --to logs.example.net:6514 --protocol tls --tls-ca ca.pem \\
             --tls-cert me.pem --tls-key me.key \"hello\"
@@ -116,13 +130,15 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
             --backpressure queue --queue-dir /var/spool/syslogkit
 
     A file, throttled to 1.5 MiB/s, RFC 5424 with octet counting:
-        syslogkit send --to 127.0.0.1:514 --format rfc5424 --framing octet-counting --throttle 1.5MiB -f app.log
+        syslogkit send --to 127.0.0.1:514 --format rfc5424 --framing octet-counting \\
+            --throttle 1.5MiB -f app.log
 
     RELP to rsyslog's imrelp: sent means acknowledged; unacknowledged messages are sent again
     after a reconnect, and queued to disk if the receiver stays away:
-        syslogkit send --protocol relp --to 127.0.0.1:2514 --backpressure queue --queue-dir /var/spool/syslogkit -f app.log
+        syslogkit send --protocol relp --to 127.0.0.1:2514 --backpressure queue \\
+            --queue-dir /var/spool/syslogkit -f app.log
 
-    See the bytes instead of sending them:
+    See the bytes instead of sending them (over UDP, a line feed ends each datagram):
         echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting
 
     A collector into Kafka: events from listen, a topic per dataset, keyed by source address,
@@ -169,15 +185,24 @@ pub struct SendArgs {
     )]
     port: Option<u16>,
 
-    /// A receiver HOST:PORT, optionally ',weight=N' (default 1); repeat for load balancing.
-    /// A name stands for every address it resolves to.
+    /// Receivers HOST:PORT, comma-separated (a:514,b:514) or repeated, for load balancing;
+    /// each may be followed by its options: weight=N (default 1), tls=off (plain TCP even
+    /// with --protocol tls) or tls=inherit, servername=NAME (its TLS name, instead of
+    /// --tls-servername or the host). A name stands for every address it resolves to.
     #[arg(
         long = "to",
-        value_name = "HOST:PORT[,weight=N]",
+        value_name = "HOST:PORT[,OPTION=V][,HOST:PORT]",
         conflicts_with = "server",
         help_heading = "Destinations"
     )]
-    to: Vec<Target>,
+    to: Vec<TargetList>,
+
+    /// Write to this unix socket, datagram or stream (logger's -u), e.g. an rsyslog
+    /// imuxsock; without any receiver, send writes to /dev/log.
+    #[arg(short = 'u', long = "socket", value_name = "PATH",
+          conflicts_with_all = ["server", "to", "protocol", "tcp", "udp"],
+          help_heading = "Destinations")]
+    socket: Option<PathBuf>,
 
     /// Use TCP (logger's -T).
     #[arg(short = 'T', long, conflicts_with_all = ["udp", "protocol"], help_heading = "Destinations")]
@@ -202,186 +227,11 @@ pub struct SendArgs {
     )]
     protocol: Option<Protocol>,
 
-    // ---- Message.
-    /// Priority 'facility.severity' (local0.warning, daemon.err) or a severity alone (user
-    /// facility) [default: user.notice].
-    #[arg(short = 'p', long, value_name = "PRIORITY", value_parser = parse_priority,
-          help_heading = "Message")]
-    priority: Option<(Option<Facility>, Severity)>,
+    #[command(flatten)]
+    msg: message::MessageArgs,
 
-    /// App name / tag [default: syslogkit].
-    #[arg(short = 't', long, value_name = "TAG", help_heading = "Message")]
-    tag: Option<String>,
-
-    /// Put a PROCID into text messages: '-i' or '--id' this process's id, '--id=PID' the one
-    /// given.
-    #[arg(short = 'i', long = "id", value_name = "PID", num_args = 0..=1, require_equals = true,
-          default_missing_value = "", help_heading = "Message")]
-    id: Option<String>,
-
-    /// Hostname of text messages [default: this machine's name].
-    #[arg(long, value_name = "NAME", help_heading = "Message")]
-    hostname: Option<String>,
-
-    /// RFC 3164 messages (the default).
-    #[arg(long, conflicts_with_all = ["rfc5424", "format"], help_heading = "Message")]
-    rfc3164: bool,
-
-    /// RFC 5424 messages.
-    #[arg(long, conflicts_with = "format", help_heading = "Message")]
-    rfc5424: bool,
-
-    /// Message format.
-    #[arg(long, value_name = "FORMAT", help_heading = "Message", value_enum)]
-    format: Option<OutputFormat>,
-
-    /// RFC 3164 time: 'syslog' (Mmm dd hh:mm:ss) or 'iso8601'.
-    #[arg(
-        long,
-        value_name = "FORMAT",
-        default_value = "syslog",
-        help_heading = "Message",
-        value_enum
-    )]
-    timestamp_format: TimestampFormat,
-
-    /// Zone of the times written: IANA name, offset, UTC or 'local'.
-    #[arg(long, value_name = "ZONE", default_value = "local", value_parser = parse_zone,
-          help_heading = "Message")]
-    timezone: Zone,
-
-    /// MSGID of text messages (RFC 5424).
-    #[arg(long, value_name = "MSGID", help_heading = "Message")]
-    msgid: Option<String>,
-
-    /// An SD-ID for text messages (RFC 5424); repeatable, --sd-param adds to the last one.
-    #[arg(long = "sd-id", value_name = "ID", help_heading = "Message")]
-    sd_id: Vec<String>,
-
-    /// A parameter NAME="VALUE" of the --sd-id before it.
-    #[arg(
-        long = "sd-param",
-        value_name = "NAME=\"VALUE\"",
-        help_heading = "Message"
-    )]
-    sd_param: Vec<String>,
-
-    /// How --sd-id (true) and --sd-param (false) interleave on the command line: clap keeps
-    /// each flag's values but not their order between flags ([`SendArgs::read_order`]).
-    #[arg(skip)]
-    sd_order: Vec<bool>,
-
-    /// What input lines are: 'auto' (JSON objects are events, other lines text), 'json', 'raw'.
-    #[arg(
-        long,
-        value_name = "KIND",
-        default_value = "auto",
-        help_heading = "Message",
-        value_enum
-    )]
-    input: InputKind,
-
-    /// Skip empty lines.
-    #[arg(short = 'e', long, help_heading = "Message")]
-    skip_empty: bool,
-
-    /// Longest text message in bytes: longer lines are split into several messages, a longer
-    /// argument message is cut (as logger) [default: no limit].
-    #[arg(short = 'S', long, value_name = "SIZE", value_parser = parse_size_usize,
-          help_heading = "Message")]
-    size: Option<usize>,
-
-    // ---- Framing.
-    /// TCP/TLS framing: 'lf' or 'octet-counting' (RFC 6587).
-    #[arg(long, value_enum, value_name = "FRAMING", help_heading = "Framing")]
-    framing: Option<FramingName>,
-
-    /// Octet counting (logger's --octet-count; also on UDP).
-    #[arg(long, conflicts_with = "framing", help_heading = "Framing")]
-    octet_count: bool,
-
-    /// UDP: longest datagram; longer messages end in '...' and are counted (up to 65507;
-    /// above 2048 a warning).
-    #[arg(long, value_name = "BYTES", default_value = "1500", value_parser = parse_size_usize,
-          help_heading = "Framing")]
-    max_record_size: usize,
-
-    // ---- Delivery.
-    /// Load balancing: traffic is counted per period, half of it carried into the next.
-    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration,
-          help_heading = "Delivery")]
-    lb_stats_period: Duration,
-
-    /// Resolve names again this often; every A/AAAA record is a destination.
-    #[arg(long, value_name = "DURATION", default_value = "600s", value_parser = parse_duration,
-          help_heading = "Delivery")]
-    dns_resolution_period: Duration,
-
-    /// Leave out this machine's own addresses.
-    #[arg(long, help_heading = "Delivery")]
-    exclude_self: bool,
-
-    /// At most N connections at once (0: one per destination); the subset rotates every DNS
-    /// period.
-    #[arg(long, value_name = "N", default_value = "0", help_heading = "Delivery")]
-    max_connections: usize,
-
-    /// Start every TCP or TLS connection with a PROXY protocol header naming its own
-    /// endpoints, as haproxy's send-proxy (v1) or send-proxy-v2 (v2) does: send stands in for
-    /// a balancer in front of 'listen --proxy-protocol'.
-    #[arg(long, value_enum, value_name = "VERSION", help_heading = "Delivery")]
-    proxy_protocol: Option<ProxyHeaderArg>,
-
-    /// Connection (and TLS handshake) timeout.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration,
-          help_heading = "Delivery")]
-    connect_timeout: Duration,
-
-    /// A connection that takes nothing for this long is reset: what was written on it counts
-    /// as not delivered, the rest goes elsewhere. After the end of input, send waits at most
-    /// this long for destinations that take nothing.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration,
-          help_heading = "Delivery")]
-    write_timeout: Duration,
-
-    /// Bytes per second at most, with units (42MB, 1.5MiB); 0: no limit.
-    #[arg(long, value_name = "RATE", default_value = "0", value_parser = parse_size,
-          help_heading = "Delivery")]
-    throttle: u64,
-
-    /// When no destination takes a message, or the throttle is reached: 'block' (wait),
-    /// 'drop', or 'queue' (to --queue-dir).
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = Backpressure::Block,
-          help_heading = "Delivery")]
-    backpressure: Backpressure,
-
-    // ---- Disk queue.
-    /// Directory of the disk queue (--backpressure queue).
-    #[arg(long, value_name = "DIR", help_heading = "Disk queue")]
-    queue_dir: Option<String>,
-
-    /// Size at which a queue file is closed and a new one started.
-    #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = parse_size,
-          help_heading = "Disk queue")]
-    queue_max_file_size: u64,
-
-    /// Most bytes the queue may hold [default: no limit but the disk].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Disk queue")]
-    queue_max_size: Option<u64>,
-
-    /// Compress closed queue files: 'none' or 'gzip'.
-    #[arg(long, value_enum, value_name = "C", default_value_t = Compression::None,
-          help_heading = "Disk queue")]
-    queue_compression: Compression,
-
-    /// With a full queue: 'block' (wait for room) or 'drop'.
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = QueueFull::Block,
-          help_heading = "Disk queue")]
-    queue_full: QueueFull,
-
-    /// Delete what is queued before starting.
-    #[arg(long, help_heading = "Disk queue")]
-    queue_clear: bool,
+    #[command(flatten)]
+    delivery: delivery::DeliveryArgs,
 
     #[command(flatten)]
     tls: TlsClientArgs,
@@ -402,96 +252,68 @@ pub struct SendArgs {
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr, help_heading = "Output")]
     metrics: Option<std::net::SocketAddr>,
 
-    /// Write the framed bytes to stdout instead of sending them.
+    /// Write the framed bytes to stdout instead of sending them; over UDP a line feed follows
+    /// each datagram, to show where it ends (it is not sent).
     #[arg(long, help_heading = "Output")]
     dry_run: bool,
-}
 
-/// `--proxy-protocol`: the header version to write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ProxyHeaderArg {
-    /// The text header.
-    V1,
-    /// The binary header.
-    V2,
-}
+    /// Also write each message to stderr, as sent (logger's -s).
+    #[arg(short = 's', long = "stderr", help_heading = "Output")]
+    stderr: bool,
 
-/// `--queue-full`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum QueueFull {
-    /// Wait for room.
-    Block,
-    /// Drop the message, and count it.
-    Drop,
-}
+    /// Do everything except write the messages: nothing is connected (logger's --no-act);
+    /// with -s, see what would be sent.
+    #[arg(long, conflicts_with = "dry_run", help_heading = "Output")]
+    no_act: bool,
 
-fn parse_size_usize(s: &str) -> Result<usize, String> {
-    parse_size(s).map(|n| n as usize)
-}
-
-fn parse_priority(s: &str) -> Result<(Option<Facility>, Severity), String> {
-    let (facility, severity) = match s.split_once('.') {
-        Some((f, sev)) => (
-            Some(FormatOptions::parse_facility(f).map_err(|e| e.reason)?),
-            sev,
-        ),
-        None => (None, s),
-    };
-    let severity = FormatOptions::parse_severity(severity).map_err(|e| e.reason)?;
-    Ok((facility, severity))
+    /// Labels for this sender, comma-separated: in the summary and as --metrics'
+    /// syslogkit_send_info{tags=...} (as Cribl's destination tags, not in the messages).
+    #[arg(
+        long,
+        value_name = "TAG,...",
+        value_delimiter = ',',
+        help_heading = "Output"
+    )]
+    tags: Vec<String>,
 }
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if let Some(brokers) = &args.kafka.brokers {
         return kafka::run(&args, brokers);
     }
-    let protocol = match (args.protocol, args.tcp, args.udp) {
-        (Some(p), _, _) => p,
-        (None, true, _) => Protocol::Tcp,
-        (None, _, true) => Protocol::Udp,
-        (None, false, false) if args.server.is_some() => Protocol::Udp,
-        _ => Protocol::Tcp,
-    };
+    let protocol = logger::protocol(args.protocol, args.tcp, args.udp, args.server.is_some());
+    if args.dry_run || args.no_act {
+        return write_instead(&args, protocol);
+    }
     let targets = match &args.server {
         Some(host) => {
             let port = args
                 .port
                 .unwrap_or(if protocol.is_tls() { 6514 } else { 514 });
-            vec![Target {
-                host: host.clone(),
-                port,
-                weight: 1,
-            }]
+            vec![Target::new(host.clone(), port)]
         }
-        None if args.to.is_empty() && !args.dry_run => bail!(
-            "no receiver: give -n HOST (logger style, UDP port 514 by default), --to HOST:PORT, or --kafka-brokers HOST:PORT"
-        ),
-        None => args.to.clone(),
+        None if args.to.is_empty() => {
+            let (path, default) = match &args.socket {
+                Some(path) => (path.as_path(), false),
+                None => (Path::new(DEV_LOG), true),
+            };
+            return to_local_socket(&args, path, default);
+        }
+        None => args.to.iter().flat_map(|list| list.0.clone()).collect(),
     };
     let encoder = message_encoder(&args, protocol)?;
-
-    if args.dry_run {
-        let stdout = io::stdout();
-        let mut out = stdout.lock();
-        let (stats, failed) = feed(&args, &encoder, &mut Sink::Write(&mut out), None)?;
-        out.flush().context("writing to stdout")?;
-        return Ok(if failed || stats.errors > 0 {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        });
-    }
-
-    if args.max_record_size > WARN_UDP_RECORD_BYTES && protocol == Protocol::Udp {
+    if args.msg.max_record_size > WARN_UDP_RECORD_BYTES && protocol == Protocol::Udp {
         eprintln!(
             "syslogkit send: warning: --max-record-size {} is above {WARN_UDP_RECORD_BYTES}: large datagrams are fragmented, and many receivers cut or drop them",
-            args.max_record_size
+            args.msg.max_record_size
         );
     }
     if protocol.is_relp() {
         return relp::run(&args, protocol, targets, &encoder);
     }
-    let config = sender_config(&args, protocol, targets)?;
+    let config = args
+        .delivery
+        .sender_config(&args.tls, &args.msg, protocol, targets)?;
     // Started first, so that its clock covers the throttle's.
     let stats_line = args
         .stats
@@ -501,7 +323,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let (metrics, _server) = match args.metrics {
         None => (None, None),
         Some(addr) => {
-            let metrics = Arc::new(SendMetrics::default());
+            let metrics = Arc::new(SendMetrics::with_tags(&args.tags));
             metrics.update(&sender.summary());
             let server = MetricsServer::start(addr, metrics.clone())
                 .with_context(|| format!("cannot serve --metrics on {addr}"))?;
@@ -516,7 +338,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         let (line, metrics) = (stats_line.clone(), metrics.clone());
         sender.set_ticker(Box::new(move |summary| {
             if let Some(line) = &line {
-                line.borrow_mut().tick(summary);
+                tick(&mut line.borrow_mut(), summary);
             }
             if let Some(metrics) = &metrics {
                 metrics.update(summary);
@@ -541,196 +363,81 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         0
     };
     if !one_shot || undelivered > 0 || stats.errors > 0 {
-        print_summary(&stats, &summary, args.queue_dir.as_deref(), status);
+        print_summary(&args, &stats, &summary, status);
     }
     Ok(ExitCode::from(status))
 }
 
-fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<MessageEncoder> {
-    let format = match (args.format, args.rfc5424) {
-        (Some(f), _) => f,
-        (None, true) => OutputFormat::Rfc5424,
-        (None, false) => OutputFormat::Rfc3164,
+/// `--dry-run` (the bytes to stdout; over UDP a line feed after each datagram) and `--no-act`
+/// (nowhere; `-s` still shows them).
+fn write_instead(args: &SendArgs, protocol: Protocol) -> anyhow::Result<ExitCode> {
+    let link = match &args.socket {
+        Some(_) => Link::LocalDatagram,
+        None => Link::Net(protocol),
     };
-    let defaults = FormatOptions::default();
-    let (facility, severity) = match args.priority {
-        Some((f, s)) => (f.unwrap_or(defaults.facility), s),
-        None => (defaults.facility, defaults.severity),
+    let encoder = flags(args)?.encoder(link).map_err(|e| anyhow!(e))?;
+    let stdout = io::stdout();
+    let mut stdout = stdout.lock();
+    let mut datagrams = DatagramLines(io::stdout().lock());
+    let mut nowhere = io::sink();
+    let out: &mut dyn Write = match (args.no_act, encoder.framing.is_some()) {
+        (true, _) => &mut nowhere,
+        (false, false) => &mut datagrams,
+        (false, true) => &mut stdout,
     };
-    let formatter = Formatter::new(FormatOptions {
-        format,
-        timestamp_format: args.timestamp_format,
-        facility,
-        severity,
-        appname: args.tag.clone().unwrap_or(defaults.appname),
-        hostname: args.hostname.clone(),
-        zone: args.timezone.clone(),
-        bom: false,
-    })?;
-    let octet = args.octet_count || args.framing == Some(FramingName::OctetCounting);
-    let framing = match (protocol, octet) {
-        (Protocol::Udp, false) => None,
-        // RELP's DATALEN frames each message.
-        (p, _) if p.is_relp() => None,
-        (_, true) => {
-            Some(Encoder::new(&Framing::OctetCounting, Escape::Raw).map_err(|e| anyhow!(e))?)
-        }
-        (_, false) => {
-            Some(Encoder::new(&Framing::Lf, Escape::ControlCharacters).map_err(|e| anyhow!(e))?)
-        }
-    };
-    let max_record_size = if protocol == Protocol::Udp {
-        if args.max_record_size == 0 || args.max_record_size > MAX_UDP_RECORD_BYTES {
-            bail!(
-                "--max-record-size {}: must be 1-{MAX_UDP_RECORD_BYTES} (the UDP limit); the default is 1500",
-                args.max_record_size
-            );
-        }
-        Some(args.max_record_size)
+    let (stats, failed) = feed(args, &encoder, &mut Sink::Write(out), None)?;
+    out.flush().context("writing to stdout")?;
+    Ok(if failed || stats.errors > 0 {
+        ExitCode::FAILURE
     } else {
-        None
+        ExitCode::SUCCESS
+    })
+}
+
+/// `-u PATH`, or `/dev/log` when no receiver is given (`default`), as logger.
+fn to_local_socket(args: &SendArgs, path: &Path, default: bool) -> anyhow::Result<ExitCode> {
+    let mut socket = LocalSocket::connect(path, default)?;
+    let link = if socket.is_stream() {
+        Link::LocalStream
+    } else {
+        Link::LocalDatagram
     };
-    let text = TextFields {
-        procid: args.id.as_ref().map(|id| {
-            if id.is_empty() {
-                std::process::id().to_string()
-            } else {
-                id.clone()
-            }
-        }),
-        msgid: args.msgid.clone(),
-        structured_data: structured_data(args)?,
-    };
-    Ok(MessageEncoder::new(
-        LineEncoder::new(formatter, args.input),
-        text,
-        framing,
-        max_record_size,
-        args.size,
-        args.skip_empty,
-    ))
+    let encoder = flags(args)?.encoder(link).map_err(|e| anyhow!(e))?;
+    let (stats, failed) = feed(args, &encoder, &mut Sink::Write(&mut socket), None)
+        .with_context(|| format!("writing to {}", path.display()))?;
+    if args.message.is_empty() || stats.errors > 0 {
+        eprintln!(
+            "syslogkit send: {} messages written to {}, {} bad lines",
+            stats.messages,
+            path.display(),
+            stats.errors
+        );
+    }
+    Ok(if failed || stats.errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 impl SendArgs {
-    /// Reads what derived arguments lose from the matches they were made from: the order of
-    /// `--sd-id` and `--sd-param`.
+    /// Reads what derived arguments lose from the matches ([`message::MessageArgs::read_order`]).
     pub(super) fn read_order(&mut self, matches: &clap::ArgMatches) {
-        let at = |id: &str, is_id: bool| {
-            matches
-                .indices_of(id)
-                .into_iter()
-                .flatten()
-                .map(move |i| (i, is_id))
-        };
-        let mut order: Vec<(usize, bool)> =
-            at("sd_id", true).chain(at("sd_param", false)).collect();
-        order.sort_unstable();
-        self.sd_order = order.into_iter().map(|(_, is_id)| is_id).collect();
+        self.msg.read_order(matches);
     }
 }
 
-/// An SD-ID and its `(name, value)` parameters.
-type SdElementArg = (String, Vec<(String, String)>);
-
-/// `--sd-id`/`--sd-param` in command-line order: each parameter belongs to the SD-ID before
-/// it ([`SendArgs::read_order`]).
-fn structured_data(args: &SendArgs) -> anyhow::Result<Vec<SdElementArg>> {
-    if args.sd_param.is_empty() {
-        return Ok(args
-            .sd_id
-            .iter()
-            .map(|id| (id.clone(), Vec::new()))
-            .collect());
-    }
-    let (mut ids, mut params) = (args.sd_id.iter(), args.sd_param.iter());
-    let mut out: Vec<SdElementArg> = Vec::new();
-    for &is_id in &args.sd_order {
-        if is_id {
-            if let Some(id) = ids.next() {
-                out.push((id.clone(), Vec::new()));
-            }
-            continue;
-        }
-        let Some(param) = params.next() else { continue };
-        let (name, value) = param.split_once('=').ok_or_else(|| {
-            anyhow!(
-                "--sd-param {param:?}: expected NAME=\"VALUE\", e.g. --sd-param 'tiger=\"hungry\"'"
-            )
-        })?;
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        let Some(last) = out.last_mut() else {
-            bail!(
-                "--sd-param {param:?} must follow an --sd-id, e.g. --sd-id zoo@123 --sd-param 'tiger=\"hungry\"'"
-            );
-        };
-        last.1.push((name.to_string(), value.to_string()));
-    }
-    Ok(out)
+/// The message flags, with `-s`.
+fn flags(args: &SendArgs) -> anyhow::Result<MessageFlags> {
+    let mut flags = args.msg.flags()?;
+    flags.echo = args.stderr;
+    Ok(flags)
 }
 
-fn sender_config(
-    args: &SendArgs,
-    protocol: Protocol,
-    targets: Vec<Target>,
-) -> anyhow::Result<SenderConfig> {
-    let tls = if protocol.is_tls() {
-        Some(args.tls.client_config("send")?)
-    } else {
-        args.tls.refuse_without_tls()?;
-        None
-    };
-    let queue = match (args.backpressure, &args.queue_dir) {
-        (Backpressure::Queue, Some(dir)) => {
-            let dir = PathBuf::from(tls_client::expand_vars(dir).map_err(|e| anyhow!(e))?);
-            let framing = match (
-                protocol,
-                args.octet_count || args.framing == Some(FramingName::OctetCounting),
-            ) {
-                (_, true) => "octet-counting",
-                (Protocol::Udp, false) => "udp",
-                (_, false) => "lf",
-            };
-            let queue = DiskQueue::open(QueueConfig {
-                dir: dir.clone(),
-                max_file_size: args.queue_max_file_size.max(1),
-                max_size: args.queue_max_size,
-                compression: args.queue_compression,
-                clear: args.queue_clear,
-                framing: framing.to_string(),
-            })
-            .with_context(|| format!("opening the disk queue in {}", dir.display()))?;
-            Some(queue)
-        }
-        (Backpressure::Queue, None) => bail!(
-            "--backpressure queue needs --queue-dir DIR, e.g. --queue-dir /var/spool/syslogkit"
-        ),
-        (_, Some(_)) => bail!("--queue-dir is only used with --backpressure queue"),
-        _ => None,
-    };
-    Ok(SenderConfig {
-        targets,
-        protocol,
-        tls,
-        tls_servername: args.tls.tls_servername.clone(),
-        connect_timeout: args.connect_timeout.max(Duration::from_millis(1)),
-        write_timeout: args.write_timeout.max(Duration::from_millis(1)),
-        lb_stats_period: args.lb_stats_period.max(Duration::from_millis(1)),
-        dns_resolution_period: args.dns_resolution_period.max(Duration::from_millis(1)),
-        exclude_self: args.exclude_self,
-        max_connections: args.max_connections,
-        proxy_header: args.proxy_protocol.map(|v| match v {
-            ProxyHeaderArg::V1 => ProxyVersion::V1,
-            ProxyHeaderArg::V2 => ProxyVersion::V2,
-        }),
-        throttle: args.throttle,
-        backpressure: args.backpressure,
-        queue,
-        queue_full_block: args.queue_full == QueueFull::Block,
-        notice: Box::new(|m| eprintln!("syslogkit send: {m}")),
-    })
+fn message_encoder(args: &SendArgs, protocol: Protocol) -> anyhow::Result<MessageEncoder> {
+    flags(args)?
+        .encoder(Link::Net(protocol))
+        .map_err(|e| anyhow!(e))
 }
 
 /// Hands the input to `output`; returns the counts and whether the input could not be read.
@@ -743,7 +450,15 @@ fn feed(
     if !args.message.is_empty() {
         let message = args.message.join(" ");
         return match relay::send_one(message.as_bytes(), encoder, output) {
-            Ok(stats) => Ok((stats, false)),
+            Ok(stats) => {
+                if stats.truncated > 0 {
+                    eprintln!(
+                        "syslogkit send: {}",
+                        report::cut_warning(args.msg.max_record_size)
+                    );
+                }
+                Ok((stats, false))
+            }
             Err(e @ relay::OneShotError::Write(_)) => Err(e.into()),
             Err(e @ relay::OneShotError::Message(_)) => {
                 eprintln!("syslogkit send: {e}");
@@ -768,7 +483,7 @@ fn feed(
         _ => (Box::new(io::stdin()), "stdin".to_string(), None),
     };
     let progress = match size {
-        Some(len) if io::stderr().is_terminal() && args.stats.is_none() => {
+        Some(len) if io::stderr().is_terminal() && args.stats.is_none() && !args.stderr => {
             let bar = indicatif::ProgressBar::new(len);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -812,78 +527,21 @@ fn feed(
     }
 }
 
-/// `--stats`: a counters line on stderr every `every`, from the input side's counts (updated
-/// by the relay) and the sender's (given by its ticker, which runs also while send blocks).
-struct StatsLine {
-    start: Instant,
-    every: Duration,
-    last: Instant,
-    relay: RelayStats,
-}
-
-impl StatsLine {
-    fn new(every: Duration) -> StatsLine {
-        let now = Instant::now();
-        StatsLine {
-            start: now,
-            every,
-            last: now,
-            relay: RelayStats::default(),
-        }
-    }
-
-    /// Prints the line when it is due.
-    fn tick(&mut self, summary: &Summary) {
-        let relay = &self.relay;
-        let now = Instant::now();
-        if now.duration_since(self.last) < self.every {
-            return;
-        }
-        self.last = now;
-        let up = summary.destinations.iter().filter(|d| d.up).count();
-        eprintln!(
-            "syslogkit send: stats: {:.3} s: {} lines, {} messages, {} sent ({} bytes), {} dropped, {} queued, {} not delivered, {} truncated, {} bad lines, {up} of {} destinations up",
-            now.duration_since(self.start).as_secs_f64(),
-            relay.lines,
-            relay.messages,
-            summary.sent,
-            summary.bytes,
-            summary.dropped,
-            summary.queued,
-            summary.undelivered,
-            relay.truncated,
-            relay.errors,
-            summary.destinations.len(),
-        );
+/// `--stats`: prints the line when it is due.
+fn tick(line: &mut StatsLine, summary: &Summary) {
+    if let Some(text) = line.tick(summary) {
+        eprintln!("syslogkit send: {text}");
     }
 }
 
-fn print_summary(stats: &RelayStats, summary: &Summary, queue_dir: Option<&str>, status: u8) {
-    let mut line = format!(
-        "syslogkit send: {} sent ({} bytes), {} dropped, {} queued, {} truncated, {} bad lines",
-        summary.sent, summary.bytes, summary.dropped, summary.queued, stats.truncated, stats.errors
-    );
-    if summary.undelivered > 0 {
-        line.push_str(&format!(", {} not delivered", summary.undelivered));
-    }
-    if summary.lost_in_queue > 0 {
-        line.push_str(&format!(
-            ", {} lost in damaged queue files",
-            summary.lost_in_queue
-        ));
-    }
-    eprintln!("{line}");
-    for d in &summary.destinations {
-        eprintln!(
-            "syslogkit send:   {}: {} sent ({} bytes), weight {}, {} connections, {} failures",
-            d.name, d.messages, d.bytes, d.weight, d.connects, d.failures
-        );
-    }
-    if summary.left_in_queue {
-        eprintln!(
-            "syslogkit send: {} messages remain queued in {}; the next run with the same --queue-dir sends them first (exit status {status})",
-            summary.queued,
-            queue_dir.unwrap_or("the queue")
-        );
+fn print_summary(args: &SendArgs, stats: &RelayStats, summary: &Summary, status: u8) {
+    for line in report::summary(
+        stats,
+        summary,
+        args.delivery.queue_dir.as_deref(),
+        status,
+        &args.tags,
+    ) {
+        eprintln!("syslogkit send: {line}");
     }
 }

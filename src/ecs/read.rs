@@ -1,8 +1,10 @@
 //! Reading events back (`frame`, `send`): where an event keeps what a syslog header needs.
 //!
-//! Two families of fields are looked at. ECS `log.syslog.*` is what `parse` and `listen` write
+//! Three families of fields are looked at. ECS `log.syslog.*` is what `parse` and `listen` write
 //! and what Elastic's syslog processor writes. Cribl Stream's internal fields (`__priority`,
-//! `__appname`, …) are what a Cribl pipeline sets for its Syslog destination. This module only
+//! `__appname`, …) are what a Cribl pipeline sets for its Syslog destination, and the plain keys
+//! (`host`, `appname`, `facility`, …) are what Cribl's Syslog source writes and its destination
+//! reads when the `__` ones are absent. This module only
 //! finds the values; what they mean, which family wins and what a bad value is, is decided by
 //! [`crate::syslog::format`].
 //!
@@ -60,6 +62,11 @@ pub struct SyslogFields<'v> {
     /// Cribl's `__priority`, `__facility`, `__severity`, `__host`, `__appname`, `__procid`,
     /// `__msgid`.
     pub cribl: HeaderFields<'v>,
+    /// The plain keys Cribl's Syslog destination reads when the `__` ones are absent, and that
+    /// Cribl's Syslog source writes: `facility`, `severity`, `host`, `appname`, `procid`,
+    /// `msgid` (no `priority`). Only a string or a number counts: ECS's `host` is an object,
+    /// and is not a hostname.
+    pub plain: HeaderFields<'v>,
     /// ECS `log.syslog.*`.
     pub ecs: HeaderFields<'v>,
     /// `@timestamp`, else `_time`.
@@ -84,8 +91,15 @@ pub fn syslog_fields(event: &Map<String, Value>) -> SyslogFields<'_> {
     let (mut timestamp, mut cribl_time) = (None, None);
     let mut syslog = None;
     let cribl = &mut fields.cribl;
+    let plain = &mut fields.plain;
     for (key, value) in event {
         match key.as_str() {
+            "facility" => plain.facility = scalar("facility", value),
+            "severity" => plain.severity = scalar("severity", value),
+            "host" => plain.hostname = scalar("host", value),
+            "appname" => plain.appname = scalar("appname", value),
+            "procid" => plain.procid = scalar("procid", value),
+            "msgid" => plain.msgid = scalar("msgid", value),
             "__priority" => cribl.priority = found("__priority", value),
             "__facility" => cribl.facility = found("__facility", value),
             "__severity" => cribl.severity = found("__severity", value),
@@ -164,6 +178,14 @@ fn found<'v>(field: &'static str, value: &'v Value) -> Option<Found<'v>> {
     (!value.is_null() && value.as_str() != Some("")).then_some(Found { field, value })
 }
 
+/// A plain key counts when it is a non-empty string or a number: an object or array under
+/// the same name is some other schema's (ECS `host` is an object).
+fn scalar<'v>(field: &'static str, value: &'v Value) -> Option<Found<'v>> {
+    (value.is_string() || value.is_number())
+        .then(|| found(field, value))
+        .flatten()
+}
+
 /// A body counts as present unless it is `null`: `<13>1 - h a - - - ` has an empty MSG, and it
 /// must survive.
 fn body<'v>(field: &'static str, value: &'v Value) -> Option<Found<'v>> {
@@ -210,6 +232,21 @@ mod tests {
         assert_eq!(f.cribl.hostname.unwrap().field, "__host");
         assert_eq!(f.time.unwrap().field, CRIBL_TIME);
         assert!(matches!(f.body, Some(Body::Text(Found { field: RAW, .. }))));
+    }
+
+    // See: #15
+    #[test]
+    fn issue_15_plain_cribl_keys_are_found_but_not_ecs_objects() {
+        let event = json!({"host": "testbox", "facility": 3, "severity": "1", "appname": "a",
+            "procid": 42, "msgid": "M", "message": "m"});
+        let f = fields(&event);
+        assert_eq!(f.plain.hostname.unwrap().value, "testbox");
+        assert_eq!(f.plain.facility.unwrap().field, "facility");
+        assert_eq!(f.plain.severity.unwrap().value, "1");
+        assert_eq!(f.plain.procid.unwrap().value, 42);
+        assert_eq!(f.cribl, HeaderFields::default());
+        let ecs = json!({"host": {"name": "h"}, "severity": [1], "message": "m"});
+        assert_eq!(fields(&ecs).plain, HeaderFields::default());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 
 use super::{FormatError, FormatOptions, Formatter};
-use crate::ecs::read::{self, Body, Found, SyslogFields};
+use crate::ecs::read::{self, Body, Found, HeaderFields, SyslogFields};
 use crate::syslog::format::{OutputFormat, rfc3164, rfc5424};
 use crate::syslog::timestamp::{Strictness, Timestamp, parse_rfc3339};
 use crate::syslog::{Facility, Message, Pri, Severity};
@@ -62,18 +62,10 @@ pub(super) fn write(f: &Formatter, event: &Value, out: &mut Vec<u8>) -> Result<(
             Some(found) => event_time(found)?,
             None => Timestamp::now(),
         }),
-        hostname: Some(
-            text(fields.cribl.hostname.or(fields.ecs.hostname))?.unwrap_or(f.hostname.as_bytes()),
-        ),
-        appname: Some(
-            text(fields.cribl.appname.or(fields.ecs.appname))?
-                .unwrap_or(f.options.appname.as_bytes()),
-        ),
-        procid: procid(
-            fields.cribl.procid.or(fields.ecs.procid),
-            &mut procid_digits,
-        )?,
-        msgid: text(fields.cribl.msgid.or(fields.ecs.msgid))?,
+        hostname: Some(text(first(&fields, |h| h.hostname))?.unwrap_or(f.hostname.as_bytes())),
+        appname: Some(text(first(&fields, |h| h.appname))?.unwrap_or(f.options.appname.as_bytes())),
+        procid: procid(first(&fields, |h| h.procid), &mut procid_digits)?,
+        msgid: text(first(&fields, |h| h.msgid))?,
         structured_data: Vec::new(),
         msg: None,
     };
@@ -101,24 +93,31 @@ pub(super) fn write(f: &Formatter, event: &Value, out: &mut Vec<u8>) -> Result<(
     Ok(())
 }
 
-/// Facility and severity, each from the first of: Cribl's own field, Cribl's `__priority`,
-/// the ECS field, ECS `log.syslog.priority`, the options.
+/// One header value from the first family that has it: Cribl's `__` field, the plain key
+/// Cribl also reads (`host`, `appname`, …), ECS `log.syslog.*`.
+fn first<'v>(
+    f: &SyslogFields<'v>,
+    get: impl Fn(&HeaderFields<'v>) -> Option<Found<'v>>,
+) -> Option<Found<'v>> {
+    get(&f.cribl).or(get(&f.plain)).or(get(&f.ecs))
+}
+
+/// The PRI as Cribl's Syslog destination composes it: `__priority` when set (it overrides
+/// `__facility` and `__severity`); otherwise facility and severity each from the first of
+/// `__facility`/`__severity`, the plain `facility`/`severity`, ECS `log.syslog.facility` /
+/// `.severity` (which, within ECS, beat `log.syslog.priority`), the options.
 fn pri(f: &SyslogFields<'_>, options: &FormatOptions) -> Result<Pri, FormatError> {
-    let cribl_pri = f.cribl.priority.map(pri_of).transpose()?;
+    if let Some(found) = f.cribl.priority {
+        return pri_of(found);
+    }
     let ecs_pri = f.ecs.priority.map(pri_of).transpose()?;
-    let facility = match (f.cribl.facility, cribl_pri, f.ecs.facility, ecs_pri) {
-        (Some(found), ..) => facility_of(found)?,
-        (None, Some(pri), ..) => pri.facility(),
-        (None, None, Some(found), _) => facility_of(found)?,
-        (None, None, None, Some(pri)) => pri.facility(),
-        (None, None, None, None) => options.facility,
+    let facility = match first(f, |h| h.facility) {
+        Some(found) => facility_of(found)?,
+        None => ecs_pri.map_or(options.facility, |p| p.facility()),
     };
-    let severity = match (f.cribl.severity, cribl_pri, f.ecs.severity, ecs_pri) {
-        (Some(found), ..) => severity_of(found)?,
-        (None, Some(pri), ..) => pri.severity(),
-        (None, None, Some(found), _) => severity_of(found)?,
-        (None, None, None, Some(pri)) => pri.severity(),
-        (None, None, None, None) => options.severity,
+    let severity = match first(f, |h| h.severity) {
+        Some(found) => severity_of(found)?,
+        None => ecs_pri.map_or(options.severity, |p| p.severity()),
     };
     Ok(Pri::from_parts(facility, severity))
 }
@@ -160,7 +159,14 @@ fn procid<'a>(
 ) -> Result<Option<&'a [u8]>, FormatError> {
     let Some(found) = found else { return Ok(None) };
     match found.value {
-        Value::String(s) => Ok(Some(s.as_bytes())),
+        // Cribl's Syslog source keeps RFC 3164's brackets (`[42]`); the PROCID is inside them.
+        Value::String(s) => Ok(Some(
+            s.strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(s)
+                .as_bytes(),
+        )),
         Value::Number(n) if n.is_i64() => {
             Ok(Some(digits.format(n.as_i64().expect("is_i64")).as_bytes()))
         }
@@ -508,7 +514,7 @@ mod tests {
     }
 
     #[test]
-    fn cribl_fields_beat_ecs_fields_and_explicit_parts_beat_the_priority() {
+    fn cribl_fields_beat_ecs_fields_and_cribl_priority_beats_its_parts() {
         let f = formatter(OutputFormat::Rfc5424);
         let event = json!({"message": "m", "@timestamp": "2026-01-01T00:00:00Z",
             "__appname": "cribl-app", "__host": "cribl-host", "__procid": 77, "__msgid": "CRIBL",
@@ -518,15 +524,60 @@ mod tests {
             send(&f, &event),
             "<165>1 2026-01-01T00:00:00Z cribl-host cribl-app 77 CRIBL - m"
         );
-        // __priority beats the ECS facility and severity; __severity beats __priority's.
+        // __priority beats the ECS facility and severity, and Cribl's own __severity.
         let event = json!({"message": "m", "@timestamp": "2026-01-01T00:00:00Z",
             "__priority": 34, "__severity": "debug",
             "log": {"syslog": {"facility": {"code": 20}, "severity": {"code": 5}}}});
-        assert!(send(&f, &event).starts_with("<39>1 "));
+        assert!(send(&f, &event).starts_with("<34>1 "));
         // Within ECS, facility.code beats facility.name and both beat the priority.
         let event = json!({"message": "m",
             "log": {"syslog": {"priority": 0, "facility": {"code": 3, "name": "local0"}}}});
         assert!(send(&f, &event).starts_with("<24>1 "));
+    }
+
+    // See: #15
+    #[test]
+    fn issue_15_plain_cribl_keys_fill_the_header_when_the_underscored_ones_are_absent() {
+        let f = formatter(OutputFormat::Rfc5424);
+        let event = json!({"host": "testbox", "facility": 3, "severity": 1, "message": "m",
+            "_time": 1_763_805_662, "appname": "app", "procid": "[42]", "msgid": "M1"});
+        assert_eq!(
+            send(&f, &event),
+            "<25>1 2025-11-22T10:01:02Z testbox app 42 M1 - m"
+        );
+        // The `__` field beats the plain key, the plain key beats ECS, names work too.
+        let event = json!({"@timestamp": "2026-01-01T00:00:00Z", "message": "m",
+            "__host": "cribl", "host": "plain", "__severity": "err", "severity": "debug",
+            "facility": "local0", "appname": "plain-app",
+            "log": {"syslog": {"hostname": "ecs", "appname": "ecs-app", "facility": {"code": 3}}}});
+        assert_eq!(
+            send(&f, &event),
+            "<131>1 2026-01-01T00:00:00Z cribl plain-app - - - m"
+        );
+        // ECS's `host` object is not a hostname.
+        let event = json!({"@timestamp": "2026-01-01T00:00:00Z", "message": "m",
+            "host": {"name": "ecs-host"}});
+        assert_eq!(
+            send(&f, &event),
+            "<13>1 2026-01-01T00:00:00Z default-host syslogkit - - - m"
+        );
+        let bad = fail(&f, &json!({"message": "m", "severity": "loud"}));
+        assert!(
+            bad.starts_with("severity: unknown severity \"loud\""),
+            "{bad}"
+        );
+    }
+
+    // See: #15
+    #[test]
+    fn issue_15_cribl_procid_in_brackets_loses_them() {
+        let f = formatter(OutputFormat::Rfc3164);
+        let event = json!({"@timestamp": "2026-01-01T00:00:00Z", "message": "m",
+            "__appname": "testing", "__procid": "[42]"});
+        assert_eq!(
+            send(&f, &event),
+            "<13>Jan  1 00:00:00 default-host testing[42]: m"
+        );
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! - body: `__syslogout` is sent as it is (no header added) > `message` > `_raw`, the latter two
 //!   after a header composed from the fields;
 //! - header fields: Cribl's internal fields (`__priority`, `__facility`, `__severity`, `__host`,
-//!   `__appname`, `__procid`, `__msgid`) > ECS `log.syslog.*` > the options. Within a family, an
-//!   explicit facility or severity beats the one in the priority;
+//!   `__appname`, `__procid`, `__msgid`) > the plain keys Cribl also reads (`facility`,
+//!   `severity`, `host`, `appname`, `procid`, `msgid`) > ECS `log.syslog.*` > the options.
+//!   `__priority` overrides every facility and severity (Cribl's rule); within ECS, an explicit
+//!   facility or severity beats `log.syslog.priority`. A PROCID in brackets (`[42]`) loses them;
 //! - time: `@timestamp` > Cribl's `_time` > now.
 //!
 //! Values that have no sensible reading (facility `locl0`, priority 300, an object as app name)
@@ -165,6 +167,18 @@ impl Formatter {
     /// Appends `m` in the options' format, taking PRI, hostname and app name from the options
     /// when `m` has none, and now when it has no time.
     pub fn write_message(&self, m: &Message<'_>, out: &mut Vec<u8>) {
+        self.write_message_nil(m, false, false, out);
+    }
+
+    /// [`write_message`](Self::write_message), with RFC 5424's TIMESTAMP (`no_time`) or
+    /// HOSTNAME (`no_host`) left out, written `-` (logger's `--rfc5424=notime,nohost`).
+    pub fn write_message_nil(
+        &self,
+        m: &Message<'_>,
+        no_time: bool,
+        no_host: bool,
+        out: &mut Vec<u8>,
+    ) {
         if self.options.format == OutputFormat::Raw {
             out.extend_from_slice(m.msg.unwrap_or_default());
             return;
@@ -194,6 +208,11 @@ impl Formatter {
                 }
             }
             OutputFormat::Rfc5424 => {
+                let header = Message {
+                    timestamp: header.timestamp.filter(|_| !no_time),
+                    hostname: header.hostname.filter(|_| !no_host),
+                    ..header
+                };
                 rfc5424::write_header(&header, &self.options.zone, out);
                 rfc5424::write_model_structured_data(&m.structured_data, out);
                 rfc5424::write_msg(m.msg, self.options.bom, out);

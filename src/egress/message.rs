@@ -1,10 +1,71 @@
 //! One input line of `send` (or its arguments) to framed messages, as logger makes them:
 //! the [`LineEncoder`] for the message, logger's `-i`/`--msgid`/`--sd-id` fields on text
-//! lines, `-S` splitting, UDP truncation and framing.
+//! lines, `--prio-prefix`, `--rfc5424=notime|nohost`, `-S` splitting, UDP truncation, framing
+//! and `-s` (a copy on stderr).
+
+use std::io::Write;
 
 use super::{LineEncoder, LineError};
 use crate::framing::{Encoder, encode};
-use crate::syslog::{Message, SdElement, SdParam};
+use crate::syslog::{Facility, Message, Pri, SdElement, SdParam};
+
+/// logger's `--rfc5424=notime,notq,nohost`: header fields left out (written as `-`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rfc5424Snips {
+    /// `notime`: no TIMESTAMP (logger: it implies `notq`).
+    pub no_time: bool,
+    /// `nohost`: no HOSTNAME.
+    pub no_host: bool,
+    /// `notq`: no `timeQuality` element. `send` never writes one (it cannot vouch for the
+    /// clock's synchronisation), so this is accepted for logger's command lines and changes
+    /// nothing.
+    pub no_tq: bool,
+}
+
+impl std::str::FromStr for Rfc5424Snips {
+    type Err = String;
+
+    /// A comma-separated list, as logger takes it: `notq,nohost`; empty: nothing left out.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut snips = Rfc5424Snips::default();
+        for item in s.split(',').filter(|i| !i.is_empty()) {
+            match item {
+                "notime" => {
+                    snips.no_time = true;
+                    snips.no_tq = true;
+                }
+                "nohost" => snips.no_host = true,
+                "notq" => snips.no_tq = true,
+                _ => {
+                    return Err(format!(
+                        "{item:?}: expected notime, notq or nohost, comma-separated (as logger's --rfc5424=notq,nohost)"
+                    ));
+                }
+            }
+        }
+        Ok(snips)
+    }
+}
+
+/// logger's `--prio-prefix`: the PRI of a line that starts with `<N>` (0 to 191, then the
+/// prefix is cut), the default facility added when N has none, as logger does (`<3>` with
+/// `-p local0.notice` is `<131>`). `None`: no valid prefix, the line is sent as it is.
+pub fn prio_prefix(line: &[u8], default_facility: Facility) -> Option<(Pri, &[u8])> {
+    let rest = line.strip_prefix(b"<")?;
+    let end = rest.iter().position(|&b| b == b'>')?;
+    let digits = &rest[..end];
+    if digits.is_empty() || digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = digits
+        .iter()
+        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let mut pri = Pri::new(u8::try_from(value).ok()?)?;
+    if pri.facility().code() == 0 {
+        pri = Pri::from_parts(default_facility, pri.severity());
+    }
+    Some((pri, &rest[end + 1..]))
+}
 
 /// Header values logger's `-i`, `--msgid`, `--sd-id`/`--sd-param` put on text messages
 /// (events keep their own).
@@ -28,6 +89,13 @@ pub struct MessageEncoder {
     /// `-S`: text longer than this is split into several messages (stdin) or cut (arguments).
     pub max_text_size: Option<usize>,
     pub skip_empty: bool,
+    /// `--prio-prefix`: a leading `<N>` on a text line read from the input sets its PRI.
+    pub prio_prefix: bool,
+    /// `--rfc5424=notime,nohost`.
+    pub snips: Rfc5424Snips,
+    /// `-s`: each framed message also goes to stderr, with a line feed when it has none (as
+    /// logger writes it there).
+    pub echo: bool,
     /// The SD elements, ready for [`SdElement`].
     sd_escaped: Vec<(String, Vec<(String, String)>)>,
 }
@@ -57,6 +125,9 @@ impl MessageEncoder {
             max_record_size,
             max_text_size,
             skip_empty,
+            prio_prefix: false,
+            snips: Rfc5424Snips::default(),
+            echo: false,
             sd_escaped,
         }
     }
@@ -75,6 +146,17 @@ impl MessageEncoder {
             return Ok(0);
         }
         let text = self.lines.is_text(line);
+        // logger looks for the prefix on lines read from stdin, not in its arguments, and
+        // before -S splits them.
+        let prefixed = if text && split && self.prio_prefix {
+            prio_prefix(line, self.default_facility())
+        } else {
+            None
+        };
+        let (pri, line) = match prefixed {
+            Some((pri, rest)) => (Some(pri), rest),
+            None => (None, line),
+        };
         let pieces: Vec<&[u8]> = match self.max_text_size {
             Some(size) if text && line.len() > size && size > 0 => {
                 if split {
@@ -88,7 +170,9 @@ impl MessageEncoder {
         for piece in pieces {
             scratch.clear();
             if text
-                && (self.text.procid.is_some()
+                && (pri.is_some()
+                    || self.snips != Rfc5424Snips::default()
+                    || self.text.procid.is_some()
                     || self.text.msgid.is_some()
                     || !self.sd_escaped.is_empty())
             {
@@ -107,13 +191,19 @@ impl MessageEncoder {
                     })
                     .collect();
                 let m = Message {
+                    pri,
                     procid: self.text.procid.as_deref().map(str::as_bytes),
                     msgid: self.text.msgid.as_deref().map(str::as_bytes),
                     structured_data: sd,
                     msg: Some(piece),
                     ..Message::default()
                 };
-                self.lines.formatter().write_message(&m, scratch);
+                self.lines.formatter().write_message_nil(
+                    &m,
+                    self.snips.no_time,
+                    self.snips.no_host,
+                    scratch,
+                );
             } else {
                 self.lines.write_line(piece, scratch)?;
             }
@@ -133,8 +223,68 @@ impl MessageEncoder {
                 Some(f) => f.encode(message, &mut framed),
                 None => framed.extend_from_slice(message),
             }
+            if self.echo {
+                echo(&framed);
+            }
             out.push(framed);
         }
         Ok(truncated)
+    }
+
+    fn default_facility(&self) -> Facility {
+        self.lines.formatter().options().facility
+    }
+}
+
+/// `-s`: one message on stderr as logger writes it there (the bytes sent, then a line feed
+/// unless they end with one). A closed stderr is not worth failing the send for.
+fn echo(framed: &[u8]) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(framed);
+    if framed.last() != Some(&b'\n') {
+        let _ = err.write_all(b"\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // See: #15
+    #[test]
+    fn issue_15_prio_prefix_reads_as_logger_does() {
+        // Each case checked against logger 2.38.1 `--prio-prefix -p local0.notice`.
+        fn pri(line: &str) -> Option<(u8, &[u8])> {
+            let local0 = Facility::from_code(16).unwrap();
+            prio_prefix(line.as_bytes(), local0).map(|(p, rest)| (p.value(), rest))
+        }
+        assert_eq!(pri("<3>x"), Some((131, &b"x"[..])));
+        assert_eq!(pri("<0>y"), Some((128, &b"y"[..])));
+        assert_eq!(pri("<191>z"), Some((191, &b"z"[..])));
+        assert_eq!(pri("<03>u"), Some((131, &b"u"[..])));
+        assert_eq!(pri("<192>w"), None);
+        assert_eq!(pri("<12"), None);
+        assert_eq!(pri("< 3>v"), None);
+        assert_eq!(pri("<>v"), None);
+    }
+
+    #[test]
+    fn rfc5424_snips_are_a_comma_list_as_logger_takes_it() {
+        assert_eq!(
+            "notq,nohost".parse(),
+            Ok(Rfc5424Snips {
+                no_host: true,
+                no_tq: true,
+                no_time: false
+            })
+        );
+        assert_eq!(
+            "notime"
+                .parse::<Rfc5424Snips>()
+                .map(|s| (s.no_time, s.no_tq)),
+            Ok((true, true))
+        );
+        assert_eq!("".parse(), Ok(Rfc5424Snips::default()));
+        assert!("nope".parse::<Rfc5424Snips>().unwrap_err().contains("notq"));
     }
 }

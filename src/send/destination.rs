@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::balance::Load;
 use super::connection::Conn;
-use super::options::Target;
+use super::options::{Target, TargetTls};
 
 /// A destination whose unwritten buffer holds this much is blocking.
 pub const MAX_PENDING_BYTES: usize = 1024 * 1024;
@@ -139,6 +139,10 @@ impl Pending {
 pub struct Destination {
     pub host: String,
     pub port: u16,
+    /// `--to …,tls=off`: plain TCP even with `--protocol tls`.
+    pub tls: TargetTls,
+    /// `--to …,servername=NAME`.
+    pub servername: Option<String>,
     pub addr: SocketAddr,
     /// In the current `--max-connections` subset, and still resolved.
     pub active: bool,
@@ -170,6 +174,8 @@ impl Destination {
         Destination {
             host: target.host.clone(),
             port: target.port,
+            tls: target.tls,
+            servername: target.servername.clone(),
             addr,
             // The sender chooses the active ones (--max-connections).
             active: false,
@@ -255,11 +261,7 @@ mod tests {
     }
 
     fn destination() -> Destination {
-        let t = Target {
-            host: "h".into(),
-            port: 1,
-            weight: 1,
-        };
+        let t = Target::new("h", 1);
         Destination::new(&t, "127.0.0.1:1".parse().unwrap(), Instant::now())
     }
 
@@ -335,9 +337,8 @@ mod tests {
     #[test]
     fn a_name_shows_the_address_when_the_host_is_a_name() {
         let t = Target {
-            host: "localhost".into(),
-            port: 514,
             weight: 2,
+            ..Target::new("localhost", 514)
         };
         let d = Destination::new(&t, "127.0.0.1:514".parse().unwrap(), Instant::now());
         assert_eq!(d.stats.name, "localhost:514 (127.0.0.1:514)");

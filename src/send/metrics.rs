@@ -11,9 +11,20 @@ use crate::transport::metrics::{Family, Kind, Source};
 #[derive(Debug, Default)]
 pub struct SendMetrics {
     latest: Mutex<Summary>,
+    /// `--tags`, comma-joined: the label of `syslogkit_send_info`.
+    tags: String,
 }
 
 impl SendMetrics {
+    /// Metrics labelled with `--tags` (Cribl's destination tags: for grouping and filtering
+    /// senders, not written into the messages).
+    pub fn with_tags(tags: &[String]) -> SendMetrics {
+        SendMetrics {
+            tags: tags.join(","),
+            ..SendMetrics::default()
+        }
+    }
+
     /// Publishes the counters for the next scrape.
     pub fn update(&self, summary: &Summary) {
         if let Ok(mut latest) = self.latest.lock() {
@@ -32,6 +43,15 @@ impl Source for SendMetrics {
     fn render(&self) -> String {
         let s = self.latest.lock().map(|s| s.clone()).unwrap_or_default();
         let mut out = String::new();
+        if !self.tags.is_empty() {
+            Family::new(
+                &mut out,
+                "syslogkit_send_info",
+                Kind::Gauge,
+                "Always 1; its labels describe this sender (--tags).",
+            )
+            .sample(&[("tags", &self.tags)], 1.0);
+        }
         Family::new(
             &mut out,
             "syslogkit_send_messages_total",

@@ -15,6 +15,11 @@
 //! - [`connection`]: one non-blocking connection: TCP connect, TLS handshake, UDP, writing,
 //!   noticing a closed peer, closing cleanly, and the error texts.
 //! - [`options`]: the flag values the sender acts on (`--to`, `--backpressure`).
+//! - [`logger`]: what logger's flags mean: the transport, the message format (and the
+//!   RFC 5424-only flags that switch to it), the [`crate::egress::MessageEncoder`].
+//! - [`local`]: `-u PATH` and `/dev/log` (unix datagram or stream sockets), and the
+//!   `--dry-run` writer that shows UDP datagram boundaries.
+//! - [`report`]: the `--stats` line and the summary at the end, as text.
 //! - [`relp`]: `--protocol relp`: a RELP client (omrelp's window, resend after reconnect),
 //!   where sent means acknowledged; fed by [`relay`] like the [`Sender`].
 //! - [`tls`]: the rustls client configuration from the `--tls-*` options, and handshake
@@ -29,12 +34,15 @@ pub mod connection;
 pub mod destination;
 pub mod disk_queue;
 pub mod kafka;
+pub mod local;
+pub mod logger;
 pub mod metrics;
 pub mod options;
 pub mod poll;
 pub mod pool;
 pub mod relay;
 pub mod relp;
+pub mod report;
 pub mod resolve;
 pub mod sender;
 pub mod throttle;

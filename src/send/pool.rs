@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::balance::{self, Periods};
 use super::connection::{self, Conn, TlsStart};
 use super::destination::{Destination, DestinationStats};
-use super::options::Target;
+use super::options::{Target, TargetTls};
 use super::poll::{self, Interest, Readiness};
 use super::resolve::{self, Rotation};
 use super::sender::StartError;
@@ -62,6 +62,9 @@ pub struct Pool {
     undelivered: u64,
     /// The input has ended: a destination that times out is given up, not reconnected.
     finishing: bool,
+    /// [`super::Sender::start`] is making the first connections: without a queue, a start
+    /// where none connects is the end of the run, so a failure there promises no reconnect.
+    starting: bool,
     notice: Notice,
 }
 
@@ -77,7 +80,28 @@ impl Pool {
             dropped: 0,
             undelivered: 0,
             finishing: false,
+            starting: true,
             notice,
+        }
+    }
+
+    /// The first connections are made and `send` goes on: destinations that failed meanwhile
+    /// are retried from now on, which their failure notices did not promise.
+    pub fn started(&mut self) {
+        self.starting = false;
+        let down: Vec<String> = self
+            .destinations
+            .iter()
+            .filter(|d| d.active && d.stats.failures > 0 && !d.ready())
+            .map(|d| d.stats.name.clone())
+            .collect();
+        if self.config.keep_orphans {
+            return;
+        }
+        for name in down {
+            (self.notice)(&format!(
+                "{name}: down at start; retried in the background while the other destinations take the messages"
+            ));
         }
     }
 
@@ -403,16 +427,21 @@ impl Pool {
                 else {
                     unreachable!("matched above")
                 };
-                let tls = (self.config.protocol == Protocol::Tls).then(|| TlsStart {
-                    config: self
-                        .config
-                        .tls
-                        .as_ref()
-                        .expect("TLS has a config")
-                        .config
-                        .clone(),
-                    server_name: self.config.tls_servername.as_deref().unwrap_or(&d.host),
-                });
+                let tls = (self.config.protocol == Protocol::Tls && d.tls == TargetTls::Inherit)
+                    .then(|| TlsStart {
+                        config: self
+                            .config
+                            .tls
+                            .as_ref()
+                            .expect("TLS has a config")
+                            .config
+                            .clone(),
+                        server_name: d
+                            .servername
+                            .as_deref()
+                            .or(self.config.tls_servername.as_deref())
+                            .unwrap_or(&d.host),
+                    });
                 let tls_started = tls.is_some();
                 match connection::established(socket, since, tls, self.config.proxy_header) {
                     Ok(conn) => d.conn = conn,
@@ -548,6 +577,10 @@ impl Pool {
         let hint = self.close_hint(reason);
         let next = if given_up {
             "; the input has ended, so it is not retried".to_string()
+        } else if self.starting && !self.config.keep_orphans {
+            // Whether it is retried depends on the others: Sender::start fails when none
+            // connects, and says so; Pool::started tells when it goes on.
+            String::new()
         } else {
             format!("; reconnecting in {backoff:?}")
         };

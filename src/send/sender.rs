@@ -90,7 +90,7 @@ pub enum StartError {
     /// No destination could be connected within `--connect-timeout`, and there is no queue
     /// to hold messages meanwhile. The reasons were given as notices.
     #[error(
-        "cannot connect to {}: see the errors above; check that the receiver runs and the address, port and --protocol are right, or use --backpressure queue to queue meanwhile",
+        "cannot connect to {}: see the errors above; nothing was sent and send does not retry; check that the receiver runs and the address, port and --protocol are right, or use --backpressure queue to queue meanwhile",
         .destinations.join(", ")
     )]
     Connect { destinations: Vec<String> },
@@ -206,6 +206,7 @@ impl Sender {
                 destinations: sender.pool.active_names(),
             });
         }
+        sender.pool.started();
         Ok(sender)
     }
 

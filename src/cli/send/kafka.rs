@@ -24,7 +24,8 @@ use syslogkit::send::tls as tls_client;
 use syslogkit::transport::Protocol;
 
 use super::super::args::{parse_duration, parse_size};
-use super::{EXIT_LEFT_IN_QUEUE, QueueFull, SendArgs, StatsLine, message_encoder, print_summary};
+use super::delivery::QueueFull;
+use super::{EXIT_LEFT_IN_QUEUE, SendArgs, StatsLine, message_encoder, print_summary, tick};
 
 /// Environment variable with the SASL password.
 const SASL_PASSWORD_ENV: &str = "SYSLOGKIT_KAFKA_SASL_PASSWORD";
@@ -182,7 +183,7 @@ pub(super) fn run(args: &SendArgs, brokers: &str) -> anyhow::Result<ExitCode> {
         linger: k.linger,
         batch_size: k.batch_size.max(1),
         message_timeout: k.message_timeout,
-        connect_timeout: args.connect_timeout.max(Duration::from_millis(1)),
+        connect_timeout: args.delivery.connect_timeout.max(Duration::from_millis(1)),
         tls,
         sasl,
         options: k.options.clone(),
@@ -190,10 +191,10 @@ pub(super) fn run(args: &SendArgs, brokers: &str) -> anyhow::Result<ExitCode> {
     let queue = open_queue(args)?;
     let config = KafkaConfig {
         settings,
-        backpressure: args.backpressure,
+        backpressure: args.delivery.backpressure,
         queue,
-        queue_full_block: args.queue_full == QueueFull::Block,
-        write_timeout: args.write_timeout.max(Duration::from_millis(1)),
+        queue_full_block: args.delivery.queue_full == QueueFull::Block,
+        write_timeout: args.delivery.write_timeout.max(Duration::from_millis(1)),
         notice: Box::new(|m| eprintln!("syslogkit send: {m}")),
     };
     let stats_line = args
@@ -203,7 +204,9 @@ pub(super) fn run(args: &SendArgs, brokers: &str) -> anyhow::Result<ExitCode> {
     let mut sender = KafkaSender::start(config)?;
     if let Some(line) = &stats_line {
         let line = line.clone();
-        sender.set_ticker(Box::new(move |summary| line.borrow_mut().tick(summary)));
+        sender.set_ticker(Box::new(move |summary| {
+            tick(&mut line.borrow_mut(), summary)
+        }));
     }
     let one_shot = !args.message.is_empty();
     let (stats, failed) = feed(args, &builder, &mut sender, stats_line.as_deref())?;
@@ -221,7 +224,7 @@ pub(super) fn run(args: &SendArgs, brokers: &str) -> anyhow::Result<ExitCode> {
         0
     };
     if !one_shot || undelivered > 0 || stats.errors > 0 {
-        print_summary(&stats, &summary, args.queue_dir.as_deref(), status);
+        print_summary(args, &stats, &summary, status);
     }
     Ok(ExitCode::from(status))
 }
@@ -233,12 +236,14 @@ fn refuse_syslog_flags(args: &SendArgs) -> anyhow::Result<()> {
         (!args.to.is_empty(), "--to"),
         (args.tcp, "-T/--tcp"),
         (args.udp, "-d/--udp"),
-        (args.framing.is_some(), "--framing"),
-        (args.octet_count, "--octet-count"),
-        (args.throttle > 0, "--throttle"),
-        (args.max_connections > 0, "--max-connections"),
-        (args.exclude_self, "--exclude-self"),
+        (args.msg.framing.is_some(), "--framing"),
+        (args.msg.octet_count, "--octet-count"),
+        (args.delivery.throttle > 0, "--throttle"),
+        (args.delivery.max_connections > 0, "--max-connections"),
+        (args.delivery.exclude_self, "--exclude-self"),
         (args.dry_run, "--dry-run"),
+        (args.no_act, "--no-act"),
+        (args.socket.is_some(), "-u/--socket"),
     ];
     if let Some((_, flag)) = given.iter().find(|(on, _)| *on) {
         bail!(
@@ -277,15 +282,15 @@ fn kafka_tls(args: &SendArgs) -> anyhow::Result<KafkaTls> {
 }
 
 fn open_queue(args: &SendArgs) -> anyhow::Result<Option<DiskQueue>> {
-    match (args.backpressure, &args.queue_dir) {
+    match (args.delivery.backpressure, &args.delivery.queue_dir) {
         (Backpressure::Queue, Some(dir)) => {
             let dir = PathBuf::from(tls_client::expand_vars(dir).map_err(|e| anyhow!(e))?);
             let queue = DiskQueue::open(QueueConfig {
                 dir: dir.clone(),
-                max_file_size: args.queue_max_file_size.max(1),
-                max_size: args.queue_max_size,
-                compression: args.queue_compression,
-                clear: args.queue_clear,
+                max_file_size: args.delivery.queue_max_file_size.max(1),
+                max_size: args.delivery.queue_max_size,
+                compression: args.delivery.queue_compression,
+                clear: args.delivery.queue_clear,
                 framing: QUEUE_FRAMING.to_string(),
             })
             .with_context(|| format!("opening the disk queue in {}", dir.display()))?;

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 use syslogkit::egress::MessageEncoder;
-use syslogkit::send::options::Target;
+use syslogkit::send::options::{Target, TargetTls};
 use syslogkit::send::relay::{RelayStats, Sink};
 use syslogkit::send::relp::{DEFAULT_WINDOW, RelpConfig, RelpSender, RelpSummary};
 use syslogkit::send::tls as tls_client;
 use syslogkit::transport::Protocol;
 
-use super::{EXIT_LEFT_IN_QUEUE, SendArgs, feed, sender_config};
+use super::{EXIT_LEFT_IN_QUEUE, SendArgs, feed};
 
 pub(super) fn run(
     args: &SendArgs,
@@ -24,18 +24,24 @@ pub(super) fn run(
             "--protocol {protocol} sends to one receiver: give a single --to HOST:PORT (RELP keeps one session and its window of unacknowledged messages)"
         );
     };
-    if args.throttle > 0 {
+    if args.delivery.throttle > 0 {
         bail!("--throttle is not supported with --protocol {protocol} yet: drop it");
     }
     // The same checks and disk queue as over TCP.
-    let config = sender_config(args, protocol, targets.clone())?;
+    let config = args
+        .delivery
+        .sender_config(&args.tls, &args.msg, protocol, targets.clone())?;
     let tls = match config.tls {
-        Some(tls) => {
-            let name = config.tls_servername.as_deref().unwrap_or(&target.host);
+        Some(tls) if target.tls == TargetTls::Inherit => {
+            let name = target
+                .servername
+                .as_deref()
+                .or(config.tls_servername.as_deref())
+                .unwrap_or(&target.host);
             let name = tls_client::server_name(name).map_err(|e| anyhow!(e))?;
             Some((tls.config, name))
         }
-        None => None,
+        _ => None,
     };
     let mut sender = RelpSender::start(RelpConfig {
         host: target.host.clone(),
@@ -55,7 +61,7 @@ pub(super) fn run(
     let summary = sender.finish();
     let undelivered = summary.dropped + summary.undelivered;
     if !one_shot || undelivered > 0 || stats.errors > 0 {
-        print_summary(&stats, &summary, args.queue_dir.as_deref());
+        print_summary(&stats, &summary, args.delivery.queue_dir.as_deref());
     }
     Ok(if failed || undelivered > 0 || stats.errors > 0 {
         ExitCode::FAILURE
