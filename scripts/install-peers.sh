@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests and benchmarks talk to, on Debian 12:
 #   rsyslog (+ gnutls driver, imrelp/omrelp), util-linux logger, openssl, netcat, socat, hyperfine, haproxy,
-#   iptables and nftables (rule validation in a network namespace),
+#   iptables and nftables (rule validation in a network namespace), zstd and pzstd (compressed
+#   `parse` input), groff (the man pages rendered as `man` shows them),
 #   and syslog-ng 3.38 with loggen. syslog-ng-core conflicts with rsyslog in apt, so it is
 #   unpacked from its .deb (apt-get download + dpkg -x) into $SYSLOGKIT_PEERS (default
 #   /opt/syslogkit-peers) with wrappers /usr/local/bin/syslog-ng and /usr/local/bin/loggen;
@@ -17,7 +18,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 packages=(rsyslog rsyslog-gnutls rsyslog-relp bsdutils openssl netcat-openbsd socat hyperfine iptables nftables haproxy curl
-          util-linux procps time bc libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3)
+          util-linux procps time bc libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0 libssl3
+          zstd groff-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -73,6 +75,8 @@ syslog-ng --version >/dev/null
 loggen --help >/dev/null 2>&1 || true
 openssl version >/dev/null
 /usr/sbin/haproxy -v >/dev/null
+zstd --version >/dev/null
+groff --version >/dev/null
 tansu --help >/dev/null
 python3 -c 'import kafka'
 echo "peers installed: rsyslog $(rsyslogd -v | head -1 | awk '{print $2}'), syslog-ng $ver, $(logger --version)"

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanDuration, HumanFloatCount, ProgressBar, ProgressStyle};
 use syslogkit::egress::{FormatOptions, Formatter};
 use syslogkit::framing::FramingName;
 use syslogkit::loadgen::verify::{Expected, Verifier};
@@ -44,24 +44,37 @@ use super::tls_args::TlsClientArgs;
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 #[command(after_long_help = "EXAMPLES:
-    100000 messages over 4 TCP connections, then check what syslogkit listen wrote:
+    100000 messages over 4 TCP connections, then check what syslogkit listen
+    wrote:
         syslogkit listen --tcp 127.0.0.1:5514 -o events.jsonl &
-        syslogkit bench --to 127.0.0.1:5514 --connections 4 --count 100000 --json > sent.json
+        syslogkit bench --to 127.0.0.1:5514 --connections 4 --count 100000 \\
+            --json > sent.json
         syslogkit bench verify --sent sent.json events.jsonl
 
     UDP at 2000 messages/s for 10 s, RFC 5424, 500-byte messages:
-        syslogkit bench --to 127.0.0.1:514 --protocol udp --rate 2000 --duration 10s --format rfc5424 --size 500
+        syslogkit bench --to 127.0.0.1:514 --protocol udp --rate 2000 \\
+            --duration 10s --format rfc5424 --size 500
 
     Replay real lines, octet-counted, reconnecting every 1000 messages:
-        syslogkit bench --to 127.0.0.1:6514 --template sample.log --framing octet-counting --reconnect-every 1000
+        syslogkit bench --to 127.0.0.1:6514 --template sample.log \\
+            --framing octet-counting --reconnect-every 1000
 
-    Over TLS, the receiver's certificate checked against a CA, with 100 idle sessions besides:
-        syslogkit bench --to logs.example.net:6514 --protocol tls --tls-ca ca.pem --count 100000 --idle-connections 100
+    Over TLS, the receiver's certificate checked against a CA, with 100 idle
+    sessions besides:
+        syslogkit bench --to logs.example.net:6514 --protocol tls \\
+            --tls-ca ca.pem --count 100000 --idle-connections 100
 
-    Over RELP: 'acknowledged' is what the receiver confirmed, verify compares it with its file:
+    Over RELP: 'acknowledged' is what the receiver confirmed, verify compares
+    it with its file:
         syslogkit listen --relp 127.0.0.1:2514 -o events.jsonl &
-        syslogkit bench --to 127.0.0.1:2514 --protocol relp --count 100000 --json > sent.json
-        syslogkit bench verify --sent sent.json events.jsonl")]
+        syslogkit bench --to 127.0.0.1:2514 --protocol relp --count 100000 \\
+            --json > sent.json
+        syslogkit bench verify --sent sent.json events.jsonl
+
+    Two senders at once, both checked against one receiver's file:
+        syslogkit bench --to 127.0.0.1:5514 --count 50000 --json > a.json &
+        syslogkit bench --to 127.0.0.1:5514 --count 50000 --json > b.json
+        wait; syslogkit bench verify --sent a.json --sent b.json events.jsonl")]
 pub struct BenchArgs {
     #[command(subcommand)]
     command: Option<BenchCommand>,
@@ -165,14 +178,23 @@ enum BenchCommand {
 /// events, '-' for stdin. Reports received, missing (with the first missing ranges),
 /// duplicated, out of order within a connection, and the latency from the marker's send time
 /// to event.created (JSON events) or to the receive time at the start of raw lines
-/// (--receive-time-first). Lines without a marker are counted. Messages lost after
-/// the last one that arrived show only with --sent. Exit status 1 when anything is missing or
-/// no marker was found.
+/// (--receive-time-first). Lines without a marker are counted. Messages lost after the last
+/// one that arrived show only with --sent (one per sender; totals count across them). Exit
+/// status 1 when anything is missing or no marker was found.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
-    syslogkit bench verify --sent sent.json events.jsonl
-    syslogkit bench verify --run 1a2b3c4d --json /var/log/bench.log | jq .missing
-    syslogkit bench verify --receive-time-first /var/log/bench-received.log")]
+    Check syslogkit listen's events against what bench says it sent:
+        syslogkit bench verify --sent sent.json events.jsonl
+
+    Several senders (one bench each) into one receiver:
+        syslogkit bench verify --sent a.json --sent b.json events.jsonl
+
+    Only one run, as JSON:
+        syslogkit bench verify --run 1a2b3c4d --json /var/log/bench.log \\
+            | jq .missing
+
+    Latencies from a file whose lines start with rsyslog's receive time:
+        syslogkit bench verify --receive-time-first /var/log/bench-received.log")]
 struct VerifyArgs {
     /// Receiver output files ('-': stdin).
     #[arg(value_name = "FILE", required = true)]
@@ -182,9 +204,10 @@ struct VerifyArgs {
     #[arg(long, value_name = "RUN", value_parser = marker::parse_run)]
     run: Option<u32>,
 
-    /// The 'bench --json' report of the run, so messages lost at the end count as missing.
+    /// The 'bench --json' report of the run, so messages lost at the end count as missing;
+    /// once per sender when several bench runs sent to one receiver (each has its own run).
     #[arg(long, value_name = "REPORT")]
-    sent: Option<PathBuf>,
+    sent: Vec<PathBuf>,
 
     /// Print the result as one JSON object.
     #[arg(long)]
@@ -261,14 +284,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         reconnect_timeout: args.reconnect_timeout,
         run: loadgen::new_run_id(),
     };
-    let bar = progress_bar(stop);
+    let progress = Progress::new(stop);
     let report = loadgen::run(config, |sent| {
-        if let Some(bar) = &bar {
-            bar.set_position(sent);
+        if let Some(progress) = &progress {
+            progress.update(sent);
         }
     });
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
+    if let Some(progress) = &progress {
+        progress.bar.finish_and_clear();
     }
     let report = report?;
     print_report(args.json, || report.to_json(), || report.to_text())?;
@@ -292,25 +315,54 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-fn progress_bar(stop: Stop) -> Option<ProgressBar> {
-    if !io::stderr().is_terminal() {
-        return None;
+/// The progress line on a terminal's stderr: what was sent against the target (`--count`
+/// messages or `--duration`), the rate, and the time left (ETA).
+struct Progress {
+    bar: ProgressBar,
+    stop: Stop,
+}
+
+impl Progress {
+    /// None when stderr is not a terminal: a log file gets the report only.
+    fn new(stop: Stop) -> Option<Progress> {
+        if !io::stderr().is_terminal() {
+            return None;
+        }
+        let (bar, template) = match stop {
+            Stop::Count(n) => (
+                ProgressBar::new(n),
+                "{bar:30} {pos}/{len} messages, {per_sec:0}, {elapsed} elapsed, ETA {eta}"
+                    .to_string(),
+            ),
+            // The bar runs over the time, in milliseconds; the messages go in the message.
+            Stop::Duration(d) => (
+                ProgressBar::new(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                format!(
+                    "{{bar:30}} {{msg}}, {{elapsed}} of {:#}, ETA {{eta}}",
+                    HumanDuration(d)
+                ),
+            ),
+        };
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Some(Progress { bar, stop })
     }
-    let (bar, template) = match stop {
-        Stop::Count(n) => (
-            ProgressBar::new(n),
-            "{bar:40} {pos}/{len} messages, {per_sec}, {elapsed}",
-        ),
-        Stop::Duration(_) => (
-            ProgressBar::no_length(),
-            "{spinner} {pos} messages, {per_sec}, {elapsed}",
-        ),
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
+
+    fn update(&self, sent: u64) {
+        match self.stop {
+            Stop::Count(_) => self.bar.set_position(sent),
+            Stop::Duration(_) => {
+                let elapsed = self.bar.elapsed();
+                let rate = sent as f64 / elapsed.as_secs_f64().max(1e-3);
+                self.bar
+                    .set_position(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+                self.bar
+                    .set_message(format!("{sent} messages, {:.0}/s", HumanFloatCount(rate)));
+            }
+        }
     }
-    Some(bar)
 }
 
 fn read_template(path: &PathBuf) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -331,17 +383,16 @@ fn read_template(path: &PathBuf) -> anyhow::Result<Vec<Vec<u8>>> {
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let expected = match &args.sent {
-        Some(path) => {
-            let text = fs::read_to_string(path)
-                .with_context(|| format!("reading --sent {}", path.display()))?;
-            Some(
-                Expected::from_report(&text)
-                    .map_err(|e| anyhow::anyhow!("--sent {}: {e}", path.display()))?,
-            )
-        }
-        None => None,
-    };
+    // One report per sender: their runs and connections add up.
+    let mut expected: Option<Expected> = None;
+    for path in &args.sent {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading --sent {}", path.display()))?;
+        expected
+            .get_or_insert_with(Expected::new)
+            .add_report(&text)
+            .map_err(|e| anyhow::anyhow!("--sent {}: {e}", path.display()))?;
+    }
     let mut verifier = Verifier::new(args.run);
     if args.receive_time_first {
         verifier = verifier.receive_time_first();

@@ -42,19 +42,25 @@ use syslogkit::ingest::InputFormat;
 ))]
 #[command(after_long_help = "EXAMPLES:
     Parse a log, then send it on as RFC 5424 with octet counting:
-        syslogkit parse app.log | syslogkit frame --format rfc5424 --framing octet-counting | nc -N 192.0.2.10 6514
+        syslogkit parse app.log \\
+            | syslogkit frame --format rfc5424 --framing octet-counting \\
+            | nc -N 192.0.2.10 6514
 
     Text lines as syslog messages from one program, LF-framed (like logger -T):
-        printf 'backup done\\n' | syslogkit frame --appname backup --facility local0 --severity info
+        printf 'backup done\\n' | syslogkit frame --appname backup \\
+            --facility local0 --severity info
 
     NUL-delimited (Graylog's GELF-style TCP input):
         syslogkit frame --framing delimiter --delimiter '\\0' < events.jsonl
 
-    Decode a capture written by 'nc -l 5514 > capture.bin' (octet counted or LF, detected per message):
-        syslogkit frame --decode capture.bin | jq -c '{h: .log.syslog.hostname, m: .message}'
+    Decode a capture written by 'nc -l 5514 > capture.bin' (octet counted or
+    LF, detected per message):
+        syslogkit frame --decode capture.bin \\
+            | jq -c '{h: .log.syslog.hostname, m: .message}'
 
     Round trip through both directions:
-        syslogkit parse app.log | syslogkit frame --format rfc5424 | syslogkit frame --decode")]
+        syslogkit parse app.log | syslogkit frame --format rfc5424 \\
+            | syslogkit frame --decode")]
 pub struct FrameArgs {
     /// Input files, read in order; '-' or none reads stdin.
     #[arg(value_name = "FILE")]

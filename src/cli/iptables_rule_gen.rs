@@ -35,28 +35,32 @@ use syslogkit::iptables::rulegen::{
 /// warnings go to stderr.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
-    The Elastic integration's recipe: log (5/min) and drop what reaches the end of INPUT,
-    accepting established connections and SSH just before, forward over TCP, all files and a
-    README in ./fw (apply as root with: sh fw/iptables-hook.sh):
+    The Elastic integration's recipe: log (5/min) and drop what reaches the end
+    of INPUT, accepting established connections and SSH just before, forward
+    over TCP, all files and a README in ./fw (apply as root with: sh
+    fw/iptables-hook.sh):
         syslogkit iptables-rule-gen --accept-established --accept-port 22 \\
             --forward-to 192.0.2.10:9001 --output-dir fw
 
     Log and reject telnet arriving on eth0, IPv4 and IPv6, as a shell script:
         syslogkit iptables-rule-gen --backend both --chain LOG_TELNET \\
-            --prefix 'telnet-rejected: ' --protocol tcp --dport 23 --in-interface eth0 \\
-            --action reject --form script
+            --prefix 'telnet-rejected: ' --protocol tcp --dport 23 \\
+            --in-interface eth0 --action reject --form script
 
-    Native nftables: a LOG chain in your table inet filter, jumped to from the end of its
-    input chain, forwarded over UDP with rsyslog's short selector form:
+    Native nftables: a LOG chain in your table inet filter, jumped to from the
+    end of its input chain, forwarded over UDP with rsyslog's short selector
+    form:
         syslogkit iptables-rule-gen --backend nftables --accept-established \\
-            --accept-port 22 --accept-loopback --forward-to logs.example.com:514 \\
-            --forward-protocol udp --rsyslog-form selector
+            --accept-port 22 --accept-loopback \\
+            --forward-to logs.example.com:514 --forward-protocol udp \\
+            --rsyslog-form selector
 
     What removes the first example's rules again (sh fw-undo/iptables-undo.sh):
-        syslogkit iptables-rule-gen --accept-established --accept-port 22 --undo \\
-            --output-dir fw-undo
+        syslogkit iptables-rule-gen --accept-established --accept-port 22 \\
+            --undo --output-dir fw-undo
 
-    Check a restore file without touching this machine's firewall (a throwaway namespace):
+    Check a restore file without touching this machine's firewall (a
+    throwaway namespace):
         syslogkit iptables-rule-gen --accept-established --output-dir fw
         unshare -rn iptables-restore --test --noflush fw/iptables.rules")]
 pub struct IptablesRuleGenArgs {

@@ -43,19 +43,24 @@ use syslogkit::syslog::timestamp::Zone;
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     Receive on the default loopback port and watch the events:
-        syslogkit listen | jq -c '{from: .source.ip, app: .log.syslog.appname, msg: .message}'
+        syslogkit listen | jq -c \\
+            '{from: .source.ip, app: .log.syslog.appname, msg: .message}'
 
     Test it from another shell:
         logger -n 127.0.0.1 -P 5514 -T 'hello over TCP'
         echo '<13>hello over UDP' | nc -u -w1 127.0.0.1 5514
 
-    A central receiver on all interfaces, events to a file, counters every 10 s:
-        syslogkit listen --tcp 0.0.0.0:514 --udp 0.0.0.0:514 --output /var/log/events.jsonl --stats 10s
+    A central receiver on all interfaces, events to a file, counters every
+    10 s:
+        syslogkit listen --tcp 0.0.0.0:514 --udp 0.0.0.0:514 \\
+            --output /var/log/events.jsonl --stats 10s
 
     Mutual TLS on 6514, only clients with a certificate from our CA:
-        syslogkit listen --tls 0.0.0.0:6514 --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
+        syslogkit listen --tls 0.0.0.0:6514 --tls-cert server.pem \\
+            --tls-key server.key --tls-client-ca ca.pem
 
-    RELP from rsyslog (omrelp), every message acknowledged once it is in the file:
+    RELP from rsyslog (omrelp), every message acknowledged once it is in the
+    file:
         syslogkit listen --relp 127.0.0.1:2514 --output events.jsonl
     with, in rsyslog.conf:
         module(load=\"omrelp\")
@@ -66,10 +71,13 @@ use syslogkit::syslog::timestamp::Zone;
 
     Metrics for Prometheus and a health check for the balancer:
         syslogkit listen --tcp 0.0.0.0:5514 --metrics 127.0.0.1:9514
-        curl -s http://127.0.0.1:9514/metrics | grep syslogkit_messages_received_total
+        curl -s http://127.0.0.1:9514/metrics \\
+            | grep syslogkit_messages_received_total
 
-    Behind haproxy (send-proxy-v2) on 10.0.0.5, the real clients' addresses in source.ip:
-        syslogkit listen --tcp 0.0.0.0:5514 --proxy-protocol v2 --proxy-protocol-from 10.0.0.5")]
+    Behind haproxy (send-proxy-v2) on 10.0.0.5, the real clients' addresses in
+    source.ip:
+        syslogkit listen --tcp 0.0.0.0:5514 --proxy-protocol v2 \\
+            --proxy-protocol-from 10.0.0.5")]
 pub struct ListenArgs {
     /// Listen for TCP on ADDR:PORT ([::1]:5514 for IPv6); repeatable.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_addr)]

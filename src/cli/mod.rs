@@ -28,9 +28,17 @@ use clap::{Parser, Subcommand};
     max_term_width = 100
 )]
 #[command(after_long_help = "EXAMPLES:
-    tail -F /var/log/syslog | syslogkit parse | jq -c '{host: .log.syslog.hostname, msg: .message}'
-    zcat kern.log.gz | syslogkit parse --format iptables --timezone Europe/Berlin
-    syslogkit parse app.log | syslogkit frame --format rfc5424 --framing octet-counting | nc -N 192.0.2.10 6514")]
+    Follow the system log as JSON events:
+        tail -F /var/log/syslog | syslogkit parse \\
+            | jq -c '{host: .log.syslog.hostname, msg: .message}'
+
+    Firewall LOG lines from a rotated kernel log:
+        syslogkit parse --format iptables --timezone UTC kern.log.2.gz
+
+    Parse a log and send it on as RFC 5424 with octet counting:
+        syslogkit parse app.log \\
+            | syslogkit frame --format rfc5424 --framing octet-counting \\
+            | nc -N 192.0.2.10 6514")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

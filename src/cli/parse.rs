@@ -18,20 +18,26 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
 
 /// Parse syslog lines into ECS JSON events, one event per input line.
 ///
-/// Reads the FILEs in order (none or '-': stdin; gzip input, found by its first bytes, is read
-/// decompressed) and writes one JSON object per input line to stdout, in input order. A line
+/// Reads the FILEs in order (none or '-': stdin; gzip and zstd input, found by its first bytes,
+/// is read decompressed) and writes one JSON object per input line to stdout, in input order. A line
 /// that does not parse still gives an event, carrying error.message and event.original with the
 /// raw line, so output lines pair with input lines.
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     Follow the system log and show host, program and text:
-        tail -F /var/log/syslog | syslogkit parse | jq -c '{h: .log.syslog.hostname, a: .log.syslog.appname, m: .message}'
+        tail -F /var/log/syslog | syslogkit parse | jq -c \\
+            '{h: .log.syslog.hostname, a: .log.syslog.appname, m: .message}'
 
     Parse last year's rotated (gzip) log written in Berlin time:
-        syslogkit parse --year 2025 --timezone Europe/Berlin /var/log/syslog.2.gz
+        syslogkit parse --year 2025 --timezone Europe/Berlin \\
+            /var/log/syslog.2.gz
+
+    A zstd archive (gzip and zstd are told by their first bytes, not the name):
+        syslogkit parse archive/syslog-2025-11.zst > events.jsonl
 
     Firewall drops from the kernel log, as source address and destination port:
-        zcat /var/log/kern.log.*.gz | syslogkit parse --format iptables | jq -c '{src: .source.ip, dport: .destination.port, action: .event.action}'
+        syslogkit parse --format iptables /var/log/kern.log.*.gz | jq -c \\
+            '{src: .source.ip, dport: .destination.port, act: .event.action}'
 
     Same from the running kernel (dmesg -T stamps are read in --timezone):
         dmesg -T | syslogkit parse --format iptables
@@ -40,9 +46,11 @@ use syslogkit::syslog::timestamp::{TimeContext, Zone};
         syslogkit parse --format rfc5424 --strict app.log > events.jsonl
 
     Count what would not parse:
-        syslogkit parse --stats big.log | jq -r 'select(.error) | .error.message' | sort | uniq -c")]
+        syslogkit parse --stats big.log \\
+            | jq -r 'select(.error) | .error.message' | sort | uniq -c")]
 pub struct ParseArgs {
-    /// Input files, read in order; '-' or none reads stdin. gzip files are read decompressed.
+    /// Input files, read in order; '-' or none reads stdin. gzip and zstd files are read
+    /// decompressed.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -204,7 +212,7 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         };
-        // A gzip file (found by its magic bytes) is read decompressed.
+        // A gzip or zstd file (found by its magic bytes) is read decompressed.
         let result = match compressed::decompressed(input) {
             Ok((input, _)) => {
                 stream::parse_parallel(input, &parser, max_message_size, jobs, &mut out)

@@ -16,6 +16,8 @@ use crate::listener::{Listen, WAIT, signal};
 use crate::peers;
 use crate::util::syslogkit;
 
+mod usage;
+
 /// A marker line as rsyslog's file output writes it.
 fn line(seq: u64, conn: u32, run: &str) -> String {
     format!(

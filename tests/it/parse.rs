@@ -253,6 +253,150 @@ fn issue_15_gzip_input_is_read_decompressed_whatever_its_name() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.gz"));
 }
 
+/// Runs the real `zstd` tool (`zstd`/`pzstd` from Debian's zstd package, installed by
+/// scripts/install-peers.sh) with `args`, `input` on stdin; its stdout.
+fn zstd_tool(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program} (Debian package zstd, scripts/install-peers.sh): {e}")
+        });
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{program} {args:?} failed");
+    out.stdout
+}
+
+#[test]
+fn issue_15_zstd_input_is_read_decompressed_whatever_its_name() {
+    // See: #15. A .zst file gave one garbage event per "line" of compressed bytes, and exit 0.
+    // Compressed by the zstd tool itself: one frame under a name that does not say zstd, two
+    // frames back to back (`cat a.zst b.zst`), pzstd's output (skippable frames between its
+    // frames), and stdin.
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("syslog.3");
+    fs::write(
+        &one,
+        zstd_tool(
+            "zstd",
+            &["-q", "-c"],
+            b"<13>Nov 22 10:01:02 h a: first\n<13>Nov 22 10:01:03 h a: second\n",
+        ),
+    )
+    .unwrap();
+    let two = dir.path().join("two-frames.zst");
+    let mut both = zstd_tool("zstd", &["-q", "-c"], b"<13>Nov 22 10:01:04 h a: third\n");
+    both.extend(zstd_tool(
+        "zstd",
+        &["-q", "-c", "-19"],
+        b"<13>Nov 22 10:01:05 h a: fourth\n",
+    ));
+    fs::write(&two, both).unwrap();
+    let parallel = dir.path().join("pzstd.zst");
+    fs::write(
+        &parallel,
+        zstd_tool("pzstd", &["-q", "-c"], b"<13>Nov 22 10:01:06 h a: fifth\n"),
+    )
+    .unwrap();
+    let out = syslogkit()
+        .args(["parse", "--strict"])
+        .arg(&one)
+        .arg(&two)
+        .arg(&parallel)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let messages: Vec<Value> = json_lines(&out.stdout)
+        .into_iter()
+        .map(|e| e["message"].clone())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            json!("first"),
+            json!("second"),
+            json!("third"),
+            json!("fourth"),
+            json!("fifth")
+        ]
+    );
+    let out = syslogkit()
+        .args(["parse", "-"])
+        .write_stdin(zstd_tool(
+            "zstd",
+            &["-q", "-c"],
+            b"<13>Nov 22 10:01:02 h a: piped\n",
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_lines(&out.stdout)[0]["message"], "piped");
+}
+
+#[test]
+fn issue_15_a_truncated_compressed_file_gives_the_events_before_the_cut_then_fails() {
+    // See: #15. 50,000 numbered lines compressed by the real tools, cut at three quarters:
+    // every event written is a whole line from the start of the input, in order, there are
+    // some, not all of them, stderr names the file and says it is truncated, exit status 1.
+    let text: String = (1..=50_000)
+        .map(|i| format!("<13>Nov 22 10:01:02 h a: line {i} {}\n", i * 7919 % 10007))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, compressed) in [
+        ("cut.gz", {
+            let mut gz = Command::new("gzip")
+                .arg("-c")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = gz.stdin.take().unwrap();
+            let input = text.clone().into_bytes();
+            let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+            let out = gz.wait_with_output().unwrap();
+            writer.join().unwrap();
+            out.stdout
+        }),
+        ("cut.zst", zstd_tool("zstd", &["-q", "-c"], text.as_bytes())),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, &compressed[..compressed.len() * 3 / 4]).unwrap();
+        for jobs in ["1", "2"] {
+            let out = syslogkit()
+                .args(["parse", "--jobs", jobs])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+            assert!(
+                stderr.contains(name) && stderr.contains("truncated"),
+                "{name}: {stderr}"
+            );
+            let events = json_lines(&out.stdout);
+            assert!(
+                (1000..50_000).contains(&events.len()),
+                "{name} --jobs {jobs}: {} events",
+                events.len()
+            );
+            for (i, event) in events.iter().enumerate() {
+                let want = format!("line {} {}", i + 1, (i + 1) * 7919 % 10007);
+                assert_eq!(event["message"], want.as_str(), "{name} --jobs {jobs}");
+            }
+        }
+    }
+}
+
 #[test]
 fn line_longer_than_the_maximum_keeps_its_head_and_the_stream_goes_on() {
     let long = "x".repeat(5000);

@@ -7,61 +7,30 @@
 //! missing ranges), duplicated and out of order. Lines without a marker are counted, not errors.
 //!
 //! A receiver's output cannot show messages lost after the last one that arrived. Given what
-//! the sender sent ([`Expected`], from `bench --json`), the tail and whole lost connections are
-//! counted too; without it, a connection is taken to have sent up to the highest sequence seen.
+//! the senders sent ([`Expected`], from their `bench --json` reports), the tail and whole lost
+//! connections are counted too; without it, a connection is taken to have sent up to the
+//! highest sequence seen.
+//!
+//! - [`expected`]: the senders' reports; [`histogram`]: latency percentiles; [`report`]: the
+//!   result, as JSON and as text.
+
+mod expected;
+mod histogram;
+mod report;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::marker::{self, Marker, run_hex};
+use super::marker::{self, Marker};
+
+pub use self::expected::Expected;
+pub use self::histogram::Histogram;
+pub use self::report::{ConnReport, RunReport, VerifyReport};
 
 /// How many missing ranges a connection reports.
 pub const MAX_MISSING_RANGES: usize = 5;
-
-/// What the sender says it sent: the last sequence number per run and connection.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Expected {
-    last_seq: BTreeMap<(u32, u32), u64>,
-}
-
-impl Expected {
-    pub fn new() -> Expected {
-        Expected::default()
-    }
-
-    pub fn insert(&mut self, run: u32, conn: u32, last_seq: u64) {
-        self.last_seq.insert((run, conn), last_seq);
-    }
-
-    /// Reads a `syslogkit bench --json` report (`run`, `connections[].conn`,
-    /// `connections[].last_seq`).
-    pub fn from_report(text: &str) -> Result<Expected, String> {
-        let report: Value = serde_json::from_str(text.trim())
-            .map_err(|e| format!("not a 'syslogkit bench --json' report: {e}"))?;
-        let run = report["run"]
-            .as_str()
-            .ok_or("no \"run\" field: pass the output of 'syslogkit bench --json'")?;
-        let run = marker::parse_run(run)?;
-        let conns = report["connections"]
-            .as_array()
-            .ok_or("no \"connections\" array: pass the output of 'syslogkit bench --json'")?;
-        let mut expected = Expected::new();
-        for c in conns {
-            let (Some(conn), Some(last)) = (c["conn"].as_u64(), c["last_seq"].as_u64()) else {
-                return Err(format!("connection without conn and last_seq: {c}"));
-            };
-            let conn = u32::try_from(conn).map_err(|_| format!("conn {conn} is too large"))?;
-            expected.insert(run, conn, last);
-        }
-        Ok(expected)
-    }
-
-    fn runs(&self) -> impl Iterator<Item = u32> + '_ {
-        self.last_seq.keys().map(|&(run, _)| run)
-    }
-}
 
 /// Sequence numbers seen on one connection.
 #[derive(Debug, Default)]
@@ -126,80 +95,6 @@ impl ConnState {
             }
         }
         (count, ranges)
-    }
-}
-
-/// Latencies in microseconds, in buckets of at most 1/64 (1.6 %) relative width, so any count
-/// of messages takes the same 30 KB.
-#[derive(Clone, Debug)]
-pub struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    max: u64,
-}
-
-const LINEAR: u64 = 128;
-const SUB: u64 = 64;
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Histogram {
-            buckets: vec![0; (LINEAR + (64 - 7) * SUB) as usize],
-            count: 0,
-            max: 0,
-        }
-    }
-}
-
-impl Histogram {
-    pub fn record(&mut self, us: u64) {
-        self.buckets[Self::index(us)] += 1;
-        self.count += 1;
-        self.max = self.max.max(us);
-    }
-
-    fn index(v: u64) -> usize {
-        if v < LINEAR {
-            return v as usize;
-        }
-        let e = 63 - u64::from(v.leading_zeros()); // ≥ 7
-        let sub = (v >> (e - 6)) & (SUB - 1);
-        (LINEAR + (e - 7) * SUB + sub) as usize
-    }
-
-    /// The lowest value of a bucket.
-    fn low(index: usize) -> u64 {
-        let i = index as u64;
-        if i < LINEAR {
-            return i;
-        }
-        let e = (i - LINEAR) / SUB + 7;
-        let sub = (i - LINEAR) % SUB;
-        (SUB + sub) << (e - 6)
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The value at quantile `q` (0 to 1), within 1.6 % below the true one; the maximum is exact.
-    pub fn quantile(&self, q: f64) -> u64 {
-        if self.count == 0 {
-            return 0;
-        }
-        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0;
-        for (i, &n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Self::low(i).min(self.max);
-            }
-        }
-        self.max
-    }
-
-    pub fn max(&self) -> u64 {
-        self.max
     }
 }
 
@@ -289,7 +184,7 @@ impl Verifier {
                     self.runs.entry(run).or_default();
                 }
             }
-            for &(run, conn) in expected.last_seq.keys() {
+            for (run, conn) in expected.conns() {
                 if let Some(r) = self.runs.get_mut(&run) {
                     r.conns.entry(conn).or_default();
                 }
@@ -303,7 +198,7 @@ impl Verifier {
                     .conns
                     .into_iter()
                     .map(|(conn, c)| {
-                        let sent = expected.and_then(|e| e.last_seq.get(&(run, conn)).copied());
+                        let sent = expected.and_then(|e| e.last_seq(run, conn));
                         let last = sent.unwrap_or(c.highest).max(c.highest);
                         let (missing, missing_ranges) = c.missing(last);
                         ConnReport {
@@ -361,202 +256,6 @@ fn json_marker(line: &[u8]) -> (Option<Marker>, Option<u64>) {
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .and_then(|t| u64::try_from(t.timestamp_micros()).ok());
     (found, created)
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnReport {
-    pub conn: u32,
-    /// The last sequence number the sender sent, when known.
-    pub sent: Option<u64>,
-    pub received: u64,
-    pub highest_seq: u64,
-    pub missing: u64,
-    /// The first [`MAX_MISSING_RANGES`] ranges of missing sequence numbers, inclusive.
-    pub missing_ranges: Vec<(u64, u64)>,
-    pub duplicated: u64,
-    pub out_of_order: u64,
-}
-
-#[derive(Clone, Debug)]
-pub struct RunReport {
-    pub run: u32,
-    pub received: u64,
-    pub missing: u64,
-    pub duplicated: u64,
-    pub out_of_order: u64,
-    /// Receive time minus send time, when the output carries receive times.
-    pub latency: Option<Histogram>,
-    pub connections: Vec<ConnReport>,
-}
-
-#[derive(Clone, Debug)]
-pub struct VerifyReport {
-    pub lines: u64,
-    pub without_marker: u64,
-    /// Markers of runs other than `--run`.
-    pub other_runs: u64,
-    /// Whether the sender's counts were known, so that a lost tail counts as missing.
-    pub tail_checked: bool,
-    pub runs: Vec<RunReport>,
-}
-
-impl VerifyReport {
-    pub fn received(&self) -> u64 {
-        self.runs.iter().map(|r| r.received).sum()
-    }
-
-    pub fn missing(&self) -> u64 {
-        self.runs.iter().map(|r| r.missing).sum()
-    }
-
-    pub fn duplicated(&self) -> u64 {
-        self.runs.iter().map(|r| r.duplicated).sum()
-    }
-
-    pub fn out_of_order(&self) -> u64 {
-        self.runs.iter().map(|r| r.out_of_order).sum()
-    }
-
-    /// Nothing missing and at least one message found: a file without markers proves nothing.
-    pub fn is_complete(&self) -> bool {
-        self.missing() == 0 && self.received() > 0
-    }
-
-    pub fn to_json(&self) -> Value {
-        let runs: Vec<Value> = self
-            .runs
-            .iter()
-            .map(|r| {
-                let conns: Vec<Value> = r
-                    .connections
-                    .iter()
-                    .map(|c| {
-                        json!({
-                            "conn": c.conn,
-                            "sent": c.sent,
-                            "received": c.received,
-                            "highest_seq": c.highest_seq,
-                            "missing": c.missing,
-                            "missing_ranges": c.missing_ranges.iter().map(|&(a, b)| json!([a, b])).collect::<Vec<_>>(),
-                            "duplicated": c.duplicated,
-                            "out_of_order": c.out_of_order,
-                        })
-                    })
-                    .collect();
-                json!({
-                    "run": run_hex(r.run),
-                    "received": r.received,
-                    "missing": r.missing,
-                    "duplicated": r.duplicated,
-                    "out_of_order": r.out_of_order,
-                    "latency_us": r.latency.as_ref().map(latency_json),
-                    "connections": conns,
-                })
-            })
-            .collect();
-        json!({
-            "lines": self.lines,
-            "lines_without_marker": self.without_marker,
-            "lines_of_other_runs": self.other_runs,
-            "tail_checked": self.tail_checked,
-            "received": self.received(),
-            "missing": self.missing(),
-            "duplicated": self.duplicated(),
-            "out_of_order": self.out_of_order(),
-            "complete": self.is_complete(),
-            "runs": runs,
-        })
-    }
-
-    /// The report for people, several lines.
-    pub fn to_text(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "lines: {}, without marker: {}, of other runs: {}",
-            self.lines, self.without_marker, self.other_runs
-        );
-        for r in &self.runs {
-            let _ = writeln!(
-                s,
-                "run {}: received {}, missing {}, duplicated {}, out of order {}",
-                run_hex(r.run),
-                r.received,
-                r.missing,
-                r.duplicated,
-                r.out_of_order
-            );
-            if let Some(h) = &r.latency {
-                let _ = writeln!(
-                    s,
-                    "  latency (µs): p50 {} p90 {} p99 {} p99.9 {} max {} over {} messages",
-                    h.quantile(0.5),
-                    h.quantile(0.9),
-                    h.quantile(0.99),
-                    h.quantile(0.999),
-                    h.max(),
-                    h.count()
-                );
-            }
-            for c in &r.connections {
-                let sent = c.sent.map_or(String::new(), |s| format!(" of {s} sent"));
-                let _ = write!(
-                    s,
-                    "  conn {}: received {}{sent}, missing {}, duplicated {}, out of order {}",
-                    c.conn, c.received, c.missing, c.duplicated, c.out_of_order
-                );
-                if !c.missing_ranges.is_empty() {
-                    let ranges: Vec<String> = c
-                        .missing_ranges
-                        .iter()
-                        .map(|&(a, b)| {
-                            if a == b {
-                                a.to_string()
-                            } else {
-                                format!("{a}-{b}")
-                            }
-                        })
-                        .collect();
-                    let _ = write!(s, " (first missing: {})", ranges.join(", "));
-                }
-                s.push('\n');
-            }
-        }
-        let verdict = if self.received() == 0 {
-            "FAIL: no bench markers found".to_string()
-        } else if self.missing() > 0 {
-            format!("FAIL: {} missing", self.missing())
-        } else {
-            "OK: 0 missing".to_string()
-        };
-        let _ = write!(
-            s,
-            "total: received {}, missing {}, duplicated {}, out of order {}\n{verdict}",
-            self.received(),
-            self.missing(),
-            self.duplicated(),
-            self.out_of_order()
-        );
-        if !self.tail_checked {
-            s.push_str(
-                " (messages lost after the last one received are not seen: pass --sent REPORT, the output of 'bench --json')",
-            );
-        }
-        s.push('\n');
-        s
-    }
-}
-
-fn latency_json(h: &Histogram) -> Value {
-    json!({
-        "count": h.count(),
-        "p50": h.quantile(0.5),
-        "p90": h.quantile(0.9),
-        "p99": h.quantile(0.99),
-        "p999": h.quantile(0.999),
-        "max": h.max(),
-    })
 }
 
 #[cfg(test)]
@@ -620,19 +319,6 @@ mod tests {
         }
         assert!(c.bits.len() * 8 <= 256 * 1024);
         assert_eq!(c.missing(1_000_000), (1, vec![(500_000, 500_000)]));
-    }
-
-    #[test]
-    fn histogram_quantiles_are_within_two_percent() {
-        let mut h = Histogram::default();
-        for v in 1..=100_000u64 {
-            h.record(v);
-        }
-        for (q, want) in [(0.5, 50_000.0), (0.99, 99_000.0)] {
-            let got = h.quantile(q) as f64;
-            assert!((got - want).abs() / want < 0.02, "q{q}: {got}");
-        }
-        assert_eq!(h.max(), 100_000);
     }
 
     #[test]
