@@ -12,8 +12,7 @@
 //! - [`destination`]: one address of one `--to` host: its buffer of framed messages, its
 //!   backoff and counters.
 //! - [`resolve`]: which addresses: DNS, `--exclude-self`, the `--max-connections` window.
-//! - [`poll`]: readiness of the pool's sockets over mio (epoll), with poll(2)'s
-//!   level-triggered answers.
+//! - [`poll`]: poll(2) without `unsafe`, over rustix (measured against mio: it stays).
 //! - [`connection`]: one non-blocking connection: TCP connect, TLS handshake, UDP, writing,
 //!   noticing a closed peer, closing cleanly, and the error texts.
 //! - [`options`]: the flag values the sender acts on (`--to`, `--backpressure`).

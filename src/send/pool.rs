@@ -20,7 +20,6 @@ use super::balance::{self, Periods};
 use super::connection::{self, Conn};
 use super::destination::{Destination, DestinationStats};
 use super::options::Target;
-use super::poll::Poller;
 use super::resolve::{self, Rotation};
 use super::sender::StartError;
 use super::tls::ClientTls;
@@ -69,12 +68,11 @@ pub struct Pool {
     /// The input has ended: a destination that times out is given up, not reconnected.
     finishing: bool,
     notice: Notice,
-    poller: Poller,
 }
 
 impl Pool {
-    pub fn new(config: PoolConfig, notice: Notice, now: Instant) -> std::io::Result<Pool> {
-        Ok(Pool {
+    pub fn new(config: PoolConfig, notice: Notice, now: Instant) -> Pool {
+        Pool {
             lb_periods: Periods::new(config.lb_stats_period, now),
             dns_periods: Periods::new(config.dns_resolution_period, now),
             config,
@@ -85,8 +83,7 @@ impl Pool {
             undelivered: 0,
             finishing: false,
             notice,
-            poller: Poller::new()?,
-        })
+        }
     }
 
     /// Tells the user something (through the `notice` given to [`Pool::new`]).
@@ -352,7 +349,7 @@ mod tests {
             keep_orphans: false,
         };
         let notice = Box::new(move |text: &str| sink.borrow_mut().push(text.to_string()));
-        (Pool::new(config, notice, Instant::now()).unwrap(), notices)
+        (Pool::new(config, notice, Instant::now()), notices)
     }
 
     fn active(pool: &Pool) -> Vec<String> {

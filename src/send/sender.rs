@@ -3,7 +3,7 @@
 //! peer that closed before writing into its dead socket, a throttle, backpressure (block, drop
 //! or the disk queue of [`super::disk_queue`]) and counters for the summary.
 //!
-//! One thread, non-blocking sockets and readiness polling ([`super::poll`]). Each destination
+//! One thread, non-blocking sockets and poll(2) ([`super::poll`]). Each destination
 //! (one address of one `--to` host) has a buffer of framed messages; [`Sender::send`] appends
 //! a message to the buffer of the destination the balancer picks, and buffers are written
 //! when they hold [`FLUSH_BYTES`] or when the caller is idle ([`Sender::idle`]). A
@@ -94,11 +94,6 @@ pub enum StartError {
         .destinations.join(", ")
     )]
     Connect { destinations: Vec<String> },
-    /// The kernel refused an epoll instance (out of file descriptors, say).
-    #[error(
-        "cannot set up polling for the connections: {0}; check the open-file limit (ulimit -n)"
-    )]
-    Poll(#[source] io::Error),
 }
 
 /// Counters for the summary and `--stats`.
@@ -184,7 +179,7 @@ impl Sender {
             keep_orphans: queue.is_some(),
         };
         let mut sender = Sender {
-            pool: Pool::new(pool, notice, now).map_err(StartError::Poll)?,
+            pool: Pool::new(pool, notice, now),
             backpressure,
             queue,
             queue_full_block,

@@ -1,5 +1,5 @@
 //! Driving the pool's connections, one round at a time ([`Pool::pump`]): timers, connects and
-//! TLS handshakes, readiness from [`crate::send::poll`], writing the buffers, the write and
+//! TLS handshakes, readiness from [`crate::send::poll`] (poll(2)), writing the buffers, the write and
 //! connect timeouts, failures (messages re-routed, reconnect with backoff) and the clean close
 //! at the end ([`Pool::close_all`]).
 
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::Pool;
 use crate::send::connection::{self, Conn, TlsStart};
-use crate::send::poll::{Interest, Readiness};
+use crate::send::poll::{self, Interest, Readiness};
 use crate::transport::Protocol;
 
 impl Pool {
@@ -70,7 +70,7 @@ impl Pool {
             .map(|d| d.retry_at.saturating_duration_since(now))
             .min();
         let wait = next_retry.map_or(wait, |next| wait.min(next));
-        let Ok(ready) = self.poller.wait(&sockets, wait) else {
+        let Ok(ready) = poll::wait(&sockets, wait) else {
             // Interrupted: the caller comes round again.
             return;
         };
