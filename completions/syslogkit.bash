@@ -187,11 +187,11 @@ _syslogkit() {
                     return 0
                     ;;
                 --tls-min-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
                     return 0
                     ;;
                 --tls-max-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
                     return 0
                     ;;
                 --tls-cert)
@@ -655,7 +655,7 @@ _syslogkit() {
                     return 0
                     ;;
                 --tls-min-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
                     return 0
                     ;;
                 --framing)
@@ -983,11 +983,11 @@ _syslogkit() {
                     return 0
                     ;;
                 --tls-min-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
                     return 0
                     ;;
                 --tls-max-version)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
                     return 0
                     ;;
                 --tls-cert)

@@ -90,7 +90,8 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l relp-tls 
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-cert -d 'Server certificate chain (PEM) for --tls and --relp-tls' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1) of --tls-cert' -r -F
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-client-ca -d 'CA certificates (PEM): require every TLS client to present a certificate they sign (mutual TLS); clients without one are refused' -r -F
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-min-version -d 'Oldest TLS version accepted: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l tls-min-version -d 'Oldest TLS version accepted: 1.2 or 1.3' -r -f -a "1.2\t''
+1.3\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand listen" -l framing -d 'How TCP and TLS streams are cut into messages: \'auto\' takes a message starting with a digit as octet-counted (RFC 6587 "LEN SP MSG") and any other as ending with LF, message by message, as rsyslog does; \'lf\'; \'octet-counting\'; \'delimiter\' (with --delimiter). UDP is always one message per datagram' -r -f -a "lf\t'Each message ends with LF'
 delimiter\t'Each message ends with --delimiter'
 octet-counting\t'RFC 6587 octet counting: MSG-LEN SP MSG'
@@ -227,8 +228,10 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l queue-full 
 drop\t'Drop the message, and count it'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-ca -d 'CA certificates (PEM) to check the receiver\'s certificate [default: the system\'s]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-servername -d 'Name sent as SNI and checked in the certificate [default: the host]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r -f -a "1.2\t''
+1.3\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r -f -a "1.2\t''
+1.3\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand send" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r
@@ -292,8 +295,10 @@ complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fis
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l reconnect-timeout -d 'How long a lost connection keeps trying to open again before it stops (0: one try)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-ca -d 'CA certificates (PEM) to check the receiver\'s certificate [default: the system\'s]' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-servername -d 'Name sent as SNI and checked in the certificate [default: the host]' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-min-version -d 'Lowest TLS version: 1.2 or 1.3' -r -f -a "1.2\t''
+1.3\t''"
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-max-version -d 'Highest TLS version: 1.2 or 1.3' -r -f -a "1.2\t''
+1.3\t''"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-cert -d 'Client certificate chain (PEM) for mutual TLS' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-key -d 'Its private key (PEM; encrypted PKCS#8 needs a passphrase)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l tls-key-passphrase -d 'Passphrase of --tls-key [default: $SYSLOGKIT_TLS_KEY_PASSPHRASE]' -r

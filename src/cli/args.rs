@@ -1,12 +1,17 @@
-//! Flag values several commands share: sizes, durations, addresses, zones and the framing made
-//! of `--framing` and `--delimiter`. Each parser's error says what was wrong and what to
+//! Flag values several commands share: sizes, durations, addresses, zones, TLS versions and
+//! the framing made of `--framing` and `--delimiter`. Each parser's error says what was wrong and what to
 //! write instead; clap puts the flag's name in front.
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use clap::ValueEnum;
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
 use syslogkit::framing::{Framing, FramingName, parse_delimiter};
 use syslogkit::syslog::timestamp::Zone;
+use syslogkit::transport::tls::TlsVersion;
 
 /// Parses a size with an optional unit: `1048576`, `64KiB`, `1MiB`, `20MB`, `1.5MiB`.
 /// Decimal units are powers of 1000, binary ones of 1024; `K`, `M`, `G` alone are binary.
@@ -116,6 +121,48 @@ pub fn framing(
     Ok(Framing::new(name, delimiter)?)
 }
 
+/// `--tls-min-version`, `--tls-max-version`: [`TlsVersion`]'s `ValueEnum` (`1.2`, `tls1.2`,
+/// `TLSv1.2`, any case), except that 1.0 and 1.1 are refused with the reason rather than as
+/// unknown values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TlsVersionParser;
+
+impl TypedValueParser for TlsVersionParser {
+    type Value = TlsVersion;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<TlsVersion, clap::Error> {
+        if let Some(text) = value.to_str() {
+            let lower = text.to_ascii_lowercase();
+            let bare = lower.trim_start_matches("tlsv").trim_start_matches("tls");
+            if matches!(bare, "1.0" | "1.1") {
+                let flag = arg.map_or_else(String::new, |a| format!(" for '{a}'"));
+                let message = format!(
+                    "invalid value '{text}'{flag}: TLS 1.0 and 1.1 are not supported (RFC 8996 deprecates them, and rustls speaks 1.2 and 1.3 only): use 1.2\n"
+                );
+                return Err(clap::Error::raw(ErrorKind::InvalidValue, message).with_cmd(cmd));
+            }
+            if let Ok(version) = TlsVersion::from_str(text, true) {
+                return Ok(version);
+            }
+        }
+        // Not a version: clap's own error, which lists the possible values.
+        EnumValueParser::<TlsVersion>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            TlsVersion::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +211,55 @@ mod tests {
         );
         let e = framing(FramingName::Delimiter, None, &both).unwrap_err();
         assert!(e.to_string().contains("use lf or octet-counting"), "{e}");
+    }
+
+    /// Parses `text` as `--tls-min-version` of a tiny command.
+    fn tls_version(text: &str) -> Result<TlsVersion, String> {
+        let cmd = clap::Command::new("t").arg(
+            clap::Arg::new("v")
+                .long("tls-min-version")
+                .value_parser(TlsVersionParser),
+        );
+        cmd.try_get_matches_from(["t", "--tls-min-version", text])
+            .map(|m| *m.get_one::<TlsVersion>("v").unwrap())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tls_versions_take_every_spelling_in_any_case() {
+        for (text, want) in [
+            ("1.2", TlsVersion::V1_2),
+            ("1.3", TlsVersion::V1_3),
+            ("tls1.2", TlsVersion::V1_2),
+            ("TLSv1.3", TlsVersion::V1_3),
+            ("TLS1.2", TlsVersion::V1_2),
+            ("Tlsv1.2", TlsVersion::V1_2),
+        ] {
+            assert_eq!(tls_version(text), Ok(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn tls_1_0_and_1_1_are_refused_with_rfc_8996_as_the_reason() {
+        for text in ["1.0", "1.1", "TLSv1.1", "tls1.0"] {
+            let e = tls_version(text).unwrap_err();
+            assert!(
+                e.contains(&format!(
+                    "invalid value '{text}' for '--tls-min-version <v>': TLS 1.0 and 1.1 are not supported"
+                ))
+                    && e.contains("RFC 8996")
+                    && e.contains("use 1.2"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_tls_version_lists_the_ones_there_are() {
+        let e = tls_version("2").unwrap_err();
+        assert!(
+            e.contains("invalid value '2'") && e.contains("[possible values: 1.2, 1.3]"),
+            "{e}"
+        );
     }
 }

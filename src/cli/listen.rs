@@ -11,7 +11,7 @@ use syslogkit::listen::{
     self, ListenError, ListenerConfig, OnOutputError, Output, TlsConfig, TlsVersion,
 };
 
-use super::args::{self, parse_addr, parse_duration, parse_size, parse_zone};
+use super::args::{self, TlsVersionParser, parse_addr, parse_duration, parse_size, parse_zone};
 use super::parse::ParseOptionArgs;
 use ipnet::IpNet;
 use syslogkit::framing::proxy::ProxyVersion;
@@ -114,7 +114,7 @@ pub struct ListenArgs {
     tls_client_ca: Option<PathBuf>,
 
     /// Oldest TLS version accepted: 1.2 or 1.3.
-    #[arg(long, value_name = "VERSION", default_value = "1.2")]
+    #[arg(long, value_name = "VERSION", value_parser = TlsVersionParser, default_value = "1.2")]
     tls_min_version: TlsVersion,
 
     /// How TCP and TLS streams are cut into messages: 'auto' takes a message starting with a

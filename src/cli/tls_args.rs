@@ -7,6 +7,8 @@ use anyhow::{anyhow, bail};
 use clap::Args;
 use syslogkit::send::tls::{self as tls_client, ClientTls, TlsOptions, TlsVersion};
 
+use super::args::TlsVersionParser;
+
 #[derive(Debug, Args)]
 pub(super) struct TlsClientArgs {
     /// CA certificates (PEM) to check the receiver's certificate [default: the system's].
@@ -22,11 +24,11 @@ pub(super) struct TlsClientArgs {
     pub tls_servername: Option<String>,
 
     /// Lowest TLS version: 1.2 or 1.3.
-    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    #[arg(long, value_name = "VERSION", value_parser = TlsVersionParser, help_heading = "TLS")]
     pub tls_min_version: Option<TlsVersion>,
 
     /// Highest TLS version: 1.2 or 1.3.
-    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    #[arg(long, value_name = "VERSION", value_parser = TlsVersionParser, help_heading = "TLS")]
     pub tls_max_version: Option<TlsVersion>,
 
     /// Client certificate chain (PEM) for mutual TLS.

@@ -441,9 +441,10 @@ fn write_event_param(
 
 #[cfg(test)]
 mod tests {
-    use super::super::format::tests::{elastic_example, fail, formatter, options, send};
+    use super::super::format::tests::{fail, formatter, options, send};
     use super::*;
     use crate::ecs::Event;
+    use crate::ecs::tests::elastic_example;
     use crate::syslog::format::{TimestampFormat, strategies};
     use crate::syslog::rfc5424 as parse5424;
     use crate::syslog::timestamp::TimeContext;

@@ -283,18 +283,6 @@ pub(crate) mod tests {
         err.to_string()
     }
 
-    /// The event Elastic documents for its syslog processor, as `parse` writes it.
-    pub(crate) fn elastic_example() -> Value {
-        json!({"@timestamp": "2022-01-11T22:14:15.003Z",
-               "message": "this is the message",
-               "log": {"syslog": {"priority": 165,
-                 "facility": {"code": 20, "name": "local4"}, "severity": {"code": 5, "name": "Notice"},
-                 "hostname": "mymachine.example.com", "appname": "eventslog", "procid": "1024", "msgid": "ID47",
-                 "version": "1",
-                 "structured_data": {"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
-                                     "examplePriority@32473": {"class": "high"}}}}})
-    }
-
     #[test]
     fn missing_header_fields_come_from_the_options() {
         let event = json!({"@timestamp": "2026-11-02T10:00:00Z", "message": "hi"});
@@ -335,7 +323,10 @@ pub(crate) mod tests {
     #[test]
     fn raw_format_sends_the_body_alone() {
         let f = formatter(OutputFormat::Raw);
-        assert_eq!(send(&f, &elastic_example()), "this is the message");
+        assert_eq!(
+            send(&f, &crate::ecs::tests::elastic_example()),
+            "this is the message"
+        );
         assert_eq!(send(&f, &json!({"_raw": "r"})), "r");
         let mut out = Vec::new();
         f.write_text(b"a line", &mut out);

@@ -4,6 +4,8 @@
 //! [`LineParser`].
 
 pub mod compressed;
+#[cfg(test)]
+mod netfilter_events;
 pub mod stream;
 
 use crate::ecs::{Event, Received};

@@ -1,41 +1,32 @@
-//! Binding the sockets and running everything: accept loops for TCP and TLS, receive loops
-//! for UDP, the `--stats` ticker, the signal handler and the writer.
+//! Binding the sockets ([`super::bind`]) and running everything: accept loops for TCP and TLS
+//! ([`super::accept`]), receive loops for UDP, the `--stats` ticker, the signal handler and
+//! the writer.
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::FutureExt;
-use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use super::accept::accept_loop;
+use super::bind::{bind_tcp, bind_udp, raise_open_file_limit, socket_inode};
 use super::budget::Budget;
-use super::connection;
 use super::metrics::ListenMetrics;
 use super::output::{EventSender, Writer};
-use super::proxy;
-use super::relp;
 use super::shared::Shared;
 use super::shutdown::Signals;
 use super::stats::{self, Counters, ListenSummary, Warnings};
 use super::udp;
 use super::{ListenError, ListenerConfig, Output, Protocol, tls};
-use crate::ecs::{InputType, Peer, TlsSession};
 use crate::ingest::{LineParser, ParseOptions};
 use crate::transport::metrics::MetricsServer;
-
-/// How long a TLS handshake may take before the connection is dropped (slowloris).
-pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pending connections the kernel queues for each TCP listener.
-const LISTEN_BACKLOG: i32 = 4096;
 
 struct TcpBound {
     listener: std::net::TcpListener,
@@ -408,268 +399,6 @@ async fn reader_gone() {
         }
     }
     std::future::pending::<()>().await
-}
-
-fn bind_tcp(
-    addr: SocketAddr,
-    recv_buffer: Option<usize>,
-    reuse_port: bool,
-) -> io::Result<std::net::TcpListener> {
-    let socket = Socket::new(
-        Domain::for_address(addr),
-        Type::STREAM,
-        Some(SockProtocol::TCP),
-    )?;
-    // Restarting `listen` must not wait for the old connections' TIME_WAIT; a port another
-    // program listens on is still refused.
-    socket.set_reuse_address(true)?;
-    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
-    if reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
-    let _ = reuse_port;
-    if let Some(size) = recv_buffer {
-        socket.set_recv_buffer_size(size)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(LISTEN_BACKLOG)?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
-}
-
-fn bind_udp(
-    addr: SocketAddr,
-    recv_buffer: usize,
-    reuse_port: bool,
-) -> io::Result<std::net::UdpSocket> {
-    let socket = Socket::new(
-        Domain::for_address(addr),
-        Type::DGRAM,
-        Some(SockProtocol::UDP),
-    )?;
-    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
-    if reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
-    let _ = reuse_port;
-    udp::set_recv_buffer(&socket, recv_buffer)?;
-    socket.bind(&addr.into())?;
-    Ok(socket.into())
-}
-
-/// The socket's inode, which `/proc/net/udp` lists it by.
-fn socket_inode(socket: &std::net::UdpSocket) -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        use std::os::unix::io::AsRawFd;
-        std::fs::metadata(format!("/proc/self/fd/{}", socket.as_raw_fd()))
-            .ok()
-            .map(|m| m.ino())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = socket;
-        None
-    }
-}
-
-/// Thousands of connections need thousands of descriptors: lift the soft limit to the hard
-/// one, as servers do (the default soft limit is often 1024).
-fn raise_open_file_limit() {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
-/// Decrements the open-connection counts (all, and its source's with
-/// `--max-connections-per-source`) when a connection task ends, however it ends.
-struct OpenConnection(Arc<Shared>, Option<IpAddr>);
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.counters.open.fetch_sub(1, Relaxed);
-        if let Some(ip) = self.1 {
-            let mut per_source = self.0.per_source.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(n) = per_source.get_mut(&ip) {
-                *n -= 1;
-                if *n == 0 {
-                    per_source.remove(&ip);
-                }
-            }
-        }
-    }
-}
-
-/// Counts a new connection from `ip` against `--max-connections-per-source`: `Ok(Some(ip))`
-/// when counted, `Ok(None)` without the limit, `Err(max)` when `ip` already has `max` open.
-fn admit_source(shared: &Shared, ip: IpAddr) -> Result<Option<IpAddr>, usize> {
-    let Some(max) = shared.max_connections_per_source else {
-        return Ok(None);
-    };
-    let ip = ip.to_canonical();
-    let mut per_source = shared.per_source.lock().unwrap_or_else(|e| e.into_inner());
-    let open = per_source.entry(ip).or_insert(0);
-    if *open >= max {
-        return Err(max);
-    }
-    *open += 1;
-    Ok(Some(ip))
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    relp: bool,
-    parser: LineParser,
-    shared: Arc<Shared>,
-    tx: EventSender,
-) {
-    let mut stopping = false;
-    loop {
-        let accepted = if stopping {
-            // Connections the kernel completed before the signal were accepted by the sender's
-            // account, and may hold data: take them too; they go straight to draining.
-            match listener.accept().now_or_never() {
-                Some(accepted) => accepted,
-                None => break,
-            }
-        } else {
-            tokio::select! {
-                biased;
-                () = shared.token.cancelled() => {
-                    stopping = true;
-                    continue;
-                }
-                accepted = listener.accept() => accepted,
-            }
-        };
-        let (stream, addr) = match accepted {
-            Ok(pair) => pair,
-            Err(_) if stopping => break,
-            Err(e) => {
-                // Out of descriptors or memory: back off instead of spinning.
-                shared
-                    .warnings
-                    .warn(|| format!("accepting a connection failed: {e}"));
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let counters = &shared.counters;
-        if counters.open.load(Relaxed) >= shared.max_connections {
-            Counters::add(&counters.refused, 1);
-            let max = shared.max_connections;
-            shared
-                .warnings
-                .warn(|| format!("{addr}: refused: --max-connections {max} connections are open"));
-            drop(stream);
-            continue;
-        }
-        let source = match admit_source(&shared, addr.ip()) {
-            Ok(source) => source,
-            Err(max) => {
-                Counters::add(&counters.refused, 1);
-                Counters::add(&counters.refused_per_source, 1);
-                let ip = addr.ip();
-                shared.warnings.warn(|| {
-                    format!("{addr}: refused: --max-connections-per-source {max} connections are open from {ip}")
-                });
-                drop(stream);
-                continue;
-            }
-        };
-        counters.open.fetch_add(1, Relaxed);
-        Counters::add(&counters.connections, 1);
-        let guard = OpenConnection(shared.clone(), source);
-        let (shared, tx, tls, parser) = (shared.clone(), tx.clone(), tls.clone(), parser.clone());
-        tokio::spawn(async move {
-            let _guard = guard;
-            let mut stream = stream;
-            // The balancer's header comes before anything else, TLS included.
-            let client = match &shared.proxy {
-                None => None,
-                Some(config) => match proxy::read_header(&mut stream, addr, config).await {
-                    Ok(client) => client,
-                    Err(e) => {
-                        Counters::add(&shared.counters.proxy_refused, 1);
-                        shared.warnings.warn(|| format!("{addr}: {e}"));
-                        return;
-                    }
-                },
-            };
-            let peer = |tls| {
-                let peer = match client {
-                    Some(client) => Peer::proxied(client, addr, InputType::Tcp, tls),
-                    None => Peer::new(addr, InputType::Tcp, tls),
-                };
-                if relp { relp::peer(peer) } else { peer }
-            };
-            match tls {
-                None if relp => relp::serve(stream, peer(None), parser, shared, tx).await,
-                None => connection::serve(stream, peer(None), parser, shared, tx).await,
-                Some(acceptor) => serve_tls(acceptor, stream, peer, relp, parser, shared, tx).await,
-            }
-        });
-    }
-}
-
-async fn serve_tls(
-    acceptor: TlsAcceptor,
-    stream: TcpStream,
-    peer: impl FnOnce(Option<TlsSession>) -> Peer,
-    relp: bool,
-    parser: LineParser,
-    shared: Arc<Shared>,
-    tx: EventSender,
-) {
-    let addr = stream
-        .peer_addr()
-        .map_or_else(|e| e.to_string(), |a| a.to_string());
-    let handshake = tokio::select! {
-        biased;
-        () = shared.token.cancelled() => return,
-        r = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => r,
-    };
-    let stream = match handshake {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => {
-            Counters::add(&shared.counters.tls_failed, 1);
-            shared
-                .warnings
-                .warn(|| format!("{addr}: TLS handshake failed: {e}"));
-            return;
-        }
-        Err(_) => {
-            Counters::add(&shared.counters.tls_failed, 1);
-            shared.warnings.warn(|| {
-                format!(
-                    "{addr}: TLS handshake not done after {} s, closing",
-                    TLS_HANDSHAKE_TIMEOUT.as_secs()
-                )
-            });
-            return;
-        }
-    };
-    let session = tls::session(stream.get_ref().1);
-    let peer = peer(Some(session));
-    if relp {
-        relp::serve(stream, peer, parser, shared, tx).await;
-    } else {
-        connection::serve(stream, peer, parser, shared, tx).await;
-    }
 }
 
 async fn stats_loop(

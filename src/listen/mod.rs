@@ -4,6 +4,9 @@
 //! - [`listener`]: binds the TCP, TLS and UDP sockets ([`Listener::bind`]), then runs the
 //!   accept loops, the UDP receive loops and the writer until SIGINT/SIGTERM
 //!   ([`Listener::run`]).
+//! - [`bind`]: the sockets and their options (reuse, receive buffers), the open-file limit.
+//! - [`accept`]: the accept loop: per-source limit, TLS handshake with its timeout, a task per
+//!   connection.
 //! - [`connection`]: one stream (TCP or TLS): read, cut into frames with
 //!   [`crate::framing::FrameCodec`], turn each frame into an event with
 //!   [`crate::ingest::LineParser`], hand batches of event lines to the writer.
@@ -31,6 +34,8 @@
 //! per connection, and `--max-buffered-bytes` for the unfinished messages of all connections
 //! together ([`budget`]).
 
+mod accept;
+mod bind;
 pub mod budget;
 pub mod connection;
 pub mod listener;

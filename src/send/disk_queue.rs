@@ -30,6 +30,8 @@
 //!   ([`DiskQueue::lost`]), reported with file and offset, and the file is moved to
 //!   `corrupt/` instead of being deleted.
 
+mod record;
+
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -39,11 +41,10 @@ use flate2::Compression as GzLevel;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 
-const HEADER_BYTES: usize = 8;
+use record::{HEADER_BYTES, count_records, parse_records};
+
 /// Records are handed to the OS when this much is buffered (and whenever the sender asks).
 const WRITE_BUFFER_BYTES: usize = 64 * 1024;
-/// A record longer than this is taken for a damaged length (the longest message is 20 MiB).
-const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 /// Marks the framing the records were written with, so that a restart with another framing
 /// does not send them wrongly framed.
 const FRAMING_FILE: &str = "framing";
@@ -576,132 +577,6 @@ impl DiskQueue {
         sync_dir(&self.config.dir);
         Ok(())
     }
-}
-
-/// What is wrong at one place of a segment, and how many records it cost.
-#[derive(Debug, PartialEq, Eq)]
-struct Damage {
-    offset: usize,
-    kind: DamageKind,
-    /// Where reading went on (`None`: nowhere, the rest of the file is lost).
-    resumed_at: Option<usize>,
-    lost: u64,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum DamageKind {
-    BadChecksum,
-    BadLength(u32),
-    Truncated,
-}
-
-impl std::fmt::Display for Damage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let offset = self.offset;
-        match &self.kind {
-            DamageKind::BadChecksum => write!(f, "bad checksum at byte {offset}")?,
-            DamageKind::BadLength(len) => write!(f, "bad length {len} at byte {offset}")?,
-            DamageKind::Truncated => write!(f, "truncated at byte {offset}")?,
-        }
-        match self.resumed_at {
-            Some(at) if self.kind == DamageKind::BadChecksum => {
-                write!(f, "; that record is lost, reading goes on at byte {at}")
-            }
-            Some(at) => write!(
-                f,
-                "; at least {} record lost, reading goes on at the next valid record, at byte {at}",
-                self.lost
-            ),
-            None => write!(
-                f,
-                "; at least {} record lost, nothing valid follows",
-                self.lost
-            ),
-        }
-    }
-}
-
-/// The end of a valid record at `at`, if one starts there.
-fn record_at(bytes: &[u8], at: usize) -> Option<usize> {
-    let header = bytes.get(at..at + HEADER_BYTES)?;
-    let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-    let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
-    if len == 0 || len > MAX_RECORD_BYTES {
-        return None;
-    }
-    let end = at + HEADER_BYTES + len;
-    let record = bytes.get(at + HEADER_BYTES..end)?;
-    (crc32fast::hash(record) == crc).then_some(end)
-}
-
-/// The records of a segment's bytes, and the damage found. A record whose length leads to a
-/// valid record (or the end) but whose checksum fails is skipped alone; any other damage is
-/// skipped up to the next offset where a valid record starts (a length, a payload of that
-/// length and its CRC-32 agreeing by chance is a 1 in 2^32 event).
-fn parse_records(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<Damage>) {
-    let mut records = Vec::new();
-    let mut damages = Vec::new();
-    let mut offset = 0;
-    while offset < bytes.len() {
-        if let Some(end) = record_at(bytes, offset) {
-            records.push(bytes[offset + HEADER_BYTES..end].to_vec());
-            offset = end;
-            continue;
-        }
-        let len = bytes
-            .get(offset..offset + 4)
-            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        let end = len.map(|len| offset + HEADER_BYTES + len as usize);
-        // Only the payload or the checksum is bad when the length leads to the end or to a
-        // valid record.
-        if let (Some(len), Some(end)) = (len, end)
-            && len > 0
-            && (len as usize) <= MAX_RECORD_BYTES
-            && (end == bytes.len() || end < bytes.len() && record_at(bytes, end).is_some())
-        {
-            damages.push(Damage {
-                offset,
-                kind: DamageKind::BadChecksum,
-                resumed_at: (end < bytes.len()).then_some(end),
-                lost: 1,
-            });
-            offset = end;
-            continue;
-        }
-        // The framing is lost: look for the next valid record.
-        let next = (offset + 1..bytes.len()).find(|&at| record_at(bytes, at).is_some());
-        let kind = match (len, end) {
-            (Some(_), Some(end)) if next.is_none() && end > bytes.len() => DamageKind::Truncated,
-            (None, _) => DamageKind::Truncated,
-            (Some(len), _) => DamageKind::BadLength(len),
-        };
-        damages.push(Damage {
-            offset,
-            kind,
-            resumed_at: next,
-            lost: 1,
-        });
-        match next {
-            Some(at) => offset = at,
-            None => break,
-        }
-    }
-    (records, damages)
-}
-
-/// How many records the lengths of a segment's bytes frame, up to the first one that does not
-/// fit (checksums are checked when the segment is read).
-fn count_records(bytes: &[u8]) -> u64 {
-    let (mut offset, mut n) = (0, 0);
-    while let Some(header) = bytes.get(offset..offset + HEADER_BYTES) {
-        let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-        if len == 0 || offset + HEADER_BYTES + len > bytes.len() {
-            break;
-        }
-        offset += HEADER_BYTES + len;
-        n += 1;
-    }
-    n
 }
 
 /// A segment's bytes (gunzipped for `.q.gz`); on a read error, what could be read and the

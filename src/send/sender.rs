@@ -3,11 +3,11 @@
 //! peer that closed before writing into its dead socket, a throttle, backpressure (block, drop
 //! or the disk queue of [`super::disk_queue`]) and counters for the summary.
 //!
-//! One thread, non-blocking sockets and poll(2). Each destination (one address of one `--to`
-//! host) has a buffer of framed messages; [`Sender::send`] appends a message to the buffer of
-//! the destination the balancer picks, and buffers are written when they hold
-//! [`FLUSH_BYTES`] or when the caller is idle ([`Sender::idle`]). A destination whose buffer
-//! is full is blocking and gets no new messages until it drains. When a connection fails, the
+//! One thread, non-blocking sockets and poll(2) ([`super::poll`]). Each destination
+//! (one address of one `--to` host) has a buffer of framed messages; [`Sender::send`] appends
+//! a message to the buffer of the destination the balancer picks, and buffers are written
+//! when they hold [`FLUSH_BYTES`] or when the caller is idle ([`Sender::idle`]). A
+//! destination whose buffer is full is blocking and gets no new messages until it drains. When a connection fails, the
 //! messages in its buffer that were not completely written go to the other destinations (or
 //! back to the queue); what the kernel had accepted for a peer that died is lost, as with any
 //! sender without application acknowledgements.

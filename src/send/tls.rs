@@ -11,7 +11,6 @@
 //! The connections themselves are in [`crate::send::connection`] (non-blocking, driven by the
 //! pool's poll loop) and in `loadgen`'s sockets (blocking).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,20 +41,81 @@ pub struct TlsOptions {
     pub key_passphrase: Option<String>,
 }
 
-/// Why the TLS options cannot be used; each names the file or value and what to do.
-#[derive(Debug)]
-pub struct TlsError(pub String);
-
-impl fmt::Display for TlsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TlsError {}
-
-fn err(message: impl Into<String>) -> TlsError {
-    TlsError(message.into())
+/// Why the TLS options cannot be used; each names the flag, the file or value, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientTlsError {
+    #[error(
+        "--tls-min-version {min} is above --tls-max-version {max}: lower the minimum or raise the maximum"
+    )]
+    VersionOrder { min: TlsVersion, max: TlsVersion },
+    #[error("TLS versions")]
+    Versions(#[source] rustls::Error),
+    #[error("--tls-cert needs --tls-key (the certificate's private key)")]
+    CertWithoutKey,
+    #[error("--tls-key needs --tls-cert (the client certificate)")]
+    KeyWithoutCert,
+    #[error("--tls-cert {} and --tls-key do not go together", cert.display())]
+    Pair {
+        cert: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error(
+        "{name:?} is not a valid TLS server name: give --tls-servername NAME (the name in the receiver's certificate)"
+    )]
+    ServerName { name: String },
+    /// A `--tls-ca` or `--tls-cert` file without usable certificates.
+    #[error(transparent)]
+    Certificates(#[from] tls::CertFileError),
+    #[error("--tls-ca {}: not a usable CA certificate", path.display())]
+    Ca {
+        path: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("no system CA certificates found (install ca-certificates): give --tls-ca FILE")]
+    NoSystemCa,
+    #[error("cannot read --tls-key {}", path.display())]
+    KeyUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "--tls-key {} is encrypted: give --tls-key-passphrase or set SYSLOGKIT_TLS_KEY_PASSPHRASE",
+        path.display()
+    )]
+    KeyNeedsPassphrase { path: PathBuf },
+    #[error("--tls-key {}: not a PEM PKCS#8 key", path.display())]
+    KeyNotPkcs8 {
+        path: PathBuf,
+        #[source]
+        source: pkcs8::der::Error,
+    },
+    #[error("--tls-key {}: not an encrypted PKCS#8 key", path.display())]
+    KeyNotEncryptedPkcs8 {
+        path: PathBuf,
+        #[source]
+        source: pkcs8::Error,
+    },
+    #[error(
+        "--tls-key {}: cannot decrypt it: wrong passphrase, or an encryption scheme other than PBES2 with AES-CBC",
+        path.display()
+    )]
+    KeyDecrypt { path: PathBuf },
+    #[error(
+        "--tls-key {}: the legacy OpenSSL encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with 'openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW'",
+        path.display()
+    )]
+    KeyLegacyEncryption { path: PathBuf },
+    #[error(
+        "--tls-key {}: no private key found ({reason}); expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY' or 'BEGIN EC PRIVATE KEY'",
+        path.display()
+    )]
+    NoKey {
+        path: PathBuf,
+        reason: rustls_pki_types::pem::Error,
+    },
 }
 
 /// A client configuration, and what its handshakes noticed that may explain a receiver
@@ -96,19 +156,17 @@ impl ClientTls {
 }
 
 /// Builds the client configuration.
-pub fn client_config(options: &TlsOptions) -> Result<ClientTls, TlsError> {
+pub fn client_config(options: &TlsOptions) -> Result<ClientTls, ClientTlsError> {
     let provider = Arc::new(ring::default_provider());
     let min = options.min_version.unwrap_or(TlsVersion::V1_2);
     let max = options.max_version.unwrap_or(TlsVersion::V1_3);
     if min > max {
-        return Err(err(format!(
-            "--tls-min-version {min} is above --tls-max-version {max}: lower the minimum or raise the maximum"
-        )));
+        return Err(ClientTlsError::VersionOrder { min, max });
     }
     let versions = TlsVersion::range(min, max);
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
-        .map_err(|e| err(format!("TLS versions: {e}")))?;
+        .map_err(ClientTlsError::Versions)?;
     let builder = if options.insecure {
         builder
             .dangerous()
@@ -118,22 +176,18 @@ pub fn client_config(options: &TlsOptions) -> Result<ClientTls, TlsError> {
     };
     let config = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => {
-            let chain = read_certificates(cert, "--tls-cert")?;
+            let chain = tls::read_certs(cert, "--tls-cert")?;
             let key = read_key(key, options.key_passphrase.as_deref())?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| {
-                err(format!(
-                    "--tls-cert {} and --tls-key do not go together: {e}",
-                    cert.display()
-                ))
-            })?
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|source| ClientTlsError::Pair {
+                    cert: cert.clone(),
+                    source,
+                })?
         }
         (None, None) => builder.with_no_client_auth(),
-        (Some(_), None) => {
-            return Err(err(
-                "--tls-cert needs --tls-key (the certificate's private key)",
-            ));
-        }
-        (None, Some(_)) => return Err(err("--tls-key needs --tls-cert (the client certificate)")),
+        (Some(_), None) => return Err(ClientTlsError::CertWithoutKey),
+        (None, Some(_)) => return Err(ClientTlsError::KeyWithoutCert),
     };
     let mut config = config;
     let noted = Arc::new(AtomicBool::new(false));
@@ -179,11 +233,9 @@ impl ResolvesClientCert for NoteMissingCertificate {
 
 /// The name sent as SNI and checked against the certificate: `--tls-servername`, else the
 /// destination's host (an IP address is checked as one, and no SNI is sent for it).
-pub fn server_name(name: &str) -> Result<ServerName<'static>, TlsError> {
-    ServerName::try_from(name.to_string()).map_err(|_| {
-        err(format!(
-            "{name:?} is not a valid TLS server name: give --tls-servername NAME (the name in the receiver's certificate)"
-        ))
+pub fn server_name(name: &str) -> Result<ServerName<'static>, ClientTlsError> {
+    ServerName::try_from(name.to_string()).map_err(|_| ClientTlsError::ServerName {
+        name: name.to_string(),
     })
 }
 
@@ -230,16 +282,14 @@ pub fn handshake_error(e: &std::io::Error) -> String {
     format!("TLS handshake failed: {e}{hint}")
 }
 
-fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
+fn roots(ca: Option<&Path>) -> Result<RootCertStore, ClientTlsError> {
     let mut roots = RootCertStore::empty();
     match ca {
         Some(path) => {
-            for cert in read_certificates(path, "--tls-ca")? {
-                roots.add(cert).map_err(|e| {
-                    err(format!(
-                        "--tls-ca {}: not a usable CA certificate: {e}",
-                        path.display()
-                    ))
+            for cert in tls::read_certs(path, "--tls-ca")? {
+                roots.add(cert).map_err(|source| ClientTlsError::Ca {
+                    path: path.to_path_buf(),
+                    source,
                 })?;
             }
         }
@@ -249,70 +299,51 @@ fn roots(ca: Option<&Path>) -> Result<RootCertStore, TlsError> {
                 let _ = roots.add(cert);
             }
             if roots.is_empty() {
-                return Err(err(
-                    "no system CA certificates found (install ca-certificates): give --tls-ca FILE",
-                ));
+                return Err(ClientTlsError::NoSystemCa);
             }
         }
     }
     Ok(roots)
 }
 
-fn read_certificates(
+fn read_key(
     path: &Path,
-    flag: &'static str,
-) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    tls::read_certs(path, flag).map_err(|e| {
-        use std::error::Error;
-        let cause = e.source().map(|c| format!(": {c}")).unwrap_or_default();
-        TlsError(format!("{e}{cause}"))
-    })
-}
-
-fn read_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| err(format!("cannot read --tls-key {}: {e}", path.display())))?;
+    passphrase: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, ClientTlsError> {
+    let path_buf = || path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| ClientTlsError::KeyUnreadable {
+        path: path_buf(),
+        source,
+    })?;
     if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
         let Some(passphrase) = passphrase else {
-            return Err(err(format!(
-                "--tls-key {} is encrypted: give --tls-key-passphrase or set SYSLOGKIT_TLS_KEY_PASSPHRASE",
-                path.display()
-            )));
+            return Err(ClientTlsError::KeyNeedsPassphrase { path: path_buf() });
         };
-        let (_, document) = pkcs8::Document::from_pem(&text).map_err(|e| {
-            err(format!(
-                "--tls-key {}: not a PEM PKCS#8 key: {e}",
-                path.display()
-            ))
-        })?;
-        let encrypted =
-            pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes()).map_err(|e| {
-                err(format!(
-                    "--tls-key {}: not an encrypted PKCS#8 key: {e}",
-                    path.display()
-                ))
+        let (_, document) =
+            pkcs8::Document::from_pem(&text).map_err(|source| ClientTlsError::KeyNotPkcs8 {
+                path: path_buf(),
+                source,
             })?;
-        let secret = encrypted.decrypt(passphrase.as_bytes()).map_err(|_| {
-            err(format!(
-                "--tls-key {}: cannot decrypt it: wrong passphrase, or an encryption scheme other than PBES2 with AES-CBC",
-                path.display()
-            ))
-        })?;
+        let encrypted =
+            pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes()).map_err(|source| {
+                ClientTlsError::KeyNotEncryptedPkcs8 {
+                    path: path_buf(),
+                    source,
+                }
+            })?;
+        let secret = encrypted
+            .decrypt(passphrase.as_bytes())
+            .map_err(|_| ClientTlsError::KeyDecrypt { path: path_buf() })?;
         return Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
             secret.as_bytes().to_vec(),
         )));
     }
     if text.contains("Proc-Type: 4,ENCRYPTED") {
-        return Err(err(format!(
-            "--tls-key {}: the legacy OpenSSL encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with 'openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW'",
-            path.display()
-        )));
+        return Err(ClientTlsError::KeyLegacyEncryption { path: path_buf() });
     }
-    PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|e| {
-        err(format!(
-            "--tls-key {}: no private key found ({e}); expected PEM 'BEGIN PRIVATE KEY', 'BEGIN RSA PRIVATE KEY' or 'BEGIN EC PRIVATE KEY'",
-            path.display()
-        ))
+    PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|reason| ClientTlsError::NoKey {
+        path: path_buf(),
+        reason,
     })
 }
 

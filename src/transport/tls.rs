@@ -2,25 +2,27 @@
 //! files. The server configuration is [`crate::listen::tls`]'s, the client's
 //! [`crate::send::tls`]'s.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use rustls::SupportedProtocolVersion;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-/// A TLS protocol version rustls speaks (`--tls-min-version`, `--tls-max-version`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+/// A TLS protocol version rustls speaks (`--tls-min-version`, `--tls-max-version`): `1.2`,
+/// `1.3`, also spelled `tls1.2`, `TLSv1.3` (the CLI parses them case-insensitively and
+/// explains why 1.0 and 1.1 are refused).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum TlsVersion {
     #[default]
+    #[value(name = "1.2", aliases = ["tls1.2", "tlsv1.2"])]
     V1_2,
+    #[value(name = "1.3", aliases = ["tls1.3", "tlsv1.3"])]
     V1_3,
 }
 
-impl TlsVersion {
-    pub const NAMES: [&'static str; 2] = ["1.2", "1.3"];
+display_as_flag_value!(TlsVersion);
 
+impl TlsVersion {
     /// The versions from `min` to `max`, for rustls's config builders.
     pub fn range(min: TlsVersion, max: TlsVersion) -> Vec<&'static SupportedProtocolVersion> {
         [
@@ -31,33 +33,6 @@ impl TlsVersion {
         .filter(|(v, _)| (min..=max).contains(v))
         .map(|(_, p)| p)
         .collect()
-    }
-}
-
-impl FromStr for TlsVersion {
-    type Err = String;
-
-    /// `1.2`, `1.3`, also spelled `tls1.2`, `TLSv1.3` (any case).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        let bare = lower.trim_start_matches("tlsv").trim_start_matches("tls");
-        match bare {
-            "1.2" => Ok(TlsVersion::V1_2),
-            "1.3" => Ok(TlsVersion::V1_3),
-            "1.0" | "1.1" => Err(format!(
-                "{s}: TLS 1.0 and 1.1 are not supported (RFC 8996 deprecates them, and rustls speaks 1.2 and 1.3 only): use 1.2"
-            )),
-            _ => Err(format!("unknown TLS version {s:?}: use 1.2 or 1.3")),
-        }
-    }
-}
-
-impl fmt::Display for TlsVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TlsVersion::V1_2 => "1.2",
-            TlsVersion::V1_3 => "1.3",
-        })
     }
 }
 
@@ -104,18 +79,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_take_every_spelling_and_refuse_old_ones_with_a_reason() {
-        assert_eq!("1.3".parse(), Ok(TlsVersion::V1_3));
-        assert_eq!("TLSv1.2".parse(), Ok(TlsVersion::V1_2));
-        assert_eq!("tls1.3".parse(), Ok(TlsVersion::V1_3));
-        assert_eq!("TLS1.2".parse(), Ok(TlsVersion::V1_2));
-        let old = "1.0".parse::<TlsVersion>().unwrap_err();
-        assert!(old.contains("RFC 8996") && old.contains("use 1.2"), "{old}");
-        assert!(
-            "2".parse::<TlsVersion>()
-                .unwrap_err()
-                .contains("use 1.2 or 1.3")
-        );
+    fn versions_take_every_spelling_in_any_case() {
+        use clap::ValueEnum;
+        for (text, want) in [
+            ("1.3", TlsVersion::V1_3),
+            ("TLSv1.2", TlsVersion::V1_2),
+            ("tls1.3", TlsVersion::V1_3),
+            ("TLS1.2", TlsVersion::V1_2),
+            ("tlsv1.3", TlsVersion::V1_3),
+        ] {
+            assert_eq!(TlsVersion::from_str(text, true), Ok(want), "{text}");
+        }
+        assert!(TlsVersion::from_str("1.1", true).is_err());
+        assert!(TlsVersion::from_str("tls", true).is_err());
+        assert_eq!(TlsVersion::V1_3.to_string(), "1.3");
     }
 
     #[test]
