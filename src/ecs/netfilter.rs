@@ -62,7 +62,9 @@ pub(super) fn write_fields(
     nf: &Netfilter<'_>,
     syslog: Option<&Message<'_>>,
 ) {
-    for (group, ip, port, mac) in [
+    // Where source.ip and destination.ip were written, for related.ip to copy them.
+    let mut written: [Option<std::ops::Range<usize>>; 2] = [None, None];
+    for (slot, (group, ip, port, mac)) in [
         ("source", nf.source_ip, nf.source_port, nf.source_mac),
         (
             "destination",
@@ -70,9 +72,15 @@ pub(super) fn write_fields(
             nf.destination_port,
             nf.destination_mac,
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         if let Some(ip) = ip {
-            write_ip(w.lit(&[group], qkey!("ip")), ip);
+            let out = w.lit(&[group], qkey!("ip"));
+            let start = out.len();
+            write_ip(out, ip);
+            written[slot] = Some(start..out.len());
         }
         if let Some(port) = port {
             json::write_u64(w.lit(&[group], qkey!("port")), u64::from(port));
@@ -142,22 +150,23 @@ pub(super) fn write_fields(
         w.str(&["rule", "name"], label.rule_set);
     }
 
-    match (nf.source_ip, nf.destination_ip) {
-        (Some(a), Some(b)) if a != b => {
+    // The addresses as written above (the same text: copied, not formatted again).
+    match (nf.source_ip, nf.destination_ip, written) {
+        (Some(a), Some(b), [Some(at_a), Some(at_b)]) if a != b => {
             let out = w.lit(&["related"], qkey!("ip"));
             out.push(b'[');
-            write_ip(out, a);
+            out.extend_from_within(at_a);
             out.push(b',');
-            write_ip(out, b);
+            out.extend_from_within(at_b);
             out.push(b']');
         }
-        (Some(ip), _) | (None, Some(ip)) => {
+        (_, _, [Some(at), _] | [None, Some(at)]) => {
             let out = w.lit(&["related"], qkey!("ip"));
             out.push(b'[');
-            write_ip(out, ip);
+            out.extend_from_within(at);
             out.push(b']');
         }
-        (None, None) => {}
+        _ => {}
     }
 
     write_iptables(w, nf);

@@ -484,16 +484,33 @@ fn kernel_ipv6(value: &[u8]) -> Option<Ipv6Addr> {
 /// Dotted-quad IPv4 as the kernel's `%pI4` writes it. Like std's parser it refuses leading
 /// zeros (`01.2.3.4`, octal to some tools); unlike it, it needs no UTF-8 check first.
 fn ipv4(value: &[u8]) -> Option<Ipv4Addr> {
+    // One pass over the bytes: 1-3 digits a part, no leading zero, at most 255, four parts.
     let mut octets = [0u8; 4];
-    let mut parts = value.split(|&c| c == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+    let mut at = 0;
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            if value.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let start = at;
+        let mut n: u32 = 0;
+        while let Some(&c) = value.get(at)
+            && c.is_ascii_digit()
+        {
+            if at - start == 3 {
+                return None;
+            }
+            n = n * 10 + u32::from(c - b'0');
+            at += 1;
+        }
+        if at == start || (at - start > 1 && value[start] == b'0') {
             return None;
         }
-        *octet = dec(part)?;
+        *octet = u8::try_from(n).ok()?;
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    (at == value.len()).then_some(Ipv4Addr::from(octets))
 }
 
 /// A decimal number that fits `T`: digits only, no sign.

@@ -7,12 +7,14 @@
 //!   compression, TLS, SASL, `--kafka-option`).
 //! - [`producer`]: [`KafkaSender`]: produces, counts a record as sent only on a successful
 //!   delivery report, backpressure (block, drop, or the write-ahead [`super::disk_queue`]).
+//! - `json_check`: whether a line is a JSON object, without building it.
 //! - [`input`]: the lines in, on their own thread, as [`super::relay`] reads them.
 //!
 //! Framing and the syslog [`super::sender`] play no part: a record is a whole message.
 
 pub mod config;
 pub mod input;
+mod json_check;
 pub mod producer;
 pub mod record;
 

@@ -272,6 +272,11 @@ impl KafkaSender {
         self.ticker = Some(ticker);
     }
 
+    /// Whether every record goes through the disk queue first (`--backpressure queue`).
+    pub fn writes_ahead(&self) -> bool {
+        self.queue.is_some()
+    }
+
     /// The producer failed for good (a fatal error of the idempotent producer): stop
     /// reading input.
     pub fn failed(&self) -> Option<&str> {

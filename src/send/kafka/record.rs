@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use super::json_check;
 use crate::egress::{LineError, MessageEncoder};
 
 /// The longest topic name Kafka accepts.
@@ -351,6 +352,19 @@ impl RecordBuilder {
         }
         // `--input auto` takes a line for JSON only when it starts with '{', and then its error
         // says how to send such lines as text; `auto` is the kind that reads "x" as text.
+        if !self.needs_fields() {
+            // Only the proof that the line is an object: not the event (issue 17).
+            if !matches!(json_check::is_object(line), Ok(true)) {
+                parse_event(line, lines.is_text(b"x"))?;
+            }
+            out.push(Record {
+                topic: self.topic_for(None)?,
+                key: None,
+                headers: self.headers_for(None),
+                value: line.to_vec(),
+            });
+            return Ok(());
+        }
         let event = parse_event(line, lines.is_text(b"x"))?;
         let topic = self.topic_for(Some(&event))?;
         let key = self
@@ -370,6 +384,13 @@ impl RecordBuilder {
             value: line.to_vec(),
         });
         Ok(())
+    }
+
+    /// Whether the topic, the key or a header reads a field of the event.
+    fn needs_fields(&self) -> bool {
+        !self.topic.is_literal()
+            || self.key.is_some()
+            || self.headers.iter().any(|(_, t)| !t.is_literal())
     }
 
     fn topic_for(&self, event: Option<&Map<String, Value>>) -> Result<String, RecordError> {
