@@ -107,49 +107,62 @@ const EXIT_LEFT_IN_QUEUE: u8 = 3;
 #[derive(Debug, Args)]
 #[command(after_long_help = "EXAMPLES:
     As logger, over TCP:
-        syslogkit send -n 127.0.0.1 -P 5514 -T -p local0.warning -t app \"disk almost full\"
+        syslogkit send -n 127.0.0.1 -P 5514 -T -p local0.warning -t app \\
+            \"disk almost full\"
 
-    As logger, to the local syslog daemon (/dev/log), a copy on stderr, RFC 5424 because of
-    --msgid:
+    As logger, to the local syslog daemon (/dev/log), a copy on stderr,
+    RFC 5424 because of --msgid:
         syslogkit send -s -t app --msgid BACKUP \"backup done\"
 
     Lines that carry their own priority (<PRI> prefix), to a unix socket:
-        printf '<11>failed\\n<14>ok\\n' | syslogkit send -u /run/app.sock --prio-prefix
+        printf '<11>failed\\n<14>ok\\n' | \\
+            syslogkit send -u /run/app.sock --prio-prefix
 
-    Two receivers in one --to, the second without TLS, the first checked as logs.example.net:
-        syslogkit send --protocol tls --tls-ca ca.pem \\
-            --to 10.0.0.1:6514,servername=logs.example.net,10.0.0.2:514,tls=off -f app.log
+    Two receivers in one --to, the second without TLS, the first checked
+    as logs.example.net:
+        syslogkit send --protocol tls --tls-ca ca.pem -f app.log \\
+            --to 10.0.0.1:6514,servername=logs.example.net,10.0.0.2:514,tls=off
 
-    TLS with the server certificate checked against a CA, and a client certificate:
-        syslogkit send --to logs.example.net:6514 --protocol tls --tls-ca ca.pem \\
-            --tls-cert me.pem --tls-key me.key \"hello\"
+    TLS with the server certificate checked against a CA, and a client
+    certificate:
+        syslogkit send --to logs.example.net:6514 --protocol tls \\
+            --tls-ca ca.pem --tls-cert me.pem --tls-key me.key \"hello\"
 
-    Relay what listen receives to two receivers, twice as much to the first, queueing to disk
-    while both are down:
-        syslogkit listen --tcp 0.0.0.0:5514 | syslogkit send --to a:514,weight=2 --to b:514 \\
+    Relay what listen receives to two receivers, twice as much to the
+    first, queueing to disk while both are down:
+        syslogkit listen --tcp 0.0.0.0:5514 | \\
+            syslogkit send --to a:514,weight=2 --to b:514 \\
             --backpressure queue --queue-dir /var/spool/syslogkit
 
     A file, throttled to 1.5 MiB/s, RFC 5424 with octet counting:
-        syslogkit send --to 127.0.0.1:514 --format rfc5424 --framing octet-counting \\
-            --throttle 1.5MiB -f app.log
+        syslogkit send --to 127.0.0.1:514 --format rfc5424 \\
+            --framing octet-counting --throttle 1.5MiB -f app.log
 
-    RELP to rsyslog's imrelp: sent means acknowledged; unacknowledged messages are sent again
-    after a reconnect, and queued to disk if the receiver stays away:
-        syslogkit send --protocol relp --to 127.0.0.1:2514 --backpressure queue \\
-            --queue-dir /var/spool/syslogkit -f app.log
+    RELP to rsyslog's imrelp: sent means acknowledged; unacknowledged
+    messages are sent again after a reconnect, and queued to disk if the
+    receiver stays away:
+        syslogkit send --protocol relp --to 127.0.0.1:2514 \\
+            --backpressure queue --queue-dir /var/spool/syslogkit -f app.log
 
-    See the bytes instead of sending them (over UDP, a line feed ends each datagram):
-        echo hi | syslogkit send --to 127.0.0.1:514 --dry-run --framing octet-counting
+    See the bytes instead of sending them (over UDP, a line feed ends each
+    datagram):
+        echo hi | syslogkit send --to 127.0.0.1:514 --dry-run \\
+            --framing octet-counting
 
-    A collector into Kafka: events from listen, a topic per dataset, keyed by source address,
-    queued to disk while the brokers are down:
-        syslogkit listen --tcp 0.0.0.0:5514 | syslogkit send --kafka-brokers k1:9092,k2:9092 \\
-            --kafka-topic 'logs-{event.dataset}' --kafka-topic-fallback logs-other \\
-            --kafka-key source.ip --backpressure queue --queue-dir /var/spool/syslogkit-kafka
+    A collector into Kafka: events from listen, a topic per dataset, keyed
+    by source address, queued to disk while the brokers are down:
+        syslogkit listen --tcp 0.0.0.0:5514 | \\
+            syslogkit send --kafka-brokers k1:9092,k2:9092 \\
+            --kafka-topic 'logs-{event.dataset}' \\
+            --kafka-topic-fallback logs-other --kafka-key source.ip \\
+            --backpressure queue --queue-dir /var/spool/syslogkit-kafka
 
-    Text lines into Kafka over TLS with SASL/SCRAM, the password from the environment:
-        SYSLOGKIT_KAFKA_SASL_PASSWORD=secret syslogkit send -f app.log --format raw \\
-            --kafka-brokers k1:9093 --kafka-topic app --protocol tls --tls-ca ca.pem \\
+    Text lines into Kafka over TLS with SASL/SCRAM, the password from the
+    environment:
+        SYSLOGKIT_KAFKA_SASL_PASSWORD=secret \\
+            syslogkit send -f app.log --format raw \\
+            --kafka-brokers k1:9093 --kafka-topic app \\
+            --protocol tls --tls-ca ca.pem \\
             --kafka-sasl-mechanism scram-sha-512 --kafka-sasl-username app")]
 pub struct SendArgs {
     /// The message (arguments joined by spaces); none: one message per line of stdin or -f.
