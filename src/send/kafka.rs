@@ -15,6 +15,7 @@
 pub mod config;
 pub mod input;
 mod json_check;
+mod json_scan;
 pub mod producer;
 pub mod record;
 

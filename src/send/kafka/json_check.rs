@@ -4,7 +4,8 @@
 //!
 //! A record whose topic, key and headers name no field needs no field of the event, only the
 //! proof that the line is an object; building the `Value` (a map, a string per key and per
-//! value) was most of `send --kafka-brokers`'s own CPU per event (issue 17).
+//! value) was most of `send --kafka-brokers`'s own CPU per event (issue 17). The lines events
+//! usually are pass [`super::json_scan`]'s one-pass scan; serde_json decides the rest.
 
 use std::fmt;
 
@@ -18,6 +19,9 @@ pub fn is_object(line: &[u8]) -> Result<bool, NotJson> {
     // string by string: invalid UTF-8 anywhere fails reading a `Value` too (in a string, or
     // as a syntax error outside one).
     let text = std::str::from_utf8(line).map_err(|_| NotJson)?;
+    if super::json_scan::plainly_an_object(line) {
+        return Ok(true);
+    }
     serde_json::from_str::<Checked>(text)
         .map(|checked| checked.object)
         .map_err(|_| NotJson)
@@ -91,6 +95,28 @@ mod tests {
     use serde_json::Value;
 
     use super::is_object;
+    use crate::send::kafka::json_scan::plainly_an_object;
+
+    /// Any JSON value, strings with control characters and non-ASCII text included.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
 
     /// The oracle: what reading into a `Value` says.
     fn value_says(line: &[u8]) -> Result<bool, ()> {
@@ -151,6 +177,23 @@ mod tests {
         fn agrees_with_reading_a_value_on_any_bytes(line in proptest::collection::vec(
             proptest::sample::select(&b"{}[]\":,.-+0123456789eEtrufalsn \\u\xc3\xa9\xff"[..]), 0..40)) {
             proptest::prop_assert_eq!(is_object(&line).map_err(|_| ()), value_says(&line));
+        }
+
+        #[test]
+        fn the_fast_scan_only_vouches_for_objects_a_value_reads(line in proptest::collection::vec(
+            proptest::sample::select(&b"{}[]\":,.-0123456789etrufalsn \\u\tdD8\xc3\xa9"[..]), 0..48)) {
+            if std::str::from_utf8(&line).is_ok() && plainly_an_object(&line) {
+                proptest::prop_assert_eq!(value_says(&line), Ok(true));
+            }
+        }
+
+        #[test]
+        fn the_fast_scan_agrees_on_generated_objects(value in json_value()) {
+            let line = serde_json::to_vec(&serde_json::json!({ "v": value })).unwrap();
+            proptest::prop_assert_eq!(is_object(&line), Ok(true));
+            if plainly_an_object(&line) {
+                proptest::prop_assert_eq!(value_says(&line), Ok(true));
+            }
         }
     }
 }
