@@ -118,15 +118,16 @@ pub fn send_one(
 /// its connections, timers and queue moving while the input is idle. At most `queued` chunks
 /// wait beyond the one being read (0: a rendezvous, one chunk ahead). A read error ends the
 /// chunks; so does the end of input, when the channel closes.
-pub fn read_ahead<R: Read + Send + 'static>(
-    input: R,
-    queued: usize,
-) -> mpsc::Receiver<io::Result<Vec<u8>>> {
+pub fn read_ahead<R: Read + Send + 'static>(input: R, queued: usize) -> ReadAhead {
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(queued);
+    let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(queued + 2);
     std::thread::spawn(move || {
         let mut input = input;
         loop {
-            let mut chunk = vec![0; READ_CHUNK_BYTES];
+            // A buffer handed back is reused: only the part the last read left short needs
+            // zeroing, instead of a fresh 64 KiB for every read.
+            let mut chunk = spare_rx.try_recv().unwrap_or_default();
+            chunk.resize(READ_CHUNK_BYTES, 0);
             match input.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(n) => {
@@ -143,7 +144,31 @@ pub fn read_ahead<R: Read + Send + 'static>(
             }
         }
     });
-    rx
+    ReadAhead {
+        chunks: rx,
+        spare: spare_tx,
+    }
+}
+
+/// The chunks [`read_ahead`]'s thread reads, and the way back for their buffers.
+pub struct ReadAhead {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    spare: mpsc::SyncSender<Vec<u8>>,
+}
+
+impl ReadAhead {
+    pub fn try_recv(&self) -> Result<io::Result<Vec<u8>>, TryRecvError> {
+        self.chunks.try_recv()
+    }
+
+    pub fn recv_timeout(&self, wait: Duration) -> Result<io::Result<Vec<u8>>, RecvTimeoutError> {
+        self.chunks.recv_timeout(wait)
+    }
+
+    /// Hands a chunk's buffer back to the reading thread once its bytes are copied out.
+    pub fn recycle(&self, chunk: Vec<u8>) {
+        let _ = self.spare.try_send(chunk);
+    }
 }
 
 /// Reads `input` to its end, one message per line (LF; a CR before it dropped), and hands each
@@ -240,6 +265,7 @@ pub fn relay<R: Read + Send + 'static>(
                 let chunk = chunk?;
                 stats.bytes_read += chunk.len() as u64;
                 buf.extend_from_slice(&chunk);
+                rx.recycle(chunk);
             }
             None => eof = true,
         }

@@ -114,6 +114,7 @@ pub fn relay<R: Read + Send + 'static>(
                 let chunk = chunk?;
                 stats.bytes_read += chunk.len() as u64;
                 buf.extend_from_slice(&chunk);
+                rx.recycle(chunk);
             }
             None => eof = true,
         }
