@@ -51,20 +51,11 @@ impl std::str::FromStr for Rfc5424Snips {
 /// prefix is cut), the default facility added when N has none, as logger does (`<3>` with
 /// `-p local0.notice` is `<131>`). `None`: no valid prefix, the line is sent as it is.
 pub fn prio_prefix(line: &[u8], default_facility: Facility) -> Option<(Pri, &[u8])> {
-    let rest = line.strip_prefix(b"<")?;
-    let end = rest.iter().position(|&b| b == b'>')?;
-    let digits = &rest[..end];
-    if digits.is_empty() || digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let value = digits
-        .iter()
-        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
-    let mut pri = Pri::new(u8::try_from(value).ok()?)?;
+    let (mut pri, used) = crate::syslog::parse_pri(line, "prio-prefix").ok()??;
     if pri.facility().code() == 0 {
         pri = Pri::from_parts(default_facility, pri.severity());
     }
-    Some((pri, &rest[end + 1..]))
+    Some((pri, &line[used..]))
 }
 
 /// Header values logger's `-i`, `--msgid`, `--sd-id`/`--sd-param` put on text messages
