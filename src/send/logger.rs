@@ -5,7 +5,9 @@
 //! their messages live here.
 
 use crate::egress::message::Rfc5424Snips;
-use crate::egress::{FormatOptions, Formatter, InputKind, LineEncoder, MessageEncoder, TextFields};
+use crate::egress::{
+    FormatError, FormatOptions, Formatter, InputKind, LineEncoder, MessageEncoder, TextFields,
+};
 use crate::framing::{Encoder, Escape, Framing};
 use crate::syslog::format::{OutputFormat, TimestampFormat};
 use crate::syslog::timestamp::Zone;
@@ -17,6 +19,35 @@ pub const MAX_UDP_RECORD_BYTES: usize = 65_507;
 
 /// An SD-ID and its `(name, value)` parameters.
 pub type SdElementArg = (String, Vec<(String, String)>);
+
+/// Why the message flags cannot make an encoder; each says what to give instead.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum MessageFlagError {
+    /// A flag only RFC 5424 carries, with another format asked for.
+    #[error(
+        "{flag} needs RFC 5424 (RFC 3164 and raw messages have no MSGID or STRUCTURED-DATA) but {by} asks for {format}: drop {by}, or {flag}"
+    )]
+    NeedsRfc5424 {
+        flag: &'static str,
+        by: &'static str,
+        format: OutputFormat,
+    },
+    #[error(
+        "--max-record-size {0}: must be 1-{MAX_UDP_RECORD_BYTES} (the UDP limit); the default is 1500"
+    )]
+    MaxRecordSize(usize),
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The framing refused (its own message).
+    #[error("{0}")]
+    Framing(String),
+    #[error("--sd-param {0:?}: expected NAME=\"VALUE\", e.g. --sd-param 'tiger=\"hungry\"'")]
+    SdParamSyntax(String),
+    #[error(
+        "--sd-param {0:?} must follow an --sd-id, e.g. --sd-id zoo@123 --sd-param 'tiger=\"hungry\"'"
+    )]
+    SdParamWithoutId(String),
+}
 
 /// The message flags of `send`, as given.
 #[derive(Clone, Debug)]
@@ -103,7 +134,7 @@ impl MessageFlags {
     /// is given (logger's `--msgid`, `--sd-id`, `--sd-param`), else RFC 3164 (as Cribl).
     /// Asking for another format together with such a flag is an error, not a flag that
     /// silently vanishes.
-    pub fn output_format(&self) -> Result<OutputFormat, String> {
+    pub fn output_format(&self) -> Result<OutputFormat, MessageFlagError> {
         let (explicit, by) = match (self.format, self.rfc3164, self.rfc5424) {
             (Some(f), _, _) => (Some(f), "--format"),
             (None, true, _) => (Some(OutputFormat::Rfc3164), "--rfc3164"),
@@ -118,9 +149,13 @@ impl MessageFlags {
             None
         };
         match (explicit, needs) {
-            (Some(f), Some(flag)) if f != OutputFormat::Rfc5424 => Err(format!(
-                "{flag} needs RFC 5424 (RFC 3164 and raw messages have no MSGID or STRUCTURED-DATA) but {by} asks for {f}: drop {by}, or {flag}"
-            )),
+            (Some(f), Some(flag)) if f != OutputFormat::Rfc5424 => {
+                Err(MessageFlagError::NeedsRfc5424 {
+                    flag,
+                    by,
+                    format: f,
+                })
+            }
             (Some(f), _) => Ok(f),
             (None, Some(_)) => Ok(OutputFormat::Rfc5424),
             (None, None) => Ok(OutputFormat::Rfc3164),
@@ -129,7 +164,7 @@ impl MessageFlags {
 
     /// The encoder for `link`: format and header defaults, logger's text fields, framing,
     /// UDP's record size.
-    pub fn encoder(&self, link: Link) -> Result<MessageEncoder, String> {
+    pub fn encoder(&self, link: Link) -> Result<MessageEncoder, MessageFlagError> {
         let format = self.output_format()?;
         let defaults = FormatOptions::default();
         let (facility, severity) = match self.priority {
@@ -145,8 +180,7 @@ impl MessageFlags {
             hostname: self.hostname.clone(),
             zone: self.zone.clone(),
             bom: false,
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         let framing = match (link, self.octet_count) {
             (_, true) => Some(Framing::OctetCounting),
             (Link::Net(Protocol::Udp) | Link::LocalDatagram, false) => None,
@@ -157,19 +191,17 @@ impl MessageFlags {
             // RELP's DATALEN frames each message.
             _ if matches!(link, Link::Net(p) if p.is_relp()) => None,
             Some(Framing::OctetCounting) => Some(
-                Encoder::new(&Framing::OctetCounting, Escape::Raw).map_err(|e| e.to_string())?,
+                Encoder::new(&Framing::OctetCounting, Escape::Raw)
+                    .map_err(MessageFlagError::Framing)?,
             ),
-            Some(f) => {
-                Some(Encoder::new(&f, Escape::ControlCharacters).map_err(|e| e.to_string())?)
-            }
+            Some(f) => Some(
+                Encoder::new(&f, Escape::ControlCharacters).map_err(MessageFlagError::Framing)?,
+            ),
             None => None,
         };
         let max_record_size = if link == Link::Net(Protocol::Udp) {
             if self.max_record_size == 0 || self.max_record_size > MAX_UDP_RECORD_BYTES {
-                return Err(format!(
-                    "--max-record-size {}: must be 1-{MAX_UDP_RECORD_BYTES} (the UDP limit); the default is 1500",
-                    self.max_record_size
-                ));
+                return Err(MessageFlagError::MaxRecordSize(self.max_record_size));
             }
             Some(self.max_record_size)
         } else {
@@ -207,7 +239,7 @@ pub fn structured_data(
     ids: &[String],
     params: &[String],
     order: &[bool],
-) -> Result<Vec<SdElementArg>, String> {
+) -> Result<Vec<SdElementArg>, MessageFlagError> {
     if params.is_empty() {
         return Ok(ids.iter().map(|id| (id.clone(), Vec::new())).collect());
     }
@@ -221,19 +253,15 @@ pub fn structured_data(
             continue;
         }
         let Some(param) = params.next() else { continue };
-        let (name, value) = param.split_once('=').ok_or_else(|| {
-            format!(
-                "--sd-param {param:?}: expected NAME=\"VALUE\", e.g. --sd-param 'tiger=\"hungry\"'"
-            )
-        })?;
+        let (name, value) = param
+            .split_once('=')
+            .ok_or_else(|| MessageFlagError::SdParamSyntax(param.clone()))?;
         let value = value
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
             .unwrap_or(value);
         let Some(last) = out.last_mut() else {
-            return Err(format!(
-                "--sd-param {param:?} must follow an --sd-id, e.g. --sd-id zoo@123 --sd-param 'tiger=\"hungry\"'"
-            ));
+            return Err(MessageFlagError::SdParamWithoutId(param.clone()));
         };
         last.1.push((name.to_string(), value.to_string()));
     }
@@ -266,8 +294,8 @@ mod tests {
             ..msgid.clone()
         };
         assert_eq!(
-            clash.output_format(),
-            Err("--msgid needs RFC 5424 (RFC 3164 and raw messages have no MSGID or STRUCTURED-DATA) but --rfc3164 asks for rfc3164: drop --rfc3164, or --msgid".into())
+            clash.output_format().unwrap_err().to_string(),
+            "--msgid needs RFC 5424 (RFC 3164 and raw messages have no MSGID or STRUCTURED-DATA) but --rfc3164 asks for rfc3164: drop --rfc3164, or --msgid"
         );
         let raw = MessageFlags {
             format: Some(OutputFormat::Raw),
@@ -276,6 +304,7 @@ mod tests {
         assert!(
             raw.output_format()
                 .unwrap_err()
+                .to_string()
                 .starts_with("--sd-id needs RFC 5424")
         );
         assert_eq!(flags().output_format(), Ok(OutputFormat::Rfc3164));
@@ -295,6 +324,7 @@ mod tests {
         assert!(
             structured_data(&ids, &params, &[false, true, true, false])
                 .unwrap_err()
+                .to_string()
                 .contains("must follow an --sd-id")
         );
     }
