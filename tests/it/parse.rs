@@ -218,15 +218,7 @@ fn issue_15_gzip_input_is_read_decompressed_whatever_its_name() {
         .arg(&two)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let messages: Vec<Value> = json_lines(&out.stdout)
-        .into_iter()
-        .map(|e| e["message"].clone())
-        .collect();
+    let messages = messages_of_success(&out);
     assert_eq!(
         messages,
         [
@@ -311,15 +303,7 @@ fn issue_15_zstd_input_is_read_decompressed_whatever_its_name() {
         .arg(&parallel)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let messages: Vec<Value> = json_lines(&out.stdout)
-        .into_iter()
-        .map(|e| e["message"].clone())
-        .collect();
+    let messages = messages_of_success(&out);
     assert_eq!(
         messages,
         [
@@ -538,4 +522,17 @@ fn closing_the_pipe_early_exits_quietly_with_success() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The `message` of every event a successful `parse` wrote.
+fn messages_of_success(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+        .into_iter()
+        .map(|e| e["message"].clone())
+        .collect()
 }
