@@ -123,6 +123,15 @@ impl Account {
         }
     }
 
+    /// Before the read buffer grows to `bytes` for an unfinished message: counts the new size
+    /// first, so that the growth itself is what may cut the largest holders, instead of
+    /// passing the limit by a doubling until the next read reports it. True when this
+    /// connection is now one of those asked to cut: it should cut rather than grow.
+    pub fn grow_to(&mut self, bytes: usize) -> bool {
+        self.hold(bytes.max(self.held));
+        self.signal.requested.load(Relaxed)
+    }
+
     /// Resolves once this connection is asked to cut its unfinished message.
     pub async fn cut_requested(&self) {
         loop {
@@ -142,6 +151,26 @@ impl Account {
         self.budget.limit
     }
 }
+
+/// Has the C library give freed large buffers back to the system at once. glibc raises its
+/// mmap threshold each time a large block is freed (up to 32 MiB), after which blocks that
+/// size come from its heaps and stay in the process when freed: memory the budget counted as
+/// given back would still be resident. A fixed threshold turns that off: every block from
+/// [`MMAP_THRESHOLD`] up is its own mapping, unmapped when freed and grown by `mremap`
+/// without a copy. Reads are smaller than that, so only large unfinished messages take
+/// this path.
+pub fn return_freed_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tuning value of the allocator; it is called before any
+    // thread of the listener starts, and a refusal (return 0) leaves glibc's default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int);
+    }
+}
+
+/// Blocks from this size up are mapped on their own (see
+/// [`return_freed_buffers_to_the_system`]).
+pub const MMAP_THRESHOLD: usize = 1024 * 1024;
 
 impl Drop for Account {
     fn drop(&mut self) {
@@ -168,6 +197,25 @@ mod tests {
         assert_eq!(budget.used(), 2 << 20);
         drop((a, c));
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn a_growth_that_passes_the_limit_cuts_before_the_buffer_grows() {
+        let budget = Budget::new(3 << 20);
+        let (mut a, mut b) = (budget.account(), budget.account());
+        a.hold(1 << 20);
+        b.hold(1 << 20);
+        assert!(!a.grow_to(2 << 20), "3 MiB in all is within the limit");
+        assert!(
+            b.grow_to(3 << 20),
+            "5 MiB would pass it, and b is the largest"
+        );
+        assert!(!a.signal.requested.load(Relaxed), "cutting b is enough");
+        assert_eq!(
+            budget.used(),
+            5 << 20,
+            "the growth is counted before it happens"
+        );
     }
 
     #[test]

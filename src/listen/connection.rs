@@ -89,6 +89,14 @@ pub async fn serve<S>(
     let frame_timeout = conn.shared.frame_timeout;
     loop {
         if conn.buf.capacity() - conn.buf.len() < read_size {
+            // An unfinished message is about to double its buffer: the budget hears of it
+            // first, and if that makes this message one of the largest, it is cut instead.
+            if !conn.buf.is_empty() && conn.account.grow_to(conn.next_allocation(read_size)) {
+                if !conn.cut_for_budget().await {
+                    return;
+                }
+                continue;
+            }
             conn.buf.reserve(read_size);
             conn.allocated = conn.allocated.max(conn.buf.capacity());
         }
@@ -229,6 +237,13 @@ struct Conn {
 }
 
 impl Conn {
+    /// At most what the read buffer's allocation becomes when it grows to take `read_size`
+    /// more bytes (a `Vec` doubles, or grows to just what is needed if that is more).
+    fn next_allocation(&self, read_size: usize) -> usize {
+        let now = self.allocated.max(self.buf.capacity());
+        (2 * now).max(self.buf.len() + read_size)
+    }
+
     /// Gives a large read buffer back once it holds little, and reports what the connection
     /// holds to the budget.
     fn account_buffer(&mut self) {

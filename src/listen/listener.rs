@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::accept::accept_loop;
 use super::bind::{bind_tcp, bind_udp, raise_open_file_limit, socket_inode};
-use super::budget::Budget;
+use super::budget::{self, Budget};
 use super::metrics::ListenMetrics;
 use super::output::{EventSender, Writer};
 use super::shared::Shared;
@@ -84,6 +84,7 @@ impl Listener {
             n => n,
         };
         raise_open_file_limit();
+        budget::return_freed_buffers_to_the_system();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("syslogkit-net")

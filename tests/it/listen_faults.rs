@@ -429,18 +429,25 @@ fn tcp_queued(port: u16) -> u64 {
         .sum()
 }
 
-// See: #14 (10). Twelve connections each start a 20 MB octet-counted message and send 8 MB of
-// it: 96 MB of unfinished messages against a 32 MiB budget.
+// See: #14 (10). Thirty connections each start a 20 MB octet-counted message and send 15 MB
+// of it: 450 MB of unfinished messages against a 64 MiB budget. Measured on 2 cores, debug
+// build: VmHWM grew by 70 to 79 MiB (74 to 98 MiB with --workers 8 or 16); before growth was
+// counted ahead of the allocation and freed buffers were unmapped, by 103 to 143 MiB.
 #[test]
 fn issue_14_unfinished_messages_stay_within_max_buffered_bytes() {
-    const CONNECTIONS: usize = 12;
-    const PART: usize = 8_000_000;
-    const BUDGET_MIB: u64 = 32;
-    // What the process needs besides the budget: code, runtime, the writer's queue, the
-    // events of the cut messages (64 KiB each, twice), one read per connection.
+    const CONNECTIONS: usize = 30;
+    const PART: usize = 15_000_000;
+    const BUDGET_MIB: u64 = 64;
+    // What the budget does not cover (README, "Memory is bounded"): holders under 512 KiB are
+    // counted but not cut (30 × 512 KiB), the largest message asked to cut holds its buffer
+    // (16 MiB) until its connection runs again, one read per connection (30 × 256 KiB), the
+    // writer's queue and the events of the cut messages (64 KiB each).
     const MARGIN_MIB: u64 = 48;
-    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--max-buffered-bytes", "32MiB"]);
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--max-buffered-bytes", "64MiB"]);
     let addr = listen.tcp.unwrap();
+    // Code, runtime and the worker threads before any message: this depends on the build and
+    // on the machine's cores, not on the budget.
+    let start_kib = listen.status_kib("VmHWM");
     let senders: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             thread::spawn(move || {
@@ -456,11 +463,13 @@ fn issue_14_unfinished_messages_stay_within_max_buffered_bytes() {
     // Everything sent has been read (the connections stay open, the messages unfinished).
     wait_until("listen to read every byte", || tcp_queued(addr.port()) == 0);
     let cut = listen.events(1);
-    let peak_kib = listen.status_kib("VmHWM");
-    eprintln!("VmHWM {peak_kib} KiB with a {BUDGET_MIB} MiB budget");
+    let grown_kib = listen.status_kib("VmHWM") - start_kib;
+    eprintln!(
+        "VmHWM grew by {grown_kib} KiB (from {start_kib} KiB) with a {BUDGET_MIB} MiB budget"
+    );
     assert!(
-        peak_kib < (BUDGET_MIB + MARGIN_MIB) * 1024,
-        "VmHWM {peak_kib} KiB, budget {BUDGET_MIB} MiB + {MARGIN_MIB} MiB"
+        grown_kib < (BUDGET_MIB + MARGIN_MIB) * 1024,
+        "VmHWM grew by {grown_kib} KiB, budget {BUDGET_MIB} MiB + {MARGIN_MIB} MiB"
     );
     let error = cut[0]["error"]["message"].as_str().unwrap();
     assert!(error.contains("--max-buffered-bytes"), "{error}");
