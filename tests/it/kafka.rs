@@ -989,3 +989,135 @@ fn every_compression_codec_delivers_records_read_back_as_sent() {
         );
     }
 }
+
+/// Unread bytes in the pipe behind `fd` (FIONREAD).
+fn pipe_unread(fd: std::os::fd::RawFd) -> usize {
+    let mut unread: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer given.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut unread) };
+    assert_eq!(rc, 0, "FIONREAD: {}", std::io::Error::last_os_error());
+    unread as usize
+}
+
+/// The README's bound for `kill -9` under `--backpressure queue`: what `send` had read but
+/// not yet queued is lost, at most two reads of 64 KiB. The fault is made to bite: the broker
+/// is down and the queue full (`--queue-full block`), so `send` stops in the middle of its
+/// input with a read in hand and the pipe full behind it. After the kill, a new `send` on the
+/// same queue delivers what was queued; the lines `send` had read and not queued are counted.
+#[test]
+fn issue_17_kill_9_under_queue_mid_stream_loses_at_most_two_reads() {
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const READ: usize = 64 * 1024;
+    let cluster = mock_cluster("syslog", 1);
+    let brokers = cluster.bootstrap_servers();
+    cluster.broker_down(1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let queue_dir = dir.path().to_str().unwrap();
+    let args = [
+        "--kafka-brokers",
+        &brokers,
+        "--kafka-topic",
+        "syslog",
+        "--backpressure",
+        "queue",
+        "--queue-dir",
+        queue_dir,
+        "--queue-max-file-size",
+        "16KB",
+        "--queue-max-size",
+        "256KB",
+        "--queue-full",
+        "block",
+        "--connect-timeout",
+        "1s",
+        "--stats",
+        "100ms",
+    ];
+    let lines = events(40_000);
+    let mut first = Background::start(&args);
+    let stdin = first.child.stdin.take().unwrap();
+    let fd = stdin.as_raw_fd();
+    // Lines are written one by one (each shorter than PIPE_BUF, so a write is all or
+    // nothing) until the pipe is full and `send` reads no more.
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (lines, written) = (lines.clone(), written.clone());
+        thread::spawn(move || {
+            let mut stdin = stdin;
+            for line in &lines {
+                if stdin.write_all(format!("{line}\n").as_bytes()).is_err() {
+                    return;
+                }
+                written.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // Past the connect timeout, `send` reads until the queue is full; then it stays put.
+    first.wait_for_stat("lines", 1);
+    let deadline = Instant::now() + PEER_TIMEOUT;
+    let mut last = usize::MAX;
+    loop {
+        thread::sleep(Duration::from_millis(500));
+        let now = written.load(Ordering::SeqCst);
+        if now == last {
+            break;
+        }
+        assert!(Instant::now() < deadline, "send never stopped reading");
+        last = now;
+    }
+    let written_lines = written.load(Ordering::SeqCst);
+    assert!(
+        written_lines < lines.len(),
+        "the queue never filled: {}",
+        first.stderr()
+    );
+    let unread = pipe_unread(fd);
+    let written_bytes: usize = lines[..written_lines].iter().map(|l| l.len() + 1).sum();
+    let read_bytes = written_bytes - unread;
+    drop(first); // SIGKILL
+    writer.join().unwrap();
+    // The lines `send` read whole.
+    let mut end = 0;
+    let mut read_lines = 0;
+    while read_lines < written_lines && end + lines[read_lines].len() < read_bytes {
+        end += lines[read_lines].len() + 1;
+        read_lines += 1;
+    }
+
+    cluster.broker_up(1).unwrap();
+    let (status, stderr) = send(&args[..args.len() - 2], String::new());
+    assert_eq!(status, 0, "{stderr}");
+    let delivered = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("syslogkit send: ")
+                .and_then(|l| stat(l, "sent"))
+        })
+        .unwrap_or_else(|| panic!("no count of what was sent: {stderr}"));
+    let records = consume_mock(&brokers, "syslog", delivered as usize);
+    let seen = counts(&records);
+    // What was queued is the head of what was read, with nothing missing in between.
+    let queued = lines[..read_lines]
+        .iter()
+        .take_while(|l| seen.contains_key(*l))
+        .count();
+    assert!(
+        lines[queued..].iter().all(|l| !seen.contains_key(l)),
+        "a line after the first one lost arrived"
+    );
+    let lost_bytes: usize = lines[queued..read_lines].iter().map(|l| l.len() + 1).sum();
+    eprintln!(
+        "kill -9 mid-stream under queue: {written_lines} lines written, {read_bytes} bytes read by send ({read_lines} whole lines), {unread} bytes left in the pipe, {queued} lines queued and delivered, {} read and lost ({lost_bytes} bytes)",
+        read_lines - queued
+    );
+    assert!(
+        queued > 0 && unread > 0,
+        "the fault did not happen mid-stream"
+    );
+    assert!(
+        lost_bytes <= 2 * READ + lines.iter().map(String::len).max().unwrap_or(0),
+        "{lost_bytes} bytes read and lost, more than two reads of {READ} (and the unfinished line)"
+    );
+}

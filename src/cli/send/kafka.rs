@@ -8,6 +8,7 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -169,13 +170,13 @@ pub(super) fn run(args: &SendArgs, brokers: &str) -> anyhow::Result<ExitCode> {
     let mut encoder = message_encoder(args, Protocol::Tcp)?;
     // A record is a whole message: no framing.
     encoder.framing = None;
-    let builder = RecordBuilder {
+    let builder = Arc::new(RecordBuilder {
         topic: k.topic.clone(),
         fallback_topic: k.topic_fallback.clone(),
         key: k.key.clone(),
         headers: k.headers.clone(),
         encoder,
-    };
+    });
     builder.check()?;
     let settings = ProducerSettings {
         brokers: brokers.to_string(),
@@ -307,7 +308,7 @@ fn open_queue(args: &SendArgs) -> anyhow::Result<Option<DiskQueue>> {
 /// Hands the input to the sender; returns the counts and whether the input could not be read.
 fn feed(
     args: &SendArgs,
-    builder: &RecordBuilder,
+    builder: &Arc<RecordBuilder>,
     sender: &mut KafkaSender,
     stats_line: Option<&RefCell<StatsLine>>,
 ) -> anyhow::Result<(RelayStats, bool)> {
@@ -336,7 +337,7 @@ fn feed(
     };
     let result = input::relay(
         reader,
-        builder,
+        builder.clone(),
         DEFAULT_MAX_MESSAGE_SIZE,
         sender,
         |line, e| eprintln!("syslogkit send: {name} line {line}: {e}; line skipped"),

@@ -1,15 +1,21 @@
-//! The input side of `send --kafka-brokers`: lines in (on their own thread, as
-//! [`crate::send::relay`] reads them), records out to the [`KafkaSender`].
+//! The input side of `send --kafka-brokers`: lines in, records out to the [`KafkaSender`].
+//!
+//! Two stages on two threads. The input stage reads, cuts lines and makes each line's records
+//! (checking that a JSON line is an object is most of the CPU a record costs `send`); the
+//! caller's thread only hands the records to the client and serves its reports. A JSON line
+//! bound for the fixed topic crosses over as its place in the bytes read, with no copy.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use crate::framing::{Decoded, Decoder, Framing};
-use crate::send::relay::{RelayStats, read_ahead};
+use crate::send::relay::{READ_CHUNK_BYTES, RelayStats};
 
 use super::producer::KafkaSender;
-use super::record::{RecordBuilder, RecordError};
+use super::record::{Record, RecordBuilder, RecordError, RecordRef};
 
 const TICK_EVERY: Duration = Duration::from_millis(100);
 
@@ -19,77 +25,40 @@ pub fn send_one(
     builder: &RecordBuilder,
     sender: &mut KafkaSender,
 ) -> Result<RelayStats, RecordError> {
-    let mut records = Vec::new();
-    builder.build(message, false, &mut Vec::new(), &mut records)?;
-    for record in &records {
+    let mut messages = 0;
+    builder.for_each_record(message, false, &mut Vec::new(), |record| {
         sender.send(record);
-    }
+        messages += 1;
+    })?;
     Ok(RelayStats {
         lines: 1,
-        messages: records.len() as u64,
+        messages,
         ..RelayStats::default()
     })
 }
 
 /// Reads `input` to its end, one line a record (LF; a CR before it dropped), and hands each
 /// to `sender`. `on_error` gets the line number (from 1) of every line skipped; `on_tick`
-/// the counts, after every chunk of input and at least every 100 ms while waiting. Stops
+/// the counts, after every read of input and at least every 100 ms while waiting. Stops
 /// early when the producer failed for good.
 pub fn relay<R: Read + Send + 'static>(
     input: R,
-    builder: &RecordBuilder,
+    builder: Arc<RecordBuilder>,
     max_len: usize,
     sender: &mut KafkaSender,
     mut on_error: impl FnMut(u64, &RecordError),
     mut on_tick: impl FnMut(&RelayStats),
 ) -> io::Result<RelayStats> {
-    // With the write-ahead queue, read one chunk ahead only: what was read but not queued yet
-    // is what a `kill -9` loses (at most two reads of 64 KiB). Without it, eight more.
-    let rx = read_ahead(input, if sender.writes_ahead() { 0 } else { 8 });
+    // With the write-ahead queue, one read ahead only: what was read but not queued yet is
+    // what a `kill -9` loses (at most two reads of 64 KiB). Without it, eight more.
+    let ahead = if sender.writes_ahead() { 0 } else { 8 };
+    let topic = builder.plain_topic().map(str::to_string);
+    let batches = InputStage::start(input, builder, max_len, ahead);
     let mut stats = RelayStats::default();
-    let mut decoder = Decoder::new(&Framing::Lf, max_len);
-    let mut buf: Vec<u8> = Vec::new();
-    let mut scratch = Vec::new();
-    let mut records = Vec::new();
     let mut last_tick = Instant::now();
-    let mut eof = false;
     loop {
-        let (start, _) = decoder.for_each(&buf, eof, |decoded| {
-            stats.lines += 1;
-            records.clear();
-            let result = match decoded {
-                Decoded::Frame(line) | Decoded::Truncated(line) => {
-                    builder.build(line, true, &mut scratch, &mut records)
-                }
-                Decoded::Oversized(_) | Decoded::Invalid { .. } => {
-                    Err(RecordError::Line(crate::egress::LineError::Oversized {
-                        max_len,
-                    }))
-                }
-            };
-            match result {
-                Ok(()) => {
-                    for record in &records {
-                        sender.send(record);
-                        stats.messages += 1;
-                    }
-                }
-                Err(e) => {
-                    stats.errors += 1;
-                    on_error(stats.lines, &e);
-                }
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-        buf.drain(..start);
-        // What was read is in the queue files (handed to the OS) before more is read.
-        sender.flush_queue();
-        on_tick(&stats);
-        if eof || sender.failed().is_some() {
-            return Ok(stats);
-        }
-        let chunk = match rx.try_recv() {
-            Ok(chunk) => Some(chunk),
+        let batch = match batches.try_recv() {
+            Ok(batch) => Some(batch),
             Err(TryRecvError::Disconnected) => None,
             Err(TryRecvError::Empty) => loop {
                 // Caught up with the input: keep the producer moving meanwhile.
@@ -97,8 +66,8 @@ pub fn relay<R: Read + Send + 'static>(
                 if sender.failed().is_some() {
                     return Ok(stats);
                 }
-                match rx.recv_timeout(Duration::from_millis(20)) {
-                    Ok(chunk) => break Some(chunk),
+                match batches.recv_timeout(Duration::from_millis(20)) {
+                    Ok(batch) => break Some(batch),
                     Err(RecvTimeoutError::Disconnected) => break None,
                     Err(RecvTimeoutError::Timeout) => {
                         if last_tick.elapsed() >= TICK_EVERY {
@@ -109,14 +78,198 @@ pub fn relay<R: Read + Send + 'static>(
                 }
             },
         };
-        match chunk {
-            Some(chunk) => {
-                let chunk = chunk?;
-                stats.bytes_read += chunk.len() as u64;
-                buf.extend_from_slice(&chunk);
-                rx.recycle(chunk);
-            }
-            None => eof = true,
+        let Some(batch) = batch else {
+            return Ok(stats);
+        };
+        let batch = batch?;
+        stats.bytes_read += batch.read as u64;
+        stats.lines += batch.lines;
+        for record in &batch.records {
+            sender.send(match record {
+                Prepared::Plain(value) => RecordRef {
+                    topic: topic.as_deref().unwrap_or_default(),
+                    key: None,
+                    headers: &[],
+                    value: &batch.bytes[value.clone()],
+                },
+                Prepared::Built(record) => record.borrowed(),
+            });
         }
+        stats.messages += batch.records.len() as u64;
+        for (line, e) in &batch.bad {
+            stats.errors += 1;
+            on_error(*line, e);
+        }
+        // What was read is in the queue files (handed to the OS) before more is read.
+        sender.flush_queue();
+        on_tick(&stats);
+        if sender.failed().is_some() {
+            return Ok(stats);
+        }
+        batches.recycle(batch.bytes);
+    }
+}
+
+/// The records of the complete lines of one read.
+#[derive(Default)]
+struct Batch {
+    /// The lines' bytes.
+    bytes: Vec<u8>,
+    records: Vec<Prepared>,
+    /// The lines skipped, by line number.
+    bad: Vec<(u64, RecordError)>,
+    lines: u64,
+    /// Bytes read for this batch.
+    read: usize,
+}
+
+enum Prepared {
+    /// A JSON line as its own record to [`RecordBuilder::plain_topic`]: where it is in the
+    /// batch's bytes.
+    Plain(Range<usize>),
+    Built(Record),
+}
+
+/// The thread that reads the input and makes its records.
+struct InputStage {
+    batches: Receiver<io::Result<Batch>>,
+    spare: SyncSender<Vec<u8>>,
+}
+
+impl InputStage {
+    /// Starts reading on a thread of its own; at most `ahead` batches wait beyond the one
+    /// being made (0: a rendezvous). A read error ends the batches; so does the end of the
+    /// input, when the channel closes. The thread is not joined: a read that never returns
+    /// (a terminal) must not keep the caller from finishing.
+    fn start<R: Read + Send + 'static>(
+        mut input: R,
+        builder: Arc<RecordBuilder>,
+        max_len: usize,
+        ahead: usize,
+    ) -> InputStage {
+        let (tx, batches) = mpsc::sync_channel(ahead);
+        let (spare, spare_rx) = mpsc::sync_channel::<Vec<u8>>(ahead + 2);
+        std::thread::spawn(move || {
+            let mut lines = Lines {
+                builder: &builder,
+                plain_topic: builder.plain_topic(),
+                decoder: Decoder::new(&Framing::Lf, max_len),
+                max_len,
+                line: 0,
+                scratch: Vec::new(),
+            };
+            let mut buf = Vec::new();
+            loop {
+                let held = buf.len();
+                buf.resize(held + READ_CHUNK_BYTES, 0);
+                let read = match input.read(&mut buf[held..]) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                        buf.truncate(held);
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                buf.truncate(held + read);
+                let eof = read == 0;
+                let batch = lines.cut(
+                    &mut buf,
+                    || spare_rx.try_recv().unwrap_or_default(),
+                    eof,
+                    read,
+                );
+                if tx.send(Ok(batch)).is_err() || eof {
+                    return;
+                }
+            }
+        });
+        InputStage { batches, spare }
+    }
+
+    fn try_recv(&self) -> Result<io::Result<Batch>, TryRecvError> {
+        self.batches.try_recv()
+    }
+
+    fn recv_timeout(&self, wait: Duration) -> Result<io::Result<Batch>, RecvTimeoutError> {
+        self.batches.recv_timeout(wait)
+    }
+
+    /// Hands a batch's buffer back for a later read.
+    fn recycle(&self, bytes: Vec<u8>) {
+        let _ = self.spare.try_send(bytes);
+    }
+}
+
+/// Cutting lines and making records, on the input stage's thread.
+struct Lines<'b> {
+    builder: &'b RecordBuilder,
+    plain_topic: Option<&'b str>,
+    decoder: Decoder,
+    max_len: usize,
+    /// Lines so far.
+    line: u64,
+    scratch: Vec<Vec<u8>>,
+}
+
+impl Lines<'_> {
+    /// Makes the records of every complete line in `buf` (every line at `eof`). The bytes
+    /// of those lines leave `buf` as the batch's; what is left of an unfinished line starts
+    /// a buffer from `fresh` (nothing moves while no line is complete).
+    fn cut(
+        &mut self,
+        buf: &mut Vec<u8>,
+        fresh: impl FnOnce() -> Vec<u8>,
+        eof: bool,
+        read: usize,
+    ) -> Batch {
+        let mut batch = Batch {
+            read,
+            ..Batch::default()
+        };
+        let (base, len) = (buf.as_ptr() as usize, buf.len());
+        let (builder, plain_topic, max_len) = (self.builder, self.plain_topic, self.max_len);
+        let (line_no, scratch) = (&mut self.line, &mut self.scratch);
+        let (used, _) = self.decoder.for_each(buf, eof, |decoded| {
+            *line_no += 1;
+            batch.lines += 1;
+            let result = match decoded {
+                Decoded::Frame(line) | Decoded::Truncated(line) => {
+                    // Where the line is in `buf` (the decoder hands out parts of it).
+                    let at = (line.as_ptr() as usize)
+                        .checked_sub(base)
+                        .filter(|at| at + line.len() <= len);
+                    builder.for_each_record(line, true, scratch, |record| {
+                        let plain = record.key.is_none()
+                            && record.headers.is_empty()
+                            && Some(record.topic) == plain_topic
+                            && std::ptr::eq(record.value, line);
+                        batch.records.push(match at {
+                            Some(at) if plain => Prepared::Plain(at..at + line.len()),
+                            _ => Prepared::Built(record.owned()),
+                        });
+                    })
+                }
+                Decoded::Oversized(_) | Decoded::Invalid { .. } => {
+                    Err(RecordError::Line(crate::egress::LineError::Oversized {
+                        max_len,
+                    }))
+                }
+            };
+            if let Err(e) = result {
+                batch.bad.push((*line_no, e));
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        if used > 0 {
+            let mut rest = fresh();
+            rest.clear();
+            rest.extend_from_slice(&buf[used..]);
+            buf.truncate(used);
+            batch.bytes = std::mem::replace(buf, rest);
+        }
+        batch
     }
 }

@@ -35,7 +35,7 @@ mod queue;
 mod reports;
 
 use super::config::{ProducerSettings, is_secret};
-use super::record::Record;
+use super::record::RecordRef;
 use crate::send::destination::DestinationStats;
 use crate::send::disk_queue::DiskQueue;
 use crate::send::options::Backpressure;
@@ -117,6 +117,9 @@ pub struct KafkaSender {
     suppressed: u64,
     last_delivery: Instant,
     scratch: Vec<u8>,
+    /// The last round's (emptied) report lists, swapped back in so that the client's
+    /// callbacks fill vectors that already have room.
+    spare_events: Events,
 }
 
 impl KafkaSender {
@@ -196,6 +199,7 @@ impl KafkaSender {
             suppressed: 0,
             last_delivery: now,
             scratch: Vec::new(),
+            spare_events: Events::default(),
         })
     }
 
@@ -216,7 +220,7 @@ impl KafkaSender {
     }
 
     /// Produces one record (or queues or drops it, as `--backpressure` says).
-    pub fn send(&mut self, record: &Record) {
+    pub fn send(&mut self, record: RecordRef<'_>) {
         if self.fatal.is_some() {
             self.undelivered += 1;
             return;
@@ -287,9 +291,12 @@ impl KafkaSender {
     }
 
     fn handle_events(&mut self) {
-        let Events { reports, errors } =
-            std::mem::take(&mut *self.producer.context().events.lock().expect("not poisoned"));
-        for (error, reason) in errors {
+        let mut events = std::mem::take(&mut self.spare_events);
+        std::mem::swap(
+            &mut events,
+            &mut *self.producer.context().events.lock().expect("not poisoned"),
+        );
+        for (error, reason) in events.errors.drain(..) {
             match error.rdkafka_error_code() {
                 Some(RDKafkaErrorCode::AllBrokersDown) => self.up = false,
                 Some(RDKafkaErrorCode::Fatal) => {
@@ -308,13 +315,15 @@ impl KafkaSender {
             }
             self.notice(format!("kafka: {reason}"));
         }
-        for report in reports {
+        if events.reports.iter().any(|r| r.error.is_none()) {
+            self.up = true;
+            self.last_delivery = Instant::now();
+        }
+        for report in events.reports.drain(..) {
             match report.error {
                 None => {
                     self.sent += 1;
                     self.bytes += report.bytes as u64;
-                    self.up = true;
-                    self.last_delivery = Instant::now();
                     if let Some(q) = &mut self.queue {
                         q.in_flight.remove(&report.seq);
                     }
@@ -343,6 +352,7 @@ impl KafkaSender {
                 }
             }
         }
+        self.spare_events = events;
         if let Some(q) = &mut self.queue
             && q.in_flight.is_empty()
             && !q.round_open
@@ -478,17 +488,17 @@ impl KafkaSender {
 
 fn produce(
     producer: &BaseProducer<Context>,
-    record: &Record,
+    record: RecordRef<'_>,
     seq: usize,
 ) -> Result<(), KafkaError> {
     let mut r: BaseRecord<'_, [u8], [u8], usize> =
-        BaseRecord::with_opaque_to(&record.topic, seq).payload(&record.value[..]);
-    if let Some(key) = &record.key {
-        r = r.key(&key[..]);
+        BaseRecord::with_opaque_to(record.topic, seq).payload(record.value);
+    if let Some(key) = record.key {
+        r = r.key(key);
     }
     if !record.headers.is_empty() {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for (name, value) in &record.headers {
+        for (name, value) in record.headers {
             headers = headers.insert(Header {
                 key: name,
                 value: Some(value),

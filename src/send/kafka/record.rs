@@ -118,6 +118,15 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// The text every record gets, when the template names no field.
+    pub fn literal(&self) -> Option<&str> {
+        match &self.parts[..] {
+            [] => Some(""),
+            [Part::Literal(text)] => Some(text),
+            _ => None,
+        }
+    }
+
     /// Writes the template for `event` into `out` (cleared first); on a missing field,
     /// returns its name.
     pub fn render<'t>(
@@ -194,32 +203,33 @@ pub struct Record {
     pub value: Vec<u8>,
 }
 
+/// One Kafka record, borrowed: from the input line and the builder where it can be, so that
+/// the common record (a JSON line to a fixed topic) costs no allocation and no copy before
+/// the client's own.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRef<'a> {
+    pub topic: &'a str,
+    pub key: Option<&'a [u8]>,
+    pub headers: &'a [(String, Vec<u8>)],
+    pub value: &'a [u8],
+}
+
 impl Record {
-    /// Appends the record as the disk queue keeps it: a version byte, the topic (u16 length),
-    /// the key (u32 length + 1, 0 for none), the headers (u16 count; u16 name length, name,
-    /// u32 value length, value), then the value to the end. Lengths little-endian.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.push(QUEUE_RECORD_VERSION);
-        out.extend_from_slice(&(self.topic.len() as u16).to_le_bytes());
-        out.extend_from_slice(self.topic.as_bytes());
-        match &self.key {
-            Some(k) => {
-                out.extend_from_slice(&(k.len() as u32 + 1).to_le_bytes());
-                out.extend_from_slice(k);
-            }
-            None => out.extend_from_slice(&0u32.to_le_bytes()),
+    pub fn borrowed(&self) -> RecordRef<'_> {
+        RecordRef {
+            topic: &self.topic,
+            key: self.key.as_deref(),
+            headers: &self.headers,
+            value: &self.value,
         }
-        out.extend_from_slice(&(self.headers.len() as u16).to_le_bytes());
-        for (name, value) in &self.headers {
-            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-            out.extend_from_slice(value);
-        }
-        out.extend_from_slice(&self.value);
     }
 
-    /// Reads what [`encode`](Self::encode) wrote; `None` when it is not such a record.
+    /// See [`RecordRef::encode`].
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        self.borrowed().encode(out);
+    }
+
+    /// Reads what [`RecordRef::encode`] wrote; `None` when it is not such a record.
     pub fn decode(bytes: &[u8]) -> Option<Record> {
         let mut r = Reader(bytes);
         if r.take(1)? != [QUEUE_RECORD_VERSION] {
@@ -245,6 +255,41 @@ impl Record {
             headers,
             value: r.0.to_vec(),
         })
+    }
+}
+
+impl RecordRef<'_> {
+    /// Appends the record as the disk queue keeps it: a version byte, the topic (u16 length),
+    /// the key (u32 length + 1, 0 for none), the headers (u16 count; u16 name length, name,
+    /// u32 value length, value), then the value to the end. Lengths little-endian.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.push(QUEUE_RECORD_VERSION);
+        out.extend_from_slice(&(self.topic.len() as u16).to_le_bytes());
+        out.extend_from_slice(self.topic.as_bytes());
+        match self.key {
+            Some(k) => {
+                out.extend_from_slice(&(k.len() as u32 + 1).to_le_bytes());
+                out.extend_from_slice(k);
+            }
+            None => out.extend_from_slice(&0u32.to_le_bytes()),
+        }
+        out.extend_from_slice(&(self.headers.len() as u16).to_le_bytes());
+        for (name, value) in self.headers {
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            out.extend_from_slice(value);
+        }
+        out.extend_from_slice(self.value);
+    }
+
+    pub fn owned(&self) -> Record {
+        Record {
+            topic: self.topic.to_string(),
+            key: self.key.map(<[u8]>::to_vec),
+            headers: self.headers.to_vec(),
+            value: self.value.to_vec(),
+        }
     }
 }
 
@@ -327,6 +372,19 @@ impl RecordBuilder {
         scratch: &mut Vec<Vec<u8>>,
         out: &mut Vec<Record>,
     ) -> Result<(), RecordError> {
+        self.for_each_record(line, split, scratch, |record| out.push(record.owned()))
+    }
+
+    /// Hands the record(s) of one line to `emit`, borrowed from the line where they can be:
+    /// a JSON line is its record's value as it came (no re-serialising, so the consumer gets
+    /// the producer's bytes). Every check comes first, so on error nothing was emitted.
+    pub fn for_each_record(
+        &self,
+        line: &[u8],
+        split: bool,
+        scratch: &mut Vec<Vec<u8>>,
+        mut emit: impl FnMut(RecordRef<'_>),
+    ) -> Result<(), RecordError> {
         let lines = &self.encoder.lines;
         if lines.is_text(line) {
             scratch.clear();
@@ -337,11 +395,11 @@ impl RecordBuilder {
             }
             let topic = self.topic_for(None)?;
             let headers = self.headers_for(None);
-            for value in scratch.drain(..) {
-                out.push(Record {
-                    topic: topic.clone(),
+            for value in scratch.iter() {
+                emit(RecordRef {
+                    topic: &topic,
                     key: None,
-                    headers: headers.clone(),
+                    headers: &headers,
                     value,
                 });
             }
@@ -357,11 +415,20 @@ impl RecordBuilder {
             if !matches!(json_check::is_object(line), Ok(true)) {
                 parse_event(line, lines.is_text(b"x"))?;
             }
-            out.push(Record {
-                topic: self.topic_for(None)?,
+            let headers = self.headers_for(None);
+            let rendered;
+            let topic = match self.topic.literal() {
+                Some(topic) if topic_problem(topic).is_none() => topic,
+                _ => {
+                    rendered = self.topic_for(None)?;
+                    &rendered
+                }
+            };
+            emit(RecordRef {
+                topic,
                 key: None,
-                headers: self.headers_for(None),
-                value: line.to_vec(),
+                headers: &headers,
+                value: line,
             });
             return Ok(());
         }
@@ -376,14 +443,22 @@ impl RecordBuilder {
                 Value::String(s) => Some(s.as_bytes().to_vec()),
                 other => Some(other.to_string().into_bytes()),
             });
-        out.push(Record {
-            topic,
-            key,
-            headers: self.headers_for(Some(&event)),
-            // As it came: no re-serialising, so the consumer gets the producer's bytes.
-            value: line.to_vec(),
+        emit(RecordRef {
+            topic: &topic,
+            key: key.as_deref(),
+            headers: &self.headers_for(Some(&event)),
+            value: line,
         });
         Ok(())
+    }
+
+    /// The topic of a JSON line's record when that record is the line and nothing else: a
+    /// topic that names no field (and that Kafka takes), no key, no header.
+    pub fn plain_topic(&self) -> Option<&str> {
+        if self.key.is_some() || !self.headers.is_empty() {
+            return None;
+        }
+        self.topic.literal().filter(|t| topic_problem(t).is_none())
     }
 
     /// Whether the topic, the key or a header reads a field of the event.

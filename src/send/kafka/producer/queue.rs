@@ -10,7 +10,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::{KafkaSender, MAX_BACKOFF, MAX_QUEUE_IN_FLIGHT, MIN_BACKOFF, produce};
 use crate::send::disk_queue::{DiskQueue, Full};
-use crate::send::kafka::record::Record;
+use crate::send::kafka::record::{Record, RecordRef};
 
 /// The disk queue and the records read from it that wait for their reports.
 pub(super) struct Queue {
@@ -42,7 +42,7 @@ impl KafkaSender {
         }
     }
 
-    pub(super) fn enqueue(&mut self, record: &Record) {
+    pub(super) fn enqueue(&mut self, record: RecordRef<'_>) {
         self.scratch.clear();
         record.encode(&mut self.scratch);
         loop {
@@ -148,7 +148,7 @@ impl KafkaSender {
                 continue;
             };
             let seq = q.next_seq;
-            match produce(&self.producer, &record, seq as usize) {
+            match produce(&self.producer, record.borrowed(), seq as usize) {
                 Ok(()) => {
                     q.next_seq += 1;
                     q.in_flight.insert(seq, (id, bytes));
