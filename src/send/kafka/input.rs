@@ -273,3 +273,100 @@ impl Lines<'_> {
         batch
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::egress::{
+        FormatOptions, Formatter, InputKind, LineEncoder, MessageEncoder, TextFields,
+    };
+    use crate::syslog::format::OutputFormat;
+
+    fn builder(key: Option<&str>) -> RecordBuilder {
+        let formatter = Formatter::new(FormatOptions {
+            format: OutputFormat::Raw,
+            hostname: Some("h".into()),
+            zone: "UTC".parse().unwrap(),
+            ..FormatOptions::default()
+        })
+        .unwrap();
+        RecordBuilder {
+            topic: "t".parse().unwrap(),
+            fallback_topic: None,
+            key: key.map(str::to_string),
+            headers: Vec::new(),
+            encoder: MessageEncoder::new(
+                LineEncoder::new(formatter, InputKind::Json),
+                TextFields::default(),
+                None,
+                None,
+                None,
+                false,
+            ),
+        }
+    }
+
+    fn lines(builder: &RecordBuilder, max_len: usize) -> Lines<'_> {
+        Lines {
+            builder,
+            plain_topic: builder.plain_topic(),
+            decoder: Decoder::new(&Framing::Lf, max_len),
+            max_len,
+            line: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The values of a batch's records, as text.
+    fn values(batch: &Batch) -> Vec<String> {
+        batch
+            .records
+            .iter()
+            .map(|r| match r {
+                Prepared::Plain(range) => String::from_utf8_lossy(&batch.bytes[range.clone()]),
+                Prepared::Built(record) => String::from_utf8_lossy(&record.value),
+            })
+            .map(|v| v.into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn an_unfinished_line_waits_for_the_next_read_and_bad_lines_keep_their_numbers() {
+        let b = builder(None);
+        let mut lines = lines(&b, 1024);
+        let mut buf = b"{\"a\":1}\r\n{\"b\":".to_vec();
+        let batch = lines.cut(&mut buf, Vec::new, false, 15);
+        assert_eq!(values(&batch), [r#"{"a":1}"#]);
+        assert!(matches!(batch.records[0], Prepared::Plain(_)), "no copy");
+        assert_eq!((batch.lines, batch.read), (1, 15));
+        assert_eq!(buf, b"{\"b\":", "the unfinished line is kept");
+
+        buf.extend_from_slice(b"2}\nnot json\n[1]\n{\"c\":3}");
+        let batch = lines.cut(&mut buf, Vec::new, false, 21);
+        assert_eq!(values(&batch), [r#"{"b":2}"#]);
+        let bad: Vec<u64> = batch.bad.iter().map(|(n, _)| *n).collect();
+        assert_eq!(bad, [3, 4], "line 3 is no JSON, line 4 no object");
+        assert_eq!(buf, b"{\"c\":3}");
+
+        // A read that completes no line moves nothing.
+        let batch = lines.cut(&mut buf, || unreachable!("no new buffer"), false, 0);
+        assert_eq!((batch.lines, batch.records.len()), (0, 0));
+        let batch = lines.cut(&mut buf, Vec::new, true, 0);
+        assert_eq!(values(&batch), [r#"{"c":3}"#], "the last line needs no LF");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn records_that_need_fields_are_built_and_a_line_too_long_is_bad() {
+        let b = builder(Some("k"));
+        let mut lines = lines(&b, 16);
+        let mut buf = b"{\"k\":\"x\",\"v\":1}\n{\"k\":\"a very long value\"}\n{}\n".to_vec();
+        let batch = lines.cut(&mut buf, Vec::new, false, 48);
+        assert_eq!(values(&batch), [r#"{"k":"x","v":1}"#, "{}"]);
+        assert!(
+            matches!(&batch.records[0], Prepared::Built(r) if r.key.as_deref() == Some(&b"x"[..]))
+        );
+        let bad: Vec<u64> = batch.bad.iter().map(|(n, _)| *n).collect();
+        assert_eq!(bad, [2], "{:?}", batch.bad);
+    }
+}
