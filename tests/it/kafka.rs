@@ -42,6 +42,8 @@ struct Tansu {
     port: u16,
     /// The port clients are told to connect to (a TLS terminator's, or `port`).
     advertised: u16,
+    /// `--authentication`: clients must log in with SASL SCRAM.
+    authentication: bool,
     dir: tempfile::TempDir,
 }
 
@@ -60,7 +62,23 @@ impl Tansu {
             child: None,
             port,
             advertised,
+            authentication: false,
             dir,
+        };
+        tansu.run();
+        tansu
+    }
+
+    /// A broker that requires SASL SCRAM. It knows no user: with memory storage, users can
+    /// only be created through an authenticated connection.
+    fn start_authenticating() -> Tansu {
+        let port = peers::free_port();
+        let mut tansu = Tansu {
+            child: None,
+            port,
+            advertised: port,
+            authentication: true,
+            dir: tempfile::tempdir().unwrap(),
         };
         tansu.run();
         tansu
@@ -78,6 +96,7 @@ impl Tansu {
             .args(["broker", "--listener-url", &url])
             .args(["--advertised-listener-url", &advertised])
             .args(["--storage-engine", "memory://tansu/"])
+            .args(self.authentication.then_some("--authentication"))
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -930,6 +949,40 @@ fn tls_with_a_client_certificate_delivers_and_an_unknown_ca_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot reach any Kafka broker"), "{stderr}");
+}
+
+/// SASL SCRAM is spoken to a broker that requires it: tansu answers the login, and its refusal
+/// (it knows no user) is what `send` reports, without the password. (A successful login is not
+/// tested: tansu with memory storage cannot be given a user; see the README.)
+#[test]
+fn sasl_scram_logs_in_to_a_broker_that_requires_it_and_a_refusal_is_named() {
+    let broker = Tansu::start_authenticating();
+    let brokers = broker.brokers();
+    for mechanism in ["scram-sha-256", "scram-sha-512"] {
+        let out = syslogkit()
+            .args([
+                "send",
+                "--kafka-brokers",
+                &brokers,
+                "--kafka-topic",
+                "syslog",
+            ])
+            .args(["--kafka-sasl-mechanism", mechanism])
+            .args(["--kafka-sasl-username", "alice", "--connect-timeout", "5s"])
+            .env("SYSLOGKIT_KAFKA_SASL_PASSWORD", "pw-8c1f")
+            .write_stdin("{\"a\":1}\n")
+            .timeout(SEND_TIMEOUT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mechanism}: {stderr}");
+        assert!(
+            stderr.contains("SASL SCRAM authentication failed") && stderr.contains("unknown-user"),
+            "{mechanism}: {stderr}\n{}",
+            broker.log()
+        );
+        assert!(!stderr.contains("pw-8c1f"), "{mechanism}: {stderr}");
+    }
 }
 
 #[test]

@@ -85,12 +85,15 @@ pub enum KafkaStartError {
     #[error("cannot create the Kafka producer: {0}")]
     Client(KafkaError),
     #[error(
-        "cannot reach any Kafka broker of {brokers} within {timeout:?} ({reason}): check that the brokers run and the addresses and ports are right, raise --connect-timeout, or use --backpressure queue to queue meanwhile"
+        "cannot reach any Kafka broker of {brokers} within {timeout:?} ({reason}{}): check that the brokers run and the addresses and ports are right, raise --connect-timeout, or use --backpressure queue to queue meanwhile",
+        client_said.as_deref().map(|s| format!("; the client said: {s}")).unwrap_or_default()
     )]
     Unreachable {
         brokers: String,
         timeout: Duration,
         reason: KafkaError,
+        /// The client's last error report meanwhile (a refused SASL login, a TLS failure).
+        client_said: Option<String>,
     },
 }
 
@@ -146,10 +149,23 @@ impl KafkaSender {
         let up = match producer.client().fetch_metadata(None, timeout) {
             Ok(_) => true,
             Err(reason) if config.queue.is_none() => {
+                // Why no broker answered, as far as the client told: its error reports.
+                producer.poll(Duration::ZERO);
+                let events =
+                    std::mem::take(&mut *producer.context().events.lock().expect("not poisoned"));
+                let client_said = events
+                    .errors
+                    .iter()
+                    .rev()
+                    .find(|(e, _)| e.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication))
+                    .map(|(_, reason)| reason.clone())
+                    .or(events.last_warning)
+                    .or_else(|| events.errors.last().map(|(_, reason)| reason.clone()));
                 return Err(KafkaStartError::Unreachable {
                     brokers,
                     timeout,
                     reason,
+                    client_said,
                 });
             }
             Err(reason) => {

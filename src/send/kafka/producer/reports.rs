@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use rdkafka::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
@@ -21,6 +22,9 @@ pub(super) struct Report {
 pub(super) struct Events {
     pub(super) reports: Vec<Report>,
     pub(super) errors: Vec<(KafkaError, String)>,
+    /// The client's last warning (or worse) log line: what it says when a connection fails
+    /// (a refused login, a TLS failure) before any error report.
+    pub(super) last_warning: Option<String>,
 }
 
 /// Collects what the client reports; called from [`BaseProducer::poll`] on our thread.
@@ -30,6 +34,13 @@ pub(super) struct Context {
 }
 
 impl ClientContext for Context {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
+            let mut events = self.events.lock().expect("not poisoned");
+            events.last_warning = Some(format!("{facility}: {message}"));
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         let mut events = self.events.lock().expect("not poisoned");
         events.errors.push((error, reason.to_string()));
