@@ -91,7 +91,7 @@ pub enum KafkaStartError {
     Unreachable {
         brokers: String,
         timeout: Duration,
-        reason: KafkaError,
+        reason: Box<KafkaError>,
         /// The client's last error report meanwhile (a refused SASL login, a TLS failure).
         client_said: Option<String>,
     },
@@ -164,7 +164,7 @@ impl KafkaSender {
                 return Err(KafkaStartError::Unreachable {
                     brokers,
                     timeout,
-                    reason,
+                    reason: Box::new(reason),
                     client_said,
                 });
             }
