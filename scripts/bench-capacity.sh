@@ -13,6 +13,10 @@
 # (at most RAMP_STEPS runs); that rate is its capacity without loss.
 # Usage: scripts/bench-capacity.sh [MESSAGES_PER_RUN]   (default 2000000)
 #   RECEIVERS='syslogkit rsyslog'   CONNS='1 4'   RAMP=0 skips the ramp   RAMP_STEPS=6
+#   SIZES='100'  message sizes in bytes; a run of size S sends MESSAGES_PER_RUN * 100 / S
+#                messages (the same bytes as 100 B messages), and MB/s is e2e msg/s * S
+#   Issue 16's rows: RECEIVERS=syslogkit CONNS='1 8 100 1000 10000' RAMP=0 (connections)
+#                    RECEIVERS=syslogkit CONNS=8 SIZES='100 1024 8192 65536' RAMP=0 (sizes)
 #   SK=PATH        measure this syslogkit binary instead of building one
 # Needs: rsyslogd (scripts/install-peers.sh), bc, ss, python3. Loopback only.
 set -euo pipefail
@@ -20,6 +24,7 @@ cd "$(dirname "$0")/.."
 n=${1:-2000000}
 receivers=${RECEIVERS:-syslogkit rsyslog}
 conns_list=${CONNS:-1 4}
+sizes=${SIZES:-100}
 ramp=${RAMP:-1}
 ramp_steps=${RAMP_STEPS:-6}
 port=${BENCH_PORT:-27514}
@@ -39,7 +44,7 @@ clk=$(getconf CLK_TCK)
 # shellcheck source=scripts/lib/receiver.sh
 . scripts/lib/receiver.sh
 
-echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 100 B per run, LF"
+echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 100 B per run (or the same bytes), LF"
 
 pid=
 start_receiver() { # name out -> sets pid
@@ -67,13 +72,15 @@ trap stop_receiver EXIT
 
 json() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
-# run NAME CONNS [RATE]: one bench run into a fresh receiver; prints a table row, sets $missing
-# and $e2e.
+# run NAME CONNS SIZE [RATE]: one bench run into a fresh receiver; prints a table row, sets
+# $missing and $e2e.
 run() {
-  local name=$1 conns=$2 rate=${3:-} out="$work/out-$1-$2.log"
+  local name=$1 conns=$2 size=$3 rate=${4:-} out="$work/out-$1-$2.log"
+  local count=$(( n * 100 / size ))
+  [ "$count" -ge "$conns" ] || count=$conns
   rm -f "$out"
   start_receiver "$name" "$out"
-  local args=(--to 127.0.0.1:$port --connections "$conns" --count "$n" --size 100 --framing lf --json)
+  local args=(--to 127.0.0.1:$port --connections "$conns" --count "$count" --size "$size" --framing lf --json)
   [ -n "$rate" ] && args+=(--rate "$rate")
   local t0 t_last last sent
   t0=$(date +%s.%N); t_last=$t0
@@ -91,26 +98,29 @@ run() {
   local late=$(( $(lines "$out") - last ))
   e2e=0
   [ "$last" -gt 0 ] && e2e=$(echo "$last / ($t_last - $t0)" | bc)
-  printf '| %-9s | %d | %9s | %9s | %9s | %7s | %6s | %4s |\n' "$name" "$conns" "${rate:-unlimited}" \
-    "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" "$missing" "$cpu" "$rss"
+  printf '| %-9s | %d | %d | %9s | %9s | %9s | %7s | %7s | %6s | %4s |\n' "$name" "$conns" "$size" "${rate:-unlimited}" \
+    "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" \
+    "$(echo "scale=1; $e2e * $size / 1000000" | bc)" "$missing" "$cpu" "$rss"
   if [ "$late" -gt 0 ]; then echo "  ($late lines were written only when $name was stopped)"; fi
   rm -f "$out"
 }
 
-echo "| receiver  | conns | --rate | bench msg/s | e2e msg/s | missing | CPU s | max RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| receiver  | conns | size | --rate | bench msg/s | e2e msg/s | e2e MB/s | missing | CPU s | max RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for name in $receivers; do
+  for size in $sizes; do
   for conns in $conns_list; do
-    run "$name" "$conns"
+    run "$name" "$conns" "$size"
     if [ "$ramp" = 1 ] && [ "$missing" -gt 0 ]; then
       rate=$(( e2e * 9 / 10 ))
       for _ in $(seq "$ramp_steps"); do
         [ "$rate" -gt 0 ] || break
-        run "$name" "$conns" "$rate"
+        run "$name" "$conns" "$size" "$rate"
         [ "$missing" -eq 0 ] && break
         rate=$(( rate * 8 / 10 ))
       done
       if [ "$missing" -gt 0 ]; then echo "  ($name, $conns conns: no rate without loss in $ramp_steps steps)"; fi
     fi
   done
+done
 done
