@@ -52,6 +52,7 @@ pub fn relay<R: Read + Send + 'static>(
     // With the write-ahead queue, one read ahead only: what was read but not queued yet is
     // what a `kill -9` loses (at most two reads of 64 KiB). Without it, eight more.
     let ahead = if sender.writes_ahead() { 0 } else { 8 };
+    // The topic of `Prepared::Plain` records, which only exist when there is one.
     let topic = builder.plain_topic().map(str::to_string);
     let batches = InputStage::start(input, builder, max_len, ahead);
     let mut stats = RelayStats::default();
