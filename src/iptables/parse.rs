@@ -426,17 +426,35 @@ fn mac(value: &[u8]) -> Option<Mac> {
 }
 
 fn hex_pair(pair: &[u8]) -> Option<u8> {
-    Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?)
+    let (high, low) = (
+        HEX_VALUE[usize::from(pair[0])],
+        HEX_VALUE[usize::from(pair[1])],
+    );
+    ((high | low) < 16).then_some(high << 4 | low)
 }
 
 fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    let value = HEX_VALUE[usize::from(c)];
+    (value < 16).then_some(value)
 }
+
+/// The value of each hex digit, 0xFF for the other bytes: one load where a `match` on three
+/// ranges is several branches a digit (issue 16: a MAC header is 28 digits a line).
+static HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 fn protocol(value: &[u8]) -> Protocol<'_> {
     match value {
@@ -452,13 +470,71 @@ fn protocol(value: &[u8]) -> Protocol<'_> {
 }
 
 fn ip(value: &[u8]) -> Option<IpAddr> {
-    if let Some(v6) = kernel_ipv6(value) {
-        return Some(IpAddr::V6(v6));
+    // Each reader refuses the others' forms at once: IPv4 has no ':', IPv6 has one.
+    if let Some(v4) = ipv4(value) {
+        return Some(IpAddr::V4(v4));
     }
-    if value.contains(&b':') {
+    kernel_ipv6(value)
+        .or_else(|| compressed_ipv6(value))
+        .map(IpAddr::V6)
+}
+
+/// IPv6 in the other forms (RFC 4291 §2.2: `::` for zero groups, digits without leading
+/// zeros), as ulogd or hand-made lines write them; the same addresses std's parser takes,
+/// read without its UTF-8 check and backtracking. A dotted IPv4 tail goes to std's parser.
+fn compressed_ipv6(value: &[u8]) -> Option<Ipv6Addr> {
+    if value.contains(&b'.') {
         return std::str::from_utf8(value).ok()?.parse().ok();
     }
-    ipv4(value).map(IpAddr::V4)
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // Where "::" stands: the number of groups before it.
+    let mut gap = None;
+    let mut at = 0;
+    if value.starts_with(b"::") {
+        gap = Some(0);
+        at = 2;
+    }
+    while at < value.len() {
+        let start = at;
+        let mut group = 0u16;
+        while at - start < 4
+            && let Some(digit) = value.get(at).and_then(|&c| hex_digit(c))
+        {
+            group = group << 4 | u16::from(digit);
+            at += 1;
+        }
+        if at == start || n == 8 {
+            return None;
+        }
+        groups[n] = group;
+        n += 1;
+        match value.get(at) {
+            None => break,
+            Some(b':') => at += 1,
+            Some(_) => return None, // a fifth digit, or not a digit
+        }
+        if value.get(at) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(n);
+            at += 1;
+        } else if at == value.len() {
+            return None; // one ':' at the end
+        }
+    }
+    match gap {
+        None if n == 8 => Some(Ipv6Addr::from(groups)),
+        // "::" stands for at least one group.
+        Some(gap) if n < 8 => {
+            let mut full = [0u16; 8];
+            full[..gap].copy_from_slice(&groups[..gap]);
+            full[8 - (n - gap)..].copy_from_slice(&groups[gap..n]);
+            Some(Ipv6Addr::from(full))
+        }
+        _ => None,
+    }
 }
 
 /// The kernel's `%pI6`: eight groups of four hex digits. Other IPv6 forms (compressed, from
@@ -1042,6 +1118,10 @@ mod tests {
         );
         assert_eq!(ip(b"2001:db8::a01"), v6("2001:db8::a01"));
         assert_eq!(ip(b"::ffff:192.0.2.1"), v6("::ffff:192.0.2.1"));
+        assert_eq!(ip(b"::"), v6("::"));
+        assert_eq!(ip(b"1::"), v6("1::"));
+        assert_eq!(ip(b"1:2:3:4:5:6:7::"), v6("1:2:3:4:5:6:7:0"));
+        assert_eq!(ip(b"0001:02:3::0004"), v6("1:2:3::4"));
         for bad in [
             &b"01.2.3.4"[..],
             b"1.2.3",
@@ -1052,6 +1132,15 @@ mod tests {
             b"2001:0db8:0000:0000:0000:0000:0000:0g01",
             b"2001-0db8:0000:0000:0000:0000:0000:0a01",
             b"",
+            b":",
+            b":::",
+            b"1:",
+            b":1::",
+            b"1::2::3",
+            b"1:2:3:4:5:6:7:8::",
+            b"1:2:3:4:5:6:7::8",
+            b"12345::",
+            b"1:2:3:4:5:6:7",
         ] {
             assert_eq!(ip(bad), None, "{}", String::from_utf8_lossy(bad));
         }
@@ -1113,6 +1202,31 @@ mod tests {
             if let Some(addr) = kernel_ipv6(noise.as_bytes()) {
                 prop_assert_eq!(Some(addr), noise.parse::<Ipv6Addr>().ok());
             }
+        }
+
+        #[test]
+        fn compressed_ipv6_reader_agrees_with_std(
+            groups in proptest::array::uniform8(any::<u16>()),
+            zeros in any::<u8>(),
+            noise in "[0-9a-fA-F:]{0,41}",
+            shaped in "(::)?([0-9a-fA-F]{1,5}:{1,2}){0,9}[0-9a-fA-F]{0,5}",
+        ) {
+            // Runs of zero groups of every length and place, as std writes them (RFC 5952).
+            let mut groups = groups;
+            for (i, g) in groups.iter_mut().enumerate() {
+                if zeros & (1 << i) != 0 {
+                    *g = 0;
+                }
+            }
+            let addr = Ipv6Addr::from(groups);
+            let text = addr.to_string();
+            if !text.contains('.') {
+                prop_assert_eq!(compressed_ipv6(text.as_bytes()), Some(addr));
+                let upper = text.to_uppercase();
+                prop_assert_eq!(compressed_ipv6(upper.as_bytes()), Some(addr));
+            }
+            prop_assert_eq!(compressed_ipv6(noise.as_bytes()), noise.parse::<Ipv6Addr>().ok());
+            prop_assert_eq!(compressed_ipv6(shaped.as_bytes()), shaped.parse::<Ipv6Addr>().ok());
         }
 
         #[test]
