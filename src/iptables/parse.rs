@@ -134,17 +134,19 @@ struct Anchor<'a> {
 fn find_interfaces(payload: &[u8]) -> Option<Anchor<'_>> {
     for in_at in IN_FINDER.find_iter(payload) {
         let dev = in_at + 3;
-        let Some(in_len) = memchr(b' ', &payload[dev..]) else {
-            return None; // no space after any later IN= either
+        let Some(in_len) = device_len(&payload[dev..]) else {
+            continue;
         };
-        if in_len > MAX_INTERFACE_NAME_BYTES || !payload[dev + in_len..].starts_with(b" OUT=") {
+        if !payload[dev + in_len..].starts_with(b" OUT=") {
             continue;
         }
         let out_dev = dev + in_len + 5;
-        let out_len = memchr(b' ', &payload[out_dev..]).unwrap_or(payload.len() - out_dev);
-        if out_len > MAX_INTERFACE_NAME_BYTES {
-            continue;
-        }
+        let out_len = match device_len(&payload[out_dev..]) {
+            Some(len) => len,
+            // The OUT= device may end the text.
+            None if payload.len() - out_dev <= MAX_INTERFACE_NAME_BYTES => payload.len() - out_dev,
+            None => continue,
+        };
         return Some(Anchor {
             in_at,
             input: &payload[dev..dev + in_len],
@@ -153,6 +155,15 @@ fn find_interfaces(payload: &[u8]) -> Option<Anchor<'_>> {
         });
     }
     None
+}
+
+/// The length of the device name at the start of `text`: the bytes before a space, when that
+/// space comes within the kernel's longest name. Looking no further keeps a text of many `IN=`
+/// without spaces linear (the search from each one would otherwise run to the same far space).
+fn device_len(text: &[u8]) -> Option<usize> {
+    text.iter()
+        .take(MAX_INTERFACE_NAME_BYTES + 1)
+        .position(|&c| c == b' ')
 }
 
 /// Space-separated tokens with their offsets.
@@ -1080,6 +1091,16 @@ mod tests {
         );
         let e = err("IN=eth0 OUT= SRC=192.0.2.1");
         assert!(e.reason.contains("no DST="), "{e}");
+    }
+
+    #[test]
+    fn many_in_equals_without_spaces_are_read_in_linear_time() {
+        // Each "IN=" is a candidate; the search for its device's end stops after 16 bytes.
+        let mut line = "IN=".repeat(400_000);
+        line.push_str("averyveryverylongname OUT= SRC=192.0.2.1 DST=192.0.2.2 ");
+        assert!(parse(line.as_bytes()).is_err());
+        let line = format!("{line}IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 ");
+        assert_eq!(ok(&line).input_device, b"eth0");
     }
 
     #[test]
