@@ -226,8 +226,54 @@ mod sse2 {
 
 /// Appends an unsigned integer.
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    if n < 100_000 {
+        write_below_100k(out, n as u32);
+        return;
+    }
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
+
+/// Up to five digits as one 8-byte store and a cut, where a copy of a computed length is a
+/// `memcpy` call (issue 16: most netfilter numbers are ports, lengths, TTLs and ids). Digits
+/// come two at a time from a table.
+#[inline]
+fn write_below_100k(out: &mut Vec<u8>, n: u32) {
+    debug_assert!(n < 100_000);
+    let len = match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    };
+    let mut digits = [0u8; 8];
+    let mut rest = n as usize;
+    let mut end = len;
+    while end >= 2 {
+        let pair = rest % 100 * 2;
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        rest /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        digits[0] = b'0' + rest as u8;
+    }
+    let at = out.len();
+    out.extend_from_slice(&digits);
+    out.truncate(at + len);
+}
+
+/// "00" to "99".
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut table = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        table[i * 2] = b'0' + (i / 10) as u8;
+        table[i * 2 + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    table
+};
 
 /// `"name":` as bytes, for [`PathWriter::lit`] and [`Members::lit`]: a key whose length the
 /// compiler knows is a few moves, where a key by name is a `memcpy` call and four pushes
@@ -238,6 +284,50 @@ macro_rules! qkey {
     };
 }
 pub(crate) use qkey;
+
+/// `,"name":` as bytes: a member key with the comma before it, for [`Group`] and
+/// [`PathWriter::comma_members`], where every member starts with a comma.
+macro_rules! ckey {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+pub(crate) use ckey;
+
+/// A nested object whose members are written with a leading comma each (`ckey!`), so that a
+/// member costs its key and value and no test for "first?". Opening writes `,"name":`;
+/// closing turns the first member's comma into `{` and adds `}`, or takes the key back when
+/// no member came (no empty objects, as with [`PathWriter`]).
+#[must_use = "a group must be closed"]
+pub struct Group {
+    key_at: usize,
+    body_at: usize,
+}
+
+impl Group {
+    /// Writes `key` (`ckey!("name")`) and starts the object's members after it.
+    #[inline]
+    pub fn open(out: &mut Vec<u8>, key: &'static [u8]) -> Group {
+        let key_at = out.len();
+        out.extend_from_slice(key);
+        Group {
+            key_at,
+            body_at: out.len(),
+        }
+    }
+
+    /// Ends the object (or removes it when empty).
+    #[inline]
+    pub fn close(self, out: &mut Vec<u8>) {
+        if out.len() == self.body_at {
+            out.truncate(self.key_at);
+        } else {
+            debug_assert_eq!(out[self.body_at], b',');
+            out[self.body_at] = b'{';
+            out.push(b'}');
+        }
+    }
+}
 
 /// Writes one JSON object whose keys are ECS paths. Consecutive fields that share a prefix
 /// share the nested objects: `field(&["log", "syslog", "hostname"])` followed by
@@ -299,6 +389,22 @@ impl<'o> PathWriter<'o> {
         }
         self.out.extend_from_slice(members);
         self.has_member = true;
+    }
+
+    /// Appends members that `write` puts in the buffer with a leading comma each
+    /// (`,"key":value`, see [`Group`]) to the object at `parents`, opening it as `key` does.
+    pub fn comma_members(&mut self, parents: &[&'static str], write: impl FnOnce(&mut Vec<u8>)) {
+        self.enter(parents);
+        let start = self.out.len();
+        write(self.out);
+        if self.out.len() > start {
+            debug_assert_eq!(self.out[start], b',');
+            if !self.has_member {
+                // The object was empty: its first member takes no comma.
+                self.out.remove(start);
+            }
+            self.has_member = true;
+        }
     }
 
     /// Opens the object at `parents` once for several members written in a row, so that each
@@ -569,6 +675,15 @@ pub(crate) mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"log":{"syslog":{"hostname":"h","priority":13}},"other":{"a":1}}"#
         );
+    }
+
+    #[test]
+    fn numbers_are_written_as_std_formats_them() {
+        for n in (0..100_200).chain([u64::from(u32::MAX), u64::MAX]) {
+            let mut out = b"x".to_vec();
+            write_u64(&mut out, n);
+            assert_eq!(&out[1..], n.to_string().as_bytes());
+        }
     }
 
     #[test]
