@@ -278,33 +278,11 @@ impl Lines<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::egress::{
-        FormatOptions, Formatter, InputKind, LineEncoder, MessageEncoder, TextFields,
-    };
-    use crate::syslog::format::OutputFormat;
+    use crate::egress::InputKind;
+    use crate::send::kafka::record::test_builder;
 
     fn builder(key: Option<&str>) -> RecordBuilder {
-        let formatter = Formatter::new(FormatOptions {
-            format: OutputFormat::Raw,
-            hostname: Some("h".into()),
-            zone: "UTC".parse().unwrap(),
-            ..FormatOptions::default()
-        })
-        .unwrap();
-        RecordBuilder {
-            topic: "t".parse().unwrap(),
-            fallback_topic: None,
-            key: key.map(str::to_string),
-            headers: Vec::new(),
-            encoder: MessageEncoder::new(
-                LineEncoder::new(formatter, InputKind::Json),
-                TextFields::default(),
-                None,
-                None,
-                None,
-                false,
-            ),
-        }
+        test_builder("t", key, InputKind::Json)
     }
 
     fn lines(builder: &RecordBuilder, max_len: usize) -> Lines<'_> {

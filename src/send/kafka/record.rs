@@ -524,33 +524,46 @@ fn parse_event(line: &[u8], auto: bool) -> Result<Map<String, Value>, LineError>
     }
 }
 
+/// A builder for tests: raw text messages, the topic and key given, no header.
+#[cfg(test)]
+pub(crate) fn test_builder(
+    topic: &str,
+    key: Option<&str>,
+    input: crate::egress::InputKind,
+) -> RecordBuilder {
+    use crate::egress::{FormatOptions, Formatter, LineEncoder, TextFields};
+    let formatter = Formatter::new(FormatOptions {
+        format: crate::syslog::format::OutputFormat::Raw,
+        hostname: Some("h".into()),
+        zone: "UTC".parse().unwrap(),
+        ..FormatOptions::default()
+    })
+    .unwrap();
+    RecordBuilder {
+        topic: topic.parse().unwrap(),
+        fallback_topic: None,
+        key: key.map(str::to_string),
+        headers: Vec::new(),
+        encoder: MessageEncoder::new(
+            LineEncoder::new(formatter, input),
+            TextFields::default(),
+            None,
+            None,
+            None,
+            false,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::egress::{FormatOptions, Formatter, InputKind, LineEncoder, TextFields};
-    use crate::syslog::format::OutputFormat;
+    use crate::egress::InputKind;
 
     fn builder(topic: &str, key: Option<&str>, input: InputKind) -> RecordBuilder {
-        let formatter = Formatter::new(FormatOptions {
-            format: OutputFormat::Raw,
-            hostname: Some("h".into()),
-            zone: "UTC".parse().unwrap(),
-            ..FormatOptions::default()
-        })
-        .unwrap();
         RecordBuilder {
-            topic: topic.parse().unwrap(),
-            fallback_topic: None,
-            key: key.map(str::to_string),
             headers: vec![("dataset".into(), "{event.dataset}".parse().unwrap())],
-            encoder: MessageEncoder::new(
-                LineEncoder::new(formatter, input),
-                TextFields::default(),
-                None,
-                None,
-                None,
-                false,
-            ),
+            ..test_builder(topic, key, input)
         }
     }
 
