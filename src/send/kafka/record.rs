@@ -224,11 +224,6 @@ impl Record {
         }
     }
 
-    /// See [`RecordRef::encode`].
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        self.borrowed().encode(out);
-    }
-
     /// Reads what [`RecordRef::encode`] wrote; `None` when it is not such a record.
     pub fn decode(bytes: &[u8]) -> Option<Record> {
         let mut r = Reader(bytes);
@@ -361,18 +356,6 @@ impl RecordBuilder {
             });
         }
         Ok(())
-    }
-
-    /// Appends the record(s) of one line (a text line split by `-S` gives several) to `out`;
-    /// nothing on error. `split`: split long text (stdin) or cut it (an argument message).
-    pub fn build(
-        &self,
-        line: &[u8],
-        split: bool,
-        scratch: &mut Vec<Vec<u8>>,
-        out: &mut Vec<Record>,
-    ) -> Result<(), RecordError> {
-        self.for_each_record(line, split, scratch, |record| out.push(record.owned()))
     }
 
     /// Hands the record(s) of one line to `emit`, borrowed from the line where they can be:
@@ -569,8 +552,10 @@ mod tests {
 
     fn build(b: &RecordBuilder, line: &str) -> Result<Vec<Record>, RecordError> {
         let mut out = Vec::new();
-        b.build(line.as_bytes(), true, &mut Vec::new(), &mut out)
-            .map(|()| out)
+        b.for_each_record(line.as_bytes(), true, &mut Vec::new(), |r| {
+            out.push(r.owned())
+        })
+        .map(|()| out)
     }
 
     #[test]
@@ -652,11 +637,11 @@ mod tests {
             value: b"{\"a\":1}".to_vec(),
         };
         let mut bytes = Vec::new();
-        r.encode(&mut bytes);
+        r.borrowed().encode(&mut bytes);
         assert_eq!(Record::decode(&bytes), Some(r.clone()));
         let r = Record { key: None, ..r };
         bytes.clear();
-        r.encode(&mut bytes);
+        r.borrowed().encode(&mut bytes);
         assert_eq!(Record::decode(&bytes), Some(r));
         assert_eq!(Record::decode(b"<13>a syslog line"), None);
     }
