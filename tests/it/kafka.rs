@@ -955,7 +955,7 @@ fn tls_with_a_client_certificate_delivers_and_an_unknown_ca_is_a_clear_error() {
 /// (it knows no user) is what `send` reports, without the password. (A successful login is not
 /// tested: tansu with memory storage cannot be given a user; see the README.)
 #[test]
-fn sasl_scram_logs_in_to_a_broker_that_requires_it_and_a_refusal_is_named() {
+fn sasl_scram_is_spoken_to_a_broker_that_requires_it_and_its_refusal_is_named() {
     let broker = Tansu::start_authenticating();
     let brokers = broker.brokers();
     for mechanism in ["scram-sha-256", "scram-sha-512"] {
