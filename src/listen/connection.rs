@@ -1,11 +1,16 @@
 //! One TCP or TLS connection: read, cut into frames, turn frames into event lines, hand
 //! batches to the writer.
 //!
-//! The read buffer starts small and doubles while reads fill it, so ten thousand idle
-//! connections cost little and a busy one reads in large chunks; it never holds more than one
+//! A plain TCP connection waits for data, then for room in the writer's queue, and only then
+//! reads, into a buffer its worker thread lends it ([`super::stream`]); once its complete
+//! messages are events it gives the buffer back and keeps only the start of a message under
+//! way. So a connection that waits holds neither bytes nor events, and ten thousand busy
+//! connections behind a slow output leave their bytes in the kernel, whose full receive
+//! windows hold the senders back. A message larger than `LENT_REST_BYTES` (4 KiB), a TLS stream and
+//! the drain at shutdown read into the connection's own buffer instead: it starts small and
+//! doubles while reads fill it, up to `MAX_READ_BYTES` (256 KiB) a read; it never holds more than one
 //! maximum-size message plus one read (the decoder discards the rest of an oversized message
-//! as it arrives). Events are handed over in the order their frames arrived, and waiting for
-//! room in the writer's queue is what stops the reading when the output is slow.
+//! as it arrives). Events are handed over in the order their frames arrived.
 //!
 //! A message begun must be finished within `--frame-timeout`, or the connection is closed (a
 //! drip-feed, one byte now and then, would otherwise keep a slot for ever: every byte resets
@@ -27,10 +32,11 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::budget::{Account, CUT_KEEP_BYTES};
-use super::output::{BATCH_BYTES, EventSender};
+use super::output::{BATCH_BYTES, EventSender, Slot};
 use super::shared::Shared;
 use super::shutdown::{DRAIN_LIMIT, DRAIN_QUIET};
 use super::stats::Counters;
+use super::stream::{ConnectionStream, lend_read_buffer, return_read_buffer};
 use crate::ecs::{Peer, Received};
 use crate::framing::{FrameCodec, FrameError, InvalidPrefix};
 use crate::ingest::{LineParser, Outcome};
@@ -39,6 +45,9 @@ use crate::syslog::timestamp::Timestamp;
 /// The first read's size; doubled while reads fill the buffer, up to [`MAX_READ_BYTES`].
 const FIRST_READ_BYTES: usize = 1024;
 const MAX_READ_BYTES: usize = 256 * 1024;
+/// The most of a message under way a connection keeps between reads in a buffer of its own
+/// size while it waits for data; beyond it, it keeps the buffer the message is read into.
+const LENT_REST_BYTES: usize = 4 * 1024;
 
 /// How one read ended.
 enum Read {
@@ -65,12 +74,13 @@ pub async fn serve<S>(
     shared: Arc<Shared>,
     tx: EventSender,
 ) where
-    S: AsyncRead + Unpin,
+    S: ConnectionStream,
 {
     let mut conn = Conn {
         codec: FrameCodec::new(&shared.framing, shared.max_len),
         parser,
         buf: BytesMut::new(),
+        lent: false,
         batch: Vec::new(),
         messages: 0,
         parse_errors: 0,
@@ -88,7 +98,11 @@ pub async fn serve<S>(
     let mut pending_since: Option<Instant> = None;
     let frame_timeout = conn.shared.frame_timeout;
     loop {
-        if conn.buf.capacity() - conn.buf.len() < read_size {
+        // A plain socket is waited on before anything is lent to it. A message larger than a
+        // lent buffer takes, a TLS stream and the drain at shutdown read into the
+        // connection's own buffer.
+        let lend = S::TELLS_READINESS && drain_until.is_none() && conn.buf.len() <= LENT_REST_BYTES;
+        if !lend && conn.buf.capacity() - conn.buf.len() < read_size {
             // An unfinished message is about to double its buffer: the budget hears of it
             // first, and if that makes this message one of the largest, it is cut instead.
             if !conn.buf.is_empty() && conn.account.grow_to(conn.next_allocation(read_size)) {
@@ -100,11 +114,42 @@ pub async fn serve<S>(
             conn.buf.reserve(read_size);
             conn.allocated = conn.allocated.max(conn.buf.capacity());
         }
-        let room = conn.buf.capacity() - conn.buf.len();
+        let frame_deadline = pending_since.zip(frame_timeout).map(|(s, t)| s + t);
+        let idle = conn.shared.idle_timeout;
+        let mut slot = None;
+        let mut room = conn.buf.capacity() - conn.buf.len();
         let read = match drain_until {
+            None if lend => {
+                let waited = tokio::select! {
+                    biased;
+                    () = conn.account.cut_requested() => Some(Read::Cut),
+                    ready = ready_within(&stream, idle, frame_deadline) => ready,
+                    _ = conn.shared.token.cancelled() => Some(Read::Shutdown),
+                };
+                match waited {
+                    Some(read) => read,
+                    None => {
+                        // Data is waiting: room in the writer's queue first, then a buffer.
+                        let Ok(taken) = conn.tx.reserve().await else {
+                            return;
+                        };
+                        conn.buf = lend_read_buffer(&conn.buf);
+                        conn.lent = true;
+                        room = conn.buf.capacity() - conn.buf.len();
+                        match stream.try_read_buf(&mut conn.buf) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                conn.take_back_read_buffer();
+                                continue;
+                            }
+                            result => {
+                                slot = Some(taken);
+                                Read::from(result)
+                            }
+                        }
+                    }
+                }
+            }
             None => {
-                let frame_deadline = pending_since.zip(frame_timeout).map(|(s, t)| s + t);
-                let idle = conn.shared.idle_timeout;
                 tokio::select! {
                     biased;
                     () = conn.account.cut_requested() => Read::Cut,
@@ -127,7 +172,7 @@ pub async fn serve<S>(
                     read_size *= 2;
                 }
                 let before = conn.completed;
-                if !conn.emit(false).await {
+                if !conn.emit(false, slot.take()).await {
                     return;
                 }
                 let unfinished = conn.codec.in_message(&conn.buf);
@@ -181,7 +226,7 @@ pub async fn serve<S>(
             }
         }
     }
-    conn.emit(true).await;
+    conn.emit(true, None).await;
 }
 
 impl From<io::Result<usize>> for Read {
@@ -192,6 +237,29 @@ impl From<io::Result<usize>> for Read {
             Err(e) => Read::Failed(e),
         }
     }
+}
+
+/// Waits until the stream has data (or its end, or an error) without reading it: None then,
+/// or why the wait ended: `idle` without data, `frame_deadline`, a failed socket.
+async fn ready_within<S: ConnectionStream>(
+    stream: &S,
+    idle: Option<Duration>,
+    frame_deadline: Option<Instant>,
+) -> Option<Read> {
+    let idle_deadline = idle.map(|d| Instant::now() + d);
+    let deadline = match (idle_deadline, frame_deadline) {
+        (Some(i), Some(f)) => Some(i.min(f)),
+        (i, f) => i.or(f),
+    };
+    let ready = match deadline {
+        None => stream.readable().await,
+        Some(deadline) => match timeout_at(deadline, stream.readable()).await {
+            Ok(ready) => ready,
+            Err(_) if frame_deadline == Some(deadline) => return Some(Read::FrameTimeout),
+            Err(_) => return Some(Read::Idle),
+        },
+    };
+    ready.err().map(Read::Failed)
 }
 
 /// One read, given up after `idle` without data or at `frame_deadline`.
@@ -220,6 +288,8 @@ struct Conn {
     codec: FrameCodec,
     parser: LineParser,
     buf: BytesMut,
+    /// `buf` is lent by the worker thread ([`lend_read_buffer`]).
+    lent: bool,
     batch: Vec<u8>,
     messages: u64,
     parse_errors: u64,
@@ -244,9 +314,25 @@ impl Conn {
         (2 * now).max(self.buf.len() + read_size)
     }
 
-    /// Gives a large read buffer back once it holds little, and reports what the connection
-    /// holds to the budget.
+    /// Gives a lent read buffer back, keeping what it still holds in a buffer of its own.
+    fn take_back_read_buffer(&mut self) {
+        self.buf = return_read_buffer(std::mem::take(&mut self.buf));
+        self.lent = false;
+        self.allocated = self.buf.capacity();
+    }
+
+    /// Gives a lent or large read buffer back once it holds little, and reports what the
+    /// connection holds to the budget.
     fn account_buffer(&mut self) {
+        if self.lent {
+            if self.buf.len() <= LENT_REST_BYTES {
+                self.take_back_read_buffer();
+            } else {
+                // A large message under way keeps the buffer as its own.
+                self.lent = false;
+                self.allocated = self.allocated.max(self.buf.capacity());
+            }
+        }
         if self.buf.len() <= MAX_READ_BYTES && self.allocated > 4 * MAX_READ_BYTES {
             // A finished large message leaves a large allocation behind: copy the little that
             // is left into a small one.
@@ -334,16 +420,17 @@ impl Conn {
         self.hand_over().await;
     }
     /// Turns every complete frame in the buffer (at `eof`, also the rest) into events and
-    /// hands them to the writer. False when the writer is gone.
-    async fn emit(&mut self, eof: bool) -> bool {
+    /// hands them to the writer, the first batch into `slot` if the connection holds one, each
+    /// further batch into room waited for before it is made. False when the writer is gone.
+    async fn emit(&mut self, eof: bool, mut slot: Option<Slot>) -> bool {
         let (peer, shared) = (self.peer.clone(), self.shared.clone());
         let received = Received {
             peer: &peer,
             created: Timestamp::now(),
         };
         let max_len = shared.max_len;
-        self.tx.prepare(&mut self.batch);
         loop {
+            self.tx.prepare(&mut self.batch);
             // Frames are parsed where they lie in the read buffer; the buffer advances once
             // per batch. The codec reports hostile input as frames with a defect, never as Err.
             let (parser, batch) = (&mut self.parser, &mut self.batch);
@@ -368,19 +455,42 @@ impl Conn {
                 batch.len() < BATCH_BYTES
             });
             self.buf.advance(used);
-            if self.batch.len() < BATCH_BYTES {
-                break;
+            let full = self.batch.len() >= BATCH_BYTES;
+            match slot.take() {
+                Some(slot) if !self.batch.is_empty() => {
+                    self.publish_counts();
+                    slot.send(&mut self.batch);
+                }
+                _ => {
+                    if !self.hand_over().await {
+                        return false;
+                    }
+                }
             }
-            if !self.hand_over().await {
-                return false;
+            if !full {
+                return true;
             }
-            self.tx.prepare(&mut self.batch);
+            // More frames wait in the buffer: room for their batch first.
+            match self.tx.reserve().await {
+                Ok(room) => slot = Some(room),
+                Err(_) => return false,
+            }
         }
-        self.hand_over().await
     }
 
     /// Sends the batch to the writer, waiting for room (backpressure), and publishes counts.
     async fn hand_over(&mut self) -> bool {
+        self.publish_counts();
+        if self.batch.is_empty() {
+            // An idle connection keeps no buffer.
+            self.tx.release(&mut self.batch);
+            return true;
+        }
+        self.tx.send(&mut self.batch).await.is_ok()
+    }
+
+    /// Adds this connection's counts since the last call to the shared counters.
+    fn publish_counts(&mut self) {
         let counters = &self.shared.counters;
         Counters::add(&counters.tcp_messages, std::mem::take(&mut self.messages));
         Counters::add(
@@ -391,12 +501,6 @@ impl Conn {
             &counters.frame_errors,
             std::mem::take(&mut self.frame_errors),
         );
-        if self.batch.is_empty() {
-            // An idle connection keeps no buffer.
-            self.tx.release(&mut self.batch);
-            return true;
-        }
-        self.tx.send(&mut self.batch).await.is_ok()
     }
 }
 

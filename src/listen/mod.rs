@@ -14,6 +14,8 @@
 //!   receive buffer by default.
 //! - [`relp`]: one RELP session (TCP or TLS): frames from [`crate::framing::relp`], events
 //!   like [`connection`]'s, each message acknowledged once its event is written.
+//! - [`stream`]: which streams can say that data waits before a buffer is lent to them, and
+//!   the read buffers lent.
 //! - [`tls`]: the rustls server configuration (certificate, key, optional client CA for mutual
 //!   TLS, minimum version) and the `tls.*` fields of a session.
 //! - [`output`]: the one writer thread: large writes, flushed whenever the queue runs dry;
@@ -30,9 +32,11 @@
 //! Flow control: connections hand event batches to the writer through one bounded queue. When
 //! the output cannot keep up the queue fills, TCP connections wait for room and stop reading,
 //! so their senders' windows close; UDP cannot wait long, so a batch of datagrams that finds
-//! no room within 100 ms is dropped and counted. Memory stays bounded by the queue, one read
-//! per connection, and `--max-buffered-bytes` for the unfinished messages of all connections
-//! together ([`budget`]).
+//! no room within 100 ms is dropped and counted. A plain TCP connection takes its room in the
+//! queue before it reads ([`stream`]), so one that waits holds nothing; a TLS connection reads
+//! first and waits with one read and its events. Memory stays bounded by the queue, the read
+//! buffers lent to the worker threads, one read per TLS connection, and `--max-buffered-bytes`
+//! for the unfinished messages of all connections together ([`budget`]).
 
 mod accept;
 mod bind;
@@ -46,6 +50,7 @@ pub mod relp;
 pub mod shared;
 pub mod shutdown;
 pub mod stats;
+pub mod stream;
 pub mod tls;
 pub mod udp;
 

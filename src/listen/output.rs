@@ -47,9 +47,9 @@ pub const BATCH_BYTES: usize = 256 * 1024;
 /// A batch at least this large is written on its own instead of being copied into the
 /// gathered bytes.
 const DIRECT_WRITE_BYTES: usize = 64 * 1024;
-/// Written batches kept for reuse, and the largest capacity kept (a batch holding one huge
-/// event is freed instead).
-const POOL_BUFFERS: usize = 16;
+/// Written batches kept for reuse (as many as the queue holds, and the ones being filled), and
+/// the largest capacity kept (a batch holding one huge event is freed instead).
+const POOL_BUFFERS: usize = QUEUE_BATCHES + 16;
 const POOL_MAX_CAPACITY: usize = 4 * BATCH_BYTES;
 
 /// Emptied batch buffers, shared by the writer (which returns them) and the connections.
@@ -120,6 +120,21 @@ struct Queued {
 #[derive(Debug)]
 pub struct Closed;
 
+/// A place in the queue, taken before the events that will fill it are made
+/// ([`EventSender::reserve`]): a connection that waits for room holds no events.
+#[derive(Debug)]
+pub struct Slot(mpsc::OwnedPermit<Queued>);
+
+impl Slot {
+    /// Puts `batch` in the queue, leaving an empty buffer without capacity in its place.
+    pub fn send(self, batch: &mut Vec<u8>) {
+        self.0.send(Queued {
+            bytes: std::mem::take(batch),
+            written: None,
+        });
+    }
+}
+
 impl EventSender {
     /// Hands `batch` to the writer, waiting for room in the queue (backpressure), and leaves
     /// an empty buffer without capacity in its place.
@@ -137,6 +152,23 @@ impl EventSender {
                 let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                 self.waited.fetch_add(waited, Relaxed);
                 sent
+            }
+        }
+    }
+
+    /// Waits for room in the queue (backpressure, counted like [`send`](Self::send)'s) and
+    /// keeps it for one batch.
+    pub async fn reserve(&self) -> Result<Slot, Closed> {
+        let tx = self.tx.clone();
+        match tx.try_reserve_owned() {
+            Ok(permit) => Ok(Slot(permit)),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
+            Err(mpsc::error::TrySendError::Full(tx)) => {
+                let started = Instant::now();
+                let permit = tx.reserve_owned().await.map_err(|_| Closed)?;
+                let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.waited.fetch_add(waited, Relaxed);
+                Ok(Slot(permit))
             }
         }
     }

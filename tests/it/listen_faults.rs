@@ -510,6 +510,114 @@ fn issue_14_unfinished_messages_stay_within_max_buffered_bytes() {
     );
 }
 
+// See: #16. A thousand connections push 200 MB. Half of their events are read (each connection
+// finds data at every read, as on a busy relay), then nobody reads listen's output:
+// the pipe and the writer's queue fill, and the connections must stop taking bytes from the
+// kernel, so what the senders still push waits in the kernel's receive queues, not in listen.
+// Then the output is read again and every message arrives. Measured on 2 cores, debug build:
+// VmHWM grew by 24 MiB while 91 MB waited in the kernel. Before, a busy connection's reads
+// had grown (doubling while they found the buffer's room full) and it went on reading while it
+// waited for room in the queue, holding its read buffer and a batch of events: listen took in
+// the rest and the kernel's queues never reached 50 MB (the wait below timed out).
+#[test]
+fn issue_16_a_thousand_busy_connections_leave_their_bytes_in_the_kernel_while_the_output_is_stalled()
+ {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+    const CONNECTIONS: &str = "1000";
+    const MESSAGES: u64 = 400_000;
+    const SIZE: &str = "500";
+    const READ_BEFORE_THE_STALL: u64 = 200_000;
+    const WAITING_IN_KERNEL: u64 = 50_000_000;
+    // The writer's queue (128 batches of 256 KiB events), the batches being filled, the read
+    // buffers lent to the worker threads and what each connection keeps of a message under way.
+    const LIMIT_MIB: u64 = 64;
+    let mut listen = Listen::start_unread(&["--tcp", "127.0.0.1:0"]);
+    let addr = listen.tcp.unwrap();
+    let start_kib = listen.status_kib("VmHWM");
+
+    // Listen's output, read into a file until `stalled`, counting lines.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, sent) = (dir.path().join("out.jsonl"), dir.path().join("sent.json"));
+    let stalled = Arc::new(AtomicBool::new(false));
+    let lines = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let (mut stdout, mut file) = (listen.take_stdout(), std::fs::File::create(&out).unwrap());
+        let (stalled, lines) = (stalled.clone(), lines.clone());
+        thread::spawn(move || {
+            let mut chunk = vec![0; 64 * 1024];
+            loop {
+                if stalled.load(Relaxed) {
+                    thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                match stdout.read(&mut chunk).unwrap() {
+                    0 => return,
+                    n => {
+                        file.write_all(&chunk[..n]).unwrap();
+                        let newlines = chunk[..n].iter().filter(|&&b| b == b'\n').count();
+                        lines.fetch_add(newlines as u64, Relaxed);
+                    }
+                }
+            }
+        })
+    };
+    let to = addr.to_string();
+    let bench = thread::spawn(move || {
+        crate::util::syslogkit()
+            .args(["bench", "--to", &to, "--connections", CONNECTIONS])
+            .args(["--count", &MESSAGES.to_string(), "--size", SIZE])
+            .args(["--framing", "lf", "--json"])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap()
+    });
+    wait_until("events to be read before the stall", || {
+        lines.load(Relaxed) >= READ_BEFORE_THE_STALL
+    });
+    stalled.store(true, Relaxed);
+    wait_until("the senders' bytes to wait in the kernel", || {
+        tcp_queued(addr.port()) > WAITING_IN_KERNEL
+    });
+    // Room for the connections to take in more if they would.
+    thread::sleep(Duration::from_secs(1));
+    let grown_kib = listen.status_kib("VmHWM") - start_kib;
+    eprintln!(
+        "VmHWM grew by {grown_kib} KiB (from {start_kib} KiB); {} bytes wait in the kernel",
+        tcp_queued(addr.port())
+    );
+    assert!(
+        grown_kib < LIMIT_MIB * 1024,
+        "VmHWM grew by {grown_kib} KiB, limit {LIMIT_MIB} MiB"
+    );
+    // The output is read again, and everything sent arrives.
+    stalled.store(false, Relaxed);
+    let bench = bench.join().unwrap();
+    assert!(bench.status.success(), "{bench:?}");
+    std::fs::write(&sent, &bench.stdout).unwrap();
+    let stopped = listen.stop();
+    reader.join().unwrap();
+    assert_eq!(
+        summary_count(&stopped.stderr, "events written"),
+        MESSAGES,
+        "{}",
+        stopped.stderr
+    );
+    let verify = crate::util::syslogkit()
+        .args(["bench", "verify", "--json", "--sent"])
+        .args([&sent, &out])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&verify.stdout).unwrap_or_else(|e| panic!("{e}: {verify:?}"));
+    assert_eq!(report["received"], MESSAGES, "{report}");
+    assert_eq!(report["missing"], 0, "{report}");
+    assert_eq!(report["duplicated"], 0, "{report}");
+}
+
 /// The numbers of the latest `--stats` line: (kernel drops, udp dropped), once there is one.
 fn udp_losses(stderr: &str) -> Option<(u64, u64)> {
     let line = stderr.lines().rev().find(|l| l.contains(" udp dropped"))?;
