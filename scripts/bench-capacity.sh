@@ -8,6 +8,9 @@
 #   e2e msg/s         = lines in the output / (time the last line was written - bench start)
 #   missing           = bench verify's count (messages sent that the output lacks)
 #   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
+#   bench CPU s       = the sender's own user+system time: on a small machine it shares the
+#                       cores with the receiver (a thread per connection: 10,000 connections
+#                       cost it ten times the CPU of 8)
 # Ramp (RAMP=1, the default): a receiver that lost messages at full speed is run again with
 # --rate, from 90 % of its end-to-end rate and 20 % lower each time, until a rate with 0 missing
 # (at most RAMP_STEPS runs); that rate is its capacity without loss.
@@ -30,7 +33,7 @@ ramp_steps=${RAMP_STEPS:-6}
 port=${BENCH_PORT:-27514}
 work=${BENCH_DIR:-/tmp/syslogkit-bench-capacity}
 rm -rf "$work" && mkdir -p "$work"
-for tool in rsyslogd bc ss python3; do
+for tool in rsyslogd bc ss python3 /usr/bin/time; do
   command -v $tool >/dev/null || { echo "needs $tool: run scripts/install-peers.sh" >&2; exit 1; }
 done
 
@@ -84,7 +87,7 @@ run() {
   [ -n "$rate" ] && args+=(--rate "$rate")
   local t0 t_last last sent
   t0=$(date +%s.%N); t_last=$t0
-  "$sk" bench "${args[@]}" > "$work/sent.json" 2> "$work/bench.err" \
+  /usr/bin/time -f '%U %S' -o "$work/bench.time" "$sk" bench "${args[@]}" > "$work/sent.json" 2> "$work/bench.err" \
     || { echo "syslogkit bench failed:" >&2; cat "$work/bench.err" >&2; exit 1; }
   sent=$(json "$work/sent.json" messages)
   # Until every message is written, or the output stopped growing for 2 s (rsyslog's async
@@ -98,15 +101,17 @@ run() {
   local late=$(( $(lines "$out") - last ))
   e2e=0
   [ "$last" -gt 0 ] && e2e=$(echo "$last / ($t_last - $t0)" | bc)
-  printf '| %-9s | %d | %d | %9s | %9s | %9s | %7s | %7s | %6s | %4s |\n' "$name" "$conns" "$size" "${rate:-unlimited}" \
+  local sender_cpu
+  sender_cpu=$(awk '{printf "%.2f", $1 + $2}' "$work/bench.time")
+  printf '| %-9s | %d | %d | %9s | %9s | %9s | %7s | %7s | %6s | %4s | %6s |\n' "$name" "$conns" "$size" "${rate:-unlimited}" \
     "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" \
-    "$(echo "scale=1; $e2e * $size / 1000000" | bc)" "$missing" "$cpu" "$rss"
+    "$(echo "scale=1; $e2e * $size / 1000000" | bc)" "$missing" "$cpu" "$rss" "$sender_cpu"
   if [ "$late" -gt 0 ]; then echo "  ($late lines were written only when $name was stopped)"; fi
   rm -f "$out"
 }
 
-echo "| receiver  | conns | size | --rate | bench msg/s | e2e msg/s | e2e MB/s | missing | CPU s | max RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| receiver  | conns | size | --rate | bench msg/s | e2e msg/s | e2e MB/s | missing | CPU s | max RSS MiB | bench CPU s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for name in $receivers; do
   for size in $sizes; do
   for conns in $conns_list; do
