@@ -1,16 +1,16 @@
 //! One TCP or TLS connection: read, cut into frames, turn frames into event lines, hand
 //! batches to the writer.
 //!
-//! A plain TCP connection waits for data, then for room in the writer's queue, and only then
-//! reads, into a buffer its worker thread lends it ([`super::stream`]); once its complete
-//! messages are events it gives the buffer back and keeps only the start of a message under
-//! way. So a connection that waits holds neither bytes nor events, and ten thousand busy
-//! connections behind a slow output leave their bytes in the kernel, whose full receive
-//! windows hold the senders back. A message larger than `LENT_REST_BYTES` (4 KiB), a TLS stream and
-//! the drain at shutdown read into the connection's own buffer instead: it starts small and
-//! doubles while reads fill it, up to `MAX_READ_BYTES` (256 KiB) a read; it never holds more than one
-//! maximum-size message plus one read (the decoder discards the rest of an oversized message
-//! as it arrives). Events are handed over in the order their frames arrived.
+//! A plain TCP connection waits for data, then for room in the writer's queue, and only then reads,
+//! into a buffer its worker thread lends it ([`super::stream`]); once its complete messages are
+//! events it gives the buffer back and keeps only the start of a message under way. So a connection
+//! that waits holds neither bytes nor events, and ten thousand busy connections behind a slow
+//! output leave their bytes in the kernel, whose full receive windows hold the senders back. A
+//! message larger than `LENT_REST_BYTES` (4 KiB), a TLS stream and the drain at shutdown read into
+//! the connection's own buffer instead: it starts small and doubles while reads fill it, up to
+//! `MAX_READ_BYTES` (256 KiB) a read; it never holds more than one maximum-size message plus one
+//! read (the decoder discards the rest of an oversized message as it arrives). Events are handed
+//! over in the order their frames arrived.
 //!
 //! A message begun must be finished within `--frame-timeout`, or the connection is closed (a
 //! drip-feed, one byte now and then, would otherwise keep a slot for ever: every byte resets
