@@ -470,7 +470,11 @@ impl Conn {
             if !full {
                 return true;
             }
-            // More frames wait in the buffer: room for their batch first.
+            // More frames wait in the buffer: room for their batch first. A lent buffer goes
+            // back before the wait, its rest copied into the connection's own.
+            if self.lent {
+                self.take_back_read_buffer();
+            }
             match self.tx.reserve().await {
                 Ok(room) => slot = Some(room),
                 Err(_) => return false,

@@ -229,6 +229,24 @@ fn seqs(events: &[Value], tag: &str) -> Vec<usize> {
         .collect()
 }
 
+// See: #16. Short messages become events many times their size: one read (64 KiB of
+// 40-byte messages) makes several batches, the later ones waiting for room in the writer's
+// queue after the read buffer has gone back. Every message arrives once, in order.
+#[test]
+fn one_read_of_short_messages_spans_several_batches_and_keeps_their_order() {
+    const N: usize = 60_000;
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
+    let mut c = TcpStream::connect(listen.tcp.unwrap()).unwrap();
+    let input = numbered("short", N);
+    assert!(input.len() > 2_000_000, "{} bytes", input.len());
+    c.write_all(&input).unwrap();
+    listen.events(N);
+    drop(c);
+    let stopped = listen.stop();
+    assert_eq!(stopped.events.len(), N, "{}", stopped.stderr);
+    assert_eq!(seqs(&stopped.events, "short"), (0..N).collect::<Vec<_>>());
+}
+
 #[test]
 fn half_a_frame_then_disconnect_is_emitted_as_a_partial_message() {
     let listen = Listen::start(&["--tcp", "127.0.0.1:0"]);
