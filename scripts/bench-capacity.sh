@@ -6,6 +6,8 @@
 # receiver and runs `bench verify --sent` on the output. Reports:
 #   bench msg/s       = what bench reports (messages written / its sending time)
 #   e2e msg/s         = lines in the output / (time the last line was written - bench start)
+#   after connect     = the same from when bench had opened its connections (its
+#                       connect_seconds): at 10,000 connections opening them is a second or more
 #   missing           = bench verify's count (messages sent that the output lacks)
 #   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
 #   bench CPU s       = the sender's own user+system time: on a small machine it shares the
@@ -101,17 +103,20 @@ run() {
   local late=$(( $(lines "$out") - last ))
   e2e=0
   [ "$last" -gt 0 ] && e2e=$(echo "$last / ($t_last - $t0)" | bc)
+  local connect_s after=0
+  connect_s=$(json "$work/sent.json" connect_seconds)
+  [ "$last" -gt 0 ] && after=$(echo "$last / ($t_last - $t0 - $connect_s)" | bc)
   local sender_cpu
   sender_cpu=$(awk '{printf "%.2f", $1 + $2}' "$work/bench.time")
-  printf '| %-9s | %d | %d | %9s | %9s | %9s | %7s | %7s | %6s | %4s | %6s |\n' "$name" "$conns" "$size" "${rate:-unlimited}" \
-    "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" \
+  printf '| %-9s | %d | %d | %9s | %9s | %9s | %9s | %7s | %7s | %6s | %4s | %6s |\n' "$name" "$conns" "$size" "${rate:-unlimited}" \
+    "$(printf '%.0f' "$(json "$work/sent.json" messages_per_second)")" "$e2e" "$after" \
     "$(echo "scale=1; $e2e * $size / 1000000" | bc)" "$missing" "$cpu" "$rss" "$sender_cpu"
   if [ "$late" -gt 0 ]; then echo "  ($late lines were written only when $name was stopped)"; fi
   rm -f "$out"
 }
 
-echo "| receiver  | conns | size | --rate | bench msg/s | e2e msg/s | e2e MB/s | missing | CPU s | max RSS MiB | bench CPU s |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| receiver  | conns | size | --rate | bench msg/s | e2e msg/s | after connect | e2e MB/s | missing | CPU s | max RSS MiB | bench CPU s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for name in $receivers; do
   for size in $sizes; do
   for conns in $conns_list; do

@@ -256,6 +256,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         (Protocol::Udp, _) => Socket::connect_udp(config.target).map_err(ConnectError::Connect),
         _ => Socket::connect_tcp(config.target).map_err(ConnectError::Connect),
     };
+    let connecting = Instant::now();
     let mut sockets = Vec::new();
     for _ in 0..config.connections {
         sockets.push(connect().map_err(|e| LoadError::connect(config.target, e))?);
@@ -336,6 +337,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
             _ => "lf",
         },
         target_rate: config.rate,
+        connect_seconds: start.duration_since(connecting).as_secs_f64(),
         seconds: end.duration_since(start).as_secs_f64(),
         idle_connections: config.idle_connections,
         connections: results.into_iter().map(|r| r.0).collect(),

@@ -46,6 +46,8 @@ pub struct Report {
     pub framing: &'static str,
     /// Messages per second asked for over all connections; `None`: unlimited.
     pub target_rate: Option<f64>,
+    /// Opening every connection, before the first message (not part of `seconds`).
+    pub connect_seconds: f64,
     pub seconds: f64,
     pub idle_connections: u32,
     pub connections: Vec<ConnStats>,
@@ -125,6 +127,7 @@ impl Report {
             "target_rate": self.target_rate,
             "messages": self.messages(),
             "bytes": self.bytes(),
+            "connect_seconds": round(self.connect_seconds),
             "seconds": round(self.seconds),
             "messages_per_second": round(self.messages_per_second()),
             "mb_per_second": round(self.mb_per_second()),

@@ -173,6 +173,9 @@ fn bench_to_listen_over_tcp_lf_arrives_complete() {
     assert_eq!(sent["messages"], 3000);
     assert_eq!(sent["acknowledged"], 3000);
     assert_eq!((&v["received"], &v["missing"]), (&3000.into(), &0.into()));
+    // Opening the connections is timed apart from sending.
+    let connect = sent["connect_seconds"].as_f64().unwrap();
+    assert!(connect > 0.0 && connect < WAIT.as_secs_f64(), "{sent}");
     assert_eq!(v["duplicated"], 0);
     assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 3);
     assert!(v["runs"][0]["latency_us"]["count"].as_u64().unwrap() == 3000);
