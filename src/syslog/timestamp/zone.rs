@@ -73,11 +73,21 @@ pub(super) fn two_digits(b: &[u8]) -> Option<u32> {
     }
 }
 
+/// The value of `b` when it is all ASCII digits (and not empty). One pass that checks and
+/// adds up each digit (issue 16: a check pass then a sum pass was a tenth of RFC 3339 parsing).
 pub(super) fn digits_value(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
-    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    let mut n: u32 = 0;
+    for &c in b {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u32::from(digit));
+    }
+    Some(n)
 }
 
 /// What the zone and year of BSD stamps are, and "now" for the year guess.
@@ -122,6 +132,15 @@ impl TimeContext {
     /// Converts wall time in the context's zone to UTC. A wall time that does not exist (in a
     /// DST gap) is an error; an ambiguous one (the repeated hour) takes the earlier instant.
     pub fn local_to_utc(&self, naive: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        // A fixed offset (`--timezone UTC`, `+02:00`) has no transitions: no hour to look up
+        // or cache (issue 16: the cache's bookkeeping was ~250 instructions a line when
+        // consecutive lines fall in different hours).
+        if let Zone::Fixed(offset) = &self.zone {
+            return Ok(DateTime::from_naive_utc_and_offset(
+                naive - chrono::Duration::seconds(i64::from(offset.local_minus_utc())),
+                Utc,
+            ));
+        }
         let hour = naive
             .with_minute(0)
             .and_then(|t| t.with_second(0))
