@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use memchr::memmem;
 
-pub use parse::{parse, parse_split_tail};
+pub use parse::{parse, parse_into, parse_split_tail};
 
 /// Longest interface name the kernel allows (`IFNAMSIZ` 16, minus the NUL).
 pub const MAX_INTERFACE_NAME_BYTES: usize = 15;
