@@ -28,6 +28,20 @@ pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
+/// Appends `bytes` as a quoted JSON string and returns true when they are ASCII with nothing
+/// to escape; otherwise appends nothing and returns false. For callers that would transform
+/// other text first (RFC 5424 PARAM-VALUEs, whose backslashes are escapes of their own).
+#[inline]
+pub fn write_plain_str(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    if !all_plain(bytes) {
+        return false;
+    }
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+    true
+}
+
 /// Appends the escaped body of a JSON string, without the quotes.
 pub fn write_str_body(out: &mut Vec<u8>, bytes: &[u8]) {
     // Most fields are plain ASCII with nothing to escape: one pass finds how much is, and
@@ -675,6 +689,29 @@ pub(crate) mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"log":{"syslog":{"hostname":"h","priority":13}},"other":{"a":1}}"#
         );
+    }
+
+    #[test]
+    fn plain_strings_are_written_and_others_left_alone() {
+        let mut out = b"x".to_vec();
+        assert!(write_plain_str(&mut out, b"Application"));
+        assert!(write_plain_str(&mut out, b""));
+        assert_eq!(out, b"x\"Application\"\"\"");
+        for other in [
+            &b"a\\b"[..],
+            b"say \"hi\"",
+            b"tab\there",
+            b"caf\xc3\xa9",
+            b"0123456789abcdef\\",
+        ] {
+            let mut out = b"x".to_vec();
+            assert!(
+                !write_plain_str(&mut out, other),
+                "{}",
+                other.escape_ascii()
+            );
+            assert_eq!(out, b"x");
+        }
     }
 
     #[test]

@@ -368,16 +368,25 @@ fn write_sd_param<'p, 'a: 'p>(
     out.push(b':');
     let mut later = later.peekable();
     if later.peek().is_none() {
-        json::write_str(out, &param.value());
+        write_param_value(out, param);
         return;
     }
     out.push(b'[');
-    json::write_str(out, &param.value());
+    write_param_value(out, param);
     for same in later {
         out.push(b',');
-        json::write_str(out, &same.value());
+        write_param_value(out, same);
     }
     out.push(b']');
+}
+
+/// A PARAM-VALUE, unescaped, as a JSON string. Plain ASCII has no backslash, so it is the
+/// value as it stands: one scan instead of a search for `\` and then the escaping scan
+/// (issue 16: the search was ~135 instructions a line).
+fn write_param_value(out: &mut Vec<u8>, param: &SdParam<'_>) {
+    if !json::write_plain_str(out, param.raw_value) {
+        json::write_str(out, &param.value());
+    }
 }
 
 /// The sender as `source.*`: the members [`source_members`] wrote for the connection.
