@@ -413,6 +413,31 @@ mod tests {
     }
 
     #[test]
+    fn bsd_year_guess_takes_exactly_one_day_ahead_as_this_year() {
+        // now + 1 day is 2026-06-02T00:00:00.5Z: a stamp up to it stays in 2026.
+        let now = utc("2026-06-01T00:00:00.5Z");
+        let ctx = TimeContext::new("UTC".parse().unwrap(), None).with_now(now);
+        for (stamp, want) in [
+            (&b"Jun  2 00:00:00"[..], "2026-06-02T00:00:00Z"),
+            (b"Jun  2 00:00:00.5", "2026-06-02T00:00:00.5Z"),
+            (
+                b"Jun  2 00:00:00.500000001",
+                "2025-06-02T00:00:00.500000001Z",
+            ),
+            (b"Jun  2 00:00:01", "2025-06-02T00:00:01Z"),
+            (b"May 31 23:59:59", "2026-05-31T23:59:59Z"),
+        ] {
+            let (bsd, _) = parse_bsd(stamp).unwrap().unwrap();
+            assert_eq!(
+                ctx.resolve_bsd(&bsd).unwrap().utc,
+                utc(want),
+                "{}",
+                stamp.escape_ascii()
+            );
+        }
+    }
+
+    #[test]
     fn explicit_year_wins_and_feb_29_of_a_common_year_is_an_error() {
         let ctx = TimeContext::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap()), Some(2025));
         let (feb29, _) = parse_bsd(b"Feb 29 10:00:00").unwrap().unwrap();
