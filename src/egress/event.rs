@@ -751,7 +751,7 @@ mod tests {
             let m = g.message();
             let mut event = Event::new(m.timestamp.unwrap_or(fallback_time));
             event.message = m.msg;
-            event.syslog = Some(m.clone());
+            event.syslog = Some(&m);
             let mut json = Vec::new();
             event.write_json(&mut json);
             let value: Value = serde_json::from_slice(&json).unwrap();

@@ -173,37 +173,46 @@ impl LineParser {
             }
         };
         match (self.options.format, parsed) {
-            (InputFormat::Iptables, Ok(message)) => match netfilter_in_message(line, &message) {
-                Ok(nf) => self.write_syslog_event(line, message, extras, Some(nf), rx, out),
-                Err(e) => match split_netfilter_in_message(&message) {
-                    Some(nf) => self.write_syslog_event(line, message, extras, Some(nf), rx, out),
-                    None => self.write_error_from(line, e.to_string(), rx, out),
-                },
-            },
+            (InputFormat::Iptables, Ok(message)) => {
+                let mut nf = Netfilter::default();
+                match netfilter_in_message(line, &message, &mut nf) {
+                    Ok(()) => self.write_syslog_event(line, &message, extras, Some(&nf), rx, out),
+                    Err(e) => match split_netfilter_in_message(&message) {
+                        Some(nf) => {
+                            self.write_syslog_event(line, &message, extras, Some(&nf), rx, out)
+                        }
+                        None => self.write_error_from(line, e.to_string(), rx, out),
+                    },
+                }
+            }
             // A bare, dmesg or `dmesg -T` kernel line has no syslog header.
             (InputFormat::Iptables, Err(_)) if line.is_empty() => {
                 self.write_error_from(line, "empty line".into(), rx, out)
             }
             (InputFormat::Iptables, Err(_)) => match self.netfilter_line(line) {
-                Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, rx, out),
+                Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, &nf, rx, out),
                 Err(e) => self.write_error_from(line, e, rx, out),
             },
             (InputFormat::Auto, Ok(message)) => {
                 // A message that only looks like a LOG line stays a plain syslog event.
-                let nf = message
-                    .msg
-                    .filter(|msg| iptables::looks_like_netfilter(msg))
-                    .and_then(|_| netfilter_in_message(line, &message).ok())
-                    .or_else(|| split_netfilter_in_message(&message));
-                self.write_syslog_event(line, message, extras, nf, rx, out)
+                if message.msg.is_some_and(iptables::looks_like_netfilter) {
+                    let mut nf = Netfilter::default();
+                    if netfilter_in_message(line, &message, &mut nf).is_ok() {
+                        return self.write_syslog_event(line, &message, extras, Some(&nf), rx, out);
+                    }
+                }
+                let nf = split_netfilter_in_message(&message);
+                self.write_syslog_event(line, &message, extras, nf.as_ref(), rx, out)
             }
             (InputFormat::Auto, Err(e)) if iptables::looks_like_netfilter(line) => {
                 match self.netfilter_line(line) {
-                    Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, nf, rx, out),
+                    Ok((timestamp, nf)) => {
+                        self.write_netfilter_event(line, timestamp, &nf, rx, out)
+                    }
                     Err(_) => self.write_parse_error(line, &e, rx, out),
                 }
             }
-            (_, Ok(message)) => self.write_syslog_event(line, message, extras, None, rx, out),
+            (_, Ok(message)) => self.write_syslog_event(line, &message, extras, None, rx, out),
             (_, Err(e)) => self.write_parse_error(line, &e, rx, out),
         }
     }
@@ -226,12 +235,14 @@ impl LineParser {
         Ok((timestamp, nf))
     }
 
+    /// Writes the event of a parsed message. `message` and `netfilter` are borrowed, not
+    /// moved: moving them into the event copied several hundred bytes each (issue 16).
     fn write_syslog_event<'a>(
         &self,
         line: &'a [u8],
-        message: Message<'a>,
+        message: &Message<'a>,
         extras: Extras,
-        netfilter: Option<Netfilter<'a>>,
+        netfilter: Option<&Netfilter<'a>>,
         rx: Option<&Received<'_>>,
         out: &mut Vec<u8>,
     ) -> Outcome {
@@ -256,7 +267,7 @@ impl LineParser {
         &self,
         line: &'a [u8],
         timestamp: Timestamp,
-        netfilter: Netfilter<'a>,
+        netfilter: &Netfilter<'a>,
         rx: Option<&Received<'_>>,
         out: &mut Vec<u8>,
     ) -> Outcome {
@@ -340,11 +351,13 @@ impl LineParser {
 
 /// The netfilter fields of a syslog message's text. Error offsets count from the start of the
 /// line. When a syslog parser took the log prefix for a tag (`Jan  8 03:37:09 DENY: IN=…`, where
-/// the text starts right at `IN=`), the tag is the prefix again.
+/// the text starts right at `IN=`), the tag is the prefix again. Fills `nf` (a fresh
+/// `Netfilter::default()`) in place, see [`iptables::parse_into`].
 fn netfilter_in_message<'a>(
     line: &'a [u8],
     message: &Message<'a>,
-) -> Result<Netfilter<'a>, NetfilterError> {
+    nf: &mut Netfilter<'a>,
+) -> Result<(), NetfilterError> {
     let Some(msg) = message.msg else {
         return Err(NetfilterError::new(
             line.len(),
@@ -352,7 +365,7 @@ fn netfilter_in_message<'a>(
         ));
     };
     let msg_at = offset_in(line, msg);
-    let mut nf = iptables::parse(msg).map_err(|e| e.shifted(msg_at))?;
+    iptables::parse_into(msg, nf).map_err(|e| e.shifted(msg_at))?;
     if let Some(appname) = message.appname
         && appname != b"kernel"
         && nf.log_prefix.is_none()
@@ -360,7 +373,7 @@ fn netfilter_in_message<'a>(
     {
         nf.set_log_prefix(&line[offset_in(line, appname)..msg_at]);
     }
-    Ok(nf)
+    Ok(())
 }
 
 /// The second half of a kernel LOG line that UniFi OS (UDM) split in two: `HOST kernel:` then

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use memchr::memmem;
 
-pub use parse::{parse, parse_split_tail};
+pub use parse::{parse, parse_into, parse_split_tail};
 
 /// Longest interface name the kernel allows (`IFNAMSIZ` 16, minus the NUL).
 pub const MAX_INTERFACE_NAME_BYTES: usize = 15;
@@ -335,14 +335,43 @@ static OUT_FINDER: LazyLock<memmem::Finder<'static>> =
 /// A cheap test for `--format auto`: the text has `IN=` and, after it, ` OUT=`. [`parse`]
 /// decides for real.
 pub fn looks_like_netfilter(msg: &[u8]) -> bool {
-    IN_FINDER
-        .find(msg)
-        .is_some_and(|at| OUT_FINDER.find(&msg[at..]).is_some())
+    // The first `IN=` is the first `=` after `IN`. Most messages have no `=` at all, and one
+    // memchr pass says so where a substring search pays its setup on every line (issue 16).
+    memchr::memchr_iter(b'=', msg)
+        .find(|&eq| eq >= 2 && &msg[eq - 2..eq] == b"IN")
+        .is_some_and(|eq| OUT_FINDER.find(&msg[eq - 2..]).is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn looks_like_netfilter_needs_in_then_out() {
+        for (text, want) in [
+            (&b"IN=eth0 OUT= SRC=1.2.3.4"[..], true),
+            (b"[UFW BLOCK] IN=eth0 OUT=eth1 ", true),
+            (b"a=b c=d IN= OUT=", true),
+            (b"LOGIN=x IN=eth0 OUT=", true),
+            (b" OUT= IN=eth0", false),
+            (b"IN=eth0", false),
+            (b"IN", false),
+            (b"=IN OUT=", false),
+            (b"", false),
+            (b"plain text without equals", false),
+        ] {
+            assert_eq!(looks_like_netfilter(text), want, "{}", text.escape_ascii());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn looks_like_netfilter_agrees_with_a_substring_search(text in "[INOUT= x]{0,40}") {
+            let b = text.as_bytes();
+            let want = IN_FINDER.find(b).is_some_and(|at| OUT_FINDER.find(&b[at..]).is_some());
+            proptest::prop_assert_eq!(looks_like_netfilter(b), want);
+        }
+    }
 
     #[test]
     fn mac_is_written_in_ecs_form() {

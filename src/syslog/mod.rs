@@ -157,11 +157,15 @@ pub fn parse_pri(line: &[u8], format: &'static str) -> Result<Option<(Pri, usize
     if line.first() != Some(&b'<') {
         return Ok(None);
     }
-    let digits = line[1..]
-        .iter()
-        .take(4)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    // Digits and their value in one pass (every line comes here twice in --format auto).
+    let mut digits = 0;
+    let mut value: u16 = 0;
+    while digits < 4
+        && let Some(&c @ b'0'..=b'9') = line.get(1 + digits)
+    {
+        value = value * 10 + u16::from(c - b'0');
+        digits += 1;
+    }
     if digits == 0 || digits > 3 || line.get(1 + digits) != Some(&b'>') {
         return Err(ParseError::new(
             format,
@@ -169,9 +173,6 @@ pub fn parse_pri(line: &[u8], format: &'static str) -> Result<Option<(Pri, usize
             "invalid PRI: expected '<' with 1 to 3 digits and '>'",
         ));
     }
-    let value = line[1..1 + digits]
-        .iter()
-        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     match u8::try_from(value).ok().and_then(Pri::new) {
         Some(pri) => Ok(Some((pri, digits + 2))),
         None => Err(ParseError::new(
@@ -228,6 +229,17 @@ mod tests {
             );
         }
         assert_eq!(parse_pri(b"no pri", "t").unwrap(), None);
+        // Leading zeros count towards the three digits; the end of the line is no '>'.
+        assert_eq!(parse_pri(b"<013>x", "t").unwrap(), Some((Pri(13), 5)));
+        assert_eq!(parse_pri(b"<7>", "t").unwrap(), Some((Pri(7), 3)));
+        for bad in [&b"<"[..], b"<1", b"<12", b"<0130>x"] {
+            assert!(parse_pri(bad, "t").is_err(), "{}", bad.escape_ascii());
+        }
+        let e = parse_pri(b"<999>x", "t").unwrap_err();
+        assert_eq!(
+            (e.offset, e.to_string().contains("PRI 999 is out of range")),
+            (1, true)
+        );
     }
 
     #[test]

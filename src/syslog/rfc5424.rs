@@ -10,6 +10,8 @@ use std::collections::HashSet;
 use super::timestamp::{Strictness, TimeContext, parse_rfc3339};
 use super::{Extras, Message, ParseError, SdElement, SdParam, parse_pri, repeats};
 
+mod scan;
+
 const FORMAT: &str = "rfc5424";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -243,11 +245,14 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
             let start = at;
             // The value runs to the first '"' not escaped by a backslash.
             loop {
+                // Past a backslash at the very end, `at` is beyond the line: unterminated.
+                if let Some(rest) = line.get(at..) {
+                    at += scan::value_run_len(rest);
+                }
                 match line.get(at) {
                     None => return Err(err(start, "unterminated PARAM-VALUE (missing '\"')")),
                     Some(b'\\') => at += 2,
-                    Some(b'"') => break,
-                    Some(_) => at += 1,
+                    _ => break, // '"'
                 }
             }
             params.push(SdParam {
@@ -283,10 +288,7 @@ fn looks_like_check_point_sd(b: &[u8]) -> bool {
 /// SD-NAME: printable ASCII except `=`, space, `]`, `"` (§6.3.2). The 32-byte limit is not
 /// enforced (leniency rule 5).
 fn sd_name(line: &[u8], at: usize) -> (&[u8], usize) {
-    let len = line[at..]
-        .iter()
-        .take_while(|&&b| b > 0x20 && b < 0x7f && !matches!(b, b'=' | b']' | b'"'))
-        .count();
+    let len = scan::sd_name_len(&line[at..]);
     (&line[at..at + len], at + len)
 }
 

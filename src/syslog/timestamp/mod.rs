@@ -256,6 +256,35 @@ mod tests {
     }
 
     #[test]
+    fn digits_value_reads_only_all_digit_text() {
+        assert_eq!(digits_value(b"0"), Some(0));
+        assert_eq!(digits_value(b"07"), Some(7));
+        assert_eq!(digits_value(b"2026"), Some(2026));
+        assert_eq!(digits_value(b"123456789"), Some(123_456_789));
+        // '/' and ':' are the bytes either side of the digits.
+        for bad in [&b""[..], b"/", b":", b"1a", b" 1", b"1 ", b"-1", b"\xd9"] {
+            assert_eq!(digits_value(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_zones_shift_by_their_offset_on_both_sides_of_dst_dates() {
+        // The fixed-offset shortcut must agree with chrono's own conversion at any date.
+        let naive = |s: &str| s.parse::<chrono::NaiveDateTime>().unwrap();
+        for (zone, local, want) in [
+            ("UTC", "2026-03-29T02:30:00", "2026-03-29T02:30:00Z"),
+            ("+02:00", "2026-10-25T02:30:00", "2026-10-25T00:30:00Z"),
+            ("-0530", "2026-12-31T23:59:59", "2027-01-01T05:29:59Z"),
+        ] {
+            let ctx = TimeContext::new(zone.parse().unwrap(), None);
+            let got = ctx.local_to_utc(naive(local)).unwrap();
+            assert_eq!(got, utc(want), "{zone} {local}");
+            // Twice: the same answer whatever was converted before.
+            assert_eq!(ctx.local_to_utc(naive(local)).unwrap(), got);
+        }
+    }
+
+    #[test]
     fn nine_fraction_digits_are_kept() {
         let (stamp, _) =
             parse_rfc3339(b"2026-06-30T10:00:00.123456789Z", Strictness::Rfc5424).unwrap();
@@ -381,6 +410,31 @@ mod tests {
             ctx.resolve_bsd(&soon).unwrap().utc,
             utc("2027-01-01T20:00:00Z")
         );
+    }
+
+    #[test]
+    fn bsd_year_guess_takes_exactly_one_day_ahead_as_this_year() {
+        // now + 1 day is 2026-06-02T00:00:00.5Z: a stamp up to it stays in 2026.
+        let now = utc("2026-06-01T00:00:00.5Z");
+        let ctx = TimeContext::new("UTC".parse().unwrap(), None).with_now(now);
+        for (stamp, want) in [
+            (&b"Jun  2 00:00:00"[..], "2026-06-02T00:00:00Z"),
+            (b"Jun  2 00:00:00.5", "2026-06-02T00:00:00.5Z"),
+            (
+                b"Jun  2 00:00:00.500000001",
+                "2025-06-02T00:00:00.500000001Z",
+            ),
+            (b"Jun  2 00:00:01", "2025-06-02T00:00:01Z"),
+            (b"May 31 23:59:59", "2026-05-31T23:59:59Z"),
+        ] {
+            let (bsd, _) = parse_bsd(stamp).unwrap().unwrap();
+            assert_eq!(
+                ctx.resolve_bsd(&bsd).unwrap().utc,
+                utc(want),
+                "{}",
+                stamp.escape_ascii()
+            );
+        }
     }
 
     #[test]

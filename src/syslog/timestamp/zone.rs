@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
@@ -73,11 +74,21 @@ pub(super) fn two_digits(b: &[u8]) -> Option<u32> {
     }
 }
 
+/// The value of `b` when it is all ASCII digits (and not empty). One pass that checks and
+/// adds up each digit (issue 16: a check pass then a sum pass was a tenth of RFC 3339 parsing).
 pub(super) fn digits_value(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
-    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    let mut n: u32 = 0;
+    for &c in b {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u32::from(digit));
+    }
+    Some(n)
 }
 
 /// What the zone and year of BSD stamps are, and "now" for the year guess.
@@ -89,6 +100,9 @@ pub struct TimeContext {
     /// Last local hour converted and its offset, valid when no transition falls in that hour:
     /// converting through chrono-tz per line would otherwise dominate RFC 3164 parsing.
     hour_cache: Cell<Option<(NaiveDateTime, i32)>>,
+    /// The clock's year (UTC) and the seconds since the epoch where it starts and ends, so
+    /// that the year guess reads the clock without turning it into a date on every line.
+    clock_year: Cell<Option<(i64, i64, i32)>>,
 }
 
 impl Default for TimeContext {
@@ -106,6 +120,7 @@ impl TimeContext {
             year,
             now: None,
             hour_cache: Cell::new(None),
+            clock_year: Cell::new(None),
         }
     }
 
@@ -115,13 +130,54 @@ impl TimeContext {
         self
     }
 
-    fn now(&self) -> DateTime<Utc> {
-        self.now.unwrap_or_else(Utc::now)
+    /// Now as seconds and nanoseconds since the epoch, and its year in UTC: what
+    /// `Utc::now()` and `.year()` give, without the date arithmetic on every call
+    /// (issue 16: that was ~175 instructions a BSD-stamped line).
+    fn now_parts(&self) -> (i64, u32, i32) {
+        if let Some(now) = self.now {
+            return (now.timestamp(), now.timestamp_subsec_nanos(), now.year());
+        }
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("system time before Unix epoch");
+        let secs = since.as_secs() as i64;
+        let year = match self.clock_year.get() {
+            Some((start, end, year)) if (start..end).contains(&secs) => year,
+            _ => {
+                let year = DateTime::from_timestamp(secs, 0)
+                    .expect("the clock is within chrono's range")
+                    .year();
+                let start_of = |year: i32| {
+                    NaiveDate::from_ymd_opt(year, 1, 1)
+                        .expect("the clock's year is within chrono's range")
+                        .and_time(NaiveTime::MIN)
+                        .and_utc()
+                        .timestamp()
+                };
+                self.clock_year
+                    .set(Some((start_of(year), start_of(year + 1), year)));
+                year
+            }
+        };
+        (secs, since.subsec_nanos(), year)
     }
 
     /// Converts wall time in the context's zone to UTC. A wall time that does not exist (in a
     /// DST gap) is an error; an ambiguous one (the repeated hour) takes the earlier instant.
     pub fn local_to_utc(&self, naive: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        // A fixed offset (`--timezone UTC`, `+02:00`) has no transitions: no hour to look up
+        // or cache (issue 16: the cache's bookkeeping was ~250 instructions a line when
+        // consecutive lines fall in different hours).
+        if let Zone::Fixed(offset) = &self.zone {
+            return Ok(match offset.local_minus_utc() {
+                // UTC itself: chrono's subtraction of zero still goes through its calendar.
+                0 => naive.and_utc(),
+                secs => DateTime::from_naive_utc_and_offset(
+                    naive - chrono::Duration::seconds(i64::from(secs)),
+                    Utc,
+                ),
+            });
+        }
         let hour = naive
             .with_minute(0)
             .and_then(|t| t.with_second(0))
@@ -199,10 +255,13 @@ impl TimeContext {
         let utc = match stamp.year.or(self.year) {
             Some(year) => at(year)?,
             None => {
-                let now = self.now();
-                let year = now.year();
+                let (now_secs, now_nanos, year) = self.now_parts();
+                // t <= now + 1 day, as seconds and nanoseconds since the epoch.
+                let within_a_day = |t: &DateTime<Utc>| {
+                    (t.timestamp(), t.timestamp_subsec_nanos()) <= (now_secs + 86_400, now_nanos)
+                };
                 match at(year) {
-                    Ok(t) if t <= now + chrono::Duration::days(1) => t,
+                    Ok(t) if within_a_day(&t) => t,
                     // More than a day ahead (or Feb 29 of a common year): last year's.
                     first => at(year - 1).or(first)?,
                 }
@@ -227,5 +286,32 @@ impl TimeContext {
             utc,
             frac_digits: stamp.frac_digits,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_year_agrees_with_chrono() {
+        let ctx = TimeContext::new("UTC".parse().unwrap(), None);
+        for _ in 0..2 {
+            // Twice: the second answer comes from the cached year bounds.
+            let before = Utc::now();
+            let (secs, nanos, year) = ctx.now_parts();
+            let after = Utc::now();
+            let now = DateTime::from_timestamp(secs, nanos).unwrap();
+            assert!(before <= now && now <= after, "{before} {now} {after}");
+            assert_eq!(year, now.year());
+        }
+        let (start, end, year) = ctx.clock_year.get().unwrap();
+        assert_eq!(DateTime::from_timestamp(start, 0).unwrap().year(), year);
+        assert_eq!(
+            DateTime::from_timestamp(start - 1, 0).unwrap().year(),
+            year - 1
+        );
+        assert_eq!(DateTime::from_timestamp(end, 0).unwrap().year(), year + 1);
+        assert_eq!(DateTime::from_timestamp(end - 1, 0).unwrap().year(), year);
     }
 }
