@@ -127,7 +127,8 @@ impl Report {
             "target_rate": self.target_rate,
             "messages": self.messages(),
             "bytes": self.bytes(),
-            "connect_seconds": round(self.connect_seconds),
+            // Microseconds: a few connections on loopback open in well under a millisecond.
+            "connect_seconds": (self.connect_seconds * 1e6).round() / 1e6,
             "seconds": round(self.seconds),
             "messages_per_second": round(self.messages_per_second()),
             "mb_per_second": round(self.mb_per_second()),
