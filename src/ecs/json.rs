@@ -20,6 +20,10 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+mod append;
+
+pub(crate) use append::append;
+
 /// Appends `bytes` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD, so the output is
 /// always valid JSON whatever the input.
 pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -37,7 +41,7 @@ pub fn write_plain_str(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
         return false;
     }
     out.push(b'"');
-    out.extend_from_slice(bytes);
+    append(out, bytes);
     out.push(b'"');
     true
 }
@@ -47,7 +51,7 @@ pub fn write_str_body(out: &mut Vec<u8>, bytes: &[u8]) {
     // Most fields are plain ASCII with nothing to escape: one pass finds how much is, and
     // that part is copied as it is.
     let clean = plain_ascii_prefix(bytes);
-    out.extend_from_slice(&bytes[..clean]);
+    append(out, &bytes[..clean]);
     let bytes = &bytes[clean..];
     if bytes.is_empty() {
         return;
@@ -485,7 +489,7 @@ impl<'o> PathWriter<'o> {
             self.out.push(b',');
         }
         self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
+        append(self.out, name.as_bytes());
         self.out.extend_from_slice(b"\":");
     }
 
@@ -544,7 +548,7 @@ impl Members<'_> {
         }
         *self.has_member = true;
         self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
+        append(self.out, name.as_bytes());
         self.out.extend_from_slice(b"\":");
         self.out
     }

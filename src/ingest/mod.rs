@@ -8,6 +8,8 @@ pub mod compressed;
 mod netfilter_events;
 pub mod stream;
 
+use std::cell::RefCell;
+
 use crate::ecs::{Event, Received};
 use crate::framing::Decoded;
 use crate::iptables::{self, Netfilter, NetfilterError};
@@ -79,6 +81,9 @@ pub struct ParseOptions {
 #[derive(Clone, Debug)]
 pub struct LineParser {
     options: ParseOptions,
+    /// Room for the next RFC 5424 message's STRUCTURED-DATA (issue 16: SD allocated on
+    /// every line that had any).
+    sd_buffers: RefCell<rfc5424::SdBuffers>,
 }
 
 /// What became of one message.
@@ -90,7 +95,10 @@ pub enum Outcome {
 
 impl LineParser {
     pub fn new(options: ParseOptions) -> Self {
-        LineParser { options }
+        LineParser {
+            options,
+            sd_buffers: RefCell::default(),
+        }
     }
 
     pub fn options(&self) -> &ParseOptions {
@@ -146,6 +154,7 @@ impl LineParser {
         out: &mut Vec<u8>,
     ) -> Outcome {
         let time = &self.options.time;
+        let mut sd_buffers = self.sd_buffers.borrow_mut();
         let mut extras = Extras::default();
         let parsed = match self.options.format {
             InputFormat::Raw => {
@@ -158,9 +167,9 @@ impl LineParser {
                 out.push(b'\n');
                 return Outcome::Parsed;
             }
-            InputFormat::Rfc5424 => rfc5424::parse(line, time),
+            InputFormat::Rfc5424 => rfc5424::parse_reusing(line, time, &mut sd_buffers),
             InputFormat::Auto | InputFormat::Iptables if syslog::looks_like_rfc5424(line) => {
-                rfc5424::parse_lenient(line, time).map(|(m, found)| {
+                rfc5424::parse_lenient_reusing(line, time, &mut sd_buffers).map(|(m, found)| {
                     extras = found;
                     m
                 })
@@ -172,14 +181,14 @@ impl LineParser {
                 })
             }
         };
-        match (self.options.format, parsed) {
+        let outcome = match (self.options.format, &parsed) {
             (InputFormat::Iptables, Ok(message)) => {
                 let mut nf = Netfilter::default();
-                match netfilter_in_message(line, &message, &mut nf) {
-                    Ok(()) => self.write_syslog_event(line, &message, extras, Some(&nf), rx, out),
-                    Err(e) => match split_netfilter_in_message(&message) {
+                match netfilter_in_message(line, message, &mut nf) {
+                    Ok(()) => self.write_syslog_event(line, message, extras, Some(&nf), rx, out),
+                    Err(e) => match split_netfilter_in_message(message) {
                         Some(nf) => {
-                            self.write_syslog_event(line, &message, extras, Some(&nf), rx, out)
+                            self.write_syslog_event(line, message, extras, Some(&nf), rx, out)
                         }
                         None => self.write_error_from(line, e.to_string(), rx, out),
                     },
@@ -193,28 +202,39 @@ impl LineParser {
                 Ok((timestamp, nf)) => self.write_netfilter_event(line, timestamp, &nf, rx, out),
                 Err(e) => self.write_error_from(line, e, rx, out),
             },
-            (InputFormat::Auto, Ok(message)) => {
+            (InputFormat::Auto, Ok(message)) => 'event: {
                 // A message that only looks like a LOG line stays a plain syslog event.
                 if message.msg.is_some_and(iptables::looks_like_netfilter) {
                     let mut nf = Netfilter::default();
-                    if netfilter_in_message(line, &message, &mut nf).is_ok() {
-                        return self.write_syslog_event(line, &message, extras, Some(&nf), rx, out);
+                    if netfilter_in_message(line, message, &mut nf).is_ok() {
+                        break 'event self.write_syslog_event(
+                            line,
+                            message,
+                            extras,
+                            Some(&nf),
+                            rx,
+                            out,
+                        );
                     }
                 }
-                let nf = split_netfilter_in_message(&message);
-                self.write_syslog_event(line, &message, extras, nf.as_ref(), rx, out)
+                let nf = split_netfilter_in_message(message);
+                self.write_syslog_event(line, message, extras, nf.as_ref(), rx, out)
             }
             (InputFormat::Auto, Err(e)) if iptables::looks_like_netfilter(line) => {
                 match self.netfilter_line(line) {
                     Ok((timestamp, nf)) => {
                         self.write_netfilter_event(line, timestamp, &nf, rx, out)
                     }
-                    Err(_) => self.write_parse_error(line, &e, rx, out),
+                    Err(_) => self.write_parse_error(line, e, rx, out),
                 }
             }
-            (_, Ok(message)) => self.write_syslog_event(line, &message, extras, None, rx, out),
-            (_, Err(e)) => self.write_parse_error(line, &e, rx, out),
+            (_, Ok(message)) => self.write_syslog_event(line, message, extras, None, rx, out),
+            (_, Err(e)) => self.write_parse_error(line, e, rx, out),
+        };
+        if let Ok(message) = parsed {
+            sd_buffers.recycle(message.structured_data);
         }
+        outcome
     }
 
     /// A whole line read as netfilter LOG text, with its time: a `dmesg -T` stamp read in the

@@ -11,13 +11,26 @@ use super::timestamp::{Strictness, TimeContext, parse_rfc3339};
 use super::{Extras, Message, ParseError, SdElement, SdParam, parse_pri, repeats};
 
 mod scan;
+mod sd_buffers;
+
+pub use sd_buffers::SdBuffers;
 
 const FORMAT: &str = "rfc5424";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Parses one RFC 5424 message (without framing or line terminator).
 pub fn parse<'a>(line: &'a [u8], time: &TimeContext) -> Result<Message<'a>, ParseError> {
-    parse_header(line, time, None)
+    parse_header(line, time, None, &mut SdBuffers::default())
+}
+
+/// [`parse`] into the room `buffers` keeps: hand the message's `structured_data` back with
+/// [`SdBuffers::recycle`] once done with it, and the next message's SD need not allocate.
+pub fn parse_reusing<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+    buffers: &mut SdBuffers,
+) -> Result<Message<'a>, ParseError> {
+    parse_header(line, time, None, buffers)
 }
 
 /// [`parse`] as `--format auto` reads: STRUCTURED-DATA in Check Point's form
@@ -28,8 +41,17 @@ pub fn parse_lenient<'a>(
     line: &'a [u8],
     time: &TimeContext,
 ) -> Result<(Message<'a>, Extras), ParseError> {
+    parse_lenient_reusing(line, time, &mut SdBuffers::default())
+}
+
+/// [`parse_lenient`] into the room `buffers` keeps, as [`parse_reusing`].
+pub fn parse_lenient_reusing<'a>(
+    line: &'a [u8],
+    time: &TimeContext,
+    buffers: &mut SdBuffers,
+) -> Result<(Message<'a>, Extras), ParseError> {
     let mut extras = Extras::default();
-    let message = parse_header(line, time, Some(&mut extras))?;
+    let message = parse_header(line, time, Some(&mut extras), buffers)?;
     Ok((message, extras))
 }
 
@@ -41,6 +63,7 @@ fn parse_header<'a>(
     line: &'a [u8],
     time: &TimeContext,
     lenient: Option<&mut Extras>,
+    buffers: &mut SdBuffers,
 ) -> Result<Message<'a>, ParseError> {
     let err = |at: usize, reason: String| ParseError::new(FORMAT, at, reason);
     let (pri, mut at) = parse_pri(line, FORMAT)?
@@ -87,7 +110,7 @@ fn parse_header<'a>(
     }
     let [hostname, appname, procid, msgid] = header;
 
-    let (structured_data, next) = match structured_data(line, at) {
+    let (structured_data, next) = match structured_data(line, at, buffers) {
         Ok(found) => found,
         Err(e) => match lenient {
             Some(extras) if looks_like_check_point_sd(&line[at..]) => {
@@ -182,7 +205,11 @@ fn header_field<'a>(
 
 /// STRUCTURED-DATA: `-` or one or more SD-ELEMENTs (§6.3). Returns the elements and the position
 /// after them.
-fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, usize), ParseError> {
+fn structured_data<'a>(
+    line: &'a [u8],
+    mut at: usize,
+    buffers: &mut SdBuffers,
+) -> Result<(Vec<SdElement<'a>>, usize), ParseError> {
     let err = |at: usize, reason: &str| {
         ParseError::new(FORMAT, at, format!("invalid STRUCTURED-DATA: {reason}"))
     };
@@ -192,7 +219,7 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
         None => return Err(err(at, "missing (use '-' for none)")),
         Some(_) => return Err(err(at, "expected '-' or '['")),
     }
-    let mut elements: Vec<SdElement<'_>> = Vec::new();
+    let mut elements: Vec<SdElement<'_>> = buffers.elements();
     // Duplicate SD-IDs: a scan of the few elements a message usually has, a set once there are
     // many, so that a message with a million elements takes linear time, not hours.
     let mut ids: Option<HashSet<&[u8]>> = None;
@@ -222,7 +249,7 @@ fn structured_data(line: &[u8], mut at: usize) -> Result<(Vec<SdElement<'_>>, us
             ));
         }
         at = next;
-        let mut params = Vec::new();
+        let mut params = buffers.params();
         loop {
             match line.get(at) {
                 Some(b']') => {
@@ -507,5 +534,32 @@ mod tests {
     fn empty_message_after_space_is_empty() {
         let m = ok("<13>1 - h a - - - ");
         assert_eq!(m.msg, Some(&b""[..]));
+    }
+
+    #[test]
+    fn parsing_into_recycled_buffers_gives_the_same_messages() {
+        // Fewer, equal and more elements and parameters than the message before left room for.
+        let lines: [&[u8]; 5] = [
+            br#"<13>1 - h a - - [x@1 a="1" b="2" c="3" d="4" e="5"][y@1 k="v"] m"#,
+            b"<13>1 - h a - - - m",
+            br#"<13>1 - h a - - [z@1 q="\"w\""] m"#,
+            br#"<13>1 - h a - - [p@1][q@1 r="s"][t@1 u="" v="w"] m"#,
+            br#"<13>1 - h a - - [dup@1][dup@1] m"#,
+        ];
+        let mut buffers = SdBuffers::default();
+        for line in lines {
+            let fresh = parse(line, &ctx());
+            let reused = parse_reusing(line, &ctx(), &mut buffers);
+            assert_eq!(reused, fresh, "{}", line.escape_ascii());
+            if let Ok(m) = reused {
+                buffers.recycle(m.structured_data);
+            }
+        }
+        let m = parse_reusing(lines[3], &ctx(), &mut buffers).unwrap();
+        let ids: Vec<&[u8]> = m.structured_data.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [&b"p@1"[..], b"q@1", b"t@1"]);
+        assert_eq!(m.structured_data[2].params[1].name, b"v");
+        assert_eq!(m.structured_data[2].params[1].raw_value, b"w");
+        assert!(m.structured_data[0].params.is_empty());
     }
 }
