@@ -8,8 +8,12 @@
 use crate::syslog::{SdElement, SdParam};
 
 /// The most elements, and parameters an element, whose room is kept: a rare message with
-/// thousands of them should not hold that memory for as long as the stream lasts.
-const MAX_KEPT: usize = 64;
+/// many of them should not hold that memory for as long as the stream lasts. `listen` keeps
+/// one parser per connection, so this is at most 8 × 16 parameters of 32 bytes (4 KiB) and 8
+/// elements a connection, whatever a sender writes; the usual message has 0 to 3 elements of a
+/// few parameters.
+const MAX_KEPT_ELEMENTS: usize = 8;
+const MAX_KEPT_PARAMS: usize = 16;
 
 /// Empty vectors, with their capacity, for [`super::parse_reusing`] to parse SD into.
 ///
@@ -42,11 +46,15 @@ impl SdBuffers {
     /// Takes back a message's STRUCTURED-DATA, emptied, for the next message to parse into.
     pub fn recycle(&mut self, mut elements: Vec<SdElement<'_>>) {
         // A message without SD allocated nothing; keep the room there is.
-        if elements.capacity() <= self.elements.capacity() || elements.capacity() > MAX_KEPT {
+        if elements.capacity() <= self.elements.capacity()
+            || elements.capacity() > MAX_KEPT_ELEMENTS
+        {
             return;
         }
         for element in elements.drain(..) {
-            if (1..=MAX_KEPT).contains(&element.params.capacity()) {
+            if (1..=MAX_KEPT_PARAMS).contains(&element.params.capacity())
+                && self.params.len() < MAX_KEPT_ELEMENTS
+            {
                 self.params.push(forget_params(element.params));
             }
         }
@@ -111,6 +119,25 @@ mod tests {
     }
 
     #[test]
+    fn no_more_parameter_vectors_are_kept_than_elements() {
+        let mut buffers = SdBuffers::default();
+        let mut sd = Vec::with_capacity(8);
+        for _ in 0..8 {
+            sd.push(element(b"x", &[b"p"]));
+        }
+        buffers.recycle(sd);
+        // Eight more come back while the first eight are still in the pool: none is kept.
+        let mut more = Vec::with_capacity(8);
+        for _ in 0..8 {
+            more.push(element(b"y", &[b"q"]));
+        }
+        buffers.elements();
+        buffers.recycle(more);
+        let kept = (0..9).filter(|_| buffers.params().capacity() > 0).count();
+        assert_eq!(kept, 8);
+    }
+
+    #[test]
     fn a_message_without_sd_keeps_the_room_of_the_last_one_with() {
         let mut buffers = SdBuffers::default();
         buffers.recycle(vec![element(b"x", &[b"p"])]);
@@ -121,11 +148,11 @@ mod tests {
     #[test]
     fn the_room_of_a_huge_message_is_not_kept() {
         let mut buffers = SdBuffers::default();
-        let params: Vec<&[u8]> = vec![b"p"; 65];
+        let params: Vec<&[u8]> = vec![b"p"; 17];
         buffers.recycle(vec![element(b"x", &params)]);
         assert_eq!(buffers.elements().capacity(), 1);
         assert_eq!(buffers.params().capacity(), 0);
-        buffers.recycle((0..65).map(|_| element(b"x", &[])).collect());
+        buffers.recycle((0..9).map(|_| element(b"x", &[])).collect());
         assert_eq!(buffers.elements().capacity(), 0);
     }
 }
