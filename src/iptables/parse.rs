@@ -655,17 +655,32 @@ fn ipv4(value: &[u8]) -> Option<Ipv4Addr> {
 
 /// A decimal number that fits `T`: digits only, no sign.
 fn dec<T: TryFrom<u64>>(value: &[u8]) -> Option<T> {
-    if value.is_empty() || value.len() > 20 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &c in value {
-        if !c.is_ascii_digit() {
-            return None;
+    match value.len() {
+        // 19 digits always fit a u64: no overflow checks (issue 16: ports, lengths and TTLs
+        // are a dozen numbers a line).
+        1..=19 => {
+            let mut n: u64 = 0;
+            for &c in value {
+                let digit = c.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                n = n * 10 + u64::from(digit);
+            }
+            T::try_from(n).ok()
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        20 => {
+            let mut n: u64 = 0;
+            for &c in value {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            }
+            T::try_from(n).ok()
+        }
+        _ => None,
     }
-    T::try_from(n).ok()
 }
 
 /// A hex number that fits `T`, with or without `0x` (ulogd and UniFi write `TOS=00`,
