@@ -20,6 +20,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use memchr::memchr;
 
+mod in_order;
+
 use super::{
     Arp, FragmentFlags, IN_FINDER, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError,
     Protocol, TcpFlags, header,
@@ -262,6 +264,16 @@ struct Seen {
 
 /// Reads the fields from `at` on into `nf`.
 fn read_fields<'a>(
+    payload: &'a [u8],
+    at: usize,
+    nf: &mut Netfilter<'a>,
+) -> Result<Seen, NetfilterError> {
+    let at = in_order::read(payload, at, nf);
+    read_tokens(payload, at, nf)
+}
+
+/// The token loop of [`read_fields`], for any token in any order.
+fn read_tokens<'a>(
     payload: &'a [u8],
     at: usize,
     nf: &mut Netfilter<'a>,
