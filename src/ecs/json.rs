@@ -281,31 +281,33 @@ mod sse2 {
 
 /// Appends an unsigned integer.
 ///
-/// The rare long numbers are out of line, so the short path needs no stack frame for
-/// itoa's buffer (issue 16: saving and restoring registers was a fifth of a number's
-/// instructions, and a netfilter line writes twenty). Never inlined: LTO inlines it once it
-/// is this small, and inlined into `ecs::netfilter`'s writer it made a netfilter line ~440
-/// instructions dearer (callgrind), not cheaper.
+/// Numbers below 100,000, with room in the buffer, are one computed word and one store, with
+/// no call, so the function needs no stack frame; the rest go to a call out of line (issue
+/// 16: most netfilter numbers are ports, lengths, TTLs and ids, ten a line, and saving
+/// registers and a digit buffer on the stack was ~15 instructions of each). Never inlined:
+/// LTO inlines it once it is this small, and inlined into `ecs::netfilter`'s writer it made a
+/// netfilter line ~440 instructions dearer (callgrind), not cheaper.
 #[inline(never)]
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
     if n < 100_000 {
-        write_below_100k(out, n as u32);
-    } else {
-        write_long_u64(out, n);
+        let (digits, len) = below_100k_digits(n as u32);
+        if append::try_append_word(out, digits, len) {
+            return;
+        }
     }
+    write_u64_out_of_line(out, n);
 }
 
-/// [`write_u64`] of 100,000 and more.
+/// [`write_u64`] of 100,000 and more, or into a buffer that must grow.
 #[inline(never)]
-fn write_long_u64(out: &mut Vec<u8>, n: u64) {
+fn write_u64_out_of_line(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// Up to five digits as one 8-byte store and a cut, where a copy of a computed length is a
-/// `memcpy` call (issue 16: most netfilter numbers are ports, lengths, TTLs and ids). Digits
-/// come two at a time from a table.
-#[inline]
-fn write_below_100k(out: &mut Vec<u8>, n: u32) {
+/// The digits of `n` (below 100,000) at the start of a word, and how many there are: all
+/// five places from the pair table, then the leading zeros shifted out.
+#[inline(always)]
+fn below_100k_digits(n: u32) -> ([u8; 8], usize) {
     debug_assert!(n < 100_000);
     let len = match n {
         0..=9 => 1,
@@ -314,30 +316,18 @@ fn write_below_100k(out: &mut Vec<u8>, n: u32) {
         1000..=9999 => 4,
         _ => 5,
     };
-    let mut digits = [0u8; 8];
-    let mut rest = n as usize;
-    let mut end = len;
-    while end >= 2 {
-        let pair = rest % 100 * 2;
-        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        rest /= 100;
-        end -= 2;
-    }
-    if end == 1 {
-        digits[0] = b'0' + rest as u8;
-    }
-    let at = out.len();
-    out.extend_from_slice(&digits);
-    out.truncate(at + len);
+    let pair = |i: u32| u64::from(u16::from_le_bytes(DIGIT_PAIRS[i as usize]));
+    let (high, low) = (n / 10_000, n % 10_000);
+    let five = u64::from(b'0' + high as u8) | pair(low / 100) << 8 | pair(low % 100) << 24;
+    ((five >> (8 * (5 - len))).to_le_bytes(), len)
 }
 
 /// "00" to "99".
-static DIGIT_PAIRS: [u8; 200] = {
-    let mut table = [0u8; 200];
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
     let mut i = 0;
     while i < 100 {
-        table[i * 2] = b'0' + (i / 10) as u8;
-        table[i * 2 + 1] = b'0' + (i % 10) as u8;
+        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
         i += 1;
     }
     table
@@ -791,6 +781,18 @@ pub(crate) mod tests {
     fn numbers_are_written_as_std_formats_them() {
         for n in (0..100_200).chain([u64::from(u32::MAX), u64::MAX]) {
             let mut out = b"x".to_vec();
+            write_u64(&mut out, n);
+            assert_eq!(&out[1..], n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_std_formats_them_into_a_buffer_with_room() {
+        // The word-store path; the test above, with no room, takes the path out of line.
+        let mut out = Vec::with_capacity(16);
+        for n in (0..100_200).chain([u64::from(u32::MAX), u64::MAX]) {
+            out.clear();
+            out.push(b'x');
             write_u64(&mut out, n);
             assert_eq!(&out[1..], n.to_string().as_bytes());
         }

@@ -49,6 +49,28 @@ pub(crate) fn try_append_quoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     true
 }
 
+/// Appends the first `len` (at most 8) bytes of `word`, in memory order, when `out` has room
+/// for all eight as it is, and returns whether it did; appends nothing otherwise. One store
+/// and no call to grow, as [`try_append_quoted`].
+#[inline(always)]
+pub(crate) fn try_append_word(out: &mut Vec<u8>, word: [u8; 8], len: usize) -> bool {
+    debug_assert!(len <= 8);
+    let at = out.len();
+    if out.capacity() - at < 8 {
+        return false;
+    }
+    // SAFETY: the test above leaves room for 8 bytes after `at`, all written by the one
+    // unaligned store; the new length covers `len <= 8` of them.
+    unsafe {
+        out.as_mut_ptr()
+            .add(at)
+            .cast::<[u8; 8]>()
+            .write_unaligned(word);
+        out.set_len(at + len);
+    }
+    true
+}
+
 /// Copies `n` (at most 16) bytes with two loads and two stores that may overlap.
 ///
 /// # Safety
@@ -117,6 +139,22 @@ mod tests {
             full.resize(full.capacity() - n - 1, b'y');
             let before = full.clone();
             assert!(!try_append_quoted(&mut full, bytes), "n {n}");
+            assert_eq!(full, before);
+        }
+    }
+
+    #[test]
+    fn a_word_appends_its_first_bytes_when_there_is_room() {
+        for len in 0..=8 {
+            let mut out = Vec::with_capacity(16);
+            out.push(b'x');
+            assert!(try_append_word(&mut out, *b"abcdefgh", len));
+            assert_eq!(out, [&b"x"[..], &b"abcdefgh"[..len]].concat());
+            // Room for seven bytes only.
+            let mut full = Vec::with_capacity(9);
+            full.resize(full.capacity() - 7, b'x');
+            let before = full.clone();
+            assert!(!try_append_word(&mut full, *b"abcdefgh", len));
             assert_eq!(full, before);
         }
     }
