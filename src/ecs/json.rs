@@ -26,7 +26,21 @@ pub(crate) use append::append;
 
 /// Appends `bytes` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD, so the output is
 /// always valid JSON whatever the input.
+///
+/// Short plain strings (host and app names, interfaces, prefixes) take a path of a few
+/// instructions with no stack frame to set up; the rest, and a buffer that must grow, go to
+/// the escaping writer (issue 16: its prologue and epilogue alone were ~35 instructions a
+/// string, seven strings a netfilter line).
 pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() <= 16 && all_plain_16(bytes) && append::try_append_quoted(out, bytes) {
+        return;
+    }
+    write_escaped_str(out, bytes);
+}
+
+/// [`write_str`] for text that may need escaping.
+#[inline(never)]
+fn write_escaped_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     write_str_body(out, bytes);
     out.push(b'"');
@@ -132,6 +146,29 @@ fn all_plain(bytes: &[u8]) -> bool {
         }
         4.. => special_bytes(u64::from(half(0)) | u64::from(half(n - 4)) << 32) == 0,
         _ => bytes.iter().all(|&b| b < 0x80 && !NEEDS_ESCAPE[b as usize]),
+    }
+}
+
+/// [`all_plain`] for at most 16 bytes, without a loop: two words that may overlap, two
+/// halves, or the first, middle and last byte (issue 16: the loop's constants took three
+/// registers more, saved and restored on every short string).
+#[inline(always)]
+fn all_plain_16(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    debug_assert!(n <= 16);
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        8.. => special_bytes(word(0)) | special_bytes(word(n - 8)) == 0,
+        4.. => special_bytes(u64::from(half(0)) | u64::from(half(n - 4)) << 32) == 0,
+        // The rest of the word is a letter, which needs nothing.
+        1.. => {
+            let (first, middle, last) = (bytes[0], bytes[n / 2], bytes[n - 1]);
+            special_bytes(u64::from_le_bytes([
+                first, middle, last, b'a', b'a', b'a', b'a', b'a',
+            ])) == 0
+        }
+        0 => true,
     }
 }
 
@@ -244,31 +281,33 @@ mod sse2 {
 
 /// Appends an unsigned integer.
 ///
-/// The rare long numbers are out of line, so the short path needs no stack frame for
-/// itoa's buffer (issue 16: saving and restoring registers was a fifth of a number's
-/// instructions, and a netfilter line writes twenty). Never inlined: LTO inlines it once it
-/// is this small, and inlined into `ecs::netfilter`'s writer it made a netfilter line ~440
-/// instructions dearer (callgrind), not cheaper.
+/// Numbers below 100,000, with room in the buffer, are one computed word and one store, with
+/// no call, so the function needs no stack frame; the rest go to a call out of line (issue
+/// 16: most netfilter numbers are ports, lengths, TTLs and ids, ten a line, and saving
+/// registers and a digit buffer on the stack was ~15 instructions of each). Never inlined:
+/// LTO inlines it once it is this small, and inlined into `ecs::netfilter`'s writer it made a
+/// netfilter line ~440 instructions dearer (callgrind), not cheaper.
 #[inline(never)]
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
     if n < 100_000 {
-        write_below_100k(out, n as u32);
-    } else {
-        write_long_u64(out, n);
+        let (digits, len) = below_100k_digits(n as u32);
+        if append::try_append_word(out, digits, len) {
+            return;
+        }
     }
+    write_u64_out_of_line(out, n);
 }
 
-/// [`write_u64`] of 100,000 and more.
+/// [`write_u64`] of 100,000 and more, or into a buffer that must grow.
 #[inline(never)]
-fn write_long_u64(out: &mut Vec<u8>, n: u64) {
+fn write_u64_out_of_line(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// Up to five digits as one 8-byte store and a cut, where a copy of a computed length is a
-/// `memcpy` call (issue 16: most netfilter numbers are ports, lengths, TTLs and ids). Digits
-/// come two at a time from a table.
-#[inline]
-fn write_below_100k(out: &mut Vec<u8>, n: u32) {
+/// The digits of `n` (below 100,000) at the start of a word, and how many there are: all
+/// five places from the pair table, then the leading zeros shifted out.
+#[inline(always)]
+fn below_100k_digits(n: u32) -> ([u8; 8], usize) {
     debug_assert!(n < 100_000);
     let len = match n {
         0..=9 => 1,
@@ -277,30 +316,18 @@ fn write_below_100k(out: &mut Vec<u8>, n: u32) {
         1000..=9999 => 4,
         _ => 5,
     };
-    let mut digits = [0u8; 8];
-    let mut rest = n as usize;
-    let mut end = len;
-    while end >= 2 {
-        let pair = rest % 100 * 2;
-        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        rest /= 100;
-        end -= 2;
-    }
-    if end == 1 {
-        digits[0] = b'0' + rest as u8;
-    }
-    let at = out.len();
-    out.extend_from_slice(&digits);
-    out.truncate(at + len);
+    let pair = |i: u32| u64::from(u16::from_le_bytes(DIGIT_PAIRS[i as usize]));
+    let (high, low) = (n / 10_000, n % 10_000);
+    let five = u64::from(b'0' + high as u8) | pair(low / 100) << 8 | pair(low % 100) << 24;
+    ((five >> (8 * (5 - len))).to_le_bytes(), len)
 }
 
 /// "00" to "99".
-static DIGIT_PAIRS: [u8; 200] = {
-    let mut table = [0u8; 200];
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
     let mut i = 0;
     while i < 100 {
-        table[i * 2] = b'0' + (i / 10) as u8;
-        table[i * 2 + 1] = b'0' + (i % 10) as u8;
+        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
         i += 1;
     }
     table
@@ -674,6 +701,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn short_plain_test_agrees_with_the_long_one() {
+        for len in 0..=16 {
+            let plain = vec![b'a'; len];
+            assert!(all_plain_16(&plain), "{len}");
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x01, 0x7f, 0xe9] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = special;
+                    assert_eq!(
+                        all_plain_16(&bytes),
+                        all_plain(&bytes),
+                        "{len} {at} {special}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn one_special_byte_is_found_at_every_position_of_every_length() {
         // The block scans read words and 16-byte blocks that overlap at the end.
         for len in 1..=70 {
@@ -735,6 +781,18 @@ pub(crate) mod tests {
     fn numbers_are_written_as_std_formats_them() {
         for n in (0..100_200).chain([u64::from(u32::MAX), u64::MAX]) {
             let mut out = b"x".to_vec();
+            write_u64(&mut out, n);
+            assert_eq!(&out[1..], n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_std_formats_them_into_a_buffer_with_room() {
+        // The word-store path; the test above, with no room, takes the path out of line.
+        let mut out = Vec::with_capacity(16);
+        for n in (0..100_200).chain([u64::from(u32::MAX), u64::MAX]) {
+            out.clear();
+            out.push(b'x');
             write_u64(&mut out, n);
             assert_eq!(&out[1..], n.to_string().as_bytes());
         }

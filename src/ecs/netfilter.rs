@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use super::json::{self, Group, PathWriter, ckey};
-use crate::iptables::{Action, Netfilter, Protocol};
+use crate::iptables::{Action, FragmentFlags, Netfilter, Protocol, TcpFlags};
 use crate::syslog::Message;
 
 /// `event.kind`, `event.category`, `event.type` and `event.action`, in the `event` group.
@@ -209,7 +209,7 @@ fn write_iptables(out: &mut Vec<u8>, nf: &Netfilter<'_>) {
     );
     if !nf.fragment_flags.is_empty() {
         out.extend_from_slice(ckey!("fragment_flags"));
-        write_words(out, nf.fragment_flags.names());
+        write_flags(out, nf.fragment_flags.bits(), &FRAGMENT_FLAG_TEXT);
     }
     write_numbers(
         out,
@@ -253,7 +253,7 @@ fn write_iptables(out: &mut Vec<u8>, nf: &Netfilter<'_>) {
     );
     if !tcp.flags.is_empty() {
         out.extend_from_slice(ckey!("flags"));
-        write_words(out, tcp.flags.names());
+        write_flags(out, tcp.flags.bits(), &TCP_FLAG_TEXT);
     }
     write_numbers(out, &[(ckey!("urgp"), tcp.urgp.map(u64::from))]);
     write_strs(out, &[(ckey!("options"), tcp.options)]);
@@ -335,18 +335,53 @@ fn write_strs(out: &mut Vec<u8>, fields: &[(&'static [u8], Option<&[u8]>)]) {
     }
 }
 
-/// An array of flag names: upper-case words, nothing to escape.
-fn write_words(out: &mut Vec<u8>, words: impl Iterator<Item = &'static str>) {
-    out.push(b'[');
-    for (i, word) in words.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(word.as_bytes());
-        out.push(b'"');
+/// An array of flag names, `["ACK","PSH"]`: each set bit's `"NAME",` as one 8-byte copy from
+/// `names`, in bit order, then the last comma made the `]` (issue 16: an iterator over the
+/// names with a push a byte was ~135 instructions a netfilter line). Upper-case words:
+/// nothing to escape.
+fn write_flags(out: &mut Vec<u8>, bits: u16, names: &[([u8; 8], u8)]) {
+    // `[`, at most nine names of at most six bytes each, and the room the last copy overruns.
+    let mut text = [0u8; 64];
+    text[0] = b'[';
+    let mut n = 1;
+    let mut rest = bits;
+    while rest != 0 {
+        let (name, len) = names[rest.trailing_zeros() as usize];
+        text[n..n + 8].copy_from_slice(&name);
+        n += usize::from(len);
+        rest &= rest - 1; // the lowest set bit done
     }
-    out.push(b']');
+    text[n - 1] = b']';
+    json::append(out, &text[..n]);
+}
+
+static TCP_FLAG_TEXT: [([u8; 8], u8); TcpFlags::NAMES.len()] = quoted_names(TcpFlags::NAMES);
+static FRAGMENT_FLAG_TEXT: [([u8; 8], u8); FragmentFlags::NAMES.len()] =
+    quoted_names(FragmentFlags::NAMES);
+
+/// Each name as `"NAME",` padded to eight bytes, with the length that counts.
+const fn quoted_names<const N: usize>(names: [&str; N]) -> [([u8; 8], u8); N] {
+    let mut table = [([0u8; 8], 0u8); N];
+    let mut i = 0;
+    while i < N {
+        let name = names[i].as_bytes();
+        assert!(
+            name.len() <= 5,
+            "a flag name fits in eight bytes with quotes and comma"
+        );
+        let text = &mut table[i].0;
+        text[0] = b'"';
+        let mut j = 0;
+        while j < name.len() {
+            text[1 + j] = name[j];
+            j += 1;
+        }
+        text[1 + name.len()] = b'"';
+        text[2 + name.len()] = b',';
+        table[i].1 = name.len() as u8 + 3;
+        i += 1;
+    }
+    table
 }
 
 /// `network.community_id`: the Community ID flow hash, version 1 with seed 0, as Elastic's
@@ -356,7 +391,6 @@ fn write_words(out: &mut Vec<u8>, words: impl Iterator<Item = &'static str>) {
 /// ports, paired with their reply type where there is one. `None` without both addresses, or
 /// for a transport whose ports the line lacks (a later fragment) or that Elastic leaves out.
 fn community_id(nf: &Netfilter<'_>) -> Option<[u8; 30]> {
-    use base64::Engine as _;
     use sha1::{Digest as _, Sha1};
 
     let (source, destination) = (nf.source_ip?, nf.destination_ip?);
@@ -406,22 +440,43 @@ fn community_id(nf: &Netfilter<'_>) -> Option<[u8; 30]> {
     } else {
         (b, a, dport, sport)
     };
-    let mut hash = Sha1::new();
-    hash.update(0u16.to_be_bytes()); // seed
-    hash.update(a);
-    hash.update(b);
-    hash.update([number, 0]);
+    // The hash's input in one buffer and one call: seed, addresses, protocol, zero, ports
+    // (issue 16: six updates of the hasher's block buffer cost ~50 instructions a line).
+    let mut input = [0u8; 2 + 16 + 16 + 2 + 4];
+    let mut n = 2; // the seed, 0
+    for part in [a, b, &[number, 0]] {
+        input[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    }
     if ports.is_some() {
-        hash.update(sport.to_be_bytes());
-        hash.update(dport.to_be_bytes());
+        input[n..n + 2].copy_from_slice(&sport.to_be_bytes());
+        input[n + 2..n + 4].copy_from_slice(&dport.to_be_bytes());
+        n += 4;
     }
     let mut id = [0u8; 30];
     id[..2].copy_from_slice(b"1:");
-    let written = base64::engine::general_purpose::STANDARD
-        .encode_slice(hash.finalize(), &mut id[2..])
-        .expect("20 bytes are 28 base64 characters");
-    debug_assert_eq!(written, 28);
+    write_base64_20(&Sha1::digest(&input[..n]).into(), &mut id[2..]);
     Some(id)
+}
+
+/// Standard base64 (with `=`) of a SHA-1 digest: 28 characters. By hand, where the `base64`
+/// crate's general encoder cost ~187 instructions a netfilter line (issue 16).
+fn write_base64_20(digest: &[u8; 20], out: &mut [u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sextet = |bits: u32, shift: u32| ALPHABET[(bits >> shift & 0x3f) as usize];
+    // Six whole groups of three bytes, four characters each.
+    for (group, text) in digest.chunks_exact(3).zip(out.chunks_exact_mut(4)) {
+        let bits = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        text.copy_from_slice(&[
+            sextet(bits, 18),
+            sextet(bits, 12),
+            sextet(bits, 6),
+            sextet(bits, 0),
+        ]);
+    }
+    // The last two bytes: three characters and one `=`.
+    let bits = u32::from(digest[18]) << 16 | u32::from(digest[19]) << 8;
+    out[24..28].copy_from_slice(&[sextet(bits, 18), sextet(bits, 12), sextet(bits, 6), b'=']);
 }
 
 /// The reply type of an ICMP request type, and the reverse (the spec's port equivalents).
@@ -669,6 +724,54 @@ mod tests {
                 super::write_ip(&mut out, ip);
                 proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("\"{ip}\""));
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_of_a_digest_is_the_base64_crates(digest in proptest::array::uniform20(proptest::num::u8::ANY)) {
+            use base64::Engine as _;
+            let mut out = [0u8; 28];
+            super::write_base64_20(&digest, &mut out);
+            let want = base64::engine::general_purpose::STANDARD.encode(digest);
+            proptest::prop_assert_eq!(std::str::from_utf8(&out).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn flag_arrays_list_every_set_flag_in_kernel_order() {
+        use crate::iptables::{FragmentFlags, TcpFlags};
+        let json = |names: Vec<&str>| serde_json::to_string(&names).unwrap();
+        for bits in 1u16..1 << TcpFlags::NAMES.len() {
+            let mut flags = TcpFlags::default();
+            for (i, name) in TcpFlags::NAMES.iter().enumerate() {
+                if bits & 1 << i != 0 {
+                    flags.insert(TcpFlags::from_name(name.as_bytes()).unwrap());
+                }
+            }
+            let mut out = Vec::new();
+            super::write_flags(&mut out, flags.bits(), &super::TCP_FLAG_TEXT);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                json(flags.names().collect())
+            );
+        }
+        for bits in 1u8..8 {
+            let mut flags = FragmentFlags::default();
+            for (i, flag) in [FragmentFlags::CE, FragmentFlags::DF, FragmentFlags::MF]
+                .into_iter()
+                .enumerate()
+            {
+                if bits & 1 << i != 0 {
+                    flags.insert(flag);
+                }
+            }
+            let mut out = Vec::new();
+            super::write_flags(&mut out, flags.bits(), &super::FRAGMENT_FLAG_TEXT);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                json(flags.names().collect())
+            );
         }
     }
 

@@ -169,7 +169,8 @@ impl FragmentFlags {
     pub const CE: FragmentFlags = FragmentFlags(1);
     pub const DF: FragmentFlags = FragmentFlags(2);
     pub const MF: FragmentFlags = FragmentFlags(4);
-    const NAMES: [&'static str; 3] = ["CE", "DF", "MF"];
+    /// The names, bit `i` for `NAMES[i]`.
+    pub const NAMES: [&'static str; 3] = ["CE", "DF", "MF"];
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -187,6 +188,11 @@ impl FragmentFlags {
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         names_of(u16::from(self.0), &Self::NAMES)
     }
+
+    /// The set flags, bit `i` for [`NAMES`](Self::NAMES)`[i]`.
+    pub fn bits(self) -> u16 {
+        u16::from(self.0)
+    }
 }
 
 /// TCP flags in the kernel's order: `AE CWR ECE URG ACK PSH RST SYN FIN`.
@@ -194,7 +200,9 @@ impl FragmentFlags {
 pub struct TcpFlags(u16);
 
 impl TcpFlags {
-    const NAMES: [&'static str; 9] = ["AE", "CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN"];
+    /// The names, bit `i` for `NAMES[i]`.
+    pub const NAMES: [&'static str; 9] =
+        ["AE", "CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN"];
 
     /// The flag named by a kernel token (`SYN`), if it is one.
     pub fn from_name(name: &[u8]) -> Option<TcpFlags> {
@@ -219,6 +227,11 @@ impl TcpFlags {
     /// The names of the set flags, in the kernel's order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         names_of(self.0, &Self::NAMES)
+    }
+
+    /// The set flags, bit `i` for [`NAMES`](Self::NAMES)`[i]`.
+    pub fn bits(self) -> u16 {
+        self.0
     }
 }
 

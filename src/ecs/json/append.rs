@@ -13,15 +13,77 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
     }
     out.reserve(n);
     let len = out.len();
-    // SAFETY: `reserve(n)` leaves room for `n` bytes after `len`. Every load below reads bytes
-    // inside `bytes[..n]` and every store writes bytes inside `len..len + n` of `out`'s buffer
-    // (the two halves overlap when `n` is not twice the width); unaligned reads and writes are
-    // used throughout. `bytes` cannot point into `out`'s buffer, which is borrowed mutably.
-    // After the stores, all of `len..len + n` is written, so the new length covers only
-    // initialised bytes.
+    // SAFETY: `reserve(n)` leaves room for `n` bytes after `len`, where `copy_short` writes
+    // them all. `bytes` cannot point into `out`'s buffer, which is borrowed mutably. After
+    // the copy, all of `len..len + n` is written, so the new length covers only initialised
+    // bytes.
     unsafe {
-        let src = bytes.as_ptr();
+        copy_short(bytes.as_ptr(), out.as_mut_ptr().add(len), n);
+        out.set_len(len + n);
+    }
+}
+
+/// Appends `bytes` (at most 16) in quotes when `out` has room for them as it is, and returns
+/// whether it did; appends nothing otherwise. No call to grow the buffer, so that a caller
+/// whose other path is a tail call needs no stack frame (issue 16: saving registers for the
+/// growth call was ~16 instructions a string).
+#[inline(always)]
+pub(crate) fn try_append_quoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    debug_assert!(n <= 16);
+    let len = out.len();
+    if out.capacity() - len < n + 2 {
+        return false;
+    }
+    // SAFETY: the test above leaves room for `n + 2` bytes after `len`: the quote at `len`,
+    // the `n` bytes `copy_short` writes at `len + 1` and the quote at `len + 1 + n`. `bytes`
+    // cannot point into `out`'s buffer, which is borrowed mutably. All of `len..len + n + 2`
+    // is written before the length covers it.
+    unsafe {
         let dst = out.as_mut_ptr().add(len);
+        *dst = b'"';
+        copy_short(bytes.as_ptr(), dst.add(1), n);
+        *dst.add(1 + n) = b'"';
+        out.set_len(len + n + 2);
+    }
+    true
+}
+
+/// Appends the first `len` (at most 8) bytes of `word`, in memory order, when `out` has room
+/// for all eight as it is, and returns whether it did; appends nothing otherwise. One store
+/// and no call to grow, as [`try_append_quoted`].
+#[inline(always)]
+pub(crate) fn try_append_word(out: &mut Vec<u8>, word: [u8; 8], len: usize) -> bool {
+    debug_assert!(len <= 8);
+    let at = out.len();
+    if out.capacity() - at < 8 {
+        return false;
+    }
+    // SAFETY: the test above leaves room for 8 bytes after `at`, all written by the one
+    // unaligned store; the new length covers `len <= 8` of them.
+    unsafe {
+        out.as_mut_ptr()
+            .add(at)
+            .cast::<[u8; 8]>()
+            .write_unaligned(word);
+        out.set_len(at + len);
+    }
+    true
+}
+
+/// Copies `n` (at most 16) bytes with two loads and two stores that may overlap.
+///
+/// # Safety
+///
+/// `src` must be valid for reading `n` bytes and `dst` for writing `n` bytes, and the two
+/// ranges must not overlap. Unaligned pointers are fine.
+#[inline(always)]
+unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
+    debug_assert!(n <= 16);
+    // SAFETY: every load below reads bytes inside `src[..n]` and every store writes bytes
+    // inside `dst[..n]` (the two halves overlap when `n` is not twice the width), as the
+    // caller promises; unaligned reads and writes are used throughout.
+    unsafe {
         if n >= 8 {
             let head = src.cast::<u64>().read_unaligned();
             let tail = src.add(n - 8).cast::<u64>().read_unaligned();
@@ -38,7 +100,6 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
             *dst.add(n / 2) = *src.add(n / 2);
             *dst.add(n - 1) = *src.add(n - 1);
         }
-        out.set_len(len + n);
     }
 }
 
@@ -60,6 +121,41 @@ mod tests {
                     assert_eq!(&out[before.len()..], bytes, "n {n}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn quoted_strings_to_16_bytes_go_in_when_there_is_room() {
+        let source: Vec<u8> = (b'a'..=b'z').collect();
+        for n in 0..=16 {
+            let bytes = &source[..n];
+            let mut out = Vec::with_capacity(n + 3);
+            out.push(b'x');
+            assert!(try_append_quoted(&mut out, bytes), "n {n}");
+            assert_eq!(out, [&b"x\""[..], bytes, b"\""].concat(), "n {n}");
+            // Full: one byte short of the room it needs.
+            let mut full = Vec::with_capacity(n + 1);
+            full.push(b'x');
+            full.resize(full.capacity() - n - 1, b'y');
+            let before = full.clone();
+            assert!(!try_append_quoted(&mut full, bytes), "n {n}");
+            assert_eq!(full, before);
+        }
+    }
+
+    #[test]
+    fn a_word_appends_its_first_bytes_when_there_is_room() {
+        for len in 0..=8 {
+            let mut out = Vec::with_capacity(16);
+            out.push(b'x');
+            assert!(try_append_word(&mut out, *b"abcdefgh", len));
+            assert_eq!(out, [&b"x"[..], &b"abcdefgh"[..len]].concat());
+            // Room for seven bytes only.
+            let mut full = Vec::with_capacity(9);
+            full.resize(full.capacity() - 7, b'x');
+            let before = full.clone();
+            assert!(!try_append_word(&mut full, *b"abcdefgh", len));
+            assert_eq!(full, before);
         }
     }
 
