@@ -183,21 +183,21 @@ fn header_field<'a>(
     name: &str,
 ) -> Result<(Option<&'a [u8]>, usize), ParseError> {
     let rest = &line[at..];
-    // Header fields are short: a plain loop beats memchr's setup.
-    let len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    // The field ends at its first control byte: a space, or an error.
+    let len = scan::header_field_len(rest);
+    if rest.get(len).is_some_and(|&b| b != b' ') {
+        return Err(ParseError::new(
+            FORMAT,
+            at + len,
+            format!("control character in {name}"),
+        ));
+    }
     let value = &rest[..len];
     if value.is_empty() {
         return Err(ParseError::new(
             FORMAT,
             at,
             format!("empty {name} (use '-' for none)"),
-        ));
-    }
-    if let Some(bad) = value.iter().position(|&b| b < 0x21 || b == 0x7f) {
-        return Err(ParseError::new(
-            FORMAT,
-            at + bad,
-            format!("control character in {name}"),
         ));
     }
     Ok(((value != b"-").then_some(value), at + len))
