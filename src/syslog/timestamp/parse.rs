@@ -45,25 +45,10 @@ pub enum Strictness {
 /// Parses an RFC 3339 stamp at the start of `b`, up to (not including) the next space.
 /// Returns the stamp and the bytes used, or why it is not a valid instant.
 pub fn parse_rfc3339(b: &[u8], strictness: Strictness) -> Result<(Rfc3339Stamp, usize), String> {
-    let field = |range: std::ops::Range<usize>, what: &str| -> Result<u32, String> {
-        b.get(range.clone())
-            .and_then(digits_value)
-            .ok_or_else(|| format!("expected {what} at byte {} of the timestamp", range.start))
+    let [year, month, day, hour, minute, second] = match date_time_at_once(b, strictness) {
+        Some(fields) => fields,
+        None => date_time_field_by_field(b, strictness)?,
     };
-    let year = field(0..4, "a 4-digit year")?;
-    expect(b, 4, b'-')?;
-    let month = field(5..7, "a 2-digit month")?;
-    expect(b, 7, b'-')?;
-    let day = field(8..10, "a 2-digit day")?;
-    match (b.get(10), strictness) {
-        (Some(b'T'), _) | (Some(b't' | b' '), Strictness::Lenient) => {}
-        _ => return Err("expected 'T' between date and time at byte 10 of the timestamp".into()),
-    }
-    let hour = field(11..13, "a 2-digit hour")?;
-    expect(b, 13, b':')?;
-    let minute = field(14..16, "2-digit minutes")?;
-    expect(b, 16, b':')?;
-    let second = field(17..19, "2-digit seconds")?;
     let mut at = 19;
     let (nanos, frac_digits) = if b.get(at) == Some(&b'.') {
         let n = b[at + 1..]
@@ -127,6 +112,63 @@ pub fn parse_rfc3339(b: &[u8], strictness: Strictness) -> Result<(Rfc3339Stamp, 
         },
         at,
     ))
+}
+
+/// Year, month, day, hour, minute and second of `YYYY-MM-DDTHH:MM:SS` when all 19 bytes are
+/// in place, read without a loop; `None` for anything else, which
+/// [`date_time_field_by_field`] then reads or explains (issue 16: reading the six fields one
+/// by one was ~240 instructions an RFC 5424 stamp).
+#[inline]
+fn date_time_at_once(b: &[u8], strictness: Strictness) -> Option<[u32; 6]> {
+    let s: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+    let t = s[10] == b'T' || (strictness == Strictness::Lenient && matches!(s[10], b't' | b' '));
+    if !(t && s[4] == b'-' && s[7] == b'-' && s[13] == b':' && s[16] == b':') {
+        return None;
+    }
+    let mut d = [0u32; 14];
+    for (digit, at) in d
+        .iter_mut()
+        .zip([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+    {
+        let value = s[at].wrapping_sub(b'0');
+        if value > 9 {
+            return None;
+        }
+        *digit = u32::from(value);
+    }
+    let pair = |i: usize| d[i] * 10 + d[i + 1];
+    Some([
+        pair(0) * 100 + pair(2),
+        pair(4),
+        pair(6),
+        pair(8),
+        pair(10),
+        pair(12),
+    ])
+}
+
+/// [`date_time_at_once`] a field at a time, saying which byte is wrong.
+fn date_time_field_by_field(b: &[u8], strictness: Strictness) -> Result<[u32; 6], String> {
+    let field = |range: std::ops::Range<usize>, what: &str| -> Result<u32, String> {
+        b.get(range.clone())
+            .and_then(digits_value)
+            .ok_or_else(|| format!("expected {what} at byte {} of the timestamp", range.start))
+    };
+    let year = field(0..4, "a 4-digit year")?;
+    expect(b, 4, b'-')?;
+    let month = field(5..7, "a 2-digit month")?;
+    expect(b, 7, b'-')?;
+    let day = field(8..10, "a 2-digit day")?;
+    match (b.get(10), strictness) {
+        (Some(b'T'), _) | (Some(b't' | b' '), Strictness::Lenient) => {}
+        _ => return Err("expected 'T' between date and time at byte 10 of the timestamp".into()),
+    }
+    let hour = field(11..13, "a 2-digit hour")?;
+    expect(b, 13, b':')?;
+    let minute = field(14..16, "2-digit minutes")?;
+    expect(b, 16, b':')?;
+    let second = field(17..19, "2-digit seconds")?;
+    Ok([year, month, day, hour, minute, second])
 }
 
 /// After `Z`, some senders repeat the offset (`…Z+0000`, `Z+00:00`, `Z+00`): the bytes of a
@@ -307,4 +349,35 @@ pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
         },
         at,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_and_time_read_at_once_are_those_read_field_by_field() {
+        // Every byte of a stamp replaced by every byte value, in both strictnesses: the
+        // reader without a loop must give what the field-by-field one gives, or nothing.
+        let stamp = *b"2026-12-02T10:20:39";
+        for strictness in [Strictness::Rfc5424, Strictness::Lenient] {
+            assert_eq!(
+                date_time_at_once(&stamp, strictness),
+                Some([2026, 12, 2, 10, 20, 39])
+            );
+            for at in 0..stamp.len() {
+                for byte in 0..=255u8 {
+                    let mut b = stamp;
+                    b[at] = byte;
+                    let slow = date_time_field_by_field(&b, strictness).ok();
+                    assert_eq!(date_time_at_once(&b, strictness), slow, "{at} {byte}");
+                }
+            }
+            // Shorter than a whole stamp: only the field-by-field reader says what is missing.
+            for len in 0..stamp.len() {
+                assert_eq!(date_time_at_once(&stamp[..len], strictness), None);
+                assert!(date_time_field_by_field(&stamp[..len], strictness).is_err());
+            }
+        }
+    }
 }
