@@ -217,6 +217,82 @@ pub struct BsdStamp {
 /// `Some(Err)`: it has the shape `Xxx d[d] [yyyy] h[h]:mm:ss` but is no real time (month `Foo`,
 /// day 32, hour 25). `Some(Ok)`: the stamp and the bytes used, including a `:` glued to it.
 pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
+    match bsd_at_once(b) {
+        Some(found) => Some(Ok(found)),
+        None => bsd_field_by_field(b),
+    }
+}
+
+/// The common `Mmm dd hh:mm:ss` (or `Mmm  d hh:mm:ss`) followed by a space or nothing, valid,
+/// read without a loop; `None` for anything else, which [`bsd_field_by_field`] then reads or
+/// explains (issue 16: ~250 instructions a stamp field by field, and every RFC 3164 line has
+/// one).
+#[inline]
+fn bsd_at_once(b: &[u8]) -> Option<(BsdStamp, usize)> {
+    let s: &[u8; 15] = b.get(..15)?.try_into().ok()?;
+    if !matches!(b.get(15), None | Some(b' '))
+        || s[3] != b' '
+        || s[6] != b' '
+        || s[9] != b':'
+        || s[12] != b':'
+    {
+        return None;
+    }
+    let digit = |at: usize| {
+        let d = s[at].wrapping_sub(b'0');
+        (d <= 9).then_some(u32::from(d))
+    };
+    let pair = |at: usize| Some(digit(at)? * 10 + digit(at + 1)?);
+    let day = match s[4] {
+        b' ' => digit(5)?,
+        _ => pair(4)?,
+    };
+    let (hour, minute, second) = (pair(7)?, pair(10)?, pair(13)?);
+    let month = month_number([s[0], s[1], s[2]])?;
+    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    Some((
+        BsdStamp {
+            month,
+            day,
+            year: None,
+            hour,
+            minute,
+            second,
+            nanos: 0,
+            frac_digits: 0,
+        },
+        15,
+    ))
+}
+
+/// The month of a three-letter name in any case (`Jan`, `JAN`), 1 to 12.
+fn month_number(name: [u8; 3]) -> Option<u32> {
+    if !name.iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    // `| 0x20` lower-cases letters, and one match replaces twelve case-insensitive compares
+    // (issue 16: 3 % of listen).
+    match [name[0] | 0x20, name[1] | 0x20, name[2] | 0x20] {
+        [b'j', b'a', b'n'] => Some(1),
+        [b'f', b'e', b'b'] => Some(2),
+        [b'm', b'a', b'r'] => Some(3),
+        [b'a', b'p', b'r'] => Some(4),
+        [b'm', b'a', b'y'] => Some(5),
+        [b'j', b'u', b'n'] => Some(6),
+        [b'j', b'u', b'l'] => Some(7),
+        [b'a', b'u', b'g'] => Some(8),
+        [b's', b'e', b'p'] => Some(9),
+        [b'o', b'c', b't'] => Some(10),
+        [b'n', b'o', b'v'] => Some(11),
+        [b'd', b'e', b'c'] => Some(12),
+        _ => None,
+    }
+}
+
+/// [`parse_bsd`] a field at a time: every form it takes, and its errors.
+fn bsd_field_by_field(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
     // Shape first: three letters (or a full month name), spaces, 1–2 digits, a space.
     if b.len() < 14 || !b[..3].iter().all(u8::is_ascii_alphabetic) {
         return None;
@@ -298,23 +374,7 @@ pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
     if !matches!(b.get(at), None | Some(b' ')) {
         return None;
     }
-    // The first three bytes are letters (checked above): `| 0x20` lower-cases them, and one
-    // match replaces twelve case-insensitive compares (issue 16: 3 % of listen).
-    let month = match [b[0] | 0x20, b[1] | 0x20, b[2] | 0x20] {
-        [b'j', b'a', b'n'] => Some(1),
-        [b'f', b'e', b'b'] => Some(2),
-        [b'm', b'a', b'r'] => Some(3),
-        [b'a', b'p', b'r'] => Some(4),
-        [b'm', b'a', b'y'] => Some(5),
-        [b'j', b'u', b'n'] => Some(6),
-        [b'j', b'u', b'l'] => Some(7),
-        [b'a', b'u', b'g'] => Some(8),
-        [b's', b'e', b'p'] => Some(9),
-        [b'o', b'c', b't'] => Some(10),
-        [b'n', b'o', b'v'] => Some(11),
-        [b'd', b'e', b'c'] => Some(12),
-        _ => None,
-    };
+    let month = month_number([b[0], b[1], b[2]]);
     debug_assert_eq!(
         month,
         MONTHS
@@ -354,6 +414,30 @@ pub fn parse_bsd(b: &[u8]) -> Option<Result<(BsdStamp, usize), String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bsd_stamps_read_at_once_are_those_read_field_by_field() {
+        // Every byte replaced by every byte value, with text after the stamp and without.
+        for stamp in [
+            &b"Nov 22 10:20:39 host"[..],
+            b"Nov  2 10:20:39",
+            b"dec 31 23:59:59 x",
+        ] {
+            let want = bsd_field_by_field(stamp).unwrap().unwrap();
+            assert_eq!(bsd_at_once(stamp), Some(want), "{stamp:?}");
+            for at in 0..stamp.len() {
+                for byte in 0..=255u8 {
+                    let mut b = stamp.to_vec();
+                    b[at] = byte;
+                    let fast = bsd_at_once(&b);
+                    if let Some(found) = fast {
+                        assert_eq!(bsd_field_by_field(&b), Some(Ok(found)), "{at} {byte}");
+                    }
+                    assert_eq!(parse_bsd(&b), bsd_field_by_field(&b), "{at} {byte}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_date_and_time_read_at_once_are_those_read_field_by_field() {
