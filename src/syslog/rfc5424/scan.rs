@@ -14,23 +14,34 @@ pub(super) static SD_NAME_BYTE: [bool; 256] = {
     table
 };
 
+/// Bytes before the first one of `$text` that `$stops`, or all of them: 16 at a time with
+/// [`sse2`]'s `$block` (a bit per byte that stops) while 16 are left, the rest one by one.
+/// The body of the scans below (it returns from the function it is in): one loop, three
+/// predicates.
+macro_rules! len_before {
+    ($text:expr, $block:ident, $stops:expr) => {{
+        let text: &[u8] = $text;
+        let mut at = 0;
+        #[cfg(target_arch = "x86_64")]
+        while let Some(block) = text.get(at..at + 16) {
+            let found = sse2::$block(block);
+            if found != 0 {
+                return at + found.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+        at + text[at..]
+            .iter()
+            .position(|&b| $stops(b))
+            .unwrap_or(text.len() - at)
+    }};
+}
+
 /// Length of the SD-NAME at the start of `text`: the bytes before the first one that may
 /// not be in a name (or all of them).
 #[inline]
 pub(super) fn sd_name_len(text: &[u8]) -> usize {
-    let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    while let Some(block) = text.get(at..at + 16) {
-        let stops = sse2::name_stops(block);
-        if stops != 0 {
-            return at + stops.trailing_zeros() as usize;
-        }
-        at += 16;
-    }
-    at + text[at..]
-        .iter()
-        .position(|&b| !SD_NAME_BYTE[usize::from(b)])
-        .unwrap_or(text.len() - at)
+    len_before!(text, name_stops, |b| !SD_NAME_BYTE[usize::from(b)])
 }
 
 /// Bytes before the first control byte (`0x00..=0x20`, `0x7F`) in `text`, or all of them: a
@@ -39,38 +50,14 @@ pub(super) fn sd_name_len(text: &[u8]) -> usize {
 /// instructions a byte of HOSTNAME, APP-NAME, PROCID and MSGID).
 #[inline]
 pub(super) fn header_field_len(text: &[u8]) -> usize {
-    let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    while let Some(block) = text.get(at..at + 16) {
-        let stops = sse2::control_bytes(block);
-        if stops != 0 {
-            return at + stops.trailing_zeros() as usize;
-        }
-        at += 16;
-    }
-    at + text[at..]
-        .iter()
-        .position(|&b| b <= 0x20 || b == 0x7f)
-        .unwrap_or(text.len() - at)
+    len_before!(text, control_bytes, |b| b <= 0x20 || b == 0x7f)
 }
 
 /// Bytes before the first `"` or `\` in `text` (or all of them): the plain run of a
 /// PARAM-VALUE.
 #[inline]
 pub(super) fn value_run_len(text: &[u8]) -> usize {
-    let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    while let Some(block) = text.get(at..at + 16) {
-        let stops = sse2::quote_or_backslash(block);
-        if stops != 0 {
-            return at + stops.trailing_zeros() as usize;
-        }
-        at += 16;
-    }
-    at + text[at..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')
-        .unwrap_or(text.len() - at)
+    len_before!(text, quote_or_backslash, |b: u8| b == b'"' || b == b'\\')
 }
 
 #[cfg(target_arch = "x86_64")]
