@@ -6,7 +6,7 @@
 #              behind an RFC 3164 header (scripts/gen-syslog.py, the default mix since #16)
 #   old mix    a quarter each of BSD with/without PRI and RFC 5424 with/without one SD element
 #   netfilter / other lines of the mix on their own, in bytes/s (goal: netfilter no slower
-#              per byte than the others)
+#              per byte than the others), in and out (JSON written)
 #   --jobs 1 vs --jobs 2 on the mix: efficiency = speedup / 2
 #   sizes      100 B, 1 KiB, 8 KiB, 64 KiB lines of the mix (the free text cut or padded,
 #              every line whole and valid): bytes/s
@@ -47,21 +47,23 @@ compare() {
   n=$(wc -l < "$file"); bytes=$(wc -c < "$file")
   [ "$("$sk" parse --jobs 1 --timezone UTC < "$file" | wc -l)" -eq "$n" ]
   [ "$("$ref" < "$file" | wc -l)" -eq "$n" ]
+  # What syslogkit writes, for its rate in JSON bytes out: a netfilter line becomes ~45 fields.
+  out=$("$sk" parse --jobs 1 --timezone UTC < "$file" | wc -c)
   hyperfine --warmup 1 --runs "$runs" --export-json "$work/parse.json" \
     -n sk "$sk parse --jobs 1 --timezone UTC < $file > /dev/null" -n ref "$ref < $file > /dev/null" > /dev/null
-  python3 - "$work/parse.json" "$n" "$bytes" "$name" <<'PY'
+  python3 - "$work/parse.json" "$n" "$bytes" "$name" "$out" <<'PY'
 import json, sys
 runs = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
-n, b, name = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+n, b, name, out = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 sk, ref = runs["sk"], runs["ref"]
-print(f"| {name} | {n} | {b/n:.0f} | {n/sk:,.0f} | {b/sk/1e6:,.1f} | {n/ref:,.0f} | {b/ref/1e6:,.1f} | {ref/sk:.2f}x |")
+print(f"| {name} | {n} | {b/n:.0f} | {n/sk:,.0f} | {b/sk/1e6:,.1f} | {out/sk/1e6:,.1f} | {n/ref:,.0f} | {b/ref/1e6:,.1f} | {ref/sk:.2f}x |")
 PY
 }
 
 if want mix || want old || want kinds; then
   echo
-  echo "| input | lines | B/line | syslogkit lines/s | MB/s | syslog_loose+serde_json lines/s | MB/s | ratio |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| input | lines | B/line | syslogkit lines/s | MB/s in | JSON MB/s out | syslog_loose+serde_json lines/s | MB/s in | ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   want mix && compare "mix (12 % netfilter)" "$input"
   if want old; then
     [ -s "$old" ] || scripts/gen-syslog.py --mix old "$lines" > "$old"
