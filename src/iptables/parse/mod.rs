@@ -634,35 +634,39 @@ fn kernel_ipv6(value: &[u8]) -> Option<Ipv6Addr> {
 }
 
 /// Dotted-quad IPv4 as the kernel's `%pI4` writes it. Like std's parser it refuses leading
-/// zeros (`01.2.3.4`, octal to some tools); unlike it, it needs no UTF-8 check first.
+/// zeros (`01.2.3.4`, octal to some tools); unlike it, it needs no UTF-8 check first. One
+/// pass, each byte a digit or a dot (issue 16: reading an octet at a time with bounds checks
+/// was ~200 instructions an address).
 fn ipv4(value: &[u8]) -> Option<Ipv4Addr> {
-    // One pass over the bytes: 1-3 digits a part, no leading zero, at most 255, four parts.
+    if !(7..=15).contains(&value.len()) {
+        return None;
+    }
     let mut octets = [0u8; 4];
-    let mut at = 0;
-    for (i, octet) in octets.iter_mut().enumerate() {
-        if i > 0 {
-            if value.get(at) != Some(&b'.') {
+    let mut part = 0;
+    let (mut n, mut digits) = (0u32, 0);
+    for &c in value {
+        if c == b'.' {
+            if digits == 0 || part == 3 {
                 return None;
             }
-            at += 1;
+            octets[part] = u8::try_from(n).ok()?;
+            part += 1;
+            (n, digits) = (0, 0);
+            continue;
         }
-        let start = at;
-        let mut n: u32 = 0;
-        while let Some(&c) = value.get(at)
-            && c.is_ascii_digit()
-        {
-            if at - start == 3 {
-                return None;
-            }
-            n = n * 10 + u32::from(c - b'0');
-            at += 1;
-        }
-        if at == start || (at - start > 1 && value[start] == b'0') {
+        let digit = c.wrapping_sub(b'0');
+        // At most three digits, and no digit after a leading zero.
+        if digit > 9 || digits == 3 || (digits == 1 && n == 0) {
             return None;
         }
-        *octet = u8::try_from(n).ok()?;
+        n = n * 10 + u32::from(digit);
+        digits += 1;
     }
-    (at == value.len()).then_some(Ipv4Addr::from(octets))
+    if part != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(n).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// A decimal number that fits `T`: digits only, no sign.
@@ -1291,6 +1295,12 @@ mod tests {
         #[test]
         fn ipv4_reader_agrees_with_std(text in "[0-9.]{0,18}") {
             prop_assert_eq!(ipv4(text.as_bytes()), text.parse::<Ipv4Addr>().ok());
+        }
+
+        #[test]
+        fn every_ipv4_address_reads_back(octets in proptest::array::uniform4(any::<u8>())) {
+            let dotted = Ipv4Addr::from(octets).to_string();
+            prop_assert_eq!(ipv4(dotted.as_bytes()), Some(Ipv4Addr::from(octets)));
         }
 
         #[test]
