@@ -177,8 +177,9 @@ impl<'a> Event<'a> {
 
     /// Appends the event as one JSON object (no newline).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let mut w = PathWriter::new(out);
-        write_timestamp(w.lit(&[], qkey!("@timestamp")), &self.timestamp);
+        let mut w = PathWriter::starting_with(out, br#"{"@timestamp":""#);
+        self.timestamp.write_rfc3339_utc(w.lit_value());
+        w.lit_value().push(b'"');
         if let Some(message) = self.message {
             json::write_str(w.lit(&[], qkey!("message")), message);
         }
@@ -240,13 +241,18 @@ impl<'a> Event<'a> {
     }
 }
 
-/// For each PRI, its members of `log.syslog` written once: `"priority":…,"facility":{…},
-/// "severity":{…}`. Five fields a line are then one copy.
+/// The path of `log.syslog`, and its objects opened after another member.
+const LOG_SYSLOG: &[&str] = &["log", "syslog"];
+const LOG_SYSLOG_OPENING: &[u8] = br#","log":{"syslog":{"#;
+
+/// For each PRI, `log.syslog` opened and its members written once: `,"log":{"syslog":{`,
+/// `"priority":…,"facility":{…},"severity":{…}`. Two objects and five fields a line are then
+/// one copy.
 static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     (0..=Pri::MAX)
         .map(|value| {
             let pri = Pri::new(value).expect("in range");
-            let mut out = Vec::new();
+            let mut out = LOG_SYSLOG_OPENING.to_vec();
             let mut w = PathWriter::new(&mut out);
             w.u64(&["priority"], u64::from(value));
             w.u64(&["facility", "code"], u64::from(pri.facility().code()));
@@ -261,7 +267,9 @@ static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
             );
             w.finish();
             // Keep the members only, without the enclosing braces.
-            out[1..out.len() - 1].to_vec()
+            out.remove(LOG_SYSLOG_OPENING.len());
+            out.pop();
+            out
         })
         .collect()
 });
@@ -276,10 +284,14 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
     {
         return; // no empty "syslog": {} object
     }
-    let mut members = w.members(&["log", "syslog"]);
-    if let Some(pri) = m.pri {
-        members.raw(&PRI_MEMBERS[usize::from(pri.value())]);
-    }
+    let mut members = match m.pri {
+        Some(pri) => w.members_from_top(
+            LOG_SYSLOG,
+            LOG_SYSLOG_OPENING,
+            &PRI_MEMBERS[usize::from(pri.value())],
+        ),
+        None => w.members(LOG_SYSLOG),
+    };
     for (key, value) in [
         qkey!("hostname"),
         qkey!("appname"),
