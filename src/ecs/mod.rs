@@ -18,7 +18,7 @@ use crate::iptables::Netfilter;
 use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
 use crate::syslog::{Message, Pri, SdParam};
-use json::{PathWriter, qkey};
+use json::{PathWriter, okey, qkey};
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
 #[derive(Clone, Debug)]
@@ -187,16 +187,28 @@ impl<'a> Event<'a> {
             json::write_str(w.lit(&["error"], qkey!("message")), error.as_bytes());
         }
         if let Some(original) = self.original {
-            json::write_str(w.lit(&["event"], qkey!("original")), original);
+            json::write_str(
+                w.lit_from_top(EVENT, okey!("event"; "original"), qkey!("original")),
+                original,
+            );
         }
         if let Some(created) = self.created.as_ref().or(self.received.map(|r| &r.created)) {
-            write_timestamp(w.lit(&["event"], qkey!("created")), created);
+            write_timestamp(
+                w.lit_from_top(EVENT, okey!("event"; "created"), qkey!("created")),
+                created,
+            );
         }
         if let Some(dataset) = self.dataset {
-            json::write_str(w.lit(&["event"], qkey!("dataset")), dataset.as_bytes());
+            json::write_str(
+                w.lit_from_top(EVENT, okey!("event"; "dataset"), qkey!("dataset")),
+                dataset.as_bytes(),
+            );
         }
         if let Some(sequence) = self.sequence {
-            json::write_u64(w.lit(&["event"], qkey!("sequence")), sequence);
+            json::write_u64(
+                w.lit_from_top(EVENT, okey!("event"; "sequence"), qkey!("sequence")),
+                sequence,
+            );
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
@@ -240,6 +252,9 @@ impl<'a> Event<'a> {
         w.finish();
     }
 }
+
+/// The path of `event`, one constant so that its members find it open by pointer.
+pub(crate) const EVENT: &[&str] = &["event"];
 
 /// The path of `log.syslog`, and its objects opened after another member.
 const LOG_SYSLOG: &[&str] = &["log", "syslog"];
