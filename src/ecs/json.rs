@@ -27,15 +27,30 @@ pub(crate) use append::append;
 /// Appends `bytes` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD, so the output is
 /// always valid JSON whatever the input.
 ///
-/// Short plain strings (host and app names, interfaces, prefixes) take a path of a few
-/// instructions with no stack frame to set up; the rest, and a buffer that must grow, go to
+/// Short plain strings (host and app names, interfaces, prefixes; up to 32 bytes) take a path
+/// of a few instructions with no stack frame to set up; the rest, and a buffer that must grow, go to
 /// the escaping writer (issue 16: its prologue and epilogue alone were ~35 instructions a
 /// string, seven strings a netfilter line).
 pub fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.len() <= 16 && all_plain_16(bytes) && append::try_append_quoted(out, bytes) {
+    let n = bytes.len();
+    if n <= 16 {
+        if all_plain_16(bytes) && append::try_append_quoted(out, bytes) {
+            return;
+        }
+    } else if n <= 32 && all_plain_32(bytes) && append::try_append_quoted_32(out, bytes) {
         return;
     }
     write_escaped_str(out, bytes);
+}
+
+/// [`all_plain`] for 17 to 32 bytes: two 16-byte blocks that may overlap.
+#[inline(always)]
+fn all_plain_32(bytes: &[u8]) -> bool {
+    debug_assert!((17..=32).contains(&bytes.len()));
+    #[cfg(target_arch = "x86_64")]
+    return sse2::all_plain_17_to_32(bytes);
+    #[cfg(not(target_arch = "x86_64"))]
+    return all_plain(bytes);
 }
 
 /// [`write_str`] for text that may need escaping.
@@ -245,6 +260,33 @@ mod sse2 {
         debug_assert!(bytes.len() >= 16);
         let at = scan(bytes, true);
         at == bytes.len() || (at + 16 > bytes.len() && scan(&bytes[bytes.len() - 16..], true) == 16)
+    }
+
+    /// Whether all of `bytes` (17 to 32) is plain ASCII: the first and the last 16 bytes.
+    #[inline(always)]
+    pub(super) fn all_plain_17_to_32(bytes: &[u8]) -> bool {
+        let n = bytes.len();
+        debug_assert!((17..=32).contains(&n));
+        // SAFETY: SSE2 is always there on x86_64; both loads read 16 bytes inside `bytes`
+        // (`n >= 16`), unaligned loads allowed.
+        unsafe {
+            let head = _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+            let tail = _mm_loadu_si128(bytes.as_ptr().add(n - 16).cast::<__m128i>());
+            _mm_movemask_epi8(_mm_or_si128(special(head), special(tail))) == 0
+        }
+    }
+
+    /// Lanes that are below 0x20, `"`, `\` or 0x80 and above, all ones.
+    #[inline(always)]
+    unsafe fn special(v: __m128i) -> __m128i {
+        // SAFETY: SSE2 is always there on x86_64; no memory is touched.
+        unsafe {
+            // Signed compare: below 0x20 and, as negative numbers, 0x80 and above.
+            let low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            _mm_or_si128(low, _mm_or_si128(quote, backslash))
+        }
     }
 
     #[inline(always)]
@@ -804,6 +846,23 @@ pub(crate) mod tests {
             write_str(&mut out, &raw);
             proptest::prop_assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), String::from_utf8_lossy(&raw));
         }
+    }
+
+    #[test]
+    fn plain_test_to_32_bytes_agrees_with_the_long_one() {
+        for len in 17..=32 {
+            let plain = vec![b'a'; len];
+            assert!(all_plain_32(&plain), "{len}");
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x01, 0x1f, 0x80, 0xe9, 0xff] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = special;
+                    assert!(!all_plain_32(&bytes), "{len} {at} {special}");
+                    assert!(!all_plain(&bytes), "{len} {at} {special}");
+                }
+            }
+        }
+        assert!(all_plain_32(b"iptables-dropped: ~ !#$%&'()*+,/"));
     }
 
     #[test]
