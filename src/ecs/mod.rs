@@ -18,7 +18,7 @@ use crate::iptables::Netfilter;
 use crate::syslog::repeats::{self, Repeats};
 use crate::syslog::timestamp::Timestamp;
 use crate::syslog::{Message, Pri, SdParam};
-use json::{PathWriter, qkey};
+use json::{PathWriter, okey, qkey};
 
 /// One event: a parsed (or unparseable) message plus what is known about how it arrived.
 #[derive(Clone, Debug)]
@@ -177,8 +177,9 @@ impl<'a> Event<'a> {
 
     /// Appends the event as one JSON object (no newline).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let mut w = PathWriter::new(out);
-        write_timestamp(w.lit(&[], qkey!("@timestamp")), &self.timestamp);
+        let mut w = PathWriter::starting_with(out, br#"{"@timestamp":""#);
+        self.timestamp.write_rfc3339_utc(w.lit_value());
+        w.lit_value().push(b'"');
         if let Some(message) = self.message {
             json::write_str(w.lit(&[], qkey!("message")), message);
         }
@@ -186,16 +187,28 @@ impl<'a> Event<'a> {
             json::write_str(w.lit(&["error"], qkey!("message")), error.as_bytes());
         }
         if let Some(original) = self.original {
-            json::write_str(w.lit(&["event"], qkey!("original")), original);
+            json::write_str(
+                w.lit_from_top(EVENT, okey!("event"; "original"), qkey!("original")),
+                original,
+            );
         }
         if let Some(created) = self.created.as_ref().or(self.received.map(|r| &r.created)) {
-            write_timestamp(w.lit(&["event"], qkey!("created")), created);
+            write_timestamp(
+                w.lit_from_top(EVENT, okey!("event"; "created"), qkey!("created")),
+                created,
+            );
         }
         if let Some(dataset) = self.dataset {
-            json::write_str(w.lit(&["event"], qkey!("dataset")), dataset.as_bytes());
+            json::write_str(
+                w.lit_from_top(EVENT, okey!("event"; "dataset"), qkey!("dataset")),
+                dataset.as_bytes(),
+            );
         }
         if let Some(sequence) = self.sequence {
-            json::write_u64(w.lit(&["event"], qkey!("sequence")), sequence);
+            json::write_u64(
+                w.lit_from_top(EVENT, okey!("event"; "sequence"), qkey!("sequence")),
+                sequence,
+            );
         }
         if let Some(nf) = &self.netfilter {
             netfilter::write_event_fields(&mut w, nf);
@@ -240,13 +253,21 @@ impl<'a> Event<'a> {
     }
 }
 
-/// For each PRI, its members of `log.syslog` written once: `"priority":…,"facility":{…},
-/// "severity":{…}`. Five fields a line are then one copy.
+/// The path of `event`, one constant so that its members find it open by pointer.
+pub(crate) const EVENT: &[&str] = &["event"];
+
+/// The path of `log.syslog`, and its objects opened after another member.
+const LOG_SYSLOG: &[&str] = &["log", "syslog"];
+const LOG_SYSLOG_OPENING: &[u8] = br#","log":{"syslog":{"#;
+
+/// For each PRI, `log.syslog` opened and its members written once: `,"log":{"syslog":{`,
+/// `"priority":…,"facility":{…},"severity":{…}`. Two objects and five fields a line are then
+/// one copy.
 static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     (0..=Pri::MAX)
         .map(|value| {
             let pri = Pri::new(value).expect("in range");
-            let mut out = Vec::new();
+            let mut out = LOG_SYSLOG_OPENING.to_vec();
             let mut w = PathWriter::new(&mut out);
             w.u64(&["priority"], u64::from(value));
             w.u64(&["facility", "code"], u64::from(pri.facility().code()));
@@ -261,7 +282,9 @@ static PRI_MEMBERS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
             );
             w.finish();
             // Keep the members only, without the enclosing braces.
-            out[1..out.len() - 1].to_vec()
+            out.remove(LOG_SYSLOG_OPENING.len());
+            out.pop();
+            out
         })
         .collect()
 });
@@ -276,10 +299,14 @@ fn write_syslog(w: &mut PathWriter<'_>, m: &Message<'_>, structured_data_note: O
     {
         return; // no empty "syslog": {} object
     }
-    let mut members = w.members(&["log", "syslog"]);
-    if let Some(pri) = m.pri {
-        members.raw(&PRI_MEMBERS[usize::from(pri.value())]);
-    }
+    let mut members = match m.pri {
+        Some(pri) => w.members_from_top(
+            LOG_SYSLOG,
+            LOG_SYSLOG_OPENING,
+            &PRI_MEMBERS[usize::from(pri.value())],
+        ),
+        None => w.members(LOG_SYSLOG),
+    };
     for (key, value) in [
         qkey!("hostname"),
         qkey!("appname"),

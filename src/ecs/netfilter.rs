@@ -18,7 +18,7 @@ use crate::syslog::Message;
 
 /// `event.kind`, `event.category`, `event.type` and `event.action`, in the `event` group.
 pub(super) fn write_event_fields(w: &mut PathWriter<'_>, nf: &Netfilter<'_>) {
-    w.comma_members(&["event"], |out| {
+    w.comma_members(super::EVENT, |out| {
         out.extend_from_slice(br#","kind":"event","category":["network"]"#);
         // Plain words: nothing to escape.
         let outcome = nf.action.and_then(outcome);

@@ -49,6 +49,36 @@ pub(crate) fn try_append_quoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     true
 }
 
+/// [`try_append_quoted`] for 17 to 32 bytes: two 16-byte copies that may overlap (issue 16:
+/// hostnames such as `db-02.example.com`, netfilter prefixes such as `iptables-dropped:` and
+/// SD-IDs such as `exampleSDID@32473` are just longer than 16 and took the escaping writer).
+#[inline(always)]
+pub(crate) fn try_append_quoted_32(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    debug_assert!((17..=32).contains(&n));
+    let len = out.len();
+    if out.capacity() - len < n + 2 {
+        return false;
+    }
+    // SAFETY: the test above leaves room for `n + 2` bytes after `len`: the quote at `len`,
+    // the `n` bytes at `len + 1` (the two 16-byte stores cover `len + 1 .. len + 1 + n`
+    // exactly, overlapping when `n < 32`, and both loads read inside `bytes` as `n >= 16`)
+    // and the quote at `len + 1 + n`. `bytes` cannot point into `out`'s buffer, which is
+    // borrowed mutably. All of `len..len + n + 2` is written before the length covers it.
+    unsafe {
+        let dst = out.as_mut_ptr().add(len);
+        let src = bytes.as_ptr();
+        let head = src.cast::<[u8; 16]>().read_unaligned();
+        let tail = src.add(n - 16).cast::<[u8; 16]>().read_unaligned();
+        *dst = b'"';
+        dst.add(1).cast::<[u8; 16]>().write_unaligned(head);
+        dst.add(1 + n - 16).cast::<[u8; 16]>().write_unaligned(tail);
+        *dst.add(1 + n) = b'"';
+        out.set_len(len + n + 2);
+    }
+    true
+}
+
 /// Appends the first `len` (at most 8) bytes of `word`, in memory order, when `out` has room
 /// for all eight as it is, and returns whether it did; appends nothing otherwise. One store
 /// and no call to grow, as [`try_append_quoted`].
@@ -141,6 +171,31 @@ mod tests {
             assert!(!try_append_quoted(&mut full, bytes), "n {n}");
             assert_eq!(full, before);
         }
+    }
+
+    #[test]
+    fn quoted_strings_of_17_to_32_bytes_go_in_when_there_is_room() {
+        let source: Vec<u8> = (b'A'..=b'Z').chain(b'a'..=b'z').collect();
+        for n in 17..=32 {
+            let bytes = &source[3..3 + n];
+            let mut out = Vec::with_capacity(n + 3);
+            out.push(b'x');
+            assert!(try_append_quoted_32(&mut out, bytes), "n {n}");
+            let mut want = b"x\"".to_vec();
+            want.extend_from_slice(bytes);
+            want.push(b'"');
+            assert_eq!(out, want, "n {n}");
+            // Full: one byte short of the room it needs.
+            let mut full = Vec::with_capacity(n + 1);
+            full.push(b'x');
+            full.resize(full.capacity() - n - 1, b'y');
+            let before = full.clone();
+            assert!(!try_append_quoted_32(&mut full, bytes), "n {n}");
+            assert_eq!(full, before);
+        }
+        let mut out = Vec::with_capacity(64);
+        assert!(try_append_quoted_32(&mut out, b"iptables-dropped:"));
+        assert_eq!(out, b"\"iptables-dropped:\"");
     }
 
     #[test]
