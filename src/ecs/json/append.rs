@@ -30,9 +30,10 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
 #[inline(always)]
 pub(crate) fn try_append_quoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let n = bytes.len();
-    debug_assert!(n <= 16);
     let len = out.len();
-    if out.capacity() - len < n + 2 {
+    // The length is checked, not assumed: a safe function must be sound for any input (the
+    // callers' own checks make this one free).
+    if n > 16 || out.capacity() - len < n + 2 {
         return false;
     }
     // SAFETY: the test above leaves room for `n + 2` bytes after `len`: the quote at `len`,
@@ -55,9 +56,9 @@ pub(crate) fn try_append_quoted(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 #[inline(always)]
 pub(crate) fn try_append_quoted_32(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let n = bytes.len();
-    debug_assert!((17..=32).contains(&n));
     let len = out.len();
-    if out.capacity() - len < n + 2 {
+    // Checked, not assumed, as in `try_append_quoted`.
+    if !(17..=32).contains(&n) || out.capacity() - len < n + 2 {
         return false;
     }
     // SAFETY: the test above leaves room for `n + 2` bytes after `len`: the quote at `len`,
@@ -84,9 +85,9 @@ pub(crate) fn try_append_quoted_32(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 /// and no call to grow, as [`try_append_quoted`].
 #[inline(always)]
 pub(crate) fn try_append_word(out: &mut Vec<u8>, word: [u8; 8], len: usize) -> bool {
-    debug_assert!(len <= 8);
     let at = out.len();
-    if out.capacity() - at < 8 {
+    // Checked, not assumed, as in `try_append_quoted`.
+    if len > 8 || out.capacity() - at < 8 {
         return false;
     }
     // SAFETY: the test above leaves room for 8 bytes after `at`, all written by the one
@@ -196,6 +197,16 @@ mod tests {
         let mut out = Vec::with_capacity(64);
         assert!(try_append_quoted_32(&mut out, b"iptables-dropped:"));
         assert_eq!(out, b"\"iptables-dropped:\"");
+    }
+
+    #[test]
+    fn lengths_out_of_range_append_nothing() {
+        let mut out = Vec::with_capacity(128);
+        assert!(!try_append_quoted(&mut out, &[b'a'; 17]));
+        assert!(!try_append_quoted_32(&mut out, &[b'a'; 16]));
+        assert!(!try_append_quoted_32(&mut out, &[b'a'; 33]));
+        assert!(!try_append_word(&mut out, *b"abcdefgh", 9));
+        assert!(out.is_empty());
     }
 
     #[test]
