@@ -143,24 +143,23 @@ fn special_bytes(w: u64) -> u64 {
 /// fields are short, hostnames and SD values, and went byte by byte).
 #[inline]
 fn all_plain(bytes: &[u8]) -> bool {
-    let n = bytes.len();
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    match n {
-        #[cfg(target_arch = "x86_64")]
-        16.. => sse2::all_plain(bytes),
-        8.. => {
-            let mut at = 0;
-            while at + 8 < n {
-                if special_bytes(word(at)) != 0 {
-                    return false;
-                }
-                at += 8;
+    if bytes.len() <= 16 {
+        return all_plain_16(bytes);
+    }
+    #[cfg(target_arch = "x86_64")]
+    return sse2::all_plain(bytes);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let n = bytes.len();
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let mut at = 0;
+        while at + 8 < n {
+            if special_bytes(word(at)) != 0 {
+                return false;
             }
-            special_bytes(word(n - 8)) == 0
+            at += 8;
         }
-        4.. => special_bytes(u64::from(half(0)) | u64::from(half(n - 4)) << 32) == 0,
-        _ => bytes.iter().all(|&b| b < 0x80 && !NEEDS_ESCAPE[b as usize]),
+        special_bytes(word(n - 8)) == 0
     }
 }
 
@@ -295,23 +294,16 @@ mod sse2 {
         // SAFETY: SSE2 is always there on x86_64; each load reads 16 bytes inside `bytes`
         // (`at + 16 <= bytes.len()`), unaligned loads allowed.
         unsafe {
-            let quote = _mm_set1_epi8(b'"' as i8);
-            let backslash = _mm_set1_epi8(b'\\' as i8);
-            let space = _mm_set1_epi8(0x20);
             let zero = _mm_set1_epi8(0);
             while at + 16 <= bytes.len() {
                 let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
-                // Signed compare: below 0x20 and, as negative numbers, 0x80 and above.
-                let mut low = _mm_cmplt_epi8(v, space);
+                let mut stops = special(v);
                 if !stop_at_non_ascii {
-                    // Keep only 0x00..0x1F: not negative.
-                    low = std::arch::x86_64::_mm_andnot_si128(_mm_cmplt_epi8(v, zero), low);
+                    // 0x80 and above pass: `"` and `\` are not negative, so only the
+                    // lanes below 0x20 that are 0x80 and above go.
+                    stops = std::arch::x86_64::_mm_andnot_si128(_mm_cmplt_epi8(v, zero), stops);
                 }
-                let special = _mm_or_si128(
-                    low,
-                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                );
-                if _mm_movemask_epi8(special) != 0 {
+                if _mm_movemask_epi8(stops) != 0 {
                     break;
                 }
                 at += 16;
@@ -522,16 +514,26 @@ impl<'o> PathWriter<'o> {
         key: &'static [u8],
     ) -> &mut Vec<u8> {
         debug_assert!(opening.ends_with(key) && opening.len() > key.len());
-        if self.depth != 0 || parents.len() > self.open.len() {
+        if !self.open_from_top(parents, opening) {
             return self.lit(parents, key);
         }
-        // The first member of the object takes no comma.
+        self.out
+    }
+
+    /// At the top level, writes `text` (the objects of `parents` opened after another member,
+    /// `,"a":{"b":{`, and what follows), without its comma for the first member, and stands
+    /// in the innermost of those objects. False, with nothing written, below the top level.
+    #[inline]
+    fn open_from_top(&mut self, parents: &[&'static str], text: &[u8]) -> bool {
+        if self.depth != 0 || parents.len() > self.open.len() {
+            return false;
+        }
         let skip = usize::from(!self.has_member);
-        self.out.extend_from_slice(&opening[skip..]);
+        self.out.extend_from_slice(&text[skip..]);
         self.open[..parents.len()].copy_from_slice(parents);
         self.depth = parents.len();
         self.has_member = true;
-        self.out
+        true
     }
 
     /// Appends members written elsewhere (`"key":value,…`, no leading comma) to the object at
@@ -583,14 +585,7 @@ impl<'o> PathWriter<'o> {
         text: &[u8],
     ) -> Members<'_> {
         debug_assert!(text.starts_with(opening) && text.len() > opening.len());
-        if self.depth == 0 && parents.len() <= self.open.len() {
-            // The first member of the object takes no comma.
-            let skip = usize::from(!self.has_member);
-            self.out.extend_from_slice(&text[skip..]);
-            self.open[..parents.len()].copy_from_slice(parents);
-            self.depth = parents.len();
-            self.has_member = true;
-        } else {
+        if !self.open_from_top(parents, text) {
             self.enter(parents);
             if self.has_member {
                 self.out.push(b',');
@@ -866,19 +861,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn short_plain_test_agrees_with_the_long_one() {
+    fn short_plain_test_agrees_with_a_byte_by_byte_one() {
+        // `all_plain` itself goes to `all_plain_16` up to 16 bytes: the reference is the
+        // plain definition, every byte value at every position.
+        let naive = |bytes: &[u8]| bytes.iter().all(|&b| b < 0x80 && !NEEDS_ESCAPE[b as usize]);
         for len in 0..=16 {
             let plain = vec![b'a'; len];
             assert!(all_plain_16(&plain), "{len}");
             for at in 0..len {
-                for special in [b'"', b'\\', b'\n', 0x01, 0x7f, 0xe9] {
+                for byte in 0..=255u8 {
                     let mut bytes = plain.clone();
-                    bytes[at] = special;
-                    assert_eq!(
-                        all_plain_16(&bytes),
-                        all_plain(&bytes),
-                        "{len} {at} {special}"
-                    );
+                    bytes[at] = byte;
+                    assert_eq!(all_plain_16(&bytes), naive(&bytes), "{len} {at} {byte}");
                 }
             }
         }
