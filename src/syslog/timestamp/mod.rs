@@ -72,10 +72,9 @@ impl Timestamp {
             None => self.write_date_time_slow(out),
         }
         if self.frac_digits > 0 {
-            // All nine digits, then as many as the source had: cutting digits off is the
-            // division by a power of ten (issue 16: `pow` and a loop over the digits were
-            // ~60 instructions a stamp).
-            // A copy of fixed length, then the length cut: no `memcpy` call.
+            // All nine digits, a copy of fixed length (no `memcpy` call), then cut to as many
+            // as the source had: cutting digits off is the division by a power of ten (issue
+            // 16: `pow` and a loop over the digits were ~60 instructions a stamp).
             let end = out.len() + 1 + usize::from(self.frac_digits.min(9));
             out.extend_from_slice(&nine_digit_fraction(nanos % 1_000_000_000));
             out.truncate(end);
@@ -144,9 +143,9 @@ const DAYS_FROM_YEAR_0_TO_1970: i64 = 719_528;
 /// where Hinnant's `civil_from_days` divides 64-bit signed numbers (issue 16: the calendar
 /// was ~150 instructions a line whenever a stamp's second differs from the last two).
 fn civil_from_days_since_year_0(days: u32) -> (u32, u32, u32) {
-    // Counted from 0000-03-01, so that a leap day ends its year.
-    // Days since -0400-03-01: a whole 400-year cycle earlier keeps January and February of
-    // year 0 from going below zero.
+    // Days since -0400-03-01: years counted from March 1st, so that a leap day ends its
+    // year, and one 400-year cycle early, so that January and February of year 0 stay above
+    // zero.
     let n = days + 146_097 - 60;
     let n1 = 4 * n + 3;
     let century = n1 / 146_097;
