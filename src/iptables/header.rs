@@ -8,10 +8,21 @@
 //! `WORD:` prefixes such as `iptables DROP_INPUT:` or firewalld's `filter_IN_public_REJECT:`.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use memchr::{memchr, memrchr};
 
 use super::{Action, UbiquitiLabel};
 use crate::syslog::timestamp::parse_bsd;
+
+/// The first `byte` in `text`. The text before `IN=` is a few dozen bytes (a prefix is at most
+/// 29): a plain loop, where memchr's setup cost more than the search (issue 16: six calls a
+/// netfilter line).
+fn find_byte(byte: u8, text: &[u8]) -> Option<usize> {
+    text.iter().position(|&c| c == byte)
+}
+
+/// The last `byte` in `text`, as [`find_byte`].
+fn rfind_byte(byte: u8, text: &[u8]) -> Option<usize> {
+    text.iter().rposition(|&c| c == byte)
+}
 
 /// What the header told, and where the prefix starts.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -63,7 +74,7 @@ fn uptime(b: &[u8]) -> Option<(&[u8], usize)> {
         return None;
     }
     let start = skip_spaces(b, 1);
-    let close = start + memchr(b']', &b[start..])?;
+    let close = start + find_byte(b']', &b[start..])?;
     let number = &b[start..close];
     let int_len = number.iter().take_while(|c| c.is_ascii_digit()).count();
     let valid = match number.get(int_len) {
@@ -116,7 +127,7 @@ fn kernel_tag(b: &[u8]) -> Option<(Option<&[u8]>, usize)> {
     let mut first = None;
     let mut at = 0;
     for i in 0..3 {
-        let len = memchr(b' ', &b[at..]).unwrap_or(b.len() - at);
+        let len = find_byte(b' ', &b[at..]).unwrap_or(b.len() - at);
         let token = &b[at..at + len];
         if token == b"kernel:" {
             return Some((first, at + len));
@@ -139,7 +150,7 @@ fn is_facility_level(token: &[u8]) -> bool {
         b"emerg", b"panic", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice",
         b"info", b"debug",
     ];
-    memchr(b'.', token).is_some_and(|dot| LEVELS.contains(&&token[dot + 1..]))
+    find_byte(b'.', token).is_some_and(|dot| LEVELS.contains(&&token[dot + 1..]))
 }
 
 /// Reads a vendor label and the action from a (trimmed) log prefix.
@@ -154,12 +165,12 @@ pub(super) fn classify_prefix(prefix: &[u8]) -> (Option<UbiquitiLabel<'_>>, Opti
         return (None, None);
     }
     let leading = (prefix[0] == b'[')
-        .then(|| memchr(b']', prefix))
+        .then(|| find_byte(b']', prefix))
         .flatten()
         .map(|close| &prefix[1..close]);
     let trailing = prefix
         .ends_with(b"]")
-        .then(|| memrchr(b'[', prefix))
+        .then(|| rfind_byte(b'[', prefix))
         .flatten()
         .map(|open| &prefix[open + 1..prefix.len() - 1]);
     if let Some((label, action)) = leading.and_then(label).or_else(|| trailing.and_then(label)) {
@@ -170,7 +181,7 @@ pub(super) fn classify_prefix(prefix: &[u8]) -> (Option<UbiquitiLabel<'_>>, Opti
     {
         return (None, Some(Action::Other(ufw)));
     }
-    let last = &prefix[memrchr(b' ', prefix).map_or(0, |i| i + 1)..];
+    let last = &prefix[rfind_byte(b' ', prefix).map_or(0, |i| i + 1)..];
     let word = match last.strip_suffix(b":") {
         Some(before_colon) => before_colon,
         None if last.len() == prefix.len() => last,
@@ -191,8 +202,8 @@ fn label(content: &[u8]) -> Option<(UbiquitiLabel<'_>, Action<'_>)> {
     if content.contains(&b' ') {
         return None;
     }
-    let last_dash = memrchr(b'-', content)?;
-    let mid_dash = memrchr(b'-', &content[..last_dash])?;
+    let last_dash = rfind_byte(b'-', content)?;
+    let mid_dash = rfind_byte(b'-', &content[..last_dash])?;
     let rule_set = &content[..mid_dash];
     let middle = &content[mid_dash + 1..last_dash];
     let last = &content[last_dash + 1..];
@@ -208,10 +219,10 @@ fn label(content: &[u8]) -> Option<(UbiquitiLabel<'_>, Action<'_>)> {
         return None;
     }
     // Elastic's zone split: the first two dash-separated parts of the rule set.
-    let (input_zone, output_zone) = match memchr(b'-', rule_set) {
+    let (input_zone, output_zone) = match find_byte(b'-', rule_set) {
         Some(dash) => {
             let rest = &rule_set[dash + 1..];
-            let output = &rest[..memchr(b'-', rest).unwrap_or(rest.len())];
+            let output = &rest[..find_byte(b'-', rest).unwrap_or(rest.len())];
             let input = &rule_set[..dash];
             (
                 (!input.is_empty()).then_some(input),

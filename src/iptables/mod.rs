@@ -341,18 +341,30 @@ impl fmt::Display for NetfilterError {
 impl std::error::Error for NetfilterError {}
 
 /// Built once: `memmem::find` would set up a searcher on every line.
-static IN_FINDER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("IN="));
 static OUT_FINDER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(" OUT="));
+
+/// Where each `IN=` of `text` starts, first to last: the `=`s that follow `IN`. Most messages
+/// have no `=` at all, and one memchr pass says so where a substring search pays its setup on
+/// every line; in a LOG line the first `=` is nearly always the `IN=` (issue 16).
+fn in_equals(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'=', text)
+        .filter(move |&eq| eq >= 2 && &text[eq - 2..eq] == b"IN")
+        .map(|eq| eq - 2)
+}
 
 /// A cheap test for `--format auto`: the text has `IN=` and, after it, ` OUT=`. [`parse`]
 /// decides for real.
 pub fn looks_like_netfilter(msg: &[u8]) -> bool {
-    // The first `IN=` is the first `=` after `IN`. Most messages have no `=` at all, and one
-    // memchr pass says so where a substring search pays its setup on every line (issue 16).
-    memchr::memchr_iter(b'=', msg)
-        .find(|&eq| eq >= 2 && &msg[eq - 2..eq] == b"IN")
-        .is_some_and(|eq| OUT_FINDER.find(&msg[eq - 2..]).is_some())
+    let Some(at) = in_equals(msg).next() else {
+        return false;
+    };
+    // As the kernel writes it, ` OUT=` follows the first device: no search (issue 16).
+    let dev = at + "IN=".len();
+    if parse::device_len(&msg[dev..]).is_some_and(|len| msg[dev + len..].starts_with(b" OUT=")) {
+        return true;
+    }
+    OUT_FINDER.find(&msg[at..]).is_some()
 }
 
 #[cfg(test)]
@@ -381,8 +393,15 @@ mod tests {
         #[test]
         fn looks_like_netfilter_agrees_with_a_substring_search(text in "[INOUT= x]{0,40}") {
             let b = text.as_bytes();
-            let want = IN_FINDER.find(b).is_some_and(|at| OUT_FINDER.find(&b[at..]).is_some());
+            let want = memmem::find(b, b"IN=").is_some_and(|at| memmem::find(&b[at..], b" OUT=").is_some());
             proptest::prop_assert_eq!(looks_like_netfilter(b), want);
+        }
+
+        #[test]
+        fn in_equals_are_where_a_substring_search_finds_in(text in "[INOUT= x]{0,40}") {
+            let b = text.as_bytes();
+            let want: Vec<usize> = memmem::find_iter(b, b"IN=").collect();
+            proptest::prop_assert_eq!(in_equals(b).collect::<Vec<_>>(), want);
         }
     }
 

@@ -201,12 +201,13 @@ fn is_ipv6_ending_in_colons(token: &[u8]) -> bool {
 }
 
 /// For `name[pid]…`, the pid and the position after `]`; `None` when the token has no such part.
+/// Tokens are short: plain loops, as in [`next_token`].
 fn bracketed_pid(token: &[u8]) -> Option<(&[u8], usize)> {
-    let open = memchr::memchr(b'[', token)?;
+    let open = token.iter().position(|&c| c == b'[')?;
     if open == 0 {
         return None;
     }
-    let close = open + 1 + memchr::memchr(b']', &token[open + 1..])?;
+    let close = open + 1 + token[open + 1..].iter().position(|&c| c == b']')?;
     let pid = &token[open + 1..close];
     (!pid.is_empty()).then_some((pid, close + 1))
 }
@@ -230,7 +231,7 @@ fn split_tag(rest: &[u8]) -> Option<Tag<'_>> {
         }
     };
     if let Some((pid, end)) = bracketed_pid(token) {
-        let name = &token[..memchr::memchr(b'[', token).expect("bracketed")];
+        let name = &token[..token.iter().position(|&c| c == b'[').expect("bracketed")];
         if token.get(end) == Some(&b':') {
             return Some(Tag {
                 name,

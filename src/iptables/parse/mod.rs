@@ -23,8 +23,8 @@ use memchr::memchr;
 mod in_order;
 
 use super::{
-    Arp, FragmentFlags, IN_FINDER, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError,
-    Protocol, TcpFlags, header,
+    Arp, FragmentFlags, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError, Protocol,
+    TcpFlags, header,
 };
 
 /// Parses one netfilter LOG message: the text after a syslog header (`kernel: [ 12.3] X: IN=…`)
@@ -145,7 +145,7 @@ struct Anchor<'a> {
 /// Finds the first `IN=\S{0,15} OUT=\S{0,15} `. A prefix may contain `=`, `IN_` (firewalld) or
 /// even `IN=`, so a candidate that is not followed by ` OUT=` and a short device is passed over.
 fn find_interfaces(payload: &[u8]) -> Option<Anchor<'_>> {
-    for in_at in IN_FINDER.find_iter(payload) {
+    for in_at in super::in_equals(payload) {
         let dev = in_at + 3;
         let Some(in_len) = device_len(&payload[dev..]) else {
             continue;
@@ -173,7 +173,7 @@ fn find_interfaces(payload: &[u8]) -> Option<Anchor<'_>> {
 /// The length of the device name at the start of `text`: the bytes before a space, when that
 /// space comes within the kernel's longest name. Looking no further keeps a text of many `IN=`
 /// without spaces linear (the search from each one would otherwise run to the same far space).
-fn device_len(text: &[u8]) -> Option<usize> {
+pub(super) fn device_len(text: &[u8]) -> Option<usize> {
     text.iter()
         .take(MAX_INTERFACE_NAME_BYTES + 1)
         .position(|&c| c == b' ')
