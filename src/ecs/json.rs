@@ -22,6 +22,8 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 mod append;
 
+use crate::syslog::timestamp::DIGIT_PAIRS;
+
 pub(crate) use append::append;
 
 /// Appends `bytes` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD, so the output is
@@ -355,17 +357,6 @@ fn below_100k_digits(n: u32) -> ([u8; 8], usize) {
     let five = u64::from(b'0' + high as u8) | pair(low / 100) << 8 | pair(low % 100) << 24;
     ((five >> (8 * (5 - len))).to_le_bytes(), len)
 }
-
-/// "00" to "99".
-static DIGIT_PAIRS: [[u8; 2]; 100] = {
-    let mut table = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    table
-};
 
 /// `"name":` as bytes, for [`PathWriter::lit`] and [`Members::lit`]: a key whose length the
 /// compiler knows is a few moves, where a key by name is a `memcpy` call and four pushes

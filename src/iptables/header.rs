@@ -9,7 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{Action, UbiquitiLabel};
+use super::{Action, UbiquitiLabel, skip_spaces};
 use crate::syslog::timestamp::parse_bsd;
 
 /// The first `byte` in `text`. The text before `IN=` is a few dozen bytes (a prefix is at most
@@ -58,13 +58,6 @@ pub(super) fn parse(head: &[u8]) -> Header<'_> {
     }
     header.body_start = at;
     header
-}
-
-fn skip_spaces(b: &[u8], mut at: usize) -> usize {
-    while b.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    at
 }
 
 /// `[ 8123.456789]`: the kernel's `[%5lu.%06lu]` seconds since boot. Returns the number (leading

@@ -340,6 +340,14 @@ impl fmt::Display for NetfilterError {
 
 impl std::error::Error for NetfilterError {}
 
+/// Where the spaces from `at` on end.
+fn skip_spaces(b: &[u8], mut at: usize) -> usize {
+    while b.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    at
+}
+
 /// Built once: `memmem::find` would set up a searcher on every line.
 static OUT_FINDER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(" OUT="));

@@ -24,7 +24,7 @@ mod in_order;
 
 use super::{
     Arp, FragmentFlags, MAX_INTERFACE_NAME_BYTES, Mac, Netfilter, NetfilterError, Protocol,
-    TcpFlags, header,
+    TcpFlags, header, skip_spaces,
 };
 
 /// Parses one netfilter LOG message: the text after a syslog header (`kernel: [ 12.3] X: IN=…`)
@@ -124,13 +124,6 @@ pub fn parse_split_tail(msg: &[u8]) -> Option<Netfilter<'_>> {
     };
     read_fields(msg, value_at + value_len, &mut nf).ok()?;
     (nf.protocol.is_some() && nf.source_ip.is_none() && nf.arp.is_none()).then_some(nf)
-}
-
-fn skip_spaces(b: &[u8], mut at: usize) -> usize {
-    while b.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    at
 }
 
 /// Where `IN=<dev> OUT=<dev> ` is.

@@ -117,7 +117,7 @@ fn date_time(secs: i64) -> Option<[u8; 19]> {
         (since_year_0 % 86_400) as u32,
     );
     let (year, month, day) = civil_from_days_since_year_0(days);
-    let pair = |n: u32| PAIRS[n as usize];
+    let pair = |n: u32| DIGIT_PAIRS[n as usize];
     let [y1, y2] = [pair(year / 100), pair(year % 100)];
     let [mo, d] = [pair(month), pair(day)];
     let minutes = second_of_day / 60;
@@ -164,7 +164,7 @@ fn civil_from_days_since_year_0(days: u32) -> (u32, u32, u32) {
 
 /// `.NNNNNNNNN`: nanoseconds (below 10⁹) as a fraction of a second, zero-padded.
 fn nine_digit_fraction(nanos: u32) -> [u8; 10] {
-    let pair = |n: u32| PAIRS[n as usize % 100];
+    let pair = |n: u32| DIGIT_PAIRS[n as usize % 100];
     let (first, rest) = (nanos / 100_000_000, nanos % 100_000_000);
     let [a, b, c, d] = [
         pair(rest / 1_000_000),
@@ -186,8 +186,8 @@ fn nine_digit_fraction(nanos: u32) -> [u8; 10] {
     ]
 }
 
-/// "00" to "99", so that two digits cost one division.
-static PAIRS: [[u8; 2]; 100] = {
+/// "00" to "99", so that two digits cost one division (also the JSON writer's numbers).
+pub(crate) static DIGIT_PAIRS: [[u8; 2]; 100] = {
     let mut table = [[0u8; 2]; 100];
     let mut i = 0;
     while i < 100 {
@@ -201,7 +201,7 @@ static PAIRS: [[u8; 2]; 100] = {
 fn put_digits(slot: &mut [u8], mut n: u32) {
     let mut end = slot.len();
     while end >= 2 {
-        slot[end - 2..end].copy_from_slice(&PAIRS[(n % 100) as usize]);
+        slot[end - 2..end].copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
         n /= 100;
         end -= 2;
     }
