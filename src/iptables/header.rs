@@ -61,31 +61,35 @@ pub(super) fn parse(head: &[u8]) -> Header<'_> {
 }
 
 /// `[ 8123.456789]`: the kernel's `[%5lu.%06lu]` seconds since boot. Returns the number (leading
-/// zeros of the integer part dropped, so it is a valid JSON number) and the bytes used.
+/// zeros of the integer part dropped, so it is a valid JSON number) and the bytes used: digits,
+/// optionally `.` and more digits, then `]`, read in one pass (issue 16: finding `]` first and
+/// then checking the number was ~250 instructions a netfilter line).
 fn uptime(b: &[u8]) -> Option<(&[u8], usize)> {
     if b.first() != Some(&b'[') {
         return None;
     }
     let start = skip_spaces(b, 1);
-    let close = start + find_byte(b']', &b[start..])?;
-    let number = &b[start..close];
-    let int_len = number.iter().take_while(|c| c.is_ascii_digit()).count();
-    let valid = match number.get(int_len) {
-        None => int_len > 0,
-        Some(b'.') => {
-            let frac = &number[int_len + 1..];
-            int_len > 0 && !frac.is_empty() && frac.iter().all(u8::is_ascii_digit)
-        }
-        Some(_) => false,
-    };
-    if !valid {
+    let digits_from =
+        |from: usize| from + b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let int_end = digits_from(start);
+    if int_end == start {
         return None;
     }
-    let zeros = number[..int_len - 1]
+    let mut end = int_end;
+    if b.get(end) == Some(&b'.') {
+        end = digits_from(end + 1);
+        if end == int_end + 1 {
+            return None; // no digit after the point
+        }
+    }
+    if b.get(end) != Some(&b']') {
+        return None;
+    }
+    let zeros = b[start..int_end - 1]
         .iter()
         .take_while(|&&c| c == b'0')
         .count();
-    Some((&number[zeros..], close + 1))
+    Some((&b[start + zeros..end], end + 1))
 }
 
 /// `[Sun Nov 22 10:01:02 2026]` (`dmesg -T`, ctime with `%e` days). Returns the wall time and the
@@ -276,6 +280,38 @@ mod tests {
         // The first seconds after boot are padded with spaces, not zeros.
         assert_eq!(header("[    0.004400] ").0.uptime, Some(&b"0.004400"[..]));
         assert_eq!(header("[00012.5] ").0.uptime, Some(&b"12.5"[..]));
+    }
+
+    /// The definition `uptime` reads in one pass: the text up to the first `]` is the number,
+    /// and it must be digits with at most one point that has digits on both sides.
+    fn uptime_by_definition(b: &[u8]) -> Option<(&[u8], usize)> {
+        if b.first() != Some(&b'[') {
+            return None;
+        }
+        let start = skip_spaces(b, 1);
+        let close = start + b[start..].iter().position(|&c| c == b']')?;
+        let number = &b[start..close];
+        let (int, frac) = match number.iter().position(|&c| c == b'.') {
+            Some(dot) => (&number[..dot], Some(&number[dot + 1..])),
+            None => (number, None),
+        };
+        let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+        if !digits(int) || !frac.is_none_or(digits) {
+            return None;
+        }
+        let zeros = int[..int.len() - 1]
+            .iter()
+            .take_while(|&&c| c == b'0')
+            .count();
+        Some((&number[zeros..], close + 1))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn uptime_is_its_definition(text in "\\[[ 0-9.\\]x]{0,16}") {
+            let b = text.as_bytes();
+            proptest::prop_assert_eq!(uptime(b), uptime_by_definition(b));
+        }
     }
 
     #[test]
