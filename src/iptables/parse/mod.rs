@@ -463,16 +463,28 @@ fn invalid_address(offset: usize, token: &[u8]) -> NetfilterError {
 /// `MAC=`: all `hard_header_len` bytes of the link header. Ethernet's 14 (and devices that add
 /// more after them) are destination, source and ether type; `MAC= ` (tun, wg, ppp) has none.
 fn link_header(value: &[u8], nf: &mut Netfilter<'_>) {
+    // The 41 bytes `xx:` × 13 and `xx`, checked all at once: no branch or bounds check a pair
+    // (issue 16: pair by pair, it was a tenth of the field reader's time).
+    let Some(Ok(text)) = value.get(..41).map(<&[u8; 41]>::try_from) else {
+        return;
+    };
     let mut bytes = [0u8; 14];
+    // Digit values OR-ed together: above 15 when one was no hex digit.
+    let mut digits = 0;
+    let mut colons = true;
     for (i, slot) in bytes.iter_mut().enumerate() {
-        let at = i * 3;
-        let Some(byte) = value.get(at..at + 2).and_then(hex_pair) else {
-            return;
-        };
-        if i < 13 && value.get(at + 2) != Some(&b':') {
-            return;
+        let (high, low) = (
+            HEX_VALUE[usize::from(text[i * 3])],
+            HEX_VALUE[usize::from(text[i * 3 + 1])],
+        );
+        digits |= high | low;
+        *slot = high << 4 | low;
+        if i < 13 {
+            colons &= text[i * 3 + 2] == b':';
         }
-        *slot = byte;
+    }
+    if digits > 15 || !colons {
+        return;
     }
     nf.destination_mac = Some(Mac(bytes[..6].try_into().expect("6 bytes")));
     nf.source_mac = Some(Mac(bytes[6..12].try_into().expect("6 bytes")));
@@ -1375,5 +1387,41 @@ mod tests {
                 check_invariants(&nf);
             }
         }
+
+        #[test]
+        fn link_header_is_read_as_pair_by_pair(
+            mac in "([0-9a-fA-F]{2}:){13}[0-9a-fA-F]{2}(:[0-9a-f]{2}){0,4}",
+            edits in proptest::collection::vec((any::<usize>(), "[0-9a-gA-G:x ]"), 0..3),
+            cut in 0..50usize,
+        ) {
+            let mut text = mac.into_bytes();
+            for (at, byte) in edits {
+                let at = at % text.len();
+                text[at] = byte.as_bytes()[0];
+            }
+            text.truncate(cut.max(35));
+            let (mut fast, mut by_pair) = (Netfilter::default(), Netfilter::default());
+            link_header(&text, &mut fast);
+            link_header_pair_by_pair(&text, &mut by_pair);
+            prop_assert_eq!(fast, by_pair);
+        }
+    }
+
+    /// `link_header`'s definition: 14 hex pairs, each but the last followed by `:`.
+    fn link_header_pair_by_pair(value: &[u8], nf: &mut Netfilter<'_>) {
+        let mut bytes = [0u8; 14];
+        for (i, slot) in bytes.iter_mut().enumerate() {
+            let at = i * 3;
+            let Some(byte) = value.get(at..at + 2).and_then(hex_pair) else {
+                return;
+            };
+            if i < 13 && value.get(at + 2) != Some(&b':') {
+                return;
+            }
+            *slot = byte;
+        }
+        nf.destination_mac = Some(Mac(bytes[..6].try_into().unwrap()));
+        nf.source_mac = Some(Mac(bytes[6..12].try_into().unwrap()));
+        nf.ether_type = Some(u16::from_be_bytes([bytes[12], bytes[13]]));
     }
 }
