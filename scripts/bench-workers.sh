@@ -5,8 +5,11 @@
 # 2-core machine the sender takes one core itself, so the figure also says how much of the
 # second core listen could get. Each rate counts only what arrived: lines in the output file /
 # (last line written - bench start).
+# SENDER=socat takes the sender out of the measure: 8 socat processes push 8 ready-made files of
+# 500-byte RFC 3164 lines from the page cache (a few percent of a core in all), so that listen
+# can have nearly both cores; bench (the default) builds every message and needs a core itself.
 # Usage: scripts/bench-workers.sh [MESSAGES]   (default 1000000). Loopback only.
-#   SK=PATH  measure this binary instead of building one.
+#   SK=PATH  measure this binary instead of building one.   SENDER=bench|socat
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -17,7 +20,27 @@ if [ -n "${SK:-}" ]; then sk=$SK; else cargo build --release --locked --bin sysl
 clk=$(getconf CLK_TCK)
 # shellcheck source=scripts/lib/receiver.sh
 . scripts/lib/receiver.sh
-echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 500 B over 8 connections"
+sender=${SENDER:-bench}
+case $sender in
+  bench) ;;
+  socat)
+    command -v socat >/dev/null || { echo "needs socat: run scripts/install-peers.sh" >&2; exit 1; }
+    # N lines of 500 bytes with the LF, in 8 files (one a connection), time-ordered.
+    python3 - "$n" "$work" <<'PY'
+import sys
+n, work = int(sys.argv[1]), sys.argv[2]
+files = [open(f"{work}/part-{k}.log", "w") for k in range(8)]
+for i in range(n):
+    s = i // 10
+    line = f"<{i % 192}>Dec  2 {8 + s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d} web01 sshd[{1000 + i % 3000}]: session opened for user u{i % 97} seq={i} "
+    files[i % 8].write((line + "x" * 500)[:499] + "\n")
+for f in files:
+    f.close()
+PY
+    cat "$work"/part-*.log > /dev/null ;; # into the page cache
+  *) echo "SENDER=$sender: use bench or socat" >&2; exit 1 ;;
+esac
+echo "commit $(git rev-parse --short HEAD); $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $n messages of 500 B over 8 connections, sent by $sender"
 echo "| workers | received | lost | msg/s | listen CPU s |"
 echo "|---|---|---|---|---|"
 declare -A rate
@@ -28,7 +51,16 @@ for workers in 1 2; do
   pid=$!
   wait_listening listen $port $pid "$work/listen-$workers.err"
   t0=$(date +%s.%N)
-  "$sk" bench --to 127.0.0.1:$port --connections 8 --size 500 -n "$n" >/dev/null 2>"$work/bench-$workers.err"
+  if [ "$sender" = socat ]; then
+    for part in "$work"/part-*.log; do
+      socat -u -b 262144 "OPEN:$part" "TCP:127.0.0.1:$port" &
+    done
+    wait_jobs=$(jobs -p | grep -v "^$pid$" || true)
+    # shellcheck disable=SC2086
+    wait $wait_jobs
+  else
+    "$sk" bench --to 127.0.0.1:$port --connections 8 --size 500 -n "$n" >/dev/null 2>"$work/bench-$workers.err"
+  fi
   wait_output "$out" "$n" 40 2400
   cpu=$(cpu_s $pid)
   kill -TERM $pid; wait $pid 2>/dev/null || true
