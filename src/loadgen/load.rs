@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::marker::{self, MARKER_LEN, Marker};
+use self::message::{Batch, MessageWriter, Source};
+use super::marker::MARKER_LEN;
 use super::rate::Pacer;
 use super::report::{ConnStats, Report};
 use super::socket::{self, CONNECT_TIMEOUT, ConnectError, Socket, TlsClient};
@@ -24,10 +25,9 @@ use crate::egress::Formatter;
 use crate::framing::Framing;
 use crate::framing::encode::{Encoder, Escape};
 use crate::syslog::format::OutputFormat;
-use crate::syslog::timestamp::TimeContext;
-use crate::syslog::{Message, looks_like_rfc5424, rfc3164, rfc5424};
 pub use crate::transport::Protocol;
 
+mod message;
 mod relp;
 
 /// Bytes gathered before one TCP write: 256 KiB, as socat's `-b 262144` (issue 16: with 64 KiB,
@@ -146,79 +146,6 @@ fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
-}
-
-/// Builds messages: header, marker, padding or template line.
-struct MessageWriter {
-    formatter: Formatter,
-    size: usize,
-    template: Vec<Vec<u8>>,
-}
-
-const PADDING: &[u8] = b"PADD";
-
-impl MessageWriter {
-    /// The header with its trailing space, written once per batch (its time is the batch's).
-    fn prefix(&self, out: &mut Vec<u8>) {
-        out.clear();
-        self.formatter.write_message(
-            &Message {
-                msg: Some(b""),
-                ..Message::default()
-            },
-            out,
-        );
-    }
-
-    /// Appends message `m` to `out`.
-    fn write(&self, prefix: &[u8], m: &Marker, time: &TimeContext, out: &mut Vec<u8>) {
-        if self.template.is_empty() {
-            out.extend_from_slice(prefix);
-            marker::write(m, out);
-            let mut left = self.size.saturating_sub(prefix.len() + MARKER_LEN);
-            while left > 0 {
-                let n = left.min(PADDING.len());
-                out.extend_from_slice(&PADDING[..n]);
-                left -= n;
-            }
-            return;
-        }
-        let line = &self.template[((m.seq - 1) % self.template.len() as u64) as usize];
-        let mut text = Vec::with_capacity(MARKER_LEN + line.len());
-        marker::write(m, &mut text);
-        let parsed = if line.first() == Some(&b'<') {
-            if looks_like_rfc5424(line) {
-                rfc5424::parse(line, time).ok()
-            } else {
-                rfc3164::parse(line, time).ok()
-            }
-        } else {
-            None
-        };
-        match parsed {
-            Some(original) => {
-                text.extend_from_slice(original.msg.unwrap_or_default());
-                self.formatter.write_message(
-                    &Message {
-                        timestamp: None,
-                        msg: Some(&text),
-                        ..original
-                    },
-                    out,
-                );
-            }
-            None => {
-                text.extend_from_slice(line);
-                self.formatter.write_message(
-                    &Message {
-                        msg: Some(&text),
-                        ..Message::default()
-                    },
-                    out,
-                );
-            }
-        }
-    }
 }
 
 /// End offsets of the messages written on the current socket, to turn acknowledged bytes into
@@ -448,12 +375,13 @@ impl Worker<'_> {
     ) -> Instant {
         let stream = self.config.protocol.is_stream();
         let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
-        // Template lines' RFC 3164 stamps need a year; their time is replaced anyway.
-        let time = TimeContext::default();
-        let mut prefix = Vec::new();
-        let mut message = Vec::new();
-        let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES * 2);
-        let mut ends: Vec<usize> = Vec::new();
+        let source = Source {
+            writer: self.writer,
+            encoder: self.encoder,
+            conn: self.conn,
+            run: self.config.run,
+        };
+        let mut batch = Batch::default();
         let mut offset = 0u64; // bytes written on this socket
         let mut acks = AckTracker::default();
         let mut since_connect = 0u64;
@@ -493,53 +421,18 @@ impl Worker<'_> {
                 thread::sleep(wait);
                 continue;
             }
-            self.writer.prefix(&mut prefix);
-            let sent_us = now_us();
-            batch.clear();
-            ends.clear();
-            // With padding (no template), the messages of a batch differ only in their
-            // sequence digits: the first frame is built, the others are copies of it with the
-            // digits patched (issue 16: building each message was most of bench's CPU).
-            let mut patch: Option<(std::ops::Range<usize>, usize)> = None;
-            for _ in 0..n {
-                stats.last_seq += 1;
-                since_connect += 1;
-                if let Some((frame, digits_at)) = &patch {
-                    batch.extend_from_within(frame.clone());
-                    let at = batch.len() - frame.len() + digits_at;
-                    marker::put_seq(stats.last_seq, &mut batch[at..at + marker::SEQ_DIGITS]);
-                    ends.push(batch.len());
-                    continue;
-                }
-                let m = Marker {
-                    seq: stats.last_seq,
-                    conn: self.conn,
-                    run: self.config.run,
-                    sent_us: Some(sent_us),
-                };
-                message.clear();
-                self.writer.write(&prefix, &m, &time, &mut message);
-                let start = batch.len();
-                match self.encoder {
-                    Some(encoder) => encoder.encode(&message, &mut batch),
-                    None => batch.extend_from_slice(&message),
-                }
-                ends.push(batch.len());
-                if self.writer.template.is_empty()
-                    && stats.last_seq - 1 + n < marker::SEQ_LIMIT
-                    && let Some(at) = marker::seq_digits_at(&batch[start..], &m)
-                {
-                    patch = Some((start..batch.len(), at));
-                }
-            }
+            batch.fill(source, stats.last_seq + 1, n);
+            stats.last_seq += n;
+            since_connect += n;
+            let ends = &batch.ends;
             if !stream {
-                let sent = socket.send_datagrams(&batch, &ends);
+                let sent = socket.send_datagrams(&batch.bytes, ends);
                 stats.messages += sent.datagrams;
                 stats.bytes += sent.bytes;
                 stats.send_errors += sent.errors;
             }
             if stream {
-                let (written, error) = socket.write_stream(&batch);
+                let (written, error) = socket.write_stream(&batch.bytes);
                 let whole = ends.partition_point(|&e| e <= written);
                 if acked.is_some() {
                     for &end in &ends[..whole] {
