@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use self::message::{Batch, MessageWriter, Source};
+use self::message::MessageWriter;
 use super::marker::MARKER_LEN;
 use super::rate::Pacer;
 use super::report::{ConnStats, Report};
@@ -28,7 +28,7 @@ use crate::syslog::format::OutputFormat;
 pub use crate::transport::Protocol;
 
 mod message;
-mod relp;
+mod threaded;
 
 /// Bytes gathered before one TCP write: 256 KiB, as socat's `-b 262144` (issue 16: with 64 KiB,
 /// 8 connections reached 0.58 of socat pushing the same frames; the kernel's per-write cost).
@@ -175,6 +175,44 @@ impl AckTracker {
     }
 }
 
+/// What every connection of a run shares: the configuration, how messages are made, the
+/// clock, and the counters the progress line reads.
+struct Load<'a> {
+    config: &'a LoadConfig,
+    writer: &'a MessageWriter,
+    encoder: Option<&'a Encoder>,
+    start: Instant,
+    deadline: Option<Instant>,
+    /// Messages written so far per connection.
+    live: &'a [AtomicU64],
+}
+
+impl Load<'_> {
+    /// The share of a count stop of connection `i` (from 0): the total split evenly, the
+    /// first connections taking one more each for the remainder.
+    fn quota(&self, i: usize) -> Option<u64> {
+        let n = u64::from(self.config.connections);
+        match self.config.stop {
+            Stop::Count(total) => Some(total / n + u64::from((i as u64) < total % n)),
+            Stop::Duration(_) => None,
+        }
+    }
+
+    /// A connection's schedule: its share of the total rate.
+    fn pacer(&self) -> Pacer {
+        let n = f64::from(self.config.connections);
+        Pacer::new(self.start, self.config.rate.map(|r| r / n))
+    }
+
+    /// Calls `progress` with the messages sent so far about every 100 ms until `done`.
+    fn watch(&self, done: impl Fn() -> bool, progress: &mut impl FnMut(u64)) {
+        while !done() {
+            progress(self.live.iter().map(|c| c.load(Ordering::Relaxed)).sum());
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 /// Runs the load, calling `progress` with the messages sent so far about every 100 ms.
 pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, LoadError> {
     check(&config)?;
@@ -212,45 +250,20 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         size: config.size,
         template: config.template.clone(),
     };
-    let n = u64::from(config.connections);
-    let per_conn_rate = config.rate.map(|r| r / n as f64);
-    let live: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let live: Vec<AtomicU64> = (0..config.connections).map(|_| AtomicU64::new(0)).collect();
     let start = Instant::now();
-    let deadline = match config.stop {
-        Stop::Duration(d) => Some(start + d),
-        Stop::Count(_) => None,
+    let load = Load {
+        config: &config,
+        writer: &writer,
+        encoder: encoder.as_ref(),
+        start,
+        deadline: match config.stop {
+            Stop::Duration(d) => Some(start + d),
+            Stop::Count(_) => None,
+        },
+        live: &live,
     };
-    let results: Vec<(ConnStats, Instant)> = thread::scope(|scope| {
-        let handles: Vec<_> = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, socket)| {
-                let quota = match config.stop {
-                    Stop::Count(total) => Some(total / n + u64::from((i as u64) < total % n)),
-                    Stop::Duration(_) => None,
-                };
-                let worker = Worker {
-                    conn: i as u32 + 1,
-                    config: &config,
-                    writer: &writer,
-                    encoder: encoder.as_ref(),
-                    pacer: Pacer::new(start, per_conn_rate),
-                    quota,
-                    deadline,
-                    live: &live[i],
-                };
-                scope.spawn(move || worker.run(socket, &connect))
-            })
-            .collect();
-        while !handles.iter().all(|h| h.is_finished()) {
-            progress(live.iter().map(|c| c.load(Ordering::Relaxed)).sum());
-            thread::sleep(Duration::from_millis(100));
-        }
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a bench connection panicked"))
-            .collect()
-    });
+    let results = threaded::run(&load, sockets, &connect, &mut progress);
     socket::finish_idle(idle);
     let end = results.iter().map(|r| r.1).max().unwrap_or(start);
     Ok(Report {
@@ -328,189 +341,6 @@ fn check(config: &LoadConfig) -> Result<(), LoadError> {
         }
     }
     Ok(())
-}
-
-struct Worker<'a> {
-    conn: u32,
-    config: &'a LoadConfig,
-    writer: &'a MessageWriter,
-    encoder: Option<&'a Encoder>,
-    pacer: Pacer,
-    quota: Option<u64>,
-    deadline: Option<Instant>,
-    live: &'a AtomicU64,
-}
-
-impl Worker<'_> {
-    /// Sends this connection's share; returns its counts and when its last write ended.
-    fn run(
-        self,
-        socket: Socket,
-        connect: &impl Fn() -> Result<Socket, ConnectError>,
-    ) -> (ConnStats, Instant) {
-        let mut stats = ConnStats {
-            conn: self.conn,
-            ..ConnStats::default()
-        };
-        if self.config.protocol.is_relp() {
-            // The socket only checked that the receiver is there; RELP opens its own session.
-            drop(socket);
-            let last_write = self.send_relp(&mut stats);
-            return (stats, last_write);
-        }
-        // Over TLS the kernel's count is of encrypted bytes, which do not map onto messages.
-        let mut acked = (self.config.protocol == Protocol::Tcp).then_some(0);
-        let last_write = self.send(socket, connect, &mut stats, &mut acked);
-        stats.acknowledged = acked;
-        (stats, last_write)
-    }
-
-    /// The sending loop; `acked` adds up each socket's acknowledged messages.
-    fn send(
-        &self,
-        mut socket: Socket,
-        connect: &impl Fn() -> Result<Socket, ConnectError>,
-        stats: &mut ConnStats,
-        acked: &mut Option<u64>,
-    ) -> Instant {
-        let stream = self.config.protocol.is_stream();
-        let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
-        let source = Source {
-            writer: self.writer,
-            encoder: self.encoder,
-            conn: self.conn,
-            run: self.config.run,
-        };
-        let mut batch = Batch::default();
-        let mut offset = 0u64; // bytes written on this socket
-        let mut acks = AckTracker::default();
-        let mut since_connect = 0u64;
-        let mut last_write = Instant::now();
-        loop {
-            let now = Instant::now();
-            if self.deadline.is_some_and(|d| now >= d)
-                || self.quota.is_some_and(|q| stats.last_seq >= q)
-            {
-                break;
-            }
-            if let Some(every) = self.config.reconnect_every
-                && since_connect >= every
-            {
-                let socket_acked = socket.finish(offset);
-                add_acked(acked, socket_acked.map(|a| acks.take(a)));
-                offset = 0;
-                since_connect = 0;
-                match self.reconnect(connect, stats) {
-                    Some(s) => socket = s,
-                    None => return last_write,
-                }
-            }
-            let mut max = per_batch;
-            if let Some(q) = self.quota {
-                max = max.min(q - stats.last_seq);
-            }
-            if let Some(every) = self.config.reconnect_every {
-                max = max.min(every - since_connect);
-            }
-            let n = self.pacer.allowed(stats.last_seq, max, now);
-            if n == 0 {
-                let mut wait = self.pacer.wait(stats.last_seq, now);
-                if let Some(d) = self.deadline {
-                    wait = wait.min(d.saturating_duration_since(now));
-                }
-                thread::sleep(wait);
-                continue;
-            }
-            batch.fill(source, stats.last_seq + 1, n);
-            stats.last_seq += n;
-            since_connect += n;
-            let ends = &batch.ends;
-            if !stream {
-                let sent = socket.send_datagrams(&batch.bytes, ends);
-                stats.messages += sent.datagrams;
-                stats.bytes += sent.bytes;
-                stats.send_errors += sent.errors;
-            }
-            if stream {
-                let (written, error) = socket.write_stream(&batch.bytes);
-                let whole = ends.partition_point(|&e| e <= written);
-                if acked.is_some() {
-                    for &end in &ends[..whole] {
-                        acks.push(offset + end as u64);
-                    }
-                }
-                stats.messages += whole as u64;
-                stats.bytes += written as u64;
-                offset += written as u64;
-                if let Some(e) = error {
-                    last_write = Instant::now();
-                    self.live.store(stats.messages, Ordering::Relaxed);
-                    // The kernel keeps the acknowledged count of a reset connection.
-                    add_acked(acked, socket.bytes_acked().map(|a| acks.take(a)));
-                    stats.write_errors += 1;
-                    stats.write_error = Some(format!(
-                        "write failed after {} messages (seq {}): {e}",
-                        stats.messages, stats.last_seq
-                    ));
-                    offset = 0;
-                    since_connect = 0;
-                    // The messages of the lost connection are gone; the next ones carry on
-                    // with the next sequence numbers, so the loss shows as a gap.
-                    match self.reconnect(connect, stats) {
-                        Some(s) => socket = s,
-                        None => return last_write,
-                    }
-                    continue;
-                }
-            }
-            last_write = Instant::now();
-            self.live.store(stats.messages, Ordering::Relaxed);
-        }
-        let socket_acked = socket.finish(offset);
-        add_acked(acked, socket_acked.map(|a| acks.take(a)));
-        last_write
-    }
-
-    /// Opens the connection again, retrying after 50 ms, then twice as long each time up to
-    /// 1 s, for at most `reconnect_timeout`. `None`: given up (with `stats.error` saying why),
-    /// or the run's time ran out meanwhile. A connection opened counts in `stats.reconnects`.
-    fn reconnect(
-        &self,
-        connect: &impl Fn() -> Result<Socket, ConnectError>,
-        stats: &mut ConnStats,
-    ) -> Option<Socket> {
-        let started = Instant::now();
-        let give_up = started + self.config.reconnect_timeout;
-        let mut backoff = RECONNECT_BACKOFF_MIN;
-        let mut attempts = 0;
-        let last = loop {
-            attempts += 1;
-            let e = match connect() {
-                Ok(s) => {
-                    stats.reconnects += 1;
-                    return Some(s);
-                }
-                Err(e) => e,
-            };
-            stats.connect_errors += 1;
-            let next = Instant::now() + backoff;
-            if self.deadline.is_some_and(|d| next >= d) {
-                return None;
-            }
-            if next > give_up {
-                break e;
-            }
-            thread::sleep(backoff);
-            backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
-        };
-        stats.error = Some(format!(
-            "reconnecting to {} failed {attempts} times in {:.1}s (--reconnect-timeout {:?}): {last}",
-            self.config.target,
-            started.elapsed().as_secs_f64(),
-            self.config.reconnect_timeout
-        ));
-        None
-    }
 }
 
 /// Adds a socket's acknowledged messages; the total is unknown once one socket cannot say.

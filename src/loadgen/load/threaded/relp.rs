@@ -78,7 +78,7 @@ impl Worker<'_> {
                 continue;
             }
             self.writer.prefix(&mut prefix);
-            let sent_us = super::now_us();
+            let sent_us = crate::loadgen::load::now_us();
             for _ in 0..n {
                 stats.last_seq += 1;
                 let m = Marker {

@@ -1,0 +1,236 @@
+//! The thread-per-connection path: each connection gets a thread with a blocking socket that
+//! writes a batch, sleeps until the next one is due, and after a failed write reconnects with
+//! a backoff before going on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use super::message::{Batch, MessageWriter, Source};
+use super::{
+    AckTracker, BATCH_BYTES, ConnStats, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
+    RECONNECT_BACKOFF_MIN, add_acked,
+};
+use crate::framing::encode::Encoder;
+use crate::loadgen::rate::Pacer;
+use crate::loadgen::socket::{ConnectError, Socket};
+
+mod relp;
+
+/// Sends over `sockets`, a thread each, calling `progress` about every 100 ms; returns each
+/// connection's counts and when its last write ended, in connection order.
+pub(super) fn run(
+    load: &Load<'_>,
+    sockets: Vec<Socket>,
+    connect: &(impl Fn() -> Result<Socket, ConnectError> + Sync),
+    progress: &mut impl FnMut(u64),
+) -> Vec<(ConnStats, Instant)> {
+    thread::scope(|scope| {
+        let handles: Vec<_> = sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, socket)| {
+                let worker = Worker {
+                    conn: i as u32 + 1,
+                    config: load.config,
+                    writer: load.writer,
+                    encoder: load.encoder,
+                    pacer: load.pacer(),
+                    quota: load.quota(i),
+                    deadline: load.deadline,
+                    live: &load.live[i],
+                };
+                scope.spawn(move || worker.run(socket, connect))
+            })
+            .collect();
+        load.watch(|| handles.iter().all(|h| h.is_finished()), progress);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a bench connection panicked"))
+            .collect()
+    })
+}
+
+/// One connection's thread.
+struct Worker<'a> {
+    conn: u32,
+    config: &'a LoadConfig,
+    writer: &'a MessageWriter,
+    encoder: Option<&'a Encoder>,
+    pacer: Pacer,
+    quota: Option<u64>,
+    deadline: Option<Instant>,
+    live: &'a AtomicU64,
+}
+
+impl Worker<'_> {
+    /// Sends this connection's share; returns its counts and when its last write ended.
+    fn run(
+        self,
+        socket: Socket,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
+    ) -> (ConnStats, Instant) {
+        let mut stats = ConnStats {
+            conn: self.conn,
+            ..ConnStats::default()
+        };
+        if self.config.protocol.is_relp() {
+            // The socket only checked that the receiver is there; RELP opens its own session.
+            drop(socket);
+            let last_write = self.send_relp(&mut stats);
+            return (stats, last_write);
+        }
+        // Over TLS the kernel's count is of encrypted bytes, which do not map onto messages.
+        let mut acked = (self.config.protocol == Protocol::Tcp).then_some(0);
+        let last_write = self.send(socket, connect, &mut stats, &mut acked);
+        stats.acknowledged = acked;
+        (stats, last_write)
+    }
+
+    /// The sending loop; `acked` adds up each socket's acknowledged messages.
+    fn send(
+        &self,
+        mut socket: Socket,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
+        stats: &mut ConnStats,
+        acked: &mut Option<u64>,
+    ) -> Instant {
+        let stream = self.config.protocol.is_stream();
+        let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
+        let source = Source {
+            writer: self.writer,
+            encoder: self.encoder,
+            conn: self.conn,
+            run: self.config.run,
+        };
+        let mut batch = Batch::default();
+        let mut offset = 0u64; // bytes written on this socket
+        let mut acks = AckTracker::default();
+        let mut since_connect = 0u64;
+        let mut last_write = Instant::now();
+        loop {
+            let now = Instant::now();
+            if self.deadline.is_some_and(|d| now >= d)
+                || self.quota.is_some_and(|q| stats.last_seq >= q)
+            {
+                break;
+            }
+            if let Some(every) = self.config.reconnect_every
+                && since_connect >= every
+            {
+                let socket_acked = socket.finish(offset);
+                add_acked(acked, socket_acked.map(|a| acks.take(a)));
+                offset = 0;
+                since_connect = 0;
+                match self.reconnect(connect, stats) {
+                    Some(s) => socket = s,
+                    None => return last_write,
+                }
+            }
+            let mut max = per_batch;
+            if let Some(q) = self.quota {
+                max = max.min(q - stats.last_seq);
+            }
+            if let Some(every) = self.config.reconnect_every {
+                max = max.min(every - since_connect);
+            }
+            let n = self.pacer.allowed(stats.last_seq, max, now);
+            if n == 0 {
+                let mut wait = self.pacer.wait(stats.last_seq, now);
+                if let Some(d) = self.deadline {
+                    wait = wait.min(d.saturating_duration_since(now));
+                }
+                thread::sleep(wait);
+                continue;
+            }
+            batch.fill(source, stats.last_seq + 1, n);
+            stats.last_seq += n;
+            since_connect += n;
+            let ends = &batch.ends;
+            if !stream {
+                let sent = socket.send_datagrams(&batch.bytes, ends);
+                stats.messages += sent.datagrams;
+                stats.bytes += sent.bytes;
+                stats.send_errors += sent.errors;
+            }
+            if stream {
+                let (written, error) = socket.write_stream(&batch.bytes);
+                let whole = ends.partition_point(|&e| e <= written);
+                if acked.is_some() {
+                    for &end in &ends[..whole] {
+                        acks.push(offset + end as u64);
+                    }
+                }
+                stats.messages += whole as u64;
+                stats.bytes += written as u64;
+                offset += written as u64;
+                if let Some(e) = error {
+                    last_write = Instant::now();
+                    self.live.store(stats.messages, Ordering::Relaxed);
+                    // The kernel keeps the acknowledged count of a reset connection.
+                    add_acked(acked, socket.bytes_acked().map(|a| acks.take(a)));
+                    stats.write_errors += 1;
+                    stats.write_error = Some(format!(
+                        "write failed after {} messages (seq {}): {e}",
+                        stats.messages, stats.last_seq
+                    ));
+                    offset = 0;
+                    since_connect = 0;
+                    // The messages of the lost connection are gone; the next ones carry on
+                    // with the next sequence numbers, so the loss shows as a gap.
+                    match self.reconnect(connect, stats) {
+                        Some(s) => socket = s,
+                        None => return last_write,
+                    }
+                    continue;
+                }
+            }
+            last_write = Instant::now();
+            self.live.store(stats.messages, Ordering::Relaxed);
+        }
+        let socket_acked = socket.finish(offset);
+        add_acked(acked, socket_acked.map(|a| acks.take(a)));
+        last_write
+    }
+
+    /// Opens the connection again, retrying after 50 ms, then twice as long each time up to
+    /// 1 s, for at most `reconnect_timeout`. `None`: given up (with `stats.error` saying why),
+    /// or the run's time ran out meanwhile. A connection opened counts in `stats.reconnects`.
+    fn reconnect(
+        &self,
+        connect: &impl Fn() -> Result<Socket, ConnectError>,
+        stats: &mut ConnStats,
+    ) -> Option<Socket> {
+        let started = Instant::now();
+        let give_up = started + self.config.reconnect_timeout;
+        let mut backoff = RECONNECT_BACKOFF_MIN;
+        let mut attempts = 0;
+        let last = loop {
+            attempts += 1;
+            let e = match connect() {
+                Ok(s) => {
+                    stats.reconnects += 1;
+                    return Some(s);
+                }
+                Err(e) => e,
+            };
+            stats.connect_errors += 1;
+            let next = Instant::now() + backoff;
+            if self.deadline.is_some_and(|d| next >= d) {
+                return None;
+            }
+            if next > give_up {
+                break e;
+            }
+            thread::sleep(backoff);
+            backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+        };
+        stats.error = Some(format!(
+            "reconnecting to {} failed {attempts} times in {:.1}s (--reconnect-timeout {:?}): {last}",
+            self.config.target,
+            started.elapsed().as_secs_f64(),
+            self.config.reconnect_timeout
+        ));
+        None
+    }
+}
