@@ -5,8 +5,8 @@
 //! - [`marker`]: `seq=… conn=… run=… t=…` at the start of each message text, and finding it.
 //! - [`verify`]: bitmaps per connection over receiver output → received, missing, duplicated,
 //!   out of order, latency.
-//! - [`load`]: the connections and their threads (TCP, TLS, UDP), reconnecting after a failed
-//!   write; [`rate`]: pacing; [`report`]: what was sent and acknowledged.
+//! - [`load`]: the connections (plain TCP: many per thread; TLS, UDP, RELP: a thread each),
+//!   reconnecting after a failed write; [`rate`]: pacing; [`report`]: what was sent and acknowledged.
 
 pub mod load;
 pub mod marker;

@@ -6,6 +6,7 @@
 //! bytes written its peer acknowledged (`TCP_INFO.tcpi_bytes_acked`), which survives a reset.
 //! Over TLS that count is of encrypted bytes (records, handshake), which do not map onto
 //! messages, so TLS sockets do not say. UDP batches use segmentation offload (GSO).
+//! [`nonblocking`] has the same for plain TCP without blocking, for the multiplexed load.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -18,6 +19,8 @@ use rustls::pki_types::ServerName;
 
 use crate::send::connection;
 use crate::transport::socket::{bytes_acked as tcp_bytes_acked, gso_refused, set_udp_segment};
+
+pub mod nonblocking;
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,6 +1,11 @@
-//! The thread-per-connection path: each connection gets a thread with a blocking socket that
-//! writes a batch, sleeps until the next one is due, and after a failed write reconnects with
-//! a backoff before going on.
+//! The thread-per-connection path, for TLS, UDP and RELP: each connection gets a thread with
+//! a blocking socket that writes a batch, sleeps until the next one is due, and after a failed
+//! write reconnects with a backoff before going on. Plain TCP runs from a few threads instead
+//! ([`super::multiplexed`]). The others stay here: a TLS connection is opened, written and
+//! closed by blocking code shared with `send` (the handshake, records written out one by one,
+//! close_notify), a RELP session is `send`'s blocking `RelpSender` (windows, acknowledgements,
+//! resending), and UDP never waits for a receiver. Each would need a second, non-blocking
+//! implementation to save a cost that only shows at thousands of connections.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
