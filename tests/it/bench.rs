@@ -16,6 +16,7 @@ use crate::listener::{Listen, WAIT, signal};
 use crate::peers;
 use crate::util::syslogkit;
 
+mod many_connections;
 mod usage;
 
 /// A marker line as rsyslog's file output writes it.
