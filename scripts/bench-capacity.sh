@@ -11,8 +11,10 @@
 #   missing           = bench verify's count (messages sent that the output lacks)
 #   CPU s, max RSS    = the receiver's utime+stime and VmHWM from /proc
 #   bench CPU s       = the sender's own user+system time: on a small machine it shares the
-#                       cores with the receiver (a thread per connection: 10,000 connections
-#                       cost it ten times the CPU of 8)
+#                       cores with the receiver. Plain TCP runs from a few threads (four per
+#                       core), so 10,000 connections cost it mostly the kernel's work of
+#                       opening, writing and closing them (0.66 s on 2 cores; 1.84 s when it
+#                       ran a thread per connection)
 # Ramp (RAMP=1, the default): a receiver that lost messages at full speed is run again with
 # --rate, from 90 % of its end-to-end rate and 20 % lower each time, until a rate with 0 missing
 # (at most RAMP_STEPS runs); that rate is its capacity without loss.

@@ -24,9 +24,10 @@ mod connection;
 
 /// Threads per core, at most. One per core is not enough: a thread serves its connections one
 /// write at a time, and while it is in one, the receivers of the others may run dry. On 2
-/// cores, 8 connections into socat (`scripts/bench-loadgen.sh`) took 9.2 M msg/s from 2
-/// threads, 10.0 M from 4 and 11.5 M from 8, as much as a thread per connection; at 1,000 and
-/// 10,000 connections into `listen`, 2 and 8 threads were alike.
+/// cores, 8 connections of 500 B into socat took 9.5 M msg/s from 2 threads, 10.0 M from 4
+/// and 11.4 M from 8 (medians; a thread per connection: 10.4 M); at 1,000 and 10,000
+/// connections into `listen` the thread count made less difference than the noise
+/// (`scripts/bench-results/bench-few-threads-2026-12-03-2core.md`).
 const THREADS_PER_CORE: usize = 4;
 
 /// Cores when the machine does not say.
