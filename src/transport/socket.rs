@@ -23,7 +23,10 @@ pub fn unacknowledged(_stream: &TcpStream) -> usize {
     0
 }
 
-/// Bytes of this connection the peer has acknowledged (`tcpi_bytes_acked`); survives a reset.
+/// Bytes of data written on this connection that the peer has acknowledged; survives a reset.
+/// `tcpi_bytes_acked` counts the sequence numbers acknowledged, and the SYN took one: without
+/// taking it off, a message whose last byte was still unacknowledged counted as acknowledged
+/// (the FIN takes one more; callers cap the count at what they wrote).
 #[cfg(target_os = "linux")]
 pub fn bytes_acked(stream: &TcpStream) -> Option<u64> {
     // SAFETY: tcp_info is plain old data; getsockopt writes at most `len` bytes into it.
@@ -41,7 +44,7 @@ pub fn bytes_acked(stream: &TcpStream) -> Option<u64> {
     };
     // tcpi_bytes_acked arrived in Linux 4.1; an older kernel returns a shorter struct.
     let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + 8;
-    (rc == 0 && len as usize >= needed).then_some(info.tcpi_bytes_acked)
+    (rc == 0 && len as usize >= needed).then_some(info.tcpi_bytes_acked.saturating_sub(1))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -91,4 +94,41 @@ pub fn set_udp_segment(socket: &UdpSocket, size: usize) -> io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 pub fn set_udp_segment(_socket: &UdpSocket, _size: usize) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    use super::bytes_acked;
+
+    /// Waits (at most 5 s) until the peer acknowledged `want` bytes, and returns the count.
+    fn acked_when_settled(stream: &TcpStream, want: u64) -> Option<u64> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let acked = bytes_acked(stream);
+            if acked >= Some(want) || Instant::now() >= deadline {
+                return acked;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn bytes_acked_counts_data_only_not_the_syn() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        // Connected, nothing written: the kernel's count is 1 (the SYN), the data count 0.
+        assert_eq!(bytes_acked(&client), Some(0));
+        (&client).write_all(&[b'x'; 1000]).unwrap();
+        assert_eq!(acked_when_settled(&client, 1000), Some(1000));
+        let mut got = [0u8; 1000];
+        server.read_exact(&mut got).unwrap();
+        // Still exactly the data, a moment later.
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(bytes_acked(&client), Some(1000));
+    }
 }
