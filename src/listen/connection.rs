@@ -91,6 +91,7 @@ pub async fn serve<S>(
         peer: Arc::new(peer),
         shared,
         tx,
+        created_text: Vec::new(),
     };
     let mut read_size = FIRST_READ_BYTES;
     let mut drain_until: Option<Instant> = None;
@@ -304,6 +305,8 @@ struct Conn {
     peer: Arc<Peer>,
     shared: Arc<Shared>,
     tx: EventSender,
+    /// `event.created` of the read being turned into events, as text (kept for its buffer).
+    created_text: Vec<u8>,
 }
 
 impl Conn {
@@ -357,6 +360,7 @@ impl Conn {
                 let received = Received {
                     peer: &self.peer,
                     created: Timestamp::now(),
+                    created_text: None,
                 };
                 self.tx.prepare(&mut self.batch);
                 let kept = &part[..part.len().min(keep)];
@@ -422,12 +426,31 @@ impl Conn {
     /// Turns every complete frame in the buffer (at `eof`, also the rest) into events and
     /// hands them to the writer, the first batch into `slot` if the connection holds one, each
     /// further batch into room waited for before it is made. False when the writer is gone.
-    async fn emit(&mut self, eof: bool, mut slot: Option<Slot>) -> bool {
-        let (peer, shared) = (self.peer.clone(), self.shared.clone());
+    async fn emit(&mut self, eof: bool, slot: Option<Slot>) -> bool {
+        // `event.created` written once for all the events of this read.
+        let created = Timestamp::now();
+        let mut created_text = std::mem::take(&mut self.created_text);
+        created_text.clear();
+        created.write_rfc3339_utc(&mut created_text);
+        let peer = self.peer.clone();
         let received = Received {
             peer: &peer,
-            created: Timestamp::now(),
+            created,
+            created_text: Some(&created_text),
         };
+        let ok = self.emit_received(eof, slot, &received).await;
+        self.created_text = created_text;
+        ok
+    }
+
+    /// [`Self::emit`] with the events' `received`.
+    async fn emit_received(
+        &mut self,
+        eof: bool,
+        mut slot: Option<Slot>,
+        received: &Received<'_>,
+    ) -> bool {
+        let (peer, shared) = (received.peer, self.shared.clone());
         let max_len = shared.max_len;
         loop {
             self.tx.prepare(&mut self.batch);
@@ -443,10 +466,10 @@ impl Conn {
             let used = self.codec.decode_in_place(&self.buf, eof, |decoded| {
                 if let Some(error) = decoded.defect() {
                     *frame_errors += 1;
-                    warn_frame(&shared, &peer, error, decoded.bytes(), max_len);
+                    warn_frame(&shared, peer, error, decoded.bytes(), max_len);
                 }
                 // LineParser drops one trailing LF inside a frame, as rsyslog does.
-                let outcome = parser.write_received(&decoded, max_len, Some(&received), batch);
+                let outcome = parser.write_received(&decoded, max_len, Some(received), batch);
                 *messages += 1;
                 *completed += 1;
                 if outcome == Outcome::Failed {

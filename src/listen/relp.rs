@@ -248,6 +248,7 @@ impl Session {
         let received = Received {
             peer: &self.peer,
             created: Timestamp::now(),
+            created_text: None,
         };
         if self.batch.capacity() == 0 {
             self.tx.prepare(&mut self.batch);

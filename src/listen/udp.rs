@@ -157,6 +157,7 @@ impl Reader {
         let received = Received {
             peer,
             created: Timestamp::now(),
+            created_text: None,
         };
         let decoded = self.decoder.decode_datagram(payload);
         if decoded.defect().is_some() {
