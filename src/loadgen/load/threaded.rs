@@ -139,13 +139,8 @@ impl Worker<'_> {
             if let Some(every) = self.config.reconnect_every {
                 max = max.min(every - since_connect);
             }
-            let n = self.pacer.allowed(stats.last_seq, max, now);
+            let n = allowed_or_wait(&self.pacer, self.deadline, stats.last_seq, max, now);
             if n == 0 {
-                let mut wait = self.pacer.wait(stats.last_seq, now);
-                if let Some(d) = self.deadline {
-                    wait = wait.min(d.saturating_duration_since(now));
-                }
-                thread::sleep(wait);
                 continue;
             }
             batch.fill(source, stats.last_seq + 1, n);
@@ -238,4 +233,24 @@ impl Worker<'_> {
         ));
         None
     }
+}
+
+/// How many messages the pacer lets go now, at most `max`; 0 after sleeping until the next one
+/// is due (or the run's end), for the caller to look again.
+fn allowed_or_wait(
+    pacer: &Pacer,
+    deadline: Option<Instant>,
+    sent: u64,
+    max: u64,
+    now: Instant,
+) -> u64 {
+    let n = pacer.allowed(sent, max, now);
+    if n == 0 {
+        let mut wait = pacer.wait(sent, now);
+        if let Some(d) = deadline {
+            wait = wait.min(d.saturating_duration_since(now));
+        }
+        thread::sleep(wait);
+    }
+    n
 }

@@ -5,7 +5,6 @@
 //! session), so a receiver restart shows as duplicates, not gaps.
 
 use std::net::SocketAddr;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{ConnStats, Protocol, Worker};
@@ -68,13 +67,8 @@ impl Worker<'_> {
             if let Some(q) = self.quota {
                 max = max.min(q - stats.last_seq);
             }
-            let n = self.pacer.allowed(stats.last_seq, max, now);
+            let n = super::allowed_or_wait(&self.pacer, self.deadline, stats.last_seq, max, now);
             if n == 0 {
-                let mut wait = self.pacer.wait(stats.last_seq, now);
-                if let Some(d) = self.deadline {
-                    wait = wait.min(d.saturating_duration_since(now));
-                }
-                thread::sleep(wait);
                 continue;
             }
             self.writer.prefix(&mut prefix);
