@@ -11,6 +11,28 @@ use super::udp;
 /// Pending connections the kernel queues for each TCP listener.
 const LISTEN_BACKLOG: i32 = 4096;
 
+/// Refuses an address another program already listens on, before `listen` binds its
+/// SO_REUSEPORT group there. The kernel lets any process of the same user join such a group, so
+/// a second `listen` on the same port would start without a word and take half the
+/// connections (or datagrams) into its own output. A socket without SO_REUSEPORT cannot join:
+/// binding one (and closing it at once) says whether the port is free. Port 0 is always free.
+pub(super) fn check_not_taken(addr: SocketAddr, stream: bool) -> io::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let (kind, protocol) = if stream {
+        (Type::STREAM, SockProtocol::TCP)
+    } else {
+        (Type::DGRAM, SockProtocol::UDP)
+    };
+    let probe = Socket::new(Domain::for_address(addr), kind, Some(protocol))?;
+    if stream {
+        // As `bind_tcp`: old connections in TIME_WAIT do not make the port taken.
+        probe.set_reuse_address(true)?;
+    }
+    probe.bind(&addr.into())
+}
+
 pub(super) fn bind_tcp(
     addr: SocketAddr,
     recv_buffer: Option<usize>,

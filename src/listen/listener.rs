@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use super::accept::accept_loop;
-use super::bind::{bind_tcp, bind_udp, raise_open_file_limit, socket_inode};
+use super::bind::{bind_tcp, bind_udp, check_not_taken, raise_open_file_limit, socket_inode};
 use super::budget::{self, Budget};
 use super::metrics::ListenMetrics;
 use super::output::{EventSender, Writer};
@@ -102,6 +102,13 @@ impl Listener {
             .chain(config.relp_tls.iter().map(|a| (*a, Protocol::RelpTls)));
         for (wanted, protocol) in plain.chain(tls_addrs).chain(relp) {
             let mut addr = wanted;
+            if per_tcp_addr > 1 {
+                check_not_taken(addr, true).map_err(|source| ListenError::Bind {
+                    addr,
+                    protocol,
+                    source,
+                })?;
+            }
             for i in 0..per_tcp_addr {
                 let listener = bind_tcp(addr, config.recv_buffer_size, per_tcp_addr > 1).map_err(
                     |source| ListenError::Bind {
@@ -130,6 +137,13 @@ impl Listener {
         let udp_buffer = config.recv_buffer_size.unwrap_or(udp::DEFAULT_RECV_BUFFER);
         for &wanted in &config.udp {
             let mut addr = wanted;
+            if config.reuse_port {
+                check_not_taken(addr, false).map_err(|source| ListenError::Bind {
+                    addr,
+                    protocol: Protocol::Udp,
+                    source,
+                })?;
+            }
             for i in 0..per_addr {
                 let socket = bind_udp(addr, udp_buffer, config.reuse_port).map_err(|source| {
                     ListenError::Bind {

@@ -211,6 +211,40 @@ fn port_in_use_is_an_error_naming_the_address() {
     );
 }
 
+#[test]
+fn a_second_listen_on_the_same_port_is_refused_not_handed_half_the_traffic() {
+    // Both with workers and --reuse-port, so both would bind TCP and UDP with SO_REUSEPORT,
+    // which the kernel lets a second process of the same user join.
+    let first = crate::listener::Listen::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "127.0.0.1:0",
+        "--workers",
+        "2",
+        "--reuse-port",
+    ]);
+    for (flag, addr, protocol) in [
+        ("--tcp", format!("127.0.0.1:{}", first.tcp_port()), "tcp"),
+        ("--udp", format!("127.0.0.1:{}", first.udp_port()), "udp"),
+    ] {
+        let out = crate::util::syslogkit()
+            .args(["listen", flag, &addr, "--workers", "2", "--reuse-port"])
+            .timeout(crate::listener::WAIT)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot listen on {addr}/{protocol}: address already in use"
+            )),
+            "{err}"
+        );
+    }
+    first.stop();
+}
+
 /// `n` messages `<13>Nov 22 18:21:00 h app: TAG seq=I`, LF-framed.
 fn numbered(tag: &str, n: usize) -> Vec<u8> {
     let mut out = Vec::new();
