@@ -7,9 +7,11 @@
 //!
 //! It counts as the loop does: messages wholly written, bytes, acknowledged messages per
 //! socket, write errors and their text, reconnects and connect errors, the time of the last
-//! write. And it stops as the loop does: a batch under way is written out before the run's end
-//! is looked at (the loop's blocking write finished it), so a receiver that stopped reading
-//! still holds up the end of its own connection, and of the run, as before.
+//! write. It stops as the loop does, but for one case: a batch under way is written out
+//! before the run's end is looked at, unless the receiver stops taking it and `--duration`'s
+//! time comes meanwhile; then the rest of the batch is dropped, the connection closed and the
+//! connection's error says so ([`Connection::step`]'s `cut_at_the_end`), where the blocking
+//! loop (still TLS's) waits for ever.
 
 use std::mem;
 use std::os::fd::BorrowedFd;
@@ -186,9 +188,15 @@ impl<'a> Connection<'a> {
                     // The others of the thread go first.
                     Some(Wake::Now)
                 }
+                Progress::Blocked if self.load.deadline.is_some_and(|d| now >= d) => {
+                    self.cut_at_the_end(stream, now);
+                    None
+                }
                 Progress::Blocked => {
                     self.state = State::Open(stream);
-                    Some(Wake::Writable(None))
+                    // At the run's end at the latest, to stop waiting on a receiver that does
+                    // not read.
+                    Some(Wake::Writable(self.load.deadline))
                 }
                 Progress::Failed(e) => {
                     self.write_failed(stream, e, now);
@@ -230,6 +238,30 @@ impl<'a> Connection<'a> {
         (self.written, self.counted, self.batch_offset) = (0, 0, self.offset);
         // Written at once, in the next turn of `step`'s loop.
         None
+    }
+
+    /// The run's time is up while the receiver does not take the batch under way: its rest is
+    /// not sent and the connection closes, so that `--duration` ends the run whatever the
+    /// receiver does. The message being written when the socket filled is cut short (it used
+    /// its sequence number, as one cut by a failed write); the ones after it were never sent,
+    /// and their numbers go back. Said in `stats.error`: the receiver stopped reading.
+    fn cut_at_the_end(&mut self, stream: NonBlockingTcp, now: Instant) {
+        let whole = self.counted;
+        let ends = &self.batch.ends;
+        let cut = self.written > whole.checked_sub(1).map_or(0, |last| ends[last]);
+        let first_seq = self.stats.last_seq + 1 - ends.len() as u64;
+        let not_sent = ends.len() - whole;
+        self.stats.last_seq = first_seq + whole as u64 + u64::from(cut) - 1;
+        self.stats.error = Some(format!(
+            "the run's time was up with the receiver not reading this connection: {not_sent} messages of the last write not sent{}",
+            if cut {
+                format!(" (seq {} cut short)", self.stats.last_seq)
+            } else {
+                String::new()
+            }
+        ));
+        self.written = self.batch.bytes.len();
+        self.start_close(stream, AfterClose::Stop, now);
     }
 
     /// Its time is up, or its share of a count sent.
