@@ -100,20 +100,8 @@ fn a_receiver_that_stops_reading_one_connection_holds_up_no_other() {
         .map(|s| thread::spawn(move || drain(s)))
         .collect();
     let (sent, code, stderr) = wait_bench(bench);
-    // The stalled ones were still full when the time was up: cut there, each saying so, and
-    // the run an error.
-    assert_eq!(code, 1, "{stderr}");
-    let cut = sent["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            c["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("receiver not reading"))
-        })
-        .count();
-    assert_eq!(cut, CONNECTIONS / 2, "{sent}");
+    // The stalled ones are read within the grace after the end: their writes finish whole.
+    assert_eq!(code, 0, "{stderr}");
     let read: Vec<u64> = read.into_iter().map(|r| r.join().unwrap()).collect();
     let stalled: Vec<u64> = stalled.into_iter().map(|r| r.join().unwrap()).collect();
     assert_eq!(
@@ -137,8 +125,8 @@ fn a_receiver_that_stops_reading_one_connection_holds_up_no_other() {
 
 #[test]
 fn duration_ends_the_run_even_when_the_receiver_never_reads() {
-    // See: #16's helper note. Nothing is read until bench has exited; before, the write under
-    // way waited for the receiver for ever.
+    // Nothing is read until bench has exited (after the 5 s grace and the 5 s drain); before,
+    // the write under way waited for the receiver for ever.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let to = listener.local_addr().unwrap().to_string();
     let bench = spawn_bench(&[

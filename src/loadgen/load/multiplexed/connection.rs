@@ -9,7 +9,7 @@
 //! socket, write errors and their text, reconnects and connect errors, the time of the last
 //! write. It stops as the loop does, but for one case: a batch under way is written out
 //! before the run's end is looked at, unless the receiver stops taking it and `--duration`'s
-//! time comes meanwhile; then the rest of the batch is dropped, the connection closed and the
+//! time and a grace of [`END_GRACE`] pass meanwhile; then the rest of the batch is dropped, the connection closed and the
 //! connection's error says so ([`Connection::step`]'s `cut_at_the_end`), where the blocking
 //! loop (still TLS's) waits for ever.
 
@@ -25,6 +25,11 @@ use super::super::{
 };
 use crate::loadgen::rate::Pacer;
 use crate::loadgen::socket::nonblocking::{Connect, NonBlockingTcp, TcpConnect, drain_until};
+
+/// How long past `--duration`'s end a write under way may wait for the receiver to take it. A
+/// receiver slower than bench keeps the sockets full most of the time, so at the end most
+/// connections are in a write: one that is read at all finishes it well within this.
+const END_GRACE: Duration = Duration::from_secs(5);
 
 /// How often a closed connection looks whether its peer acknowledged everything, as the
 /// blocking close does.
@@ -188,15 +193,15 @@ impl<'a> Connection<'a> {
                     // The others of the thread go first.
                     Some(Wake::Now)
                 }
-                Progress::Blocked if self.load.deadline.is_some_and(|d| now >= d) => {
+                Progress::Blocked if self.past_end_grace(now) => {
                     self.cut_at_the_end(stream, now);
                     None
                 }
                 Progress::Blocked => {
                     self.state = State::Open(stream);
-                    // At the run's end at the latest, to stop waiting on a receiver that does
-                    // not read.
-                    Some(Wake::Writable(self.load.deadline))
+                    // At the end of the grace at the latest, not to wait on a receiver that
+                    // stopped reading for ever.
+                    Some(Wake::Writable(self.end_grace()))
                 }
                 Progress::Failed(e) => {
                     self.write_failed(stream, e, now);
@@ -240,9 +245,19 @@ impl<'a> Connection<'a> {
         None
     }
 
-    /// The run's time is up while the receiver does not take the batch under way: its rest is
-    /// not sent and the connection closes, so that `--duration` ends the run whatever the
-    /// receiver does. The message being written when the socket filled is cut short (it used
+    /// When a write under way gives up on a receiver that stopped taking it: [`END_GRACE`]
+    /// after `--duration`'s end; never for a run to a count.
+    fn end_grace(&self) -> Option<Instant> {
+        self.load.deadline.map(|d| d + END_GRACE)
+    }
+
+    fn past_end_grace(&self, now: Instant) -> bool {
+        self.end_grace().is_some_and(|g| now >= g)
+    }
+
+    /// The run's time and [`END_GRACE`] are up while the receiver does not take the batch
+    /// under way: its rest is not sent and the connection closes, so that `--duration` ends
+    /// the run whatever the receiver does. The message being written when the socket filled is cut short (it used
     /// its sequence number, as one cut by a failed write); the ones after it were never sent,
     /// and their numbers go back. Said in `stats.error`: the receiver stopped reading.
     fn cut_at_the_end(&mut self, stream: NonBlockingTcp, now: Instant) {
