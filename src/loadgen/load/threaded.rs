@@ -115,9 +115,7 @@ impl Worker<'_> {
         let mut last_write = Instant::now();
         loop {
             let now = Instant::now();
-            if self.deadline.is_some_and(|d| now >= d)
-                || self.quota.is_some_and(|q| stats.last_seq >= q)
-            {
+            if run_over(self.deadline, self.quota, stats.last_seq, now) {
                 break;
             }
             if let Some(every) = self.config.reconnect_every
@@ -233,6 +231,11 @@ impl Worker<'_> {
         ));
         None
     }
+}
+
+/// Whether this connection's time is up or its share of a count sent.
+fn run_over(deadline: Option<Instant>, quota: Option<u64>, last_seq: u64, now: Instant) -> bool {
+    deadline.is_some_and(|d| now >= d) || quota.is_some_and(|q| last_seq >= q)
 }
 
 /// How many messages the pacer lets go now, at most `max`; 0 after sleeping until the next one

@@ -45,6 +45,28 @@ fn three_hundred_connections_each_deliver_their_exact_share_across_reconnects() 
     }
 }
 
+/// A TCP listener that reads nothing by itself, and bench sending 16,000-byte messages into it
+/// over `connections` for `duration`.
+fn bench_into_a_plain_listener(
+    connections: usize,
+    duration: &str,
+) -> (TcpListener, std::process::Child) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let to = listener.local_addr().unwrap().to_string();
+    let connections = connections.to_string();
+    let bench = spawn_bench(&[
+        "--to",
+        &to,
+        "--connections",
+        &connections,
+        "--size",
+        "16000",
+        "--duration",
+        duration,
+    ]);
+    (listener, bench)
+}
+
 /// Reads `stream` to its end and returns the bytes read.
 fn drain(mut stream: TcpStream) -> u64 {
     stream.set_read_timeout(Some(WAIT)).unwrap();
@@ -66,18 +88,7 @@ fn a_receiver_that_stops_reading_one_connection_holds_up_no_other() {
     // thread owns both kinds: one that blocked on a stalled socket would send no more on
     // the others than the socket buffers of a stalled one hold.
     const CONNECTIONS: usize = 64;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let to = listener.local_addr().unwrap().to_string();
-    let bench = spawn_bench(&[
-        "--to",
-        &to,
-        "--connections",
-        &CONNECTIONS.to_string(),
-        "--size",
-        "16000",
-        "--duration",
-        "2s",
-    ]);
+    let (listener, bench) = bench_into_a_plain_listener(CONNECTIONS, "2s");
     let mut read = Vec::new();
     let mut stalled = Vec::new();
     for i in 0..CONNECTIONS {
@@ -127,18 +138,7 @@ fn a_receiver_that_stops_reading_one_connection_holds_up_no_other() {
 fn duration_ends_the_run_even_when_the_receiver_never_reads() {
     // Nothing is read until bench has exited (after the 5 s grace and the 5 s drain); before,
     // the write under way waited for the receiver for ever.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let to = listener.local_addr().unwrap().to_string();
-    let bench = spawn_bench(&[
-        "--to",
-        &to,
-        "--connections",
-        "4",
-        "--size",
-        "16000",
-        "--duration",
-        "1s",
-    ]);
+    let (listener, bench) = bench_into_a_plain_listener(4, "1s");
     let held: Vec<TcpStream> = (0..4).map(|_| listener.accept().unwrap().0).collect();
     let (sent, code, stderr) = wait_bench(bench);
     assert_eq!(code, 1, "{stderr}");

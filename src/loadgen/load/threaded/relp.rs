@@ -58,9 +58,7 @@ impl Worker<'_> {
         let mut last_write = Instant::now();
         loop {
             let now = Instant::now();
-            if self.deadline.is_some_and(|d| now >= d)
-                || self.quota.is_some_and(|q| stats.last_seq >= q)
-            {
+            if super::run_over(self.deadline, self.quota, stats.last_seq, now) {
                 break;
             }
             let mut max = DEFAULT_WINDOW as u64;
