@@ -98,12 +98,19 @@ pub fn open(addr: SocketAddr, protocol: Protocol, now: Instant) -> Result<Conn, 
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
         .and_then(|s| s.set_nonblocking(true).map(|()| s))
         .map_err(|e| format!("cannot open a socket: {e}"))?;
-    match socket.connect(&addr.into()) {
-        Ok(()) => {}
-        Err(e) if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::INPROGRESS) => {}
-        Err(e) => return Err(connect_error(&e)),
-    }
+    start_connect(&socket, addr).map_err(|e| connect_error(&e))?;
     Ok(Conn::Connecting(socket, now))
+}
+
+/// Starts a non-blocking `socket`'s connect to `addr`: done or under way (it turns writable
+/// when finished), or the error the kernel gave at once (over loopback a refusal often is).
+pub fn start_connect(socket: &Socket, addr: SocketAddr) -> io::Result<()> {
+    match socket.connect(&addr.into()) {
+        Err(e) if rustix::io::Errno::from_io_error(&e) != Some(rustix::io::Errno::INPROGRESS) => {
+            Err(e)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// How to start TLS on a connection: the client configuration and the server name.

@@ -91,11 +91,7 @@ impl TcpConnect {
     pub fn start(addr: SocketAddr, now: Instant) -> io::Result<TcpConnect> {
         let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, None)?;
         socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if Errno::from_io_error(&e) == Some(Errno::INPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
+        connection::start_connect(&socket, addr)?;
         Ok(TcpConnect {
             socket,
             until: now + CONNECT_TIMEOUT,
