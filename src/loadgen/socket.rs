@@ -234,15 +234,6 @@ impl Socket {
         sent
     }
 
-    /// Bytes of this TCP connection its peer acknowledged; `None` over UDP, over TLS (the
-    /// count is of encrypted bytes) or where the OS does not say.
-    pub fn bytes_acked(&self) -> Option<u64> {
-        match self {
-            Socket::Tcp(stream) => tcp_bytes_acked(stream),
-            Socket::Tls(..) | Socket::Udp(_) => None,
-        }
-    }
-
     /// Ends a TCP connection cleanly: FIN, then a bounded wait until the peer acknowledged
     /// `written` bytes (or stops answering). Returns the bytes acknowledged. A TLS connection
     /// is closed as `send` closes one ([`connection::send_close`], then

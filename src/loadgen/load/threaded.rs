@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use super::message::{Batch, MessageWriter, Source};
 use super::{
-    AckTracker, BATCH_BYTES, ConnStats, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
-    RECONNECT_BACKOFF_MIN, add_acked,
+    BATCH_BYTES, ConnStats, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
+    RECONNECT_BACKOFF_MIN,
 };
 use crate::framing::encode::Encoder;
 use crate::loadgen::rate::Pacer;
@@ -85,20 +85,18 @@ impl Worker<'_> {
             let last_write = self.send_relp(&mut stats);
             return (stats, last_write);
         }
-        // Over TLS the kernel's count is of encrypted bytes, which do not map onto messages.
-        let mut acked = (self.config.protocol == Protocol::Tcp).then_some(0);
-        let last_write = self.send(socket, connect, &mut stats, &mut acked);
-        stats.acknowledged = acked;
+        // No acknowledged count: over TLS the kernel counts encrypted bytes, which do not map
+        // onto messages, and UDP has none (plain TCP is the multiplexed path's).
+        let last_write = self.send(socket, connect, &mut stats);
         (stats, last_write)
     }
 
-    /// The sending loop; `acked` adds up each socket's acknowledged messages.
+    /// The sending loop.
     fn send(
         &self,
         mut socket: Socket,
         connect: &impl Fn() -> Result<Socket, ConnectError>,
         stats: &mut ConnStats,
-        acked: &mut Option<u64>,
     ) -> Instant {
         let stream = self.config.protocol.is_stream();
         let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
@@ -110,7 +108,6 @@ impl Worker<'_> {
         };
         let mut batch = Batch::default();
         let mut offset = 0u64; // bytes written on this socket
-        let mut acks = AckTracker::default();
         let mut since_connect = 0u64;
         let mut last_write = Instant::now();
         loop {
@@ -121,8 +118,7 @@ impl Worker<'_> {
             if let Some(every) = self.config.reconnect_every
                 && since_connect >= every
             {
-                let socket_acked = socket.finish(offset);
-                add_acked(acked, socket_acked.map(|a| acks.take(a)));
+                socket.finish(offset);
                 offset = 0;
                 since_connect = 0;
                 match self.reconnect(connect, stats) {
@@ -154,19 +150,12 @@ impl Worker<'_> {
             if stream {
                 let (written, error) = socket.write_stream(&batch.bytes);
                 let whole = ends.partition_point(|&e| e <= written);
-                if acked.is_some() {
-                    for &end in &ends[..whole] {
-                        acks.push(offset + end as u64);
-                    }
-                }
                 stats.messages += whole as u64;
                 stats.bytes += written as u64;
                 offset += written as u64;
                 if let Some(e) = error {
                     last_write = Instant::now();
                     self.live.store(stats.messages, Ordering::Relaxed);
-                    // The kernel keeps the acknowledged count of a reset connection.
-                    add_acked(acked, socket.bytes_acked().map(|a| acks.take(a)));
                     stats.write_errors += 1;
                     stats.write_error = Some(format!(
                         "write failed after {} messages (seq {}): {e}",
@@ -186,8 +175,7 @@ impl Worker<'_> {
             last_write = Instant::now();
             self.live.store(stats.messages, Ordering::Relaxed);
         }
-        let socket_acked = socket.finish(offset);
-        add_acked(acked, socket_acked.map(|a| acks.take(a)));
+        socket.finish(offset);
         last_write
     }
 
