@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -52,6 +53,12 @@ const ACK_WINDOW_BYTES: u64 = 64 * 1024 * 1024;
 /// [`RECONNECT_BACKOFF_MAX`].
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// How long past `--duration`'s end a write under way may wait for the receiver to take it. A
+/// receiver slower than bench keeps the sockets full most of the time, so at the end most
+/// connections are in a write: one that is read at all finishes it well within this. One
+/// that stopped reading is left then, and its connection's error says so.
+const END_GRACE: Duration = Duration::from_secs(5);
 
 /// When the run ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +216,12 @@ impl Load<'_> {
     fn pacer(&self) -> Pacer {
         let n = f64::from(self.config.connections);
         Pacer::new(self.start, self.config.rate.map(|r| r / n))
+    }
+
+    /// When a write under way gives up on a receiver that stopped taking it: [`END_GRACE`]
+    /// after `--duration`'s end; never for a run to a count.
+    fn end_grace(&self) -> Option<Instant> {
+        self.deadline.map(|d| d + END_GRACE)
     }
 
     /// How the messages of connection `conn` (its `conn=`, from 1) are made.
@@ -373,6 +386,20 @@ fn check(config: &LoadConfig) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// The error of a connection left at the run's end because its receiver stopped reading:
+/// `not_sent` messages of the write under way did not go out whole, of which those numbered
+/// `cut` went out in part.
+fn not_reading_error(not_sent: usize, cut: Option<RangeInclusive<u64>>) -> String {
+    let cut = match cut {
+        Some(seqs) if seqs.start() == seqs.end() => format!(" (seq {} cut short)", seqs.start()),
+        Some(seqs) => format!(" (seq {}-{} cut short)", seqs.start(), seqs.end()),
+        None => String::new(),
+    };
+    format!(
+        "the run's time was up with the receiver not reading this connection: {not_sent} messages of the last write not sent{cut}"
+    )
 }
 
 /// Adds a socket's acknowledged messages; the total is unknown once one socket cannot say.

@@ -32,6 +32,22 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// next, so that after an error the bytes that went out are known to a record.
 const TLS_RECORD_BYTES: usize = 16 * 1024;
 
+/// How often a TLS write that the receiver does not take looks whether to give up.
+const BLOCKED_WRITE_CHECK: Duration = Duration::from_millis(100);
+
+/// How a [`Socket::write_stream`] ended.
+#[derive(Debug)]
+pub enum WriteEnd {
+    /// All of it went out.
+    Done,
+    /// The connection failed.
+    Failed(io::Error),
+    /// The receiver took nothing until `give_up` (TLS only). `partly`: the end of the bytes
+    /// whose TLS record went out in part, so that the receiver cannot read them (the count
+    /// written when none did).
+    GaveUp { partly: usize },
+}
+
 /// How to speak TLS to the receiver: the client configuration from the `--tls-*` options and
 /// the name its certificate must carry.
 #[derive(Clone, Debug)]
@@ -152,15 +168,17 @@ impl Socket {
         }))
     }
 
-    /// Writes as much of `buf` as the socket takes and returns how much that was; only an
-    /// error on the first byte is an error, so the caller knows exactly what went out.
+    /// Writes as much of `buf` as the socket takes and returns how much that was, with how
+    /// the write ended, so that the caller knows exactly what went out. `give_up`: when a TLS
+    /// write that the receiver stopped taking is abandoned ([`WriteEnd::GaveUp`]); a plain
+    /// TCP write here always blocks until it is taken or fails.
     // `write` rather than `write_all`: on an error, write_all does not say how much of the
     // batch went out, and the count of messages sent must be exact. Short writes loop.
     #[allow(clippy::disallowed_methods)]
-    pub fn write_stream(&mut self, buf: &[u8]) -> (usize, Option<io::Error>) {
+    pub fn write_stream(&mut self, buf: &[u8], give_up: Option<Instant>) -> (usize, WriteEnd) {
         let stream = match self {
             Socket::Tcp(stream) => stream,
-            Socket::Tls(stream, tls) => return write_tls(stream, tls, buf),
+            Socket::Tls(stream, tls) => return write_tls(stream, tls, buf, give_up),
             Socket::Udp(_) => unreachable!("stream writes on a TCP or TLS socket only"),
         };
         let mut written = 0;
@@ -169,7 +187,7 @@ impl Socket {
                 Ok(0) => {
                     return (
                         written,
-                        Some(io::Error::new(
+                        WriteEnd::Failed(io::Error::new(
                             io::ErrorKind::WriteZero,
                             "peer took nothing",
                         )),
@@ -177,10 +195,10 @@ impl Socket {
                 }
                 Ok(n) => written += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return (written, Some(e)),
+                Err(e) => return (written, WriteEnd::Failed(e)),
             }
         }
-        (written, None)
+        (written, WriteEnd::Done)
     }
 
     /// One datagram.
@@ -259,42 +277,83 @@ impl Socket {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+
+    /// Leaves a connection whose receiver stopped taking what was written ([`WriteEnd::GaveUp`]):
+    /// no TLS close_notify, which could not go out either, but a FIN after what the kernel
+    /// holds. What the receiver sent and nobody read (TLS session tickets) is read first:
+    /// closing over unread data would reset the connection and drop what is still queued.
+    pub fn abandon(self) {
+        let (Socket::Tcp(mut stream) | Socket::Tls(mut stream, _)) = self else {
+            return;
+        };
+        if stream.set_nonblocking(true).is_ok() {
+            let mut buf = [0u8; 4096];
+            while matches!(io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {}
+        }
+        let _ = stream.shutdown(Shutdown::Write);
+    }
 }
 
 /// Writes `buf` a record at a time, each record out to the kernel before the next, and returns
-/// the plaintext bytes whose records went out whole.
+/// the plaintext bytes whose records went out whole. With `give_up`, a socket that takes
+/// nothing is looked at every [`BLOCKED_WRITE_CHECK`] and left at that time.
 // `write` rather than `write_all`, as in `write_stream`: what rustls took is counted exactly.
 #[allow(clippy::disallowed_methods)]
 fn write_tls(
     sock: &mut TcpStream,
     conn: &mut ClientConnection,
     buf: &[u8],
-) -> (usize, Option<io::Error>) {
+    give_up: Option<Instant>,
+) -> (usize, WriteEnd) {
+    if give_up.is_some()
+        && let Err(e) = sock.set_write_timeout(Some(BLOCKED_WRITE_CHECK))
+    {
+        return (0, WriteEnd::Failed(e));
+    }
     let mut written = 0;
     while written < buf.len() {
         let end = (written + TLS_RECORD_BYTES).min(buf.len());
         let taken = match conn.writer().write(&buf[written..end]) {
             Ok(0) => {
                 let e = io::Error::new(io::ErrorKind::WriteZero, "rustls took nothing");
-                return (written, Some(e));
+                return (written, WriteEnd::Failed(e));
             }
             Ok(n) => n,
-            Err(e) => return (written, Some(e)),
+            Err(e) => return (written, WriteEnd::Failed(e)),
         };
+        let mut record_started = false;
         while conn.wants_write() {
             match conn.write_tls(sock) {
                 Ok(0) => {
                     let e = io::Error::new(io::ErrorKind::WriteZero, "peer took nothing");
-                    return (written, Some(e));
+                    return (written, WriteEnd::Failed(e));
                 }
-                Ok(_) => {}
+                Ok(_) => record_started = true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return (written, Some(e)),
+                Err(e) if is_timeout(&e) && give_up.is_some() => {
+                    if give_up.is_some_and(|at| Instant::now() >= at) {
+                        let partly = if record_started {
+                            written + taken
+                        } else {
+                            written
+                        };
+                        return (written, WriteEnd::GaveUp { partly });
+                    }
+                }
+                Err(e) => return (written, WriteEnd::Failed(e)),
             }
         }
         written += taken;
     }
-    (written, None)
+    (written, WriteEnd::Done)
+}
+
+/// A blocking write's timeout (`SO_SNDTIMEO`), which Linux reports as `EAGAIN`.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// `send`'s close of a TLS stream, its verdict unused: `bench` counts what arrived at the

@@ -262,6 +262,78 @@ fn bench_to_listen_over_tls_arrives_complete_with_reconnects_and_idle_sessions()
 }
 
 #[test]
+fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_whole_arrives() {
+    // listen is stopped (SIGSTOP) once messages arrive, so its sockets fill and bench's writes
+    // block; before, a TLS write waited for the receiver for ever. bench must give up 5 s
+    // after the run's 2 s, say so, and report exactly what went out in whole TLS records.
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let listen_args = tls_listen_args(certs.path(), "server");
+    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let listen = Listen::start(
+        &[
+            &["--tls", "127.0.0.1:0", "--output", events.to_str().unwrap()][..],
+            &["--parse", "raw"],
+            listen_args.as_slice(),
+        ]
+        .concat(),
+    );
+    let to = listen.tls.unwrap().to_string();
+    let ca = certs.path().join("ca.pem");
+    let bench = spawn_bench(&[
+        "--to",
+        &to,
+        "--protocol",
+        "tls",
+        "--tls-ca",
+        ca.to_str().unwrap(),
+        "--duration",
+        "2s",
+        "--connections",
+        "2",
+    ]);
+    // The file's size, not its lines: reading a file that grows by hundreds of MB/s takes
+    // longer than the run.
+    wait_for(|| fs::metadata(&events).is_ok_and(|m| m.len() > 0));
+    signal(listen.pid(), libc::SIGSTOP);
+    let (sent, code, stderr) = wait_bench(bench);
+    signal(listen.pid(), libc::SIGCONT);
+    assert_eq!(code, 1, "{stderr} {sent}");
+    assert!(stderr.contains("receiver not reading"), "{stderr}");
+    let (mut whole, mut numbered) = (0, 0);
+    for c in sent["connections"].as_array().unwrap() {
+        let error = c["error"].as_str().unwrap_or_default();
+        assert!(error.contains("messages of the last write not sent"), "{c}");
+        let (messages, last_seq) = (
+            c["messages"].as_u64().unwrap(),
+            c["last_seq"].as_u64().unwrap(),
+        );
+        // Messages whose TLS record went out in part used their numbers, and only those.
+        assert!(last_seq >= messages, "{c}");
+        assert_eq!(last_seq > messages, error.contains("cut short"), "{c}");
+        whole += messages;
+        numbered += last_seq;
+    }
+    // Resumed, listen reads everything the kernels held: every message written whole arrives;
+    // of the ones cut short, at most their beginnings (a record cut in part cannot be read).
+    wait_for(|| count_lines(&events) >= whole);
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (v, _) = verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+    let (received, missing) = (
+        v["received"].as_u64().unwrap(),
+        v["missing"].as_u64().unwrap(),
+    );
+    assert!(received >= whole && received <= numbered, "{v} {sent}");
+    assert_eq!(received + missing, numbered, "{v}");
+    assert_eq!(v["duplicated"], 0, "{v}");
+}
+
+#[test]
 fn bench_over_tls_to_a_certificate_the_ca_does_not_sign_is_a_clear_error() {
     let certs = tempfile::tempdir().unwrap();
     certs::make(certs.path());

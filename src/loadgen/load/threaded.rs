@@ -14,11 +14,11 @@ use std::time::Instant;
 use super::message::{Batch, MessageWriter, Source};
 use super::{
     BATCH_BYTES, ConnStats, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
-    RECONNECT_BACKOFF_MIN,
+    RECONNECT_BACKOFF_MIN, not_reading_error,
 };
 use crate::framing::encode::Encoder;
 use crate::loadgen::rate::Pacer;
-use crate::loadgen::socket::{ConnectError, Socket};
+use crate::loadgen::socket::{ConnectError, Socket, WriteEnd};
 
 mod relp;
 
@@ -43,6 +43,7 @@ pub(super) fn run(
                     pacer: load.pacer(),
                     quota: load.quota(i),
                     deadline: load.deadline,
+                    end_grace: load.end_grace(),
                     live: &load.live[i],
                 };
                 scope.spawn(move || worker.run(socket, connect))
@@ -65,6 +66,8 @@ struct Worker<'a> {
     pacer: Pacer,
     quota: Option<u64>,
     deadline: Option<Instant>,
+    /// When a write the receiver does not take is given up.
+    end_grace: Option<Instant>,
     live: &'a AtomicU64,
 }
 
@@ -148,28 +151,37 @@ impl Worker<'_> {
                 stats.send_errors += sent.errors;
             }
             if stream {
-                let (written, error) = socket.write_stream(&batch.bytes);
+                let (written, end) = socket.write_stream(&batch.bytes, self.end_grace);
                 let whole = ends.partition_point(|&e| e <= written);
                 stats.messages += whole as u64;
                 stats.bytes += written as u64;
                 offset += written as u64;
-                if let Some(e) = error {
-                    last_write = Instant::now();
-                    self.live.store(stats.messages, Ordering::Relaxed);
-                    stats.write_errors += 1;
-                    stats.write_error = Some(format!(
-                        "write failed after {} messages (seq {}): {e}",
-                        stats.messages, stats.last_seq
-                    ));
-                    offset = 0;
-                    since_connect = 0;
-                    // The messages of the lost connection are gone; the next ones carry on
-                    // with the next sequence numbers, so the loss shows as a gap.
-                    match self.reconnect(connect, stats) {
-                        Some(s) => socket = s,
-                        None => return last_write,
+                match end {
+                    WriteEnd::Done => {}
+                    WriteEnd::Failed(e) => {
+                        last_write = Instant::now();
+                        self.live.store(stats.messages, Ordering::Relaxed);
+                        stats.write_errors += 1;
+                        stats.write_error = Some(format!(
+                            "write failed after {} messages (seq {}): {e}",
+                            stats.messages, stats.last_seq
+                        ));
+                        offset = 0;
+                        since_connect = 0;
+                        // The messages of the lost connection are gone; the next ones carry
+                        // on with the next sequence numbers, so the loss shows as a gap.
+                        match self.reconnect(connect, stats) {
+                            Some(s) => socket = s,
+                            None => return last_write,
+                        }
+                        continue;
                     }
-                    continue;
+                    WriteEnd::GaveUp { partly } => {
+                        cut_at_the_end(stats, ends, whole, partly);
+                        self.live.store(stats.messages, Ordering::Relaxed);
+                        socket.abandon();
+                        return last_write;
+                    }
                 }
             }
             last_write = Instant::now();
@@ -221,6 +233,24 @@ impl Worker<'_> {
     }
 }
 
+/// The run's time and its grace are up while the receiver does not take the batch under way
+/// (`whole` of its messages went out whole, and the bytes up to `partly` at least in part):
+/// the messages cut short used their numbers, as ones cut by a failed write; the ones after
+/// them were never sent, and their numbers go back. Said in `stats.error`.
+fn cut_at_the_end(stats: &mut ConnStats, ends: &[usize], whole: usize, partly: usize) {
+    let first_seq = stats.last_seq + 1 - ends.len() as u64;
+    // Message `i` was touched when it starts before `partly`: `ends[i - 1] < partly`.
+    let touched = if partly == 0 {
+        0
+    } else {
+        (ends.partition_point(|&e| e < partly) + 1).min(ends.len())
+    }
+    .max(whole);
+    stats.last_seq = first_seq + touched as u64 - 1;
+    let cut = (touched > whole).then(|| first_seq + whole as u64..=stats.last_seq);
+    stats.error = Some(not_reading_error(ends.len() - whole, cut));
+}
+
 /// Whether this connection's time is up or its share of a count sent.
 fn run_over(deadline: Option<Instant>, quota: Option<u64>, last_seq: u64, now: Instant) -> bool {
     deadline.is_some_and(|d| now >= d) || quota.is_some_and(|q| last_seq >= q)
@@ -244,4 +274,48 @@ fn allowed_or_wait(
         thread::sleep(wait);
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of four 10-byte messages, seq 1 to 4, cut with `written` bytes out in whole TLS
+    /// records and the next record out in part up to `partly`: the last seq used and the error.
+    fn cut(written: usize, partly: usize) -> (u64, String) {
+        let ends = [10, 20, 30, 40];
+        let mut stats = ConnStats {
+            last_seq: 4,
+            ..ConnStats::default()
+        };
+        let whole = ends.partition_point(|&e| e <= written);
+        cut_at_the_end(&mut stats, &ends, whole, partly);
+        (stats.last_seq, stats.error.unwrap())
+    }
+
+    #[test]
+    fn a_write_cut_at_the_end_keeps_the_numbers_of_what_went_out_at_least_in_part() {
+        // Nothing went out: all four numbers go back.
+        let (last, error) = cut(0, 0);
+        assert_eq!(last, 0);
+        assert!(
+            error.ends_with("4 messages of the last write not sent"),
+            "{error}"
+        );
+        // Two whole, the third not begun: it and the fourth go back.
+        let (last, error) = cut(20, 20);
+        assert_eq!(last, 2);
+        assert!(
+            error.ends_with("2 messages of the last write not sent"),
+            "{error}"
+        );
+        // Half of the second in whole records: the second is cut short.
+        let (last, error) = cut(15, 15);
+        assert_eq!(last, 2);
+        assert!(error.ends_with("3 messages of the last write not sent (seq 2 cut short)"));
+        // One whole, then a record reaching into the fourth went out in part.
+        let (last, error) = cut(10, 35);
+        assert_eq!(last, 4);
+        assert!(error.ends_with("3 messages of the last write not sent (seq 2-4 cut short)"));
+    }
 }

@@ -7,11 +7,11 @@
 //!
 //! It counts as the loop does: messages wholly written, bytes, acknowledged messages per
 //! socket, write errors and their text, reconnects and connect errors, the time of the last
-//! write. It stops as the loop does, but for one case: a batch under way is written out
-//! before the run's end is looked at, unless the receiver stops taking it and `--duration`'s
-//! time and a grace of [`END_GRACE`] pass meanwhile; then the rest of the batch is dropped, the connection closed and the
-//! connection's error says so ([`Connection::step`]'s `cut_at_the_end`), where the blocking
-//! loop (still TLS's) waits for ever.
+//! write. It stops as the loop does: a batch under way is written out before the run's end is
+//! looked at, unless the receiver stops taking it and `--duration`'s time and a grace of
+//! [`END_GRACE`](super::super::END_GRACE) pass meanwhile; then the rest of the batch is
+//! dropped, the connection closed and its error says so ([`Connection::step`]'s
+//! `cut_at_the_end`).
 
 use std::mem;
 use std::os::fd::BorrowedFd;
@@ -21,15 +21,10 @@ use std::time::{Duration, Instant};
 use super::super::message::Batch;
 use super::super::{
     AckTracker, BATCH_BYTES, ConnStats, Load, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN,
-    add_acked,
+    add_acked, not_reading_error,
 };
 use crate::loadgen::rate::Pacer;
 use crate::loadgen::socket::nonblocking::{Connect, NonBlockingTcp, TcpConnect, drain_until};
-
-/// How long past `--duration`'s end a write under way may wait for the receiver to take it. A
-/// receiver slower than bench keeps the sockets full most of the time, so at the end most
-/// connections are in a write: one that is read at all finishes it well within this.
-const END_GRACE: Duration = Duration::from_secs(5);
 
 /// How often a closed connection looks whether its peer acknowledged everything, as the
 /// blocking close does.
@@ -245,21 +240,20 @@ impl<'a> Connection<'a> {
         None
     }
 
-    /// When a write under way gives up on a receiver that stopped taking it: [`END_GRACE`]
-    /// after `--duration`'s end; never for a run to a count.
     fn end_grace(&self) -> Option<Instant> {
-        self.load.deadline.map(|d| d + END_GRACE)
+        self.load.end_grace()
     }
 
     fn past_end_grace(&self, now: Instant) -> bool {
         self.end_grace().is_some_and(|g| now >= g)
     }
 
-    /// The run's time and [`END_GRACE`] are up while the receiver does not take the batch
-    /// under way: its rest is not sent and the connection closes, so that `--duration` ends
-    /// the run whatever the receiver does. The message being written when the socket filled is cut short (it used
-    /// its sequence number, as one cut by a failed write); the ones after it were never sent,
-    /// and their numbers go back. Said in `stats.error`: the receiver stopped reading.
+    /// The run's time and [`END_GRACE`](super::super::END_GRACE) are up while the receiver does
+    /// not take the batch under way: its rest is not sent and the connection closes, so that
+    /// `--duration` ends the run whatever the receiver does. The message being written when
+    /// the socket filled is cut short (it used its sequence number, as one cut by a failed
+    /// write); the ones after it were never sent, and their numbers go back. Said in
+    /// `stats.error`: the receiver stopped reading.
     fn cut_at_the_end(&mut self, stream: NonBlockingTcp, now: Instant) {
         let whole = self.counted;
         let ends = &self.batch.ends;
@@ -267,14 +261,8 @@ impl<'a> Connection<'a> {
         let first_seq = self.stats.last_seq + 1 - ends.len() as u64;
         let not_sent = ends.len() - whole;
         self.stats.last_seq = first_seq + whole as u64 + u64::from(cut) - 1;
-        self.stats.error = Some(format!(
-            "the run's time was up with the receiver not reading this connection: {not_sent} messages of the last write not sent{}",
-            if cut {
-                format!(" (seq {} cut short)", self.stats.last_seq)
-            } else {
-                String::new()
-            }
-        ));
+        let cut = cut.then_some(self.stats.last_seq..=self.stats.last_seq);
+        self.stats.error = Some(not_reading_error(not_sent, cut));
         self.written = self.batch.bytes.len();
         self.start_close(stream, AfterClose::Stop, now);
     }
