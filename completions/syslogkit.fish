@@ -279,7 +279,7 @@ relp\t'RELP over TCP: every message acknowledged by the receiver'
 relp-tls\t'RELP over TLS'"
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s c -l connections -d 'Connections sending at once (UDP: sockets)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s n -l count -d 'Messages to send over all connections' -r
-complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s I -l duration -d 'How long to send (10s, 1m, 500ms); the default without --count is 10s' -r
+complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s I -l duration -d 'How long to send (10s, 1m, 500ms); the default without --count is 10s. A write the receiver does not take is given up 5 s after the time is up (exit status 1)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s r -l rate -d 'Messages per second over all connections (default: as fast as possible)' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -s s -l size -d 'Bytes of each syslog message, header included, framing excluded' -r
 complete -c syslogkit -n "__fish_syslogkit_using_subcommand bench; and not __fish_seen_subcommand_from verify help" -l format -d 'The message format' -r -f -a "rfc3164\t'`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, what logger(1) and most devices send'

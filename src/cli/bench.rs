@@ -95,7 +95,8 @@ pub struct BenchArgs {
     #[arg(long, short = 'n', value_name = "N", conflicts_with = "duration")]
     count: Option<u64>,
 
-    /// How long to send (10s, 1m, 500ms); the default without --count is 10s.
+    /// How long to send (10s, 1m, 500ms); the default without --count is 10s. A write the
+    /// receiver does not take is given up 5 s after the time is up (exit status 1)
     #[arg(long, short = 'I', value_name = "DURATION", value_parser = parse_duration)]
     duration: Option<Duration>,
 
