@@ -13,7 +13,8 @@
 //! Without a session, `--backpressure` decides about each message: `block` reconnects until it
 //! can send it, `drop` drops it (counted), `queue` writes it to the [`DiskQueue`], which is
 //! drained first once a session is up. At the end, what is still unacknowledged after the ack
-//! timeout is "not delivered", or, with a queue, goes to the queue for the next run.
+//! timeout is "not delivered", or, with a queue, goes to the queue for the next run. With a
+//! [`RelpConfig::give_up`] time (`bench --duration`), no wait goes past it.
 //!
 //! One session's protocol (offer, frames, acknowledgements, the [`Window`]) is in [`session`];
 //! this file decides what happens to messages as sessions come and go. The pure part, the
@@ -62,6 +63,24 @@ pub struct RelpConfig {
     pub queue_full_block: bool,
     /// Where notices go (session lost, reconnected).
     pub notice: Box<dyn FnMut(&str)>,
+    /// When waiting stops, whatever the timeouts say: a send blocked on a full window, a
+    /// reconnect and the end's wait for acknowledgements give up then, and what is not
+    /// acknowledged is not delivered (`bench --duration`'s end). `None` (`send`): the timeouts
+    /// alone.
+    pub give_up: Option<Instant>,
+}
+
+impl RelpConfig {
+    /// `timeout`, cut short at [`RelpConfig::give_up`] (to 1 ms at least: a socket's timeout
+    /// cannot be zero).
+    fn bounded(&self, timeout: Duration) -> Duration {
+        match self.give_up {
+            Some(g) => timeout
+                .min(g.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(1)),
+            None => timeout,
+        }
+    }
 }
 
 /// Why a session could not be opened or went down.
@@ -83,6 +102,8 @@ pub enum RelpSendError {
     Protocol(SocketAddr, #[source] RelpError),
     #[error("{addr}: {what}")]
     Session { addr: SocketAddr, what: String },
+    #[error("{0}: the time was up with the receiver not acknowledging")]
+    GaveUp(SocketAddr),
 }
 
 /// The counts at the end.
@@ -101,6 +122,8 @@ pub struct RelpSummary {
     pub resent: u64,
     pub sessions: u64,
     pub failures: u64,
+    /// A wait stopped at [`RelpConfig::give_up`].
+    pub gave_up: bool,
 }
 
 /// The client: see the module documentation.
@@ -147,8 +170,23 @@ impl RelpSender {
         (self.config.notice)(message);
     }
 
+    /// Whether a wait stopped at [`RelpConfig::give_up`]: what is not acknowledged by now
+    /// will not be.
+    pub fn gave_up(&self) -> bool {
+        self.summary.gave_up
+    }
+
+    fn past_give_up(&self) -> bool {
+        self.config.give_up.is_some_and(|g| Instant::now() >= g)
+    }
+
     /// Sends one message (without framing: RELP's DATALEN is the framing).
     pub fn send(&mut self, message: &[u8]) {
+        if self.past_give_up() {
+            self.summary.gave_up = true;
+            self.refuse_final(message.to_vec());
+            return;
+        }
         self.drain_queue();
         if self.session.is_none() && !self.connect(self.config.backpressure == Backpressure::Block)
         {
@@ -199,6 +237,10 @@ impl RelpSender {
             if !waiting || progress.elapsed() >= self.config.ack_timeout {
                 break;
             }
+            if self.past_give_up() {
+                self.summary.gave_up = true;
+                break;
+            }
             if self.session.is_none() {
                 if self.config.backpressure == Backpressure::Drop || !self.connect(false) {
                     std::thread::sleep(BACKOFF_FIRST);
@@ -208,8 +250,12 @@ impl RelpSender {
             }
             let before = self.summary.sent;
             if let Some(s) = &mut self.session {
+                let give_up = self.config.give_up;
+                let timeout = self.config.ack_timeout;
                 let result = s
-                    .flush()
+                    .bound_waits(give_up, timeout)
+                    .and_then(|()| s.flush())
+                    .and_then(|()| s.bound_waits(give_up, timeout))
                     .and_then(|()| s.fill())
                     .and_then(|()| s.take_acks(&mut self.acked));
                 self.count_acks();
@@ -346,21 +392,28 @@ impl RelpSender {
                 return;
             };
             s.push(m);
+            let (give_up, timeout) = (self.config.give_up, self.config.ack_timeout);
             let result = if s.window.len() >= self.config.window {
-                s.flush().and_then(|()| {
-                    while s.window.len() >= self.config.window {
-                        s.fill()?;
-                        s.take_acks(&mut self.acked)?;
-                    }
-                    Ok(())
-                })
+                s.bound_waits(give_up, timeout)
+                    .and_then(|()| s.flush())
+                    .and_then(|()| {
+                        while s.window.len() >= self.config.window {
+                            s.bound_waits(give_up, timeout)?;
+                            s.fill()?;
+                            s.take_acks(&mut self.acked)?;
+                        }
+                        Ok(())
+                    })
             } else if s.out.len() >= WRITE_BYTES {
-                s.flush()
+                s.bound_waits(give_up, timeout).and_then(|()| s.flush())
             } else {
                 Ok(())
             };
             self.count_acks();
             if let Err(e) = result {
+                if matches!(e, RelpSendError::GaveUp(_)) {
+                    self.summary.gave_up = true;
+                }
                 self.fail(e);
             }
         }
@@ -391,6 +444,10 @@ impl RelpSender {
     /// Opens a session; with `wait`, retries (with backoff) until it succeeds.
     fn connect(&mut self, wait: bool) -> bool {
         loop {
+            if self.past_give_up() {
+                self.summary.gave_up = true;
+                return false;
+            }
             if let Some(last) = self.last_attempt {
                 let due = last + self.backoff;
                 let now = Instant::now();
@@ -398,7 +455,9 @@ impl RelpSender {
                     if !wait {
                         return false;
                     }
-                    std::thread::sleep(due - now);
+                    let due = self.config.give_up.map_or(due, |g| due.min(g));
+                    std::thread::sleep(due.saturating_duration_since(now));
+                    continue;
                 }
             }
             match Session::open(&self.config) {

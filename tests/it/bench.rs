@@ -261,45 +261,66 @@ fn bench_to_listen_over_tls_arrives_complete_with_reconnects_and_idle_sessions()
     assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_whole_arrives() {
-    // listen is stopped (SIGSTOP) once messages arrive, so its sockets fill and bench's writes
-    // block; before, a TLS write waited for the receiver for ever. bench must give up 5 s
-    // after the run's 2 s, say so, and report exactly what went out in whole TLS records.
-    let certs = tempfile::tempdir().unwrap();
-    certs::make(certs.path());
-    let listen_args = tls_listen_args(certs.path(), "server");
-    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+/// Runs bench for 2 s into a `listen` (with `listen_args`) that is stopped (SIGSTOP) once
+/// messages arrive, so that its sockets fill and bench's writes block; continues listen once
+/// bench has exited, and stops it when it has written `arrives(&sent)` lines. Returns bench's
+/// report, exit status and stderr, and `bench verify`'s report.
+fn bench_into_a_stopped_listen(
+    listen_args: &[&str],
+    bench_args: &[&str],
+    arrives: impl Fn(&Value) -> u64,
+) -> (Value, i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
     let listen = Listen::start(
         &[
-            &["--tls", "127.0.0.1:0", "--output", events.to_str().unwrap()][..],
-            &["--parse", "raw"],
-            listen_args.as_slice(),
+            &["--output", events.to_str().unwrap(), "--parse", "raw"][..],
+            listen_args,
         ]
         .concat(),
     );
-    let to = listen.tls.unwrap().to_string();
-    let ca = certs.path().join("ca.pem");
-    let bench = spawn_bench(&[
-        "--to",
-        &to,
-        "--protocol",
-        "tls",
-        "--tls-ca",
-        ca.to_str().unwrap(),
-        "--duration",
-        "2s",
-        "--connections",
-        "2",
-    ]);
+    let to = listen
+        .tls
+        .or(listen.relp)
+        .expect("a --tls or --relp listener")
+        .to_string();
+    let bench = spawn_bench(
+        &[
+            &["--to", &to, "--duration", "2s", "--connections", "2"],
+            bench_args,
+        ]
+        .concat(),
+    );
     // The file's size, not its lines: reading a file that grows by hundreds of MB/s takes
     // longer than the run.
     wait_for(|| fs::metadata(&events).is_ok_and(|m| m.len() > 0));
     signal(listen.pid(), libc::SIGSTOP);
     let (sent, code, stderr) = wait_bench(bench);
     signal(listen.pid(), libc::SIGCONT);
+    wait_for(|| count_lines(&events) >= arrives(&sent));
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let report = dir.path().join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    let (verified, _) =
+        verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+    (sent, code, stderr, verified)
+}
+
+#[test]
+fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_whole_arrives() {
+    // Before, a TLS write waited for the receiver for ever. bench must give up 5 s after the
+    // run's 2 s, say so, and report exactly what went out in whole TLS records.
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let listen_args = tls_listen_args(certs.path(), "server");
+    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+    let ca = certs.path().join("ca.pem");
+    let (sent, code, stderr, v) = bench_into_a_stopped_listen(
+        &[&["--tls", "127.0.0.1:0"][..], &listen_args].concat(),
+        &["--protocol", "tls", "--tls-ca", ca.to_str().unwrap()],
+        |sent| sent["messages"].as_u64().unwrap(),
+    );
     assert_eq!(code, 1, "{stderr} {sent}");
     assert!(stderr.contains("receiver not reading"), "{stderr}");
     let (mut whole, mut numbered) = (0, 0);
@@ -318,18 +339,53 @@ fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_who
     }
     // Resumed, listen reads everything the kernels held: every message written whole arrives;
     // of the ones cut short, at most their beginnings (a record cut in part cannot be read).
-    wait_for(|| count_lines(&events) >= whole);
-    let stopped = listen.stop();
-    assert!(stopped.status.success(), "{}", stopped.stderr);
-    let report = dir.path().join("sent.json");
-    fs::write(&report, sent.to_string()).unwrap();
-    let (v, _) = verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
     let (received, missing) = (
         v["received"].as_u64().unwrap(),
         v["missing"].as_u64().unwrap(),
     );
     assert!(received >= whole && received <= numbered, "{v} {sent}");
     assert_eq!(received + missing, numbered, "{v}");
+    assert_eq!(v["duplicated"], 0, "{v}");
+}
+
+#[test]
+fn duration_ends_a_relp_run_whose_receiver_stops_acknowledging_and_what_was_acknowledged_arrives() {
+    // Before, a RELP send blocked on a full window for the 30 s ack timeout, then reconnected
+    // for ever to a receiver that never answered the offer. bench must give up 5 s after the
+    // run's 2 s, say so, and count only what the receiver acknowledged as delivered.
+    let (sent, code, stderr, v) = bench_into_a_stopped_listen(
+        &["--relp", "127.0.0.1:0"],
+        &["--protocol", "relp"],
+        |sent| sent["acknowledged"].as_u64().unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr} {sent}");
+    assert!(stderr.contains("receiver not acknowledging"), "{stderr}");
+    for c in sent["connections"].as_array().unwrap() {
+        let (messages, acked) = (
+            c["messages"].as_u64().unwrap(),
+            c["acknowledged"].as_u64().unwrap(),
+        );
+        // A full window was waiting when listen stopped.
+        assert!(acked < messages, "{c}");
+        let error = c["error"].as_str().unwrap_or_default();
+        assert!(
+            error.ends_with(&format!("{} messages not acknowledged", messages - acked)),
+            "{c}"
+        );
+        assert_eq!(c["last_seq"], c["messages"], "{c}");
+    }
+    // Everything acknowledged arrived; the rest may have (listen read it after bench left),
+    // once each.
+    let received = v["received"].as_u64().unwrap();
+    assert!(
+        received >= sent["acknowledged"].as_u64().unwrap(),
+        "{v} {sent}"
+    );
+    assert_eq!(
+        received + v["missing"].as_u64().unwrap(),
+        sent["messages"].as_u64().unwrap(),
+        "{v}"
+    );
     assert_eq!(v["duplicated"], 0, "{v}");
 }
 

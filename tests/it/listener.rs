@@ -18,6 +18,7 @@ pub struct Listen {
     pub tcp: Option<SocketAddr>,
     pub udp: Option<SocketAddr>,
     pub tls: Option<SocketAddr>,
+    pub relp: Option<SocketAddr>,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
     readers: Vec<thread::JoinHandle<()>>,
@@ -34,7 +35,7 @@ pub struct Stopped {
 
 impl Listen {
     /// Starts `syslogkit listen ARGS` and waits until it has printed one "listening on" line
-    /// per `--tcp`, `--udp` and `--tls` in `args`.
+    /// per `--tcp`, `--udp`, `--tls` and `--relp` in `args`.
     pub fn start(args: &[&str]) -> Listen {
         Listen::spawn(args, true)
     }
@@ -58,7 +59,7 @@ impl Listen {
     fn spawn_in(wrapper: &[&str], args: &[&str], read_stdout: bool) -> Listen {
         let expected = args
             .iter()
-            .filter(|a| matches!(**a, "--tcp" | "--udp" | "--tls"))
+            .filter(|a| matches!(**a, "--tcp" | "--udp" | "--tls" | "--relp"))
             .count();
         let bin = env!("CARGO_BIN_EXE_syslogkit");
         let mut cmd = match wrapper.split_first() {
@@ -91,6 +92,7 @@ impl Listen {
             tcp: None,
             udp: None,
             tls: None,
+            relp: None,
             stdout,
             stderr,
             readers,
@@ -111,6 +113,7 @@ impl Listen {
                         "tcp" => listen.tcp = listen.tcp.or(addr),
                         "udp" => listen.udp = listen.udp.or(addr),
                         "tls" => listen.tls = listen.tls.or(addr),
+                        "relp" => listen.relp = listen.relp.or(addr),
                         _ => panic!("unknown protocol in {b}"),
                     }
                 }

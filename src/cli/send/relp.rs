@@ -54,6 +54,7 @@ pub(super) fn run(
         queue: config.queue,
         queue_full_block: config.queue_full_block,
         notice: Box::new(|m| eprintln!("syslogkit send: {m}")),
+        give_up: None,
     })
     .map_err(|e| anyhow!(e))?;
     let one_shot = !args.message.is_empty();

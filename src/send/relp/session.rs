@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::{ClientConnection, StreamOwned};
 
@@ -125,10 +125,11 @@ impl Session {
             .ok_or_else(|| {
                 RelpSendError::Resolve(target.clone(), io::Error::other("no address"))
             })?;
-        let tcp = TcpStream::connect_timeout(&addr, config.connect_timeout)
+        let connect_timeout = config.bounded(config.connect_timeout);
+        let tcp = TcpStream::connect_timeout(&addr, connect_timeout)
             .map_err(|e| RelpSendError::Connect(addr, e))?;
         let _ = tcp.set_nodelay(true);
-        tcp.set_read_timeout(Some(config.connect_timeout))
+        tcp.set_read_timeout(Some(connect_timeout))
             .and_then(|()| tcp.set_write_timeout(Some(config.ack_timeout)))
             .map_err(|e| RelpSendError::Connect(addr, e))?;
         let stream = match &config.tls {
@@ -306,15 +307,36 @@ impl Session {
         }
     }
 
-    /// Says goodbye: `close`, its answer awaited briefly; errors do not matter any more.
+    /// Read and write timeouts of `timeout`, cut short at `until`; [`RelpSendError::GaveUp`]
+    /// past it. Without `until`, the timeouts set at open stand.
+    pub(super) fn bound_waits(
+        &self,
+        until: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<(), RelpSendError> {
+        let Some(until) = until else {
+            return Ok(());
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(RelpSendError::GaveUp(self.addr));
+        }
+        let tcp = self.stream.tcp();
+        let timeout = Some(timeout.min(left));
+        tcp.set_read_timeout(timeout)
+            .and_then(|()| tcp.set_write_timeout(timeout))
+            .map_err(|e| RelpSendError::Io(self.addr, e))
+    }
+
+    /// Says goodbye: `close`, written and its answer awaited briefly; errors do not matter any
+    /// more.
     pub(super) fn close(mut self) {
         let txnr = self.next_txnr;
         relp::encode(txnr, "close", b"", &mut self.out);
-        if self.flush().is_ok() {
-            let _ = self
-                .stream
-                .tcp()
-                .set_read_timeout(Some(Duration::from_secs(1)));
+        let tcp = self.stream.tcp();
+        let brief = Some(Duration::from_secs(1));
+        if tcp.set_write_timeout(brief).is_ok() && self.flush().is_ok() {
+            let _ = self.stream.tcp().set_read_timeout(brief);
             let _ = self.read_frame();
         }
     }

@@ -13,7 +13,8 @@ use crate::send::options::Backpressure;
 use crate::send::relp::{DEFAULT_WINDOW, RelpConfig, RelpSender};
 use crate::syslog::timestamp::TimeContext;
 
-/// How long the last acknowledgements may take at the end.
+/// How long the last acknowledgements may take at the end of a run to a count (one to a
+/// `--duration` waits until its grace is up: [`super::super::END_GRACE`]).
 const ACK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `host:port` text for an address (IPv6 in brackets).
@@ -43,6 +44,7 @@ impl Worker<'_> {
             queue: None,
             queue_full_block: true,
             notice: Box::new(|_| {}),
+            give_up: self.end_grace,
         });
         let mut relp = match started {
             Ok(r) => r,
@@ -85,7 +87,9 @@ impl Worker<'_> {
                 stats.messages += 1;
                 stats.bytes += message.len() as u64;
             }
-            last_write = Instant::now();
+            if !relp.gave_up() {
+                last_write = Instant::now();
+            }
             self.live
                 .store(stats.messages, std::sync::atomic::Ordering::Relaxed);
         }
@@ -96,6 +100,12 @@ impl Worker<'_> {
         if summary.undelivered > 0 {
             stats.write_error = Some(format!(
                 "{} messages not acknowledged by the end",
+                summary.undelivered
+            ));
+        }
+        if summary.gave_up {
+            stats.error = Some(format!(
+                "the run's time was up with the receiver not acknowledging this connection: {} messages not acknowledged",
                 summary.undelivered
             ));
         }
