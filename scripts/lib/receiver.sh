@@ -17,14 +17,15 @@ rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # Lines in FILE, 0 while it does not exist.
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 
-# wait_output FILE SENT QUIET_POLLS MAX_POLLS: polls FILE every 50 ms until it has SENT lines,
-# or has not grown for QUIET_POLLS polls, or MAX_POLLS polls have passed. Sets $last (its
-# lines) and $t_last (when they last grew; unchanged if they never did).
+# wait_output FILE SENT QUIET_POLLS MAX_POLLS [COUNT]: polls FILE every 50 ms until it has SENT
+# lines, or has not grown for QUIET_POLLS polls, or MAX_POLLS polls have passed. Sets $last
+# (its lines) and $t_last (when they last grew; unchanged if they never did). COUNT: the
+# function that counts (default `lines`), given FILE.
 wait_output() {
-  local now quiet=0
+  local now quiet=0 count=${5:-lines}
   last=-1
   for _ in $(seq "$4"); do
-    now=$(lines "$1")
+    now=$("$count" "$1")
     if [ "$now" != "$last" ]; then last=$now; t_last=$(date +%s.%N); quiet=0; else quiet=$((quiet + 1)); fi
     [ "$now" -ge "$2" ] && break
     [ $quiet -ge "$3" ] && break
