@@ -261,6 +261,28 @@ fn bench_to_listen_over_tls_arrives_complete_with_reconnects_and_idle_sessions()
     assert_eq!(v["runs"][0]["connections"].as_array().unwrap().len(), 2);
 }
 
+/// The connections of a run cut at `--duration`'s end with the receiver not reading: each
+/// one's error says how many messages of the last write were not sent, and "cut short"
+/// exactly when some went out in part, which keep their numbers (`last_seq` passes
+/// `messages`). Returns each one's (messages, last_seq).
+fn cut_at_the_end(sent: &Value) -> Vec<(u64, u64)> {
+    let connections = sent["connections"].as_array().unwrap();
+    connections
+        .iter()
+        .map(|c| {
+            let error = c["error"].as_str().unwrap_or_default();
+            assert!(error.contains("messages of the last write not sent"), "{c}");
+            let (messages, last_seq) = (
+                c["messages"].as_u64().unwrap(),
+                c["last_seq"].as_u64().unwrap(),
+            );
+            assert!(last_seq >= messages, "{c}");
+            assert_eq!(last_seq > messages, error.contains("cut short"), "{c}");
+            (messages, last_seq)
+        })
+        .collect()
+}
+
 /// Runs bench for 2 s into a `listen` (with `listen_args`) that is stopped (SIGSTOP) once
 /// messages arrive, so that its sockets fill and bench's writes block; continues listen once
 /// bench has exited, and stops it when it has written `arrives(&sent)` lines. Returns bench's
@@ -323,20 +345,9 @@ fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_who
     );
     assert_eq!(code, 1, "{stderr} {sent}");
     assert!(stderr.contains("receiver not reading"), "{stderr}");
-    let (mut whole, mut numbered) = (0, 0);
-    for c in sent["connections"].as_array().unwrap() {
-        let error = c["error"].as_str().unwrap_or_default();
-        assert!(error.contains("messages of the last write not sent"), "{c}");
-        let (messages, last_seq) = (
-            c["messages"].as_u64().unwrap(),
-            c["last_seq"].as_u64().unwrap(),
-        );
-        // Messages whose TLS record went out in part used their numbers, and only those.
-        assert!(last_seq >= messages, "{c}");
-        assert_eq!(last_seq > messages, error.contains("cut short"), "{c}");
-        whole += messages;
-        numbered += last_seq;
-    }
+    let cut = cut_at_the_end(&sent);
+    let whole: u64 = cut.iter().map(|c| c.0).sum();
+    let numbered: u64 = cut.iter().map(|c| c.1).sum();
     // Resumed, listen reads everything the kernels held: every message written whole arrives;
     // of the ones cut short, at most their beginnings (a record cut in part cannot be read).
     let (received, missing) = (
