@@ -6,6 +6,8 @@ use std::io::{self, BufReader, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -41,6 +43,10 @@ use super::tls_args::TlsClientArgs;
 /// 50 ms and then twice as long each time up to 1 s, for at most --reconnect-timeout; its
 /// sequence numbers go on, so 'bench verify' shows the messages lost with the old connection
 /// as a gap. Exit status 1 when a write failed or a connection stopped on an error.
+///
+/// SIGINT (Ctrl-C) or SIGTERM ends the run early as --duration's end would, and the report
+/// (marked "interrupted") counts what was sent, so 'bench verify --sent' still checks it; a
+/// second one exits at once without a report (status 130 or 143).
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 #[command(after_long_help = "EXAMPLES:
@@ -284,6 +290,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         reconnect_every: args.reconnect_every,
         reconnect_timeout: args.reconnect_timeout,
         run: loadgen::new_run_id(),
+        interrupt: Some(end_on_signal()?),
     };
     let progress = Progress::new(stop);
     let report = loadgen::run(config, |sent| {
@@ -307,6 +314,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             eprintln!("syslogkit bench: conn {}: stopped: {e}", c.conn);
         }
     }
+    if report.interrupted {
+        eprintln!(
+            "syslogkit bench: interrupted: the run ended early; the report counts what was sent"
+        );
+    }
     Ok(
         if report.errors().next().is_some() || report.write_errors() > 0 {
             ExitCode::FAILURE
@@ -314,6 +326,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         },
     )
+}
+
+/// A flag SIGINT and SIGTERM set, for the run to end early with its report; a second one
+/// while it winds down (a write waiting out its grace) exits at once, with 128 + the signal's
+/// number as a shell would report it.
+fn end_on_signal() -> io::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // In this order: the second signal finds the flag set by the first.
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, flag.clone())?;
+        signal_hook::flag::register(signal, flag.clone())?;
+    }
+    Ok(flag)
 }
 
 /// The progress line on a terminal's stderr: what was sent against the target (`--count`

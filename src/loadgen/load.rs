@@ -18,7 +18,8 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -60,6 +61,10 @@ const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// that stopped reading is left then, and its connection's error says so.
 const END_GRACE: Duration = Duration::from_secs(5);
 
+/// The longest a connection waits (for the next batch's time, for a full socket) before it
+/// looks whether the run was interrupted.
+const INTERRUPT_CHECK: Duration = Duration::from_millis(100);
+
 /// When the run ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -97,6 +102,9 @@ pub struct LoadConfig {
     pub reconnect_timeout: Duration,
     /// The `run=` of the markers.
     pub run: u32,
+    /// Once set (by a SIGINT or SIGTERM handler), the run ends as at `--duration`'s end: no
+    /// new message, a write under way gets [`END_GRACE`], and the report counts what went.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// Why a run could not start.
@@ -189,6 +197,38 @@ impl AckTracker {
     }
 }
 
+/// When the run ends: at `--duration`'s end, or earlier once [`LoadConfig::interrupt`] is
+/// set, at the time the first connection to look saw it.
+struct RunEnd<'a> {
+    duration_end: Option<Instant>,
+    interrupt: Option<&'a AtomicBool>,
+    interrupted_at: OnceLock<Instant>,
+}
+
+impl RunEnd<'_> {
+    /// The time to stop sending; `None`: when the count is sent.
+    fn deadline(&self) -> Option<Instant> {
+        let interrupted = self
+            .interrupt
+            .filter(|flag| flag.load(Ordering::Relaxed))
+            .map(|_| *self.interrupted_at.get_or_init(Instant::now));
+        match (self.duration_end, interrupted) {
+            (Some(end), Some(at)) => Some(end.min(at)),
+            (end, at) => end.or(at),
+        }
+    }
+
+    /// When a write under way gives up on a receiver that stopped taking it: [`END_GRACE`]
+    /// after the deadline; never for a run to a count.
+    fn end_grace(&self) -> Option<Instant> {
+        self.deadline().map(|d| d + END_GRACE)
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupted_at.get().is_some()
+    }
+}
+
 /// What every connection of a run shares: the configuration, how messages are made, the
 /// clock, and the counters the progress line reads.
 struct Load<'a> {
@@ -196,7 +236,7 @@ struct Load<'a> {
     writer: &'a MessageWriter,
     encoder: Option<&'a Encoder>,
     start: Instant,
-    deadline: Option<Instant>,
+    end: RunEnd<'a>,
     /// Messages written so far per connection.
     live: &'a [AtomicU64],
 }
@@ -218,10 +258,14 @@ impl Load<'_> {
         Pacer::new(self.start, self.config.rate.map(|r| r / n))
     }
 
-    /// When a write under way gives up on a receiver that stopped taking it: [`END_GRACE`]
-    /// after `--duration`'s end; never for a run to a count.
+    /// When the run stops sending ([`RunEnd::deadline`]).
+    fn deadline(&self) -> Option<Instant> {
+        self.end.deadline()
+    }
+
+    /// When a write under way gives up ([`RunEnd::end_grace`]).
     fn end_grace(&self) -> Option<Instant> {
-        self.deadline.map(|d| d + END_GRACE)
+        self.end.end_grace()
     }
 
     /// How the messages of connection `conn` (its `conn=`, from 1) are made.
@@ -298,9 +342,13 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         writer: &writer,
         encoder: encoder.as_ref(),
         start,
-        deadline: match config.stop {
-            Stop::Duration(d) => Some(start + d),
-            Stop::Count(_) => None,
+        end: RunEnd {
+            duration_end: match config.stop {
+                Stop::Duration(d) => Some(start + d),
+                Stop::Count(_) => None,
+            },
+            interrupt: config.interrupt.as_deref(),
+            interrupted_at: OnceLock::new(),
         },
         live: &live,
     };
@@ -310,6 +358,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         threaded::run(&load, sockets, &connect, &mut progress)
     };
     socket::finish_idle(idle);
+    let interrupted = load.end.interrupted();
     let end = results.iter().map(|r| r.1).max().unwrap_or(start);
     Ok(Report {
         run: config.run,
@@ -325,6 +374,7 @@ pub fn run(config: LoadConfig, mut progress: impl FnMut(u64)) -> Result<Report, 
         connect_seconds: start.duration_since(connecting).as_secs_f64(),
         seconds: end.duration_since(start).as_secs_f64(),
         idle_connections: config.idle_connections,
+        interrupted,
         connections: results.into_iter().map(|r| r.0).collect(),
     })
 }

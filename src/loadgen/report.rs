@@ -50,6 +50,8 @@ pub struct Report {
     pub connect_seconds: f64,
     pub seconds: f64,
     pub idle_connections: u32,
+    /// SIGINT or SIGTERM ended the run before its count or duration.
+    pub interrupted: bool,
     pub connections: Vec<ConnStats>,
 }
 
@@ -138,6 +140,7 @@ impl Report {
             "write_errors": self.write_errors(),
             "send_errors": self.send_errors(),
             "idle_connections": self.idle_connections,
+            "interrupted": self.interrupted,
             "connections": conns,
         })
     }
@@ -174,6 +177,9 @@ impl Report {
             self.send_errors(),
             self.idle_connections
         );
+        if self.interrupted {
+            s.push_str("interrupted (SIGINT or SIGTERM): the run ended early; the counts are what was sent\n");
+        }
         for c in &self.connections {
             let acked = c.acknowledged.map_or("n/a".into(), |a| a.to_string());
             let _ = write!(

@@ -170,6 +170,11 @@ impl RelpSender {
         (self.config.notice)(message);
     }
 
+    /// Sets [`RelpConfig::give_up`] anew (an earlier end than the one the sender started with).
+    pub fn set_give_up(&mut self, give_up: Option<Instant>) {
+        self.config.give_up = give_up;
+    }
+
     /// Whether a wait stopped at [`RelpConfig::give_up`]: what is not acknowledged by now
     /// will not be.
     pub fn gave_up(&self) -> bool {

@@ -401,6 +401,83 @@ fn duration_ends_a_relp_run_whose_receiver_stops_acknowledging_and_what_was_ackn
 }
 
 #[test]
+fn sigint_ends_a_run_early_with_a_report_of_what_was_sent_and_verify_finds_all_of_it() {
+    for (signal_number, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
+        let dir = tempfile::tempdir().unwrap();
+        let events = dir.path().join("events.jsonl");
+        let listen = Listen::start(&[
+            "--tcp",
+            "127.0.0.1:0",
+            "--output",
+            events.to_str().unwrap(),
+            "--parse",
+            "raw",
+        ]);
+        let to = listen.tcp.unwrap().to_string();
+        // Far more than can be sent before the signal.
+        let count = 1_000_000_000u64;
+        let bench = spawn_bench(&[
+            "--to",
+            &to,
+            "--count",
+            &count.to_string(),
+            "--connections",
+            "3",
+        ]);
+        wait_for(|| fs::metadata(&events).is_ok_and(|m| m.len() > 0));
+        signal(bench.id(), signal_number);
+        let (sent, code, stderr) = wait_bench(bench);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert_eq!(sent["interrupted"], true, "{name}: {sent}");
+        assert!(stderr.contains("interrupted"), "{name}: {stderr}");
+        let messages = sent["messages"].as_u64().unwrap();
+        assert!(messages > 0 && messages < count, "{name}: {sent}");
+        // Every connection stopped at a whole message: nothing cut, nothing numbered unsent.
+        for c in sent["connections"].as_array().unwrap() {
+            assert_eq!(c["last_seq"], c["messages"], "{name}: {c}");
+            assert_eq!(c["error"], Value::Null, "{name}: {c}");
+        }
+        wait_for(|| count_lines(&events) >= messages);
+        let stopped = listen.stop();
+        assert!(stopped.status.success(), "{}", stopped.stderr);
+        let report = dir.path().join("sent.json");
+        fs::write(&report, sent.to_string()).unwrap();
+        let (v, code) =
+            verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {v}");
+        assert_eq!(
+            (&v["received"], &v["missing"]),
+            (&messages.into(), &0.into()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_second_sigint_while_a_write_waits_out_its_grace_exits_at_once() {
+    let listen = Listen::start(&["--tcp", "127.0.0.1:0", "--output", "/dev/null"]);
+    let to = listen.tcp.unwrap().to_string();
+    let mut bench = spawn_bench(&["--to", &to, "--count", "1000000000"]);
+    // listen stopped: bench's socket fills and its write waits; after the first SIGINT it
+    // would wait out the 5 s grace, the second ends it with 128 + SIGINT, as a shell reports.
+    signal(listen.pid(), libc::SIGSTOP);
+    thread::sleep(Duration::from_millis(500));
+    signal(bench.id(), libc::SIGINT);
+    thread::sleep(Duration::from_millis(200));
+    signal(bench.id(), libc::SIGINT);
+    let deadline = Instant::now() + WAIT;
+    while bench.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = bench.kill();
+    let out = bench.wait_with_output().unwrap();
+    signal(listen.pid(), libc::SIGCONT);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGINT));
+    assert!(out.stdout.is_empty(), "no report from a run cut off");
+    assert!(listen.stop().status.success());
+}
+
+#[test]
 fn bench_over_tls_to_a_certificate_the_ca_does_not_sign_is_a_clear_error() {
     let certs = tempfile::tempdir().unwrap();
     certs::make(certs.path());

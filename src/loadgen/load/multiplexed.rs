@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use self::connection::{Connection, Wake};
-use super::{ConnStats, Load};
+use super::{ConnStats, INTERRUPT_CHECK, Load};
 use crate::loadgen::socket::nonblocking::NonBlockingTcp;
 use crate::send::poll::{self, Interest};
 
@@ -100,18 +100,27 @@ fn drive(mut connections: Vec<Connection<'_>>) -> Vec<(ConnStats, Instant)> {
         if done == connections.len() || (writable.is_empty() && !ready.is_empty()) {
             continue;
         }
+        // A full socket waits without end in a run to a count, until an interrupt gives the
+        // run an end.
+        for (i, until) in &mut writable {
+            if until.is_none() {
+                *until = connections[*i].end_grace();
+            }
+        }
         let now = Instant::now();
         let next = writable
             .iter()
             .filter_map(|&(_, until)| until)
             .chain(timers.peek().map(|t| t.0.0))
             .min();
+        // Never longer than INTERRUPT_CHECK, so that an interrupt is seen.
         let timeout = match next {
             _ if !ready.is_empty() => Duration::ZERO,
             Some(at) => at.saturating_duration_since(now),
             // Only full sockets to wait for.
             None => Duration::MAX,
-        };
+        }
+        .min(INTERRUPT_CHECK);
         let fds: Vec<_> = writable
             .iter()
             .map(|&(i, _)| {

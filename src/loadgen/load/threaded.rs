@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use super::message::{Batch, MessageWriter, Source};
 use super::{
-    BATCH_BYTES, ConnStats, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
-    RECONNECT_BACKOFF_MIN, not_reading_error,
+    BATCH_BYTES, ConnStats, INTERRUPT_CHECK, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
+    RECONNECT_BACKOFF_MIN, RunEnd, not_reading_error,
 };
 use crate::framing::encode::Encoder;
 use crate::loadgen::rate::Pacer;
@@ -42,8 +42,7 @@ pub(super) fn run(
                     encoder: load.encoder,
                     pacer: load.pacer(),
                     quota: load.quota(i),
-                    deadline: load.deadline,
-                    end_grace: load.end_grace(),
+                    end: &load.end,
                     live: &load.live[i],
                 };
                 scope.spawn(move || worker.run(socket, connect))
@@ -65,9 +64,7 @@ struct Worker<'a> {
     encoder: Option<&'a Encoder>,
     pacer: Pacer,
     quota: Option<u64>,
-    deadline: Option<Instant>,
-    /// When a write the receiver does not take is given up.
-    end_grace: Option<Instant>,
+    end: &'a RunEnd<'a>,
     live: &'a AtomicU64,
 }
 
@@ -115,7 +112,7 @@ impl Worker<'_> {
         let mut last_write = Instant::now();
         loop {
             let now = Instant::now();
-            if run_over(self.deadline, self.quota, stats.last_seq, now) {
+            if run_over(self.end.deadline(), self.quota, stats.last_seq, now) {
                 break;
             }
             if let Some(every) = self.config.reconnect_every
@@ -136,7 +133,7 @@ impl Worker<'_> {
             if let Some(every) = self.config.reconnect_every {
                 max = max.min(every - since_connect);
             }
-            let n = allowed_or_wait(&self.pacer, self.deadline, stats.last_seq, max, now);
+            let n = allowed_or_wait(&self.pacer, self.end.deadline(), stats.last_seq, max, now);
             if n == 0 {
                 continue;
             }
@@ -151,7 +148,7 @@ impl Worker<'_> {
                 stats.send_errors += sent.errors;
             }
             if stream {
-                let (written, end) = socket.write_stream(&batch.bytes, self.end_grace);
+                let (written, end) = socket.write_stream(&batch.bytes, self.end.end_grace());
                 let whole = ends.partition_point(|&e| e <= written);
                 stats.messages += whole as u64;
                 stats.bytes += written as u64;
@@ -214,7 +211,7 @@ impl Worker<'_> {
             };
             stats.connect_errors += 1;
             let next = Instant::now() + backoff;
-            if self.deadline.is_some_and(|d| next >= d) {
+            if self.end.deadline().is_some_and(|d| next >= d) {
                 return None;
             }
             if next > give_up {
@@ -257,7 +254,8 @@ fn run_over(deadline: Option<Instant>, quota: Option<u64>, last_seq: u64, now: I
 }
 
 /// How many messages the pacer lets go now, at most `max`; 0 after sleeping until the next one
-/// is due (or the run's end), for the caller to look again.
+/// is due (or the run's end, or [`INTERRUPT_CHECK`], to see an interrupt), for the caller to
+/// look again.
 fn allowed_or_wait(
     pacer: &Pacer,
     deadline: Option<Instant>,
@@ -267,7 +265,7 @@ fn allowed_or_wait(
 ) -> u64 {
     let n = pacer.allowed(sent, max, now);
     if n == 0 {
-        let mut wait = pacer.wait(sent, now);
+        let mut wait = pacer.wait(sent, now).min(INTERRUPT_CHECK);
         if let Some(d) = deadline {
             wait = wait.min(d.saturating_duration_since(now));
         }

@@ -204,7 +204,7 @@ impl<'a> Connection<'a> {
                 }
             };
         }
-        let (deadline, config) = (self.load.deadline, self.load.config);
+        let (deadline, config) = (self.load.deadline(), self.load.config);
         if self.stopped(now) {
             self.start_close(stream, AfterClose::Stop, now);
             return None;
@@ -240,7 +240,8 @@ impl<'a> Connection<'a> {
         None
     }
 
-    fn end_grace(&self) -> Option<Instant> {
+    /// When a write under way gives up on a receiver that stopped taking it.
+    pub fn end_grace(&self) -> Option<Instant> {
         self.load.end_grace()
     }
 
@@ -269,7 +270,7 @@ impl<'a> Connection<'a> {
 
     /// Its time is up, or its share of a count sent.
     fn stopped(&self, now: Instant) -> bool {
-        self.load.deadline.is_some_and(|d| now >= d)
+        self.load.deadline().is_some_and(|d| now >= d)
             || self.quota.is_some_and(|q| self.stats.last_seq >= q)
     }
 
@@ -393,7 +394,7 @@ impl<'a> Connection<'a> {
         };
         self.stats.connect_errors += 1;
         let next = now + r.backoff;
-        if self.load.deadline.is_some_and(|d| next >= d) {
+        if self.load.deadline().is_some_and(|d| next >= d) {
             return None;
         }
         let config = self.load.config;

@@ -44,7 +44,7 @@ impl Worker<'_> {
             queue: None,
             queue_full_block: true,
             notice: Box::new(|_| {}),
-            give_up: self.end_grace,
+            give_up: self.end.end_grace(),
         });
         let mut relp = match started {
             Ok(r) => r,
@@ -60,14 +60,15 @@ impl Worker<'_> {
         let mut last_write = Instant::now();
         loop {
             let now = Instant::now();
-            if super::run_over(self.deadline, self.quota, stats.last_seq, now) {
+            if super::run_over(self.end.deadline(), self.quota, stats.last_seq, now) {
                 break;
             }
             let mut max = DEFAULT_WINDOW as u64;
             if let Some(q) = self.quota {
                 max = max.min(q - stats.last_seq);
             }
-            let n = super::allowed_or_wait(&self.pacer, self.deadline, stats.last_seq, max, now);
+            let n =
+                super::allowed_or_wait(&self.pacer, self.end.deadline(), stats.last_seq, max, now);
             if n == 0 {
                 continue;
             }
@@ -93,6 +94,8 @@ impl Worker<'_> {
             self.live
                 .store(stats.messages, std::sync::atomic::Ordering::Relaxed);
         }
+        // An interrupt came after the session started: its end bounds the last wait too.
+        relp.set_give_up(self.end.end_grace());
         let summary = relp.finish();
         stats.acknowledged = Some(summary.sent);
         stats.reconnects += summary.sessions.saturating_sub(1);
