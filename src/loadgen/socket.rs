@@ -170,12 +170,17 @@ impl Socket {
 
     /// Writes as much of `buf` as the socket takes and returns how much that was, with how
     /// the write ended, so that the caller knows exactly what went out. `give_up`: when a TLS
-    /// write that the receiver stopped taking is abandoned ([`WriteEnd::GaveUp`]); a plain
-    /// TCP write here always blocks until it is taken or fails.
+    /// write that the receiver stopped taking is abandoned ([`WriteEnd::GaveUp`]), asked again
+    /// each time the write has waited [`BLOCKED_WRITE_CHECK`] (an interrupt can bring it
+    /// forward); a plain TCP write here always blocks until it is taken or fails.
     // `write` rather than `write_all`: on an error, write_all does not say how much of the
     // batch went out, and the count of messages sent must be exact. Short writes loop.
     #[allow(clippy::disallowed_methods)]
-    pub fn write_stream(&mut self, buf: &[u8], give_up: Option<Instant>) -> (usize, WriteEnd) {
+    pub fn write_stream(
+        &mut self,
+        buf: &[u8],
+        give_up: impl Fn() -> Option<Instant>,
+    ) -> (usize, WriteEnd) {
         let stream = match self {
             Socket::Tcp(stream) => stream,
             Socket::Tls(stream, tls) => return write_tls(stream, tls, buf, give_up),
@@ -295,19 +300,17 @@ impl Socket {
 }
 
 /// Writes `buf` a record at a time, each record out to the kernel before the next, and returns
-/// the plaintext bytes whose records went out whole. With `give_up`, a socket that takes
-/// nothing is looked at every [`BLOCKED_WRITE_CHECK`] and left at that time.
+/// the plaintext bytes whose records went out whole. A socket that takes nothing is looked at
+/// every [`BLOCKED_WRITE_CHECK`], and left once `give_up` says a time that has passed.
 // `write` rather than `write_all`, as in `write_stream`: what rustls took is counted exactly.
 #[allow(clippy::disallowed_methods)]
 fn write_tls(
     sock: &mut TcpStream,
     conn: &mut ClientConnection,
     buf: &[u8],
-    give_up: Option<Instant>,
+    give_up: impl Fn() -> Option<Instant>,
 ) -> (usize, WriteEnd) {
-    if give_up.is_some()
-        && let Err(e) = sock.set_write_timeout(Some(BLOCKED_WRITE_CHECK))
-    {
+    if let Err(e) = sock.set_write_timeout(Some(BLOCKED_WRITE_CHECK)) {
         return (0, WriteEnd::Failed(e));
     }
     let mut written = 0;
@@ -330,8 +333,8 @@ fn write_tls(
                 }
                 Ok(_) => record_started = true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if is_timeout(&e) && give_up.is_some() => {
-                    if give_up.is_some_and(|at| Instant::now() >= at) {
+                Err(e) if is_timeout(&e) => {
+                    if give_up().is_some_and(|at| Instant::now() >= at) {
                         let partly = if record_started {
                             written + taken
                         } else {

@@ -292,6 +292,24 @@ fn bench_into_a_stopped_listen(
     bench_args: &[&str],
     arrives: impl Fn(&Value) -> u64,
 ) -> (Value, i32, String, Value) {
+    bench_into_a_stopped_listen_until(listen_args, bench_args, End::Duration, arrives)
+}
+
+/// How [`bench_into_a_stopped_listen_until`]'s run ends.
+enum End {
+    /// `--duration 2s`.
+    Duration,
+    /// A run to a count far beyond what can be sent, interrupted (SIGINT) once listen stopped.
+    Interrupt,
+}
+
+/// As [`bench_into_a_stopped_listen`], ending the run by `end`.
+fn bench_into_a_stopped_listen_until(
+    listen_args: &[&str],
+    bench_args: &[&str],
+    end: End,
+    arrives: impl Fn(&Value) -> u64,
+) -> (Value, i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
     let listen = Listen::start(
@@ -306,17 +324,21 @@ fn bench_into_a_stopped_listen(
         .or(listen.relp)
         .expect("a --tls or --relp listener")
         .to_string();
-    let bench = spawn_bench(
-        &[
-            &["--to", &to, "--duration", "2s", "--connections", "2"],
-            bench_args,
-        ]
-        .concat(),
-    );
+    let stop = match end {
+        End::Duration => ["--duration", "2s"],
+        End::Interrupt => ["--count", "1000000000"],
+    };
+    let bench =
+        spawn_bench(&[&["--to", &to, "--connections", "2"], &stop[..], bench_args].concat());
     // The file's size, not its lines: reading a file that grows by hundreds of MB/s takes
     // longer than the run.
     wait_for(|| fs::metadata(&events).is_ok_and(|m| m.len() > 0));
     signal(listen.pid(), libc::SIGSTOP);
+    if let End::Interrupt = end {
+        // Time for bench's writes to fill the sockets and wait.
+        thread::sleep(Duration::from_millis(500));
+        signal(bench.id(), libc::SIGINT);
+    }
     let (sent, code, stderr) = wait_bench(bench);
     signal(listen.pid(), libc::SIGCONT);
     wait_for(|| count_lines(&events) >= arrives(&sent));
@@ -357,6 +379,31 @@ fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_who
     assert!(received >= whole && received <= numbered, "{v} {sent}");
     assert_eq!(received + missing, numbered, "{v}");
     assert_eq!(v["duplicated"], 0, "{v}");
+}
+
+#[test]
+fn sigint_ends_a_tls_run_to_a_count_whose_receiver_stops_reading() {
+    // A run to a count has no end of its own: the TLS write waits for the receiver until the
+    // interrupt gives it one, then its 5 s grace.
+    let certs = tempfile::tempdir().unwrap();
+    certs::make(certs.path());
+    let listen_args = tls_listen_args(certs.path(), "server");
+    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
+    let ca = certs.path().join("ca.pem");
+    let (sent, code, stderr, v) = bench_into_a_stopped_listen_until(
+        &[&["--tls", "127.0.0.1:0"][..], &listen_args].concat(),
+        &["--protocol", "tls", "--tls-ca", ca.to_str().unwrap()],
+        End::Interrupt,
+        |sent| sent["messages"].as_u64().unwrap(),
+    );
+    assert_eq!(code, 1, "{stderr} {sent}");
+    assert_eq!(sent["interrupted"], true, "{sent}");
+    assert!(stderr.contains("receiver not reading"), "{stderr}");
+    let cut = cut_at_the_end(&sent);
+    let numbered: u64 = cut.iter().map(|c| c.1).sum();
+    let received = v["received"].as_u64().unwrap();
+    assert!(received >= cut.iter().map(|c| c.0).sum(), "{v} {sent}");
+    assert_eq!(received + v["missing"].as_u64().unwrap(), numbered, "{v}");
 }
 
 #[test]

@@ -148,7 +148,7 @@ impl Worker<'_> {
                 stats.send_errors += sent.errors;
             }
             if stream {
-                let (written, end) = socket.write_stream(&batch.bytes, self.end.end_grace());
+                let (written, end) = socket.write_stream(&batch.bytes, || self.end.end_grace());
                 let whole = ends.partition_point(|&e| e <= written);
                 stats.messages += whole as u64;
                 stats.bytes += written as u64;
