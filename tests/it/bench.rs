@@ -145,16 +145,27 @@ fn through_listen_with(
         bench_json(&[&["--to", &to, "--protocol", protocol], bench_args].concat());
     assert_eq!(code, 0, "bench failed: {stderr}");
     let want = sent["messages"].as_u64().unwrap();
-    // listen writes as it receives; wait for the count, then stop it so the file is flushed.
-    wait_for(|| count_lines(&events) >= want);
-    let stopped = listen.stop();
-    assert!(stopped.status.success(), "{}", stopped.stderr);
-    let report = dir.path().join("sent.json");
-    fs::write(&report, sent.to_string()).unwrap();
-    let (verified, code) =
-        verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+    let (verified, code) = stop_and_verify(listen, &events, want, &sent, dir.path());
     assert_eq!(code, 0, "{verified}");
     (sent, verified)
+}
+
+/// Waits (bounded) until listen has written `arrives` lines to `events`, stops it, and runs
+/// `bench verify` on them against bench's report `sent` (kept in `dir`): its report and status.
+fn stop_and_verify(
+    listen: Listen,
+    events: &Path,
+    arrives: u64,
+    sent: &Value,
+    dir: &Path,
+) -> (Value, i32) {
+    // listen writes as it receives; wait for the count, then stop it so the file is flushed.
+    wait_for(|| count_lines(events) >= arrives);
+    let stopped = listen.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    let report = dir.join("sent.json");
+    fs::write(&report, sent.to_string()).unwrap();
+    verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()])
 }
 
 fn count_lines(path: &Path) -> u64 {
@@ -341,50 +352,15 @@ fn bench_into_a_stopped_listen_until(
     }
     let (sent, code, stderr) = wait_bench(bench);
     signal(listen.pid(), libc::SIGCONT);
-    wait_for(|| count_lines(&events) >= arrives(&sent));
-    let stopped = listen.stop();
-    assert!(stopped.status.success(), "{}", stopped.stderr);
-    let report = dir.path().join("sent.json");
-    fs::write(&report, sent.to_string()).unwrap();
-    let (verified, _) =
-        verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+    let (verified, _) = stop_and_verify(listen, &events, arrives(&sent), &sent, dir.path());
     (sent, code, stderr, verified)
 }
 
-#[test]
-fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_whole_arrives() {
-    // Before, a TLS write waited for the receiver for ever. bench must give up 5 s after the
-    // run's 2 s, say so, and report exactly what went out in whole TLS records.
-    let certs = tempfile::tempdir().unwrap();
-    certs::make(certs.path());
-    let listen_args = tls_listen_args(certs.path(), "server");
-    let listen_args: Vec<&str> = listen_args.iter().map(String::as_str).collect();
-    let ca = certs.path().join("ca.pem");
-    let (sent, code, stderr, v) = bench_into_a_stopped_listen(
-        &[&["--tls", "127.0.0.1:0"][..], &listen_args].concat(),
-        &["--protocol", "tls", "--tls-ca", ca.to_str().unwrap()],
-        |sent| sent["messages"].as_u64().unwrap(),
-    );
-    assert_eq!(code, 1, "{stderr} {sent}");
-    assert!(stderr.contains("receiver not reading"), "{stderr}");
-    let cut = cut_at_the_end(&sent);
-    let whole: u64 = cut.iter().map(|c| c.0).sum();
-    let numbered: u64 = cut.iter().map(|c| c.1).sum();
-    // Resumed, listen reads everything the kernels held: every message written whole arrives;
-    // of the ones cut short, at most their beginnings (a record cut in part cannot be read).
-    let (received, missing) = (
-        v["received"].as_u64().unwrap(),
-        v["missing"].as_u64().unwrap(),
-    );
-    assert!(received >= whole && received <= numbered, "{v} {sent}");
-    assert_eq!(received + missing, numbered, "{v}");
-    assert_eq!(v["duplicated"], 0, "{v}");
-}
-
-#[test]
-fn sigint_ends_a_tls_run_to_a_count_whose_receiver_stops_reading() {
-    // A run to a count has no end of its own: the TLS write waits for the receiver until the
-    // interrupt gives it one, then its 5 s grace.
+/// A TLS run into a stopped listen, ended by `end`, then the checks both ends share: exit 1,
+/// each connection's cut said; once listen resumes, every message written whole arrives and
+/// of the ones cut short at most their beginnings (a record cut in part cannot be read).
+/// Returns bench's report.
+fn tls_run_cut_at_the_end(end: End) -> Value {
     let certs = tempfile::tempdir().unwrap();
     certs::make(certs.path());
     let listen_args = tls_listen_args(certs.path(), "server");
@@ -393,17 +369,38 @@ fn sigint_ends_a_tls_run_to_a_count_whose_receiver_stops_reading() {
     let (sent, code, stderr, v) = bench_into_a_stopped_listen_until(
         &[&["--tls", "127.0.0.1:0"][..], &listen_args].concat(),
         &["--protocol", "tls", "--tls-ca", ca.to_str().unwrap()],
-        End::Interrupt,
+        end,
         |sent| sent["messages"].as_u64().unwrap(),
     );
     assert_eq!(code, 1, "{stderr} {sent}");
-    assert_eq!(sent["interrupted"], true, "{sent}");
     assert!(stderr.contains("receiver not reading"), "{stderr}");
     let cut = cut_at_the_end(&sent);
+    let whole: u64 = cut.iter().map(|c| c.0).sum();
     let numbered: u64 = cut.iter().map(|c| c.1).sum();
-    let received = v["received"].as_u64().unwrap();
-    assert!(received >= cut.iter().map(|c| c.0).sum(), "{v} {sent}");
-    assert_eq!(received + v["missing"].as_u64().unwrap(), numbered, "{v}");
+    let (received, missing) = (
+        v["received"].as_u64().unwrap(),
+        v["missing"].as_u64().unwrap(),
+    );
+    assert!(received >= whole && received <= numbered, "{v} {sent}");
+    assert_eq!(received + missing, numbered, "{v}");
+    assert_eq!(v["duplicated"], 0, "{v}");
+    sent
+}
+
+#[test]
+fn duration_ends_a_tls_run_whose_receiver_stops_reading_and_what_was_written_whole_arrives() {
+    // Before, a TLS write waited for the receiver for ever. bench must give up 5 s after the
+    // run's 2 s, say so, and report exactly what went out in whole TLS records.
+    let sent = tls_run_cut_at_the_end(End::Duration);
+    assert_eq!(sent["interrupted"], false, "{sent}");
+}
+
+#[test]
+fn sigint_ends_a_tls_run_to_a_count_whose_receiver_stops_reading() {
+    // A run to a count has no end of its own: the TLS write waits for the receiver until the
+    // interrupt gives it one, then its 5 s grace.
+    let sent = tls_run_cut_at_the_end(End::Interrupt);
+    assert_eq!(sent["interrupted"], true, "{sent}");
 }
 
 #[test]
@@ -484,13 +481,7 @@ fn sigint_ends_a_run_early_with_a_report_of_what_was_sent_and_verify_finds_all_o
             assert_eq!(c["last_seq"], c["messages"], "{name}: {c}");
             assert_eq!(c["error"], Value::Null, "{name}: {c}");
         }
-        wait_for(|| count_lines(&events) >= messages);
-        let stopped = listen.stop();
-        assert!(stopped.status.success(), "{}", stopped.stderr);
-        let report = dir.path().join("sent.json");
-        fs::write(&report, sent.to_string()).unwrap();
-        let (v, code) =
-            verify_json(&["--sent", report.to_str().unwrap(), events.to_str().unwrap()]);
+        let (v, code) = stop_and_verify(listen, &events, messages, &sent, dir.path());
         assert_eq!(code, 0, "{name}: {v}");
         assert_eq!(
             (&v["received"], &v["missing"]),
