@@ -278,12 +278,24 @@ impl Load<'_> {
         }
     }
 
-    /// Calls `progress` with the messages sent so far about every 100 ms until `done`.
-    fn watch(&self, done: impl Fn() -> bool, progress: &mut impl FnMut(u64)) {
-        while !done() {
-            progress(self.live.iter().map(|c| c.load(Ordering::Relaxed)).sum());
-            thread::sleep(Duration::from_millis(100));
-        }
+    /// Runs each of `jobs` on a thread of its own, calling `progress` with the messages sent so
+    /// far about every 100 ms until all are done; returns their results in order.
+    fn run_watched<T: Send>(
+        &self,
+        jobs: impl IntoIterator<Item = impl FnOnce() -> T + Send>,
+        progress: &mut impl FnMut(u64),
+    ) -> Vec<T> {
+        thread::scope(|scope| {
+            let handles: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
+            while !handles.iter().all(|h| h.is_finished()) {
+                progress(self.live.iter().map(|c| c.load(Ordering::Relaxed)).sum());
+                thread::sleep(Duration::from_millis(100));
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a bench thread panicked"))
+                .collect()
+        })
     }
 }
 

@@ -53,17 +53,11 @@ pub(super) fn run(
         shares.push(connections.split_off(connections.len() - len));
     }
     shares.reverse();
-    thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| scope.spawn(move || drive(share)))
-            .collect();
-        load.watch(|| handles.iter().all(|h| h.is_finished()), progress);
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a bench thread panicked"))
-            .collect()
-    })
+    let jobs = shares.into_iter().map(|share| move || drive(share));
+    load.run_watched(jobs, progress)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// [`THREADS_PER_CORE`] per core, at most one per connection.

@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use super::message::{Batch, MessageWriter, Source};
+use super::message::{Batch, Source};
 use super::{
     BATCH_BYTES, ConnStats, INTERRUPT_CHECK, Load, LoadConfig, Protocol, RECONNECT_BACKOFF_MAX,
     RECONNECT_BACKOFF_MIN, RunEnd, not_reading_error,
 };
-use crate::framing::encode::Encoder;
 use crate::loadgen::rate::Pacer;
 use crate::loadgen::socket::{ConnectError, Socket, WriteEnd};
 
@@ -30,38 +29,25 @@ pub(super) fn run(
     connect: &(impl Fn() -> Result<Socket, ConnectError> + Sync),
     progress: &mut impl FnMut(u64),
 ) -> Vec<(ConnStats, Instant)> {
-    thread::scope(|scope| {
-        let handles: Vec<_> = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, socket)| {
-                let worker = Worker {
-                    conn: i as u32 + 1,
-                    config: load.config,
-                    writer: load.writer,
-                    encoder: load.encoder,
-                    pacer: load.pacer(),
-                    quota: load.quota(i),
-                    end: &load.end,
-                    live: &load.live[i],
-                };
-                scope.spawn(move || worker.run(socket, connect))
-            })
-            .collect();
-        load.watch(|| handles.iter().all(|h| h.is_finished()), progress);
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a bench connection panicked"))
-            .collect()
-    })
+    let jobs = sockets.into_iter().enumerate().map(|(i, socket)| {
+        let worker = Worker {
+            source: load.source(i as u32 + 1),
+            config: load.config,
+            pacer: load.pacer(),
+            quota: load.quota(i),
+            end: &load.end,
+            live: &load.live[i],
+        };
+        move || worker.run(socket, connect)
+    });
+    load.run_watched(jobs, progress)
 }
 
 /// One connection's thread.
 struct Worker<'a> {
-    conn: u32,
+    /// How its messages are made, with its `conn=`.
+    source: Source<'a>,
     config: &'a LoadConfig,
-    writer: &'a MessageWriter,
-    encoder: Option<&'a Encoder>,
     pacer: Pacer,
     quota: Option<u64>,
     end: &'a RunEnd<'a>,
@@ -76,7 +62,7 @@ impl Worker<'_> {
         connect: &impl Fn() -> Result<Socket, ConnectError>,
     ) -> (ConnStats, Instant) {
         let mut stats = ConnStats {
-            conn: self.conn,
+            conn: self.source.conn,
             ..ConnStats::default()
         };
         if self.config.protocol.is_relp() {
@@ -100,12 +86,6 @@ impl Worker<'_> {
     ) -> Instant {
         let stream = self.config.protocol.is_stream();
         let per_batch = (BATCH_BYTES / self.config.size.max(1)).max(1) as u64;
-        let source = Source {
-            writer: self.writer,
-            encoder: self.encoder,
-            conn: self.conn,
-            run: self.config.run,
-        };
         let mut batch = Batch::default();
         let mut offset = 0u64; // bytes written on this socket
         let mut since_connect = 0u64;
@@ -137,7 +117,7 @@ impl Worker<'_> {
             if n == 0 {
                 continue;
             }
-            batch.fill(source, stats.last_seq + 1, n);
+            batch.fill(self.source, stats.last_seq + 1, n);
             stats.last_seq += n;
             since_connect += n;
             let ends = &batch.ends;

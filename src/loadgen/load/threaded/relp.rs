@@ -72,18 +72,18 @@ impl Worker<'_> {
             if n == 0 {
                 continue;
             }
-            self.writer.prefix(&mut prefix);
+            self.source.writer.prefix(&mut prefix);
             let sent_us = crate::loadgen::load::now_us();
             for _ in 0..n {
                 stats.last_seq += 1;
                 let m = Marker {
                     seq: stats.last_seq,
-                    conn: self.conn,
+                    conn: self.source.conn,
                     run: config.run,
                     sent_us: Some(sent_us),
                 };
                 message.clear();
-                self.writer.write(&prefix, &m, &time, &mut message);
+                self.source.writer.write(&prefix, &m, &time, &mut message);
                 relp.send(&message);
                 stats.messages += 1;
                 stats.bytes += message.len() as u64;
